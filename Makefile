@@ -1,0 +1,24 @@
+# Everything sets itself up: a virtual environment in .venv with the package and its test tools.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test soak bench build clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## make run: the whole pipeline on a laptop (emulator + receiver + file checkpoint), twice
+run: $(STAMP)
+	$(VENV)/bin/logfwd demo
+
+## make test: the whole suite, real servers included
+test: $(STAMP)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache state/*.json

@@ -1,0 +1,37 @@
+"""The run's deadline: when to stop pulling so the checkpoint is saved before the platform kills us."""
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class Deadline:
+    """A point in wall-clock time (epoch seconds), or ``None`` for "no deadline".
+
+    ``grace`` seconds before it, ``pull_expired`` turns true: stop fetching, finish the window in
+    flight and save the checkpoint.
+    """
+
+    at: float | None = None
+    grace: float = 0.0
+    clock: Callable[[], float] = field(default=time.time, repr=False)
+
+    def remaining(self) -> float:
+        """Seconds until the hard deadline (``inf`` when there is none)."""
+        return math.inf if self.at is None else self.at - self.clock()
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+    def pull_expired(self) -> bool:
+        """True once it is time to stop pulling new work."""
+        return self.remaining() <= self.grace
+
+    def budget(self, limit: float) -> float:
+        """``limit`` seconds, cut to what is left before the hard deadline (never negative)."""
+        return max(0.0, min(limit, self.remaining()))
+
+
+NO_DEADLINE = Deadline()

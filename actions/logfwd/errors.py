@@ -1,0 +1,74 @@
+"""The one error hierarchy of logfwd.
+
+Every error names what is wrong and what to do. Classes inherit twice where a caller may want to
+catch by intent (``ConfigError`` is also a ``ValueError``), as requests does.
+"""
+
+
+class LogfwdError(Exception):
+    """Base class of every error logfwd raises on purpose."""
+
+
+class ConfigError(LogfwdError, ValueError):
+    """A parameter is missing or invalid. The message names the parameter."""
+
+    def __init__(self, parameter: str, problem: str, fix: str = ""):
+        self.parameter = parameter
+        message = f"parameter '{parameter}': {problem}"
+        super().__init__(f"{message}. {fix}" if fix else message)
+
+
+class TransientError(LogfwdError):
+    """A failure worth retrying: connection errors, timeouts, 429 and 5xx answers."""
+
+
+class SourceError(LogfwdError):
+    """The log source (e.g. the OpenWhisk API) refused or answered something unusable."""
+
+
+class SourceTransientError(SourceError, TransientError):
+    """The source failed in a way that may pass (network, 429, 5xx)."""
+
+
+class AuthError(SourceError):
+    """The source rejected the credentials (401/403)."""
+
+
+class NotFoundError(SourceError):
+    """The source does not know the namespace, action or activation (404)."""
+
+
+class BadRecordError(SourceError):
+    """A record from the source cannot be turned into events. Names the record."""
+
+
+class SinkError(LogfwdError):
+    """The sink could not deliver."""
+
+
+class ProtocolError(SinkError):
+    """The peer broke the wire protocol; the connection cannot be used any further."""
+
+
+class DeliveryError(SinkError):
+    """Events were not all acknowledged. ``acked`` of them (the first ones) are safe."""
+
+    def __init__(self, message: str, acked: int = 0):
+        super().__init__(message)
+        self.acked = acked
+
+
+class CheckpointError(LogfwdError):
+    """The checkpoint store failed to load or save."""
+
+
+class ConflictError(CheckpointError):
+    """Another writer changed the checkpoint since it was loaded (compare-and-swap failed)."""
+
+
+class LeaseHeldError(CheckpointError):
+    """Another run holds the lease; this run must not forward."""
+
+    def __init__(self, message: str, until: float | None = None):
+        super().__init__(message)
+        self.until = until
