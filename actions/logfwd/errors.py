@@ -46,6 +46,10 @@ class SinkError(LogfwdError):
     """The sink could not deliver."""
 
 
+class SinkTransientError(SinkError, TransientError):
+    """The sink failed in a way that may pass (connection refused or dropped, no ACK in time)."""
+
+
 class ProtocolError(SinkError):
     """The peer broke the wire protocol; the connection cannot be used any further."""
 
