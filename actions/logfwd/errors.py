@@ -66,6 +66,10 @@ class CheckpointError(LogfwdError):
     """The checkpoint store failed to load or save."""
 
 
+class CheckpointTransientError(CheckpointError, TransientError):
+    """The checkpoint store failed in a way that may pass (network, 5xx, server loading)."""
+
+
 class ConflictError(CheckpointError):
     """Another writer changed the checkpoint since it was loaded (compare-and-swap failed)."""
 
