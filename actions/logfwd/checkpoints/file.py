@@ -1,0 +1,77 @@
+"""The embedded default for the CLI: one JSON file, replaced atomically."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import CheckpointError, ConflictError
+from .base import NoLease
+
+
+class FileStore(NoLease):
+    """A JSON file written to a temporary file, fsynced, then renamed over the old one.
+
+    A crash mid-write leaves the previous checkpoint intact. The compare-and-swap compares the file's
+    content with what ``load`` read; it protects against a second local run, not against two hosts.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._loaded: bytes | None = None
+
+    def load(self) -> dict | None:
+        raw = self._read()
+        self._loaded = raw
+        if raw is None:
+            return None
+        try:
+            document = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CheckpointError(f"checkpoint file {self.path} is not valid JSON ({exc}); "
+                                  "move it away to start from the initial lookback") from None
+        if not isinstance(document, dict):
+            raise CheckpointError(f"checkpoint file {self.path} does not hold a JSON object; "
+                                  "move it away to start from the initial lookback")
+        return document
+
+    def save(self, document: dict) -> None:
+        if self._read() != self._loaded:
+            raise ConflictError(f"checkpoint file {self.path} changed since this run read it "
+                                "(another run?); not overwriting it")
+        data = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._fsync_dir()
+        self._loaded = data
+
+    def describe(self) -> str:
+        return f"file:{self.path}"
+
+    def _read(self) -> bytes | None:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise CheckpointError(f"cannot read checkpoint file {self.path}: {exc.strerror}") from None
+
+    def _fsync_dir(self) -> None:
+        # Makes the rename itself durable on POSIX file systems.
+        try:
+            fd = os.open(self.path.parent, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,88 @@
+"""``logfwd run``: one forwarding pass from a terminal, with the same parameters as the action."""
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from ..errors import ConfigError, LogfwdError
+from ..settings import PARAMETERS, load_settings, parse_wskprops
+from .progress import ProgressLine
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run one forwarding pass",
+        description="Run one forwarding pass. Parameters come from --param, LOGFWD_<NAME> variables and "
+                    "~/.wskprops (APIHOST, AUTH, NAMESPACE; WSK_CONFIG_FILE names another file), in that order.",
+        epilog="parameters: " + ", ".join(PARAMETERS))
+    parser.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
+                        help="a parameter, as given to the action (repeatable)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress line")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log what happens to stderr")
+    parser.set_defaults(func=run)
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError("--param", f"{pair!r} is not KEY=VALUE", "Write e.g. --param actions=hello,shop/*.")
+        params[key.strip()] = value
+    return params
+
+
+def read_wskprops(environ) -> dict[str, str]:
+    path = Path(environ.get("WSK_CONFIG_FILE") or Path.home() / ".wskprops")
+    try:
+        return parse_wskprops(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError("WSK_CONFIG_FILE", f"cannot read {path}: {exc.strerror}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(parse_params(args.param), os.environ, read_wskprops(os.environ))
+    except ConfigError as exc:
+        print(f"logfwd: {exc}", file=sys.stderr)
+        return 2
+    progress = None if args.quiet or not sys.stderr.isatty() else ProgressLine(sys.stderr)
+    from ..runner import run_once
+    try:
+        summary = run_once(settings, progress=progress)
+    except LogfwdError as exc:
+        if progress:
+            progress.clear()
+        print(f"logfwd: {exc}", file=sys.stderr)
+        return 1
+    if progress:
+        progress.clear()
+    print(json.dumps(summary, indent=2) if args.json else render(summary))
+    return 0 if summary.get("ok") else 1
+
+
+def render(summary: dict) -> str:
+    if "skipped" in summary:
+        return f"skipped: {summary['skipped']}"
+    lines = [
+        f"forwarded {summary['events']} events from {summary['activations']} activations "
+        f"({summary['bytes']} bytes, {summary['windows']} windows) in {summary['seconds']} s",
+        f"  sink {summary['sink']}; checkpoint {summary['checkpoint']}; lag {summary['lag_seconds']} s"
+        f"{'; more waiting' if summary['more'] else ''}",
+    ]
+    for name, counts in summary.get("actions", {}).items():
+        lines.append(f"  {name}: {counts['activations']} activations, {counts['events']} events"
+                     f"{' (newly monitored)' if counts.get('new') else ''}")
+    if summary.get("lines_unparsed") or summary.get("lines_truncated"):
+        lines.append(f"  lines unparsed: {summary['lines_unparsed']}, truncated: {summary['lines_truncated']}")
+    lines += [f"  warning: {w}" for w in summary.get("warnings", [])]
+    lines += [f"  error: {e}" for e in summary.get("errors", [])]
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""One forwarding pass: source -> events -> sink -> checkpoint.
+
+The checkpoint is saved at the end of every pass, also a failed one, and it only ever reflects units
+the sink acknowledged. A pass stops pulling ``deadline.grace`` seconds before its deadline; the window
+in flight then still has until ``SAVE_RESERVE`` seconds before the deadline, which is kept for saving.
+"""
+
+import logging
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Callable
+
+from .batcher import Batcher
+from .checkpoints.base import CheckpointStore
+from .deadline import NO_DEADLINE, Deadline
+from .errors import LogfwdError
+from .sinks.base import Sink
+from .sources.base import Source
+
+log = logging.getLogger(__name__)
+
+SAVE_RESERVE = 5.0  # seconds before the hard deadline kept for saving the checkpoint
+FORMAT = 1
+
+
+def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Deadline = NO_DEADLINE,
+            max_events: int = 2048, max_bytes: int = 8 << 20,
+            progress: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time) -> dict:
+    """Run one pass and return its summary. Errors of the pass are reported in the summary, not raised,
+    once the checkpoint could be loaded: what was delivered is always saved."""
+    started = clock()
+    document = store.load()
+    source.open(document.get("source") if isinstance(document, dict) else None)
+
+    sink_deadline = replace(deadline, at=deadline.at - SAVE_RESERVE) if deadline.at is not None else deadline
+    batcher = Batcher(sink, sink_deadline, max_events=max_events, max_bytes=max_bytes,
+                      on_flush=(lambda b: progress(_counts(source, b))) if progress else None)
+    error: LogfwdError | None = None
+    stopped_early = False
+    units = source.units()
+    try:
+        for unit in units:
+            if deadline.pull_expired():
+                stopped_early = True
+                break
+            batcher.add(unit.events, unit.done)
+        batcher.flush()
+    except LogfwdError as exc:
+        error = exc
+    finally:
+        units.close()
+
+    saved = _save(store, source, clock)
+    summary = {
+        "ok": error is None and saved is None and not getattr(source, "errors", None),
+        **_counts(source, batcher),
+        "stopped_at_deadline": stopped_early,
+        "seconds": round(clock() - started, 3),
+        "sink": sink.describe(),
+        "checkpoint": store.describe(),
+    }
+    summary["more"] = summary["more"] or stopped_early or error is not None
+    errors = list(getattr(source, "errors", []))
+    if error is not None:
+        errors.append(str(error))
+    if saved is not None:
+        errors.append(saved)
+    if errors:
+        summary["errors"] = errors
+    warnings = list(getattr(source, "warnings", []))
+    if warnings:
+        summary["warnings"] = warnings
+    return summary
+
+
+def _counts(source: Source, batcher: Batcher) -> dict:
+    return {**source.summary(), "events": batcher.events_sent, "bytes": batcher.bytes_sent,
+            "windows": batcher.windows_sent}
+
+
+def _save(store: CheckpointStore, source: Source, clock: Callable[[], float]) -> str | None:
+    document = {
+        "format": FORMAT,
+        "saved_at": datetime.fromtimestamp(clock(), timezone.utc).isoformat(timespec="milliseconds"),
+        "source": source.checkpoint(),
+    }
+    try:
+        store.save(document)
+    except LogfwdError as exc:
+        # Nothing is lost: the next run starts from the previous checkpoint and re-sends.
+        log.error("checkpoint not saved: %s", exc)
+        return f"checkpoint not saved: {exc}"
+    return None

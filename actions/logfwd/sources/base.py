@@ -1,0 +1,28 @@
+"""What a source gives the pipeline: units of work whose events are delivered together or not at all."""
+
+from typing import Callable, Iterator, NamedTuple, Protocol
+
+
+class Unit(NamedTuple):
+    """Events of one source record (e.g. one activation), and what to do once all are acknowledged.
+
+    A unit with no events still has its ``done`` run in order, after everything queued before it is
+    acknowledged: sources use that to mark records without log lines, and the end of a phase.
+    """
+
+    events: list[dict]
+    done: Callable[[], None] | None = None
+
+
+class Source(Protocol):
+    def open(self, document: dict | None) -> None:
+        """Restore the source's position from a checkpoint document (``None``: the first run)."""
+
+    def units(self) -> Iterator[Unit]:
+        """The work of this run, in the order the checkpoint can advance through it."""
+
+    def checkpoint(self) -> dict:
+        """The document to save: it reflects only units whose ``done`` has run."""
+
+    def summary(self) -> dict:
+        """Counts for the run summary (activations, lag, whether more is waiting, errors, warnings)."""

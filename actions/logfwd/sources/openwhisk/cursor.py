@@ -1,0 +1,126 @@
+"""Where each monitored action's next run starts, and which activations it must not send again.
+
+The activations API filters on *start*, but a record becomes visible only when the activation *ends*
+(up to a time limit later), plus the lag of the list index. So a run splits each action's range at
+``boundary = now - overlap``:
+
+* the **settled** part ``[since, boundary)`` can no longer change; it is read oldest first, so a run
+  cut short by its deadline still moves ``since`` forward past what it delivered;
+* the **live** part ``[boundary, now - settle]`` may still gain records; every run re-reads it, and the
+  ids already delivered there (``seen``) are skipped.
+
+``since`` never passes the boundary, so a late record is always re-read by some later run.
+"""
+
+import base64
+import binascii
+import struct
+from dataclasses import dataclass, field
+
+_ENTRY = struct.Struct(">IB")  # start offset from `since` in ms, id length (high bit: hex-packed)
+_HEX_PACKED = 0x80
+
+
+@dataclass
+class ActionCursor:
+    since: int                                         # epoch ms, inclusive: the next run reads from here
+    seen: dict[str, int] = field(default_factory=dict)  # activation id -> start ms, all >= since
+
+
+def encode_seen(since: int, seen: dict[str, int]) -> str:
+    """Compact, JSON-safe form: 21 bytes an activation id before base64 (32-hex ids packed to 16)."""
+    out = bytearray()
+    for activation_id, start in sorted(seen.items(), key=lambda item: item[1]):
+        offset = start - since
+        if not 0 <= offset <= 0xFFFFFFFF:
+            continue  # cannot happen after pruning; dropping an entry only risks a re-send
+        try:
+            raw, tag = bytes.fromhex(activation_id), _HEX_PACKED
+            if raw.hex() != activation_id:
+                raise ValueError
+        except ValueError:
+            raw, tag = activation_id.encode(), 0
+        if len(raw) > 0x7F:
+            continue
+        out += _ENTRY.pack(offset, tag | len(raw)) + raw
+    return base64.b64encode(bytes(out)).decode("ascii")
+
+
+def decode_seen(since: int, text: str) -> dict[str, int]:
+    """Inverse of ``encode_seen``; raises ``ValueError`` on anything malformed."""
+    try:
+        data = base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise ValueError(f"seen ids are not base64: {exc}") from None
+    seen, pos = {}, 0
+    while pos < len(data):
+        if pos + _ENTRY.size > len(data):
+            raise ValueError("seen ids are truncated")
+        offset, tag = _ENTRY.unpack_from(data, pos)
+        pos += _ENTRY.size
+        size = tag & 0x7F
+        raw = data[pos:pos + size]
+        if len(raw) != size:
+            raise ValueError("seen ids are truncated")
+        pos += size
+        seen[raw.hex() if tag & _HEX_PACKED else raw.decode()] = since + offset
+    return seen
+
+
+class ActionRun:
+    """One action's progress during one run; ``next_cursor`` is what the checkpoint keeps."""
+
+    def __init__(self, name: str, cursor: ActionCursor | None, *, now_ms: int, overlap_ms: int,
+                 settle_ms: int, lookback_ms: int):
+        self.name = name
+        self.new = cursor is None
+        self.since = cursor.since if cursor else now_ms - lookback_ms
+        self.seen = dict(cursor.seen) if cursor else {}
+        self.boundary = now_ms - overlap_ms
+        self.upto = now_ms - settle_ms
+        self.delivered_through: int | None = None  # start of the newest delivered settled activation
+        self.settled_done = self.settled_range() is None
+        self.live_done = self.live_range() is None
+        self.activations = 0
+        self.events = 0
+
+    def settled_range(self) -> tuple[int, int] | None:
+        high = min(self.boundary - 1, self.upto)
+        return (self.since, high) if self.since <= high else None
+
+    def live_range(self) -> tuple[int, int] | None:
+        low = max(self.since, self.boundary)
+        return (low, self.upto) if low <= self.upto else None
+
+    def delivered(self, activation_id: str, start: int, events: int) -> None:
+        """Called once the sink acknowledged every event of the activation (in listing order)."""
+        self.seen[activation_id] = start
+        self.activations += 1
+        self.events += events
+        if start < self.boundary:
+            self.delivered_through = start
+
+    def finish_settled(self) -> None:
+        self.settled_done = True
+
+    def finish_live(self) -> None:
+        self.live_done = True
+
+    @property
+    def complete(self) -> bool:
+        return self.settled_done and self.live_done
+
+    def next_cursor(self, max_seen: int) -> ActionCursor:
+        if self.settled_done:
+            since = max(self.since, self.boundary)
+        else:
+            # Inclusive: same-millisecond activations not yet sent are re-read; those sent are in `seen`.
+            since = self.delivered_through if self.delivered_through is not None else self.since
+        kept = sorted(((start, i) for i, start in self.seen.items() if start >= since), reverse=True)
+        # Over the cap, forget the oldest ids: at worst they are re-sent, with the same _id.
+        return ActionCursor(since, {i: start for start, i in kept[:max_seen]})
+
+    def lag_seconds(self) -> float:
+        """How far the settled frontier trails ``now - overlap`` after this run."""
+        cursor_since = self.next_cursor(0).since
+        return max(0.0, (self.boundary - cursor_since) / 1000.0)
