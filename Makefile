@@ -20,5 +20,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+## make build: the OpenWhisk action zip (build/logfwd-action.zip)
+build: $(STAMP)
+	$(PY) .ci/build_action.py --out build/logfwd-action.zip
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache state/*.json
