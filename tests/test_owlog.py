@@ -1,0 +1,121 @@
+"""The OpenWhisk log-line codec: a table of lines and what they mean."""
+
+import calendar
+
+import pytest
+
+from logfwd.codecs.owlog import LogLine, format_time_ns, parse_line
+
+# 2017-11-13T15:45:25Z in epoch seconds, computed independently of the code under test.
+T0 = calendar.timegm((2017, 11, 13, 15, 45, 25, 0, 0, 0))
+NS = 1_000_000_000
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        # nine fractional digits: exactly 30 characters, one space
+        ("2017-11-13T15:45:25.278483919Z stdout: hello", LogLine(T0 * NS + 278483919, "stdout", "hello", None)),
+        # eight digits (Docker trims trailing zeros): padded, two spaces
+        ("2017-11-13T15:45:25.27848391Z  stderr: boom", LogLine(T0 * NS + 278483910, "stderr", "boom", None)),
+        # three digits, many spaces
+        ("2017-11-13T15:45:25.278Z       stdout: x", LogLine(T0 * NS + 278000000, "stdout", "x", None)),
+        # no fraction at all
+        ("2017-11-13T15:45:25Z           stdout: x", LogLine(T0 * NS, "stdout", "x", None)),
+        # an empty message (the invoker writes "stdout: " then nothing)
+        ("2017-11-13T15:45:25.1Z         stdout: ", LogLine(T0 * NS + 100000000, "stdout", "", None)),
+        # the message keeps its own colons, spaces and look-alike prefixes
+        (
+            "2017-11-13T15:45:25.5Z stdout: stderr:  a: b ",
+            LogLine(T0 * NS + 500000000, "stdout", "stderr:  a: b ", None),
+        ),
+        # non-ASCII text
+        ("2017-11-13T15:45:25Z stdout: café ✓ 日本語", LogLine(T0 * NS, "stdout", "café ✓ 日本語", None)),
+        # a leap second is kept, not rejected
+        ("2016-12-31T23:59:60Z stdout: leap", LogLine(calendar.timegm((2017, 1, 1, 0, 0, 0)) * NS, "stdout", "leap", None)),
+    ],
+)
+def test_well_formed_lines(line, expected):
+    assert parse_line(line) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "hello world",
+        "2017-11-13T15:45:25.278483919Z stdlog: wrong stream",
+        "2017-11-13T15:45:25.278483919Zstdout: no space",
+        "2017-11-13T15:45:25.1234567890Z stdout: ten digits",
+        "2023-02-30T00:00:00Z stdout: no such day",
+        "2023-01-01T25:00:00Z stdout: no such hour",
+        "2023-01-01T00:60:00Z stdout: no such minute",
+        "2023-01-01T00:00:61Z stdout: no such second",
+        "２０２３-01-01T00:00:00Z stdout: full-width digits",
+        "{\"statusCode\":0,\"rule\":\"guest/r\"}",
+    ],
+)
+def test_unparseable_lines_come_back_whole(line):
+    assert parse_line(line) == LogLine(None, None, line, None)
+
+
+def test_stream_accepts_no_space_after_colon():
+    assert parse_line("2017-11-13T15:45:25Z stdout:x") == LogLine(T0 * NS, "stdout", "x", None)
+
+
+@pytest.mark.parametrize(
+    "line, expected_ns",
+    [
+        ("2017-11-13T15:45:25.278483919+00:00 stdout: m", T0 * NS + 278483919),
+        ("2017-11-13T17:45:25.278483919+02:00 stdout: m", T0 * NS + 278483919),
+        ("2017-11-13T15:45:25+0000 stdout: m", T0 * NS),
+        ("2017-11-13 15:45:25.5Z stdout: m", T0 * NS + 500000000),
+        ("2017-11-13T15:45:25.25 stdout: m", T0 * NS + 250000000),  # no zone: OpenWhisk writes UTC
+    ],
+)
+def test_odd_timestamps_take_the_tolerant_path_and_keep_nanoseconds(line, expected_ns):
+    assert parse_line(line) == LogLine(expected_ns, "stdout", "m", None)
+
+
+@pytest.mark.parametrize(
+    "message, marker",
+    [
+        ("Logs were truncated because the total bytes size exceeds the limit of 10485760 bytes.", "truncated"),
+        ("There was an issue while collecting your logs. Data might be missing.", "missing"),
+        ("The action did not initialize or run as expected. Log data might be missing.", "missing"),
+    ],
+)
+def test_platform_markers(message, marker):
+    timed = parse_line(f"2017-11-13T15:45:25.9Z         stderr: {message}")
+    assert timed == LogLine(T0 * NS + 900000000, "stderr", message, marker)
+    # the invoker also writes some of them bare, without time or stream
+    assert parse_line(message) == LogLine(None, None, message, marker)
+
+
+def test_marker_text_on_stdout_is_user_text():
+    message = "Logs were truncated because I said so"
+    assert parse_line(f"2017-11-13T15:45:25Z stdout: {message}").marker is None
+
+
+@pytest.mark.parametrize(
+    "ns, text",
+    [
+        (T0 * NS + 278483919, "2017-11-13T15:45:25.278483919Z"),
+        (T0 * NS + 278000000, "2017-11-13T15:45:25.278000000Z"),
+        (T0 * NS, "2017-11-13T15:45:25.000000000Z"),
+        (0, "1970-01-01T00:00:00.000000000Z"),
+        (-1, "1969-12-31T23:59:59.999999999Z"),
+        (calendar.timegm((2024, 2, 29, 23, 59, 59)) * NS + 1, "2024-02-29T23:59:59.000000001Z"),
+    ],
+)
+def test_format_time_ns(ns, text):
+    assert format_time_ns(ns) == text
+
+
+def test_parse_and_format_round_trip_over_many_minutes():
+    # Crosses day, month and year boundaries, and more distinct minutes than the caches hold.
+    start = calendar.timegm((2023, 12, 31, 20, 0, 0))
+    for step in range(0, 6000 * 60, 59):
+        ns = (start + step) * NS + step * 7919 % NS
+        text = format_time_ns(ns)
+        assert parse_line(f"{text} stdout: m").time_ns == ns
