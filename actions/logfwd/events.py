@@ -1,0 +1,295 @@
+"""Activation records to events: one JSON-able dict per log line. Pure: no I/O.
+
+Field names follow the Elastic Common Schema where it has one (``@timestamp``, ``message``,
+``log.offset``, ``faas.*``); the rest lives under ``openwhisk.*`` (what the platform says about the
+activation) and ``logfwd.*`` (what the forwarder says about the line). Optional keys appear only when
+they have a value, so a typical event stays around 500 bytes of compact JSON::
+
+    {"@timestamp": "2017-11-13T15:45:25.278483919Z",      # the line's time, all nine digits kept
+     "message": "hello",
+     "stream": "stdout",                                   # stdout | stderr; absent if the line did not parse
+     "log": {"offset": 0},                                 # index of the line in the activation's logs
+     "faas": {"name": "pkg/action", "id": "/ns/pkg/action", "version": "0.0.1",
+              "execution": "<activationId>", "coldstart": false},
+     "openwhisk": {"namespace": "ns", "kind": "nodejs:20",
+                   "activation": {"status": "success", "success": true,
+                                  "start": "...Z", "duration_ms": 12, "wait_ms": 5, "init_ms": 300,
+                                  "cause": "<id>", "caused_by": "sequence", "timeout": true},
+                   "limits": {"timeout_ms": 60000, "memory_mb": 256}},
+     "logfwd": {"unparsed": true, "marker": "truncated", "truncated_bytes": 17, "record_type": "trigger"},
+     "@metadata": {"_id": "ns/<activationId>:0"},
+     ...static fields}
+
+Choices:
+- ``@timestamp`` keeps the nanoseconds of the line (Logstash 8 keeps them; map it as ``date_nanos``);
+  ``log.offset`` orders the lines of one activation even where only milliseconds are indexed. No
+  second copy of the time is sent: the ``_source`` keeps the full string either way.
+- Activation facts are chosen for searching, not to mirror the record: ``end`` is ``start`` plus
+  ``duration_ms``; ``timeout`` appears only when the activation timed out; ``limits`` carries the two
+  that explain failures (time and memory). ``logfwd`` appears only on lines that carry a flag.
+- ``faas.coldstart`` is true when the record has the ``initTime`` annotation. ``faas.name`` is the
+  ``path`` annotation without its namespace (``pkg/action``), else the record's ``name``.
+- ``@metadata._id`` is ``<namespace>/<activationId>:<offset>``: deterministic, so a re-sent line
+  overwrites its earlier copy instead of duplicating it, and readable in Kibana and in logs. Activation
+  ids are unique, so no hash is needed; the id stays far below Elasticsearch's 512-byte limit.
+- A line that does not parse is kept whole with the activation's start as its time (millisecond
+  precision) and ``logfwd.unparsed: true``; so is a log entry that is not a string (as its JSON).
+- The platform's marker lines (logs truncated, logs missing) are kept, flagged ``logfwd.marker``.
+- A message over ``max_line_bytes`` UTF-8 bytes is cut at a character boundary and says how many bytes
+  were cut in ``logfwd.truncated_bytes``; nothing is dropped silently.
+- Sequence records (annotation ``kind: sequence`` or ``topmost``) log the ids of their components:
+  one event each, message ``sequence component activation <id>``, ``logfwd.record_type: sequence``.
+- Trigger records (no ``kind`` annotation, logs are JSON objects with ``statusCode`` and ``rule``,
+  ``action`` or ``activationId``): one event per rule result, the raw JSON string as message,
+  ``logfwd.record_type: trigger``. Both kinds take the activation's start as their time.
+- Static ``fields`` are merged at the top level. They may not use the keys the builder writes
+  (``RESERVED_FIELDS``): a clash is a ``ConfigError``, never a silent overwrite either way. Put custom
+  data under your own keys, e.g. ``labels`` or ``service``.
+- A record without ``activationId`` or a usable ``start`` raises ``BadRecordError`` naming it; other
+  missing or odd fields are left out of the event.
+
+The events of one record share their activation-level sub-dicts (``faas``, ``openwhisk`` and the
+static fields): building them once per record keeps the per-line cost low. Treat events as read-only.
+"""
+
+import json
+from collections.abc import Mapping
+
+from .codecs.owlog import format_time_ns, parse_line
+from .errors import BadRecordError, ConfigError
+
+__all__ = ["activation_events", "event_id", "check_fields", "RESERVED_FIELDS"]
+
+RESERVED_FIELDS = frozenset(
+    {"@timestamp", "@metadata", "message", "stream", "log", "faas", "openwhisk", "logfwd"}
+)
+
+_MS_TO_NS = 1_000_000
+_MAX_START_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last time RFC 3339 can write
+_LIMITS = (("timeout", "timeout_ms"), ("memory", "memory_mb"))  # annotation key -> event key, with unit
+_TRIGGER_KEYS = ("rule", "action", "activationId")
+
+
+def event_id(namespace: str, activation_id: str, offset: int) -> str:
+    """The deterministic id of line ``offset`` of an activation: ``guest/2f0c...:17``."""
+    return f"{namespace}/{activation_id}:{offset}"
+
+
+def check_fields(fields: Mapping) -> Mapping:
+    """Return ``fields`` if they can be merged into events; ConfigError naming the clashing keys if not."""
+    if not isinstance(fields, Mapping):
+        raise ConfigError("fields", f"must be an object of static fields, got {type(fields).__name__}")
+    clash = RESERVED_FIELDS.intersection(fields)
+    if clash:
+        raise ConfigError(
+            "fields",
+            f"uses the reserved key(s) {', '.join(sorted(clash))}, which every event sets itself",
+            "Put static data under other keys, e.g. 'labels' or 'service'",
+        )
+    return fields
+
+
+def activation_events(
+    record: dict, *, fields: Mapping = {}, logs: list[str] | None = None, max_line_bytes: int = 1_048_576
+) -> list[dict]:
+    """One event per log line of ``record`` (or of ``logs``, when the logs were fetched separately)."""
+    check_fields(fields)
+    if isinstance(max_line_bytes, bool) or not isinstance(max_line_bytes, int) or max_line_bytes < 1:
+        raise ConfigError("max_line_bytes", f"must be a positive number of bytes, got {max_line_bytes!r}")
+    if not isinstance(record, dict):
+        raise BadRecordError(
+            f"activation record is a {type(record).__name__}, not an object; it was not forwarded"
+        )
+    activation_id, start_ms = _identity(record)
+    annotations = _annotations(record)
+    path = annotations.get("path")
+    path = path if isinstance(path, str) and "/" in path else ""  # "ns/[pkg/]action", else unusable
+    namespace = _text(record.get("namespace")) or path.partition("/")[0] or "_"
+    faas = _faas(record, annotations, path, namespace)
+    base = {**fields, "faas": faas, "openwhisk": _openwhisk(record, annotations, start_ms)}
+
+    entries = _entries(record.get("logs") if logs is None else logs)
+    start = format_time_ns(start_ms * _MS_TO_NS)
+    id_prefix = f"{namespace}/{activation_id}:"
+    if annotations.get("kind") == "sequence" or "topmost" in annotations:
+        return _record_events(entries, "sequence", base, start, id_prefix)
+    if "kind" not in annotations and entries and _is_rule_result(entries[0]):
+        return _record_events(entries, "trigger", base, start, id_prefix)
+
+    events = []
+    for offset, entry in enumerate(entries):
+        if type(entry) is str:
+            time_ns, stream, message, marker = parse_line(entry)
+        else:  # not text: keep it, as its JSON
+            time_ns, stream, message, marker = None, None, _json(entry), None
+        meta = {}
+        if time_ns is None:
+            timestamp = start
+            meta["unparsed"] = True
+        else:
+            timestamp = format_time_ns(time_ns)
+        if marker is not None:
+            meta["marker"] = marker
+        if len(message) * 4 > max_line_bytes:  # only then can it be too long: UTF-8 is at most 4 bytes a char
+            message, cut = _truncate(message, max_line_bytes)
+            if cut:
+                meta["truncated_bytes"] = cut
+        event = {"@timestamp": timestamp, "message": message}
+        if stream is not None:
+            event["stream"] = stream
+        event["log"] = {"offset": offset}
+        event.update(base)
+        if meta:
+            event["logfwd"] = meta
+        event["@metadata"] = {"_id": f"{id_prefix}{offset}"}
+        events.append(event)
+    return events
+
+
+def _record_events(entries: list, record_type: str, base: dict, start: str, id_prefix: str) -> list[dict]:
+    """Events for records whose logs are not log text: sequence components or trigger rule results."""
+    events = []
+    for offset, entry in enumerate(entries):
+        text = entry if isinstance(entry, str) else _json(entry)
+        message = f"sequence component activation {text}" if record_type == "sequence" else text
+        events.append(
+            {
+                "@timestamp": start,
+                "message": message,
+                "log": {"offset": offset},
+                **base,
+                "logfwd": {"record_type": record_type},
+                "@metadata": {"_id": f"{id_prefix}{offset}"},
+            }
+        )
+    return events
+
+
+def _identity(record: dict) -> tuple[str, int]:
+    """The activation id and start (epoch ms) every event needs, or BadRecordError naming the record."""
+    activation_id = record.get("activationId")
+    if not isinstance(activation_id, str) or not activation_id:
+        raise BadRecordError(
+            f"activation record {_describe(record)} has no 'activationId'; it was not forwarded"
+        )
+    start = record.get("start")
+    if isinstance(start, float) and start.is_integer():
+        start = int(start)
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= _MAX_START_MS:
+        raise BadRecordError(
+            f"activation record {_describe(record)} has no usable 'start' (epoch milliseconds expected, "
+            f"got {_short(start)}); it was not forwarded"
+        )
+    return activation_id, start
+
+
+def _describe(record: dict) -> str:
+    parts = [f"{key}={_short(record[key])}" for key in ("name", "namespace", "activationId") if key in record]
+    return f"({', '.join(parts)})" if parts else "(without name or id)"
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _annotations(record: dict) -> dict:
+    annotations = record.get("annotations")
+    if not isinstance(annotations, list):
+        return {}
+    return {
+        item["key"]: item.get("value")
+        for item in annotations
+        if isinstance(item, dict) and isinstance(item.get("key"), str)
+    }
+
+
+def _faas(record: dict, annotations: dict, path: str, namespace: str) -> dict:
+    name = path.partition("/")[2] or _text(record.get("name"))
+    faas = {}
+    if name:
+        faas["name"] = name
+        faas["id"] = f"/{path}" if path else f"/{namespace}/{name}"
+    version = _text(record.get("version"))
+    if version:
+        faas["version"] = version
+    faas["execution"] = record["activationId"]
+    faas["coldstart"] = "initTime" in annotations
+    return faas
+
+
+def _openwhisk(record: dict, annotations: dict, start_ms: int) -> dict:
+    activation = {}
+    response = record.get("response")
+    if isinstance(response, dict):
+        _put(activation, "status", _text(response.get("status")))
+        if isinstance(response.get("success"), bool):
+            activation["success"] = response["success"]
+    activation["start"] = format_time_ns(start_ms * _MS_TO_NS)
+    _put(activation, "duration_ms", _number(record.get("duration")))
+    _put(activation, "wait_ms", _number(annotations.get("waitTime")))
+    _put(activation, "init_ms", _number(annotations.get("initTime")))
+    _put(activation, "cause", _text(record.get("cause")))
+    _put(activation, "caused_by", _text(annotations.get("causedBy")))
+    if annotations.get("timeout") is True:
+        activation["timeout"] = True
+
+    openwhisk = {}
+    _put(openwhisk, "namespace", _text(record.get("namespace")))
+    _put(openwhisk, "kind", _text(annotations.get("kind")))
+    openwhisk["activation"] = activation
+    limits = annotations.get("limits")
+    if isinstance(limits, dict):
+        numbers = {ours: _number(limits.get(theirs)) for theirs, ours in _LIMITS}
+        _put(openwhisk, "limits", {key: value for key, value in numbers.items() if value is not None})
+    return openwhisk
+
+
+def _put(target: dict, key: str, value: object) -> None:
+    if value is not None and value != "" and value != {}:
+        target[key] = value
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _number(value: object) -> int | float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _entries(logs: object) -> list:
+    """The record's log entries as a list, whatever shape the source sent."""
+    if logs is None:
+        return []
+    if isinstance(logs, list):
+        return logs
+    if isinstance(logs, str):
+        return logs.splitlines()
+    return [logs]  # a lone object: kept, as its JSON
+
+
+def _is_rule_result(entry: object) -> bool:
+    """True for the JSON rule results a trigger activation logs: {"statusCode": 0, "rule": ..., ...}."""
+    if not isinstance(entry, str) or not entry.startswith("{"):
+        return False
+    try:
+        result = json.loads(entry)
+    except ValueError:
+        return False
+    return isinstance(result, dict) and "statusCode" in result and any(key in result for key in _TRIGGER_KEYS)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=repr)
+
+
+def _truncate(message: str, limit: int) -> tuple[str, int]:
+    """Cut ``message`` to at most ``limit`` UTF-8 bytes at a character boundary; also return the bytes cut."""
+    data = message.encode("utf-8", "surrogatepass")  # a lone surrogate must not make us fail here
+    if len(data) <= limit:
+        return message, 0
+    end = limit
+    while end > 0 and data[end] & 0xC0 == 0x80:  # back off continuation bytes of a split character
+        end -= 1
+    return data[:end].decode("utf-8", "surrogatepass"), len(data) - end

@@ -1,0 +1,303 @@
+"""Activation records -> events, from the shared sample records in tests/events/."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from logfwd.errors import BadRecordError, ConfigError
+from logfwd.events import RESERVED_FIELDS, activation_events, check_fields, event_id
+
+SAMPLES = Path(__file__).parent / "events"
+
+
+def sample(name: str) -> dict:
+    return json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def test_nodejs_record_one_event_per_line():
+    record = sample("activation_nodejs")
+    events = activation_events(record)
+
+    assert [e["message"] for e in events] == [
+        "resizing image 42",
+        "width=800 height=600",
+        "warning: slow disk",
+        "café ünïcødé ✓ 日本語 done",
+        "",
+    ]
+    assert [e["stream"] for e in events] == ["stdout", "stdout", "stderr", "stdout", "stdout"]
+    assert [e["@timestamp"] for e in events] == [
+        "2023-11-14T22:13:20.178483919Z",  # 9 digits kept
+        "2023-11-14T22:13:20.294672800Z",  # 7 digits, padded
+        "2023-11-14T22:13:20.301000000Z",
+        "2023-11-14T22:13:20.400000000Z",
+        "2023-11-14T22:13:20.000000000Z",
+    ]
+    assert [e["log"] for e in events] == [{"offset": i} for i in range(5)]
+    assert events[0] == {
+        "@timestamp": "2023-11-14T22:13:20.178483919Z",
+        "message": "resizing image 42",
+        "stream": "stdout",
+        "log": {"offset": 0},
+        "faas": {
+            "name": "images/resize",
+            "id": "/guest/images/resize",
+            "version": "0.0.3",
+            "execution": "2f0c1b4a9d8e4e6f8c1b4a9d8e4e6f01",
+            "coldstart": True,
+        },
+        "openwhisk": {
+            "namespace": "guest",
+            "kind": "nodejs:20",
+            "activation": {
+                "status": "success",
+                "success": True,
+                "start": "2023-11-14T22:13:20.123000000Z",
+                "duration_ms": 334,
+                "wait_ms": 41,
+                "init_ms": 212,
+            },
+            "limits": {"timeout_ms": 60000, "memory_mb": 256},
+        },
+        "@metadata": {"_id": "guest/2f0c1b4a9d8e4e6f8c1b4a9d8e4e6f01:0"},
+    }
+
+
+def test_events_are_json_and_lean():
+    for name in ("activation_nodejs", "activation_markers", "activation_sequence", "activation_trigger"):
+        for event in activation_events(sample(name)):
+            encoded = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+            assert json.loads(encoded) == event
+            assert len(encoded.encode()) < 700, encoded
+
+
+def test_ids_are_deterministic_and_distinct_per_offset():
+    record = sample("activation_nodejs")
+    first = [e["@metadata"]["_id"] for e in activation_events(record)]
+    again = [e["@metadata"]["_id"] for e in activation_events(copy.deepcopy(record))]
+    assert first == again
+    assert len(set(first)) == len(first)
+    assert first[3] == event_id("guest", "2f0c1b4a9d8e4e6f8c1b4a9d8e4e6f01", 3)
+    other = dict(record, activationId="2f0c1b4a9d8e4e6f8c1b4a9d8e4e6f02")
+    assert not set(first) & {e["@metadata"]["_id"] for e in activation_events(other)}
+
+
+def test_event_id_separates_namespaces():
+    assert event_id("a", "f" * 32, 1) != event_id("b", "f" * 32, 1)
+    assert event_id("a", "f" * 32, 1) != event_id("a", "f" * 32, 10)
+
+
+def test_warm_start_and_missing_annotations():
+    record = sample("activation_nodejs")
+    record["annotations"] = [a for a in record["annotations"] if a["key"] != "initTime"]
+    assert activation_events(record)[0]["faas"]["coldstart"] is False
+
+    bare = {"activationId": "ab" * 16, "start": 1700000000000, "name": "solo", "logs": ["hi"]}
+    (event,) = activation_events(bare)
+    assert event["faas"] == {"name": "solo", "id": "/_/solo", "execution": "ab" * 16, "coldstart": False}
+    assert event["openwhisk"] == {"activation": {"start": "2023-11-14T22:13:20.000000000Z"}}
+    assert event["@metadata"]["_id"] == f"_/{'ab' * 16}:0"
+
+
+def test_name_falls_back_to_record_name_and_namespace_to_path():
+    record = sample("activation_nodejs")
+    record["annotations"] = [{"key": "path", "value": "guest"}, "junk", {"value": 1}]  # odd shapes tolerated
+    event = activation_events(record)[0]
+    assert event["faas"]["name"] == "resize"
+    assert event["faas"]["id"] == "/guest/resize"
+
+    record = sample("activation_nodejs")
+    del record["namespace"]
+    event = activation_events(record)[0]
+    assert event["@metadata"]["_id"].startswith("guest/")
+    assert "namespace" not in event["openwhisk"]
+
+
+def test_timeout_annotation_only_when_true():
+    record = sample("activation_markers")
+    record["annotations"].append({"key": "timeout", "value": True})
+    assert activation_events(record)[0]["openwhisk"]["activation"]["timeout"] is True
+    assert "timeout" not in activation_events(sample("activation_markers"))[0]["openwhisk"]["activation"]
+
+
+def test_markers_and_unparsed_lines_are_kept_and_flagged():
+    events = activation_events(sample("activation_markers"))
+    assert [e.get("logfwd") for e in events] == [
+        None,
+        {"unparsed": True},
+        {"marker": "truncated"},
+        {"unparsed": True, "marker": "missing"},
+        {"marker": "missing"},
+    ]
+    # Unparsed lines take the activation start (millisecond precision) and no stream.
+    assert events[1]["@timestamp"] == "2023-11-14T22:17:20.000000000Z"
+    assert events[1]["message"] == "this line has no timestamp"
+    assert "stream" not in events[1]
+    assert events[2]["stream"] == "stderr"
+    assert events[2]["@timestamp"] == "2023-11-14T22:17:20.000000300Z"
+
+
+def test_external_logs_replace_the_record_logs():
+    record = sample("activation_external_logs")
+    assert activation_events(record) == []
+    logs = sample("activation_external_logs.logs")["logs"]
+    events = activation_events(record, logs=logs)
+    assert [e["message"] for e in events] == ["charging card ending 4242", "card declined"]
+    assert events[0]["@timestamp"] == "2023-11-14T22:16:20.510000001Z"
+    assert events[1]["openwhisk"]["activation"]["status"] == "application error"
+    assert events[1]["openwhisk"]["activation"]["success"] is False
+
+
+def test_sequence_record_lists_its_components():
+    events = activation_events(sample("activation_sequence"))
+    assert [e["message"] for e in events] == [
+        "sequence component activation 9a8b7c6d5e4f4a3b8c2d1e0f9a8b7c01",
+        "sequence component activation 9a8b7c6d5e4f4a3b8c2d1e0f9a8b7c02",
+    ]
+    assert all(e["logfwd"] == {"record_type": "sequence"} for e in events)
+    assert all(e["@timestamp"] == "2023-11-14T22:14:20.000000000Z" for e in events)
+    assert [e["@metadata"]["_id"] for e in events] == [
+        "guest/5e6f7a8b9c0d4e1f8a2b3c4d5e6f7a01:0",
+        "guest/5e6f7a8b9c0d4e1f8a2b3c4d5e6f7a01:1",
+    ]
+
+
+def test_topmost_alone_marks_a_sequence():
+    record = sample("activation_sequence")
+    record["annotations"] = [{"key": "topmost", "value": True}]
+    assert activation_events(record)[0]["logfwd"]["record_type"] == "sequence"
+
+
+def test_trigger_record_one_event_per_rule_result():
+    record = sample("activation_trigger")
+    events = activation_events(record)
+    assert [e["message"] for e in events] == record["logs"]
+    assert all(e["logfwd"] == {"record_type": "trigger"} for e in events)
+    assert all("stream" not in e for e in events)
+    assert events[0]["faas"]["name"] == "every-minute"
+
+
+def test_json_log_lines_of_an_action_are_not_a_trigger():
+    record = sample("activation_trigger")
+    record["annotations"] = [{"key": "kind", "value": "python:3.11"}]
+    events = activation_events(record)
+    assert all(e["logfwd"] == {"unparsed": True} for e in events)
+
+
+def test_non_string_entries_and_odd_logs_shapes():
+    record = sample("activation_nodejs")
+    record["logs"] = [{"a": 1}, 42, None, "2023-11-14T22:13:20.5Z stdout: ok"]
+    events = activation_events(record)
+    assert [e["message"] for e in events] == ['{"a": 1}', "42", "null", "ok"]
+    assert [e.get("logfwd") for e in events] == [{"unparsed": True}] * 3 + [None]
+
+    record["logs"] = None
+    assert activation_events(record) == []
+    record["logs"] = "2023-11-14T22:13:20.5Z stdout: one\n2023-11-14T22:13:20.6Z stdout: two"
+    assert [e["message"] for e in activation_events(record)] == ["one", "two"]
+    record["logs"] = {"unexpected": "object"}
+    assert [e["message"] for e in activation_events(record)] == ['{"unexpected": "object"}']
+
+
+def test_oversize_line_cut_at_a_utf8_boundary():
+    record = sample("activation_nodejs")
+    message = "é" * 10  # 2 bytes each
+    record["logs"] = [f"2023-11-14T22:13:20.5Z stdout: {message}", "2023-11-14T22:13:20.5Z stdout: short"]
+    events = activation_events(record, max_line_bytes=7)
+    assert events[0]["message"] == "ééé"  # 6 bytes: the 4th "é" would straddle byte 7
+    assert events[0]["logfwd"] == {"truncated_bytes": 14}
+    assert events[1]["message"] == "short"
+    assert "logfwd" not in events[1]
+
+
+def test_oversize_four_byte_characters_and_exact_fit():
+    record = sample("activation_nodejs")
+    record["logs"] = ["2023-11-14T22:13:20.5Z stdout: a😀b", "2023-11-14T22:13:20.5Z stdout: 😀😀"]
+    events = activation_events(record, max_line_bytes=8)
+    assert events[0]["message"] == "a😀b" and "logfwd" not in events[0]  # 6 bytes fit
+    assert events[1]["message"] == "😀😀" and "logfwd" not in events[1]  # exactly 8 bytes fit
+    events = activation_events(record, max_line_bytes=4)
+    assert events[0]["message"] == "a" and events[0]["logfwd"] == {"truncated_bytes": 5}
+    assert events[1]["message"] == "😀" and events[1]["logfwd"] == {"truncated_bytes": 4}
+
+
+def test_unparsed_line_can_be_truncated_too():
+    record = sample("activation_nodejs")
+    record["logs"] = ["x" * 100]
+    (event,) = activation_events(record, max_line_bytes=10)
+    assert event["message"] == "x" * 10
+    assert event["logfwd"] == {"unparsed": True, "truncated_bytes": 90}
+
+
+def test_static_fields_are_merged_at_the_top():
+    fields = {"token": "abc", "labels": {"env": "prod"}}
+    events = activation_events(sample("activation_nodejs"), fields=fields)
+    assert all(e["token"] == "abc" and e["labels"] == {"env": "prod"} for e in events)
+    assert events[0]["@metadata"] == {"_id": "guest/2f0c1b4a9d8e4e6f8c1b4a9d8e4e6f01:0"}
+
+
+@pytest.mark.parametrize("key", sorted(RESERVED_FIELDS))
+def test_static_fields_may_not_overwrite_reserved_keys(key):
+    with pytest.raises(ConfigError) as error:
+        activation_events(sample("activation_nodejs"), fields={key: "x", "labels": {}})
+    assert error.value.parameter == "fields"
+    assert key in str(error.value)
+
+
+def test_check_fields():
+    assert check_fields({"service": {"name": "shop"}}) == {"service": {"name": "shop"}}
+    with pytest.raises(ConfigError, match="fields"):
+        check_fields(["not", "an", "object"])
+
+
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        ({"activationId": None}, "activationId"),
+        ({"activationId": ""}, "activationId"),
+        ({"start": None}, "start"),
+        ({"start": "1700000000000"}, "start"),
+        ({"start": True}, "start"),
+        ({"start": -5}, "start"),
+        ({"start": 10**20}, "start"),
+    ],
+)
+def test_bad_record_names_the_record(change, complaint):
+    record = {**sample("activation_nodejs"), **change}
+    with pytest.raises(BadRecordError) as error:
+        activation_events(record)
+    text = str(error.value)
+    assert complaint in text
+    assert "name='resize'" in text
+    if "activationId" in change:
+        assert f"activationId={change['activationId']!r}" in text
+    else:
+        assert "2f0c1b4a9d8e4e6f8c1b4a9d8e4e6f01" in text
+
+
+def test_missing_keys_are_bad_records_too():
+    record = sample("activation_nodejs")
+    del record["start"]
+    with pytest.raises(BadRecordError, match="start"):
+        activation_events(record)
+    with pytest.raises(BadRecordError, match="list"):
+        activation_events(["not", "a", "record"])
+
+
+def test_integral_float_start_is_accepted():
+    record = {**sample("activation_nodejs"), "start": 1700000000123.0}
+    assert activation_events(record)[0]["openwhisk"]["activation"]["start"] == "2023-11-14T22:13:20.123000000Z"
+
+
+def test_max_line_bytes_must_be_positive():
+    with pytest.raises(ConfigError, match="max_line_bytes"):
+        activation_events(sample("activation_nodejs"), max_line_bytes=0)
+
+
+def test_records_are_not_modified():
+    record = sample("activation_markers")
+    before = copy.deepcopy(record)
+    activation_events(record, fields={"labels": {"a": 1}}, max_line_bytes=10)
+    assert record == before
