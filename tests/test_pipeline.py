@@ -1,0 +1,184 @@
+"""The pipeline and the cursor against in-memory fakes: what is delivered, what the checkpoint keeps."""
+
+import json
+import random
+
+import pytest
+
+from logfwd.deadline import Deadline
+from logfwd.pipeline import forward
+from logfwd.sources.openwhisk.source import OpenWhiskSource
+
+from fakes import FakeAPI, FakeClock, FakeSink, MemoryStore
+
+T0 = 1_700_000_000_000  # ms
+
+
+@pytest.fixture
+def world():
+    clock = FakeClock(T0 / 1000)
+    return clock, FakeAPI(clock), FakeSink(), MemoryStore()
+
+
+def run(world, actions=("hello",), deadline=None, **options):
+    clock, api, sink, store = world
+    options.setdefault("initial_lookback", 3600)
+    max_events = options.pop("max_events", 50)
+    source = OpenWhiskSource(api, actions, clock=clock, **options)
+    return forward(source, sink, store, deadline=deadline or Deadline(), max_events=max_events, clock=clock)
+
+
+def delivered_ids(sink) -> list[str]:
+    return [json.loads(p)["@metadata"]["_id"] for p in sink.received]
+
+
+def expected_ids(api) -> set[str]:
+    return {f"guest/{r['activationId']}:{i}" for r in api.records for i in range(len(r["logs"]))}
+
+
+def test_backlog_over_200_is_delivered_oldest_first_and_once(world):
+    clock, api, sink, store = world
+    for i in range(450):
+        api.add("hello", T0 - 3_000_000 + i * 1000)
+    clock.now += 10
+    summary = run(world)
+    assert summary["ok"] and summary["activations"] == 450 and summary["events"] == 900
+    ids = delivered_ids(sink)
+    assert len(ids) == len(set(ids)) == 900 and set(ids) == expected_ids(api)
+    starts = [json.loads(p)["openwhisk"]["activation"]["start"] for p in sink.received]
+    assert starts == sorted(starts)  # the settled range goes oldest first
+    # one count, ceil(450/200) = 3 pages for the settled range, one page for the live range
+    assert api.requests_made == 5
+
+    again = run(world)
+    assert again["activations"] == 0 and len(sink.received) == 900
+
+
+def test_late_activation_is_forwarded_by_a_later_run(world):
+    clock, api, sink, store = world
+    api.add("hello", T0 - 1000)
+    late = api.add("hello", T0 - 2000, visible_after=200)  # started earlier, ends and shows 200 s later
+    clock.now += 5
+    assert run(world)["activations"] == 1
+    clock.now += 60
+    assert run(world)["activations"] == 0
+    clock.now += 200
+    assert run(world)["activations"] == 1
+    assert any(late["activationId"] in i for i in delivered_ids(sink))
+    assert set(delivered_ids(sink)) == expected_ids(api)
+
+
+def test_identical_start_milliseconds_across_a_cut_short_run(world):
+    clock, api, sink, store = world
+    for _ in range(7):
+        api.add("hello", T0 - 2_000_000)  # all in the same millisecond, in the settled range
+    clock.now += 10
+    sink.fail_next = 5  # the window acks 5 of 14 payloads, then the receiver goes away
+    first = run(world, max_events=50)
+    assert not first["ok"] and first["more"]
+    second = run(world)
+    assert second["ok"]
+    ids = delivered_ids(sink)
+    assert set(ids) == expected_ids(api)
+    # only the activations not wholly acknowledged are sent again: at most one partly-sent activation
+    assert len(ids) - len(set(ids)) <= 1
+
+
+def test_delivery_failure_keeps_the_checkpoint_behind_what_was_not_acknowledged(world):
+    clock, api, sink, store = world
+    for i in range(30):
+        api.add("hello", T0 - 2_000_000 + i, lines=3)
+    clock.now += 10
+    sink.fail_next = 0
+    summary = run(world, max_events=10)
+    assert not summary["ok"] and "receiver went away" in summary["errors"][0]
+    assert summary["activations"] == 0
+    run(world, max_events=10)
+    assert set(delivered_ids(sink)) == expected_ids(api)
+
+
+def test_deadline_cuts_the_run_and_the_next_run_continues(world):
+    clock, api, sink, store = world
+    for i in range(500):
+        api.add("hello", T0 - 3_000_000 + i * 100)
+    clock.now += 10
+
+    class Ticking(Deadline):  # every check costs a second of wall time
+        def remaining(self):
+            clock.now += 1
+            return super().remaining()
+
+    summary = run(world, deadline=Ticking(at=clock.now + 120, grace=20, clock=clock))
+    assert summary["more"] and summary["stopped_at_deadline"] and 0 < summary["activations"] < 500
+    assert summary["lag_seconds"] > 0
+    while run(world)["more"]:
+        pass
+    ids = delivered_ids(sink)
+    assert set(ids) == expected_ids(api) and len(ids) == len(set(ids))
+
+
+def test_action_added_later_starts_at_the_initial_lookback_and_removed_is_forgotten(world):
+    clock, api, sink, store = world
+    api.add("hello", T0 - 1000)
+    api.add("shop/cart", T0 - 7200_000)  # older than the lookback: not forwarded
+    api.add("shop/cart", T0 - 60_000)
+    clock.now += 5
+    run(world, actions=["hello"])
+    summary = run(world, actions=["hello", "shop/cart"])
+    assert summary["actions"]["shop/cart"] == {"activations": 1, "events": 2, "new": True}
+    assert summary["actions"]["hello"]["activations"] == 0
+    summary = run(world, actions=["shop/cart"])
+    assert "no longer monitoring 'hello'" in summary["warnings"][0]
+    assert set(store.document["source"]["actions"]) == {"shop/cart"}
+
+
+def test_unreadable_checkpoint_starts_over_with_a_warning(world):
+    clock, api, sink, store = world
+    api.add("hello", T0 - 1000)
+    clock.now += 5
+    store.document = {"source": {"type": "openwhisk", "namespace": "_", "actions": {"hello": {"since": "x"}}}}
+    summary = run(world)
+    assert summary["activations"] == 1 and "checkpoint unreadable" in summary["warnings"][0]
+
+
+def test_bad_record_is_reported_and_the_rest_forwarded(world):
+    clock, api, sink, store = world
+    api.add("hello", T0 - 1000)
+    bad = api.add("hello", T0 - 900)
+    del bad["start"]
+    bad["_visible"] = 0
+    clock.now += 5
+    summary = run(world)
+    assert summary["activations"] >= 1 and summary["errors"] and bad["activationId"] in summary["errors"][0]
+    assert not summary["ok"]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_nothing_is_lost_whatever_fails(world, seed):
+    """Many runs over a stream of activations that show up late, share milliseconds and arrive in
+    bursts above 200, with windows failing part-way and runs cut by their deadline."""
+    clock, api, sink, store = world
+    rng = random.Random(seed)
+    for _ in range(40):
+        for _ in range(rng.choice([0, 3, 30, 250])):
+            start = int(clock.now * 1000) - rng.randint(0, 60_000)
+            if rng.random() < 0.2:
+                start = int(clock.now * 1000) - 1000  # same millisecond as others
+            api.add("hello", start, lines=rng.randint(0, 4), visible_after=rng.choice([0, 1, 30, 290]))
+        clock.now += rng.choice([1, 10, 60])
+        if rng.random() < 0.3:
+            sink.fail_next = rng.randint(0, 40)
+        at = clock.now + rng.choice([1000, 40]) if rng.random() < 0.3 else None
+
+        class Ticking(Deadline):
+            def remaining(self):
+                clock.now += 0.05
+                return super().remaining()
+
+        run(world, deadline=Ticking(at=at, grace=20, clock=clock), overlap=360, max_events=37)
+    clock.now += 400
+    for _ in range(20):
+        if not run(world)["more"]:
+            break
+    ids = delivered_ids(sink)
+    assert expected_ids(api) <= set(ids), "lost lines"
