@@ -1,0 +1,100 @@
+"""The cursor's compact encoding, its split into settled and live ranges, and the actions list."""
+
+import pytest
+
+from logfwd.errors import ConfigError
+from logfwd.sources.openwhisk.cursor import ActionCursor, ActionRun, decode_seen, encode_seen
+from logfwd.sources.openwhisk.selection import select_actions
+
+NOW = 1_700_000_000_000
+
+
+def test_seen_ids_round_trip_compactly():
+    since = NOW - 360_000
+    seen = {f"{i:032x}": since + i * 7 for i in range(1000)}
+    seen["not-hex-vendor-id"] = since + 5
+    text = encode_seen(since, seen)
+    assert decode_seen(since, text) == seen
+    assert len(text) < 1000 * 21 * 4 / 3 + 100  # 21 bytes an id before base64
+
+
+@pytest.mark.parametrize("text", ["%%%", "AAAA", "AAAAAAWq"])
+def test_malformed_seen_ids_are_rejected(text):
+    with pytest.raises(ValueError):
+        decode_seen(NOW, text)
+
+
+def make_run(cursor=None, lookback=600_000):
+    return ActionRun("a", cursor, now_ms=NOW, overlap_ms=360_000, settle_ms=2_000, lookback_ms=lookback)
+
+
+def test_ranges_split_at_now_minus_overlap():
+    run = make_run(ActionCursor(NOW - 1_000_000))
+    assert run.settled_range() == (NOW - 1_000_000, NOW - 360_001)
+    assert run.live_range() == (NOW - 360_000, NOW - 2_000)
+
+
+def test_caught_up_has_only_a_live_range():
+    run = make_run(ActionCursor(NOW - 100_000))
+    assert run.settled_range() is None and run.live_range() == (NOW - 100_000, NOW - 2_000)
+
+
+def test_next_cursor_after_a_complete_run_stops_at_the_boundary_and_keeps_live_ids():
+    run = make_run(ActionCursor(NOW - 1_000_000))
+    run.delivered("old", NOW - 900_000, 1)
+    run.delivered("live", NOW - 10_000, 1)
+    run.finish_settled()
+    cursor = run.next_cursor(100)
+    assert cursor.since == NOW - 360_000 and cursor.seen == {"live": NOW - 10_000}
+
+
+def test_next_cursor_after_a_cut_run_keeps_its_place_inclusive():
+    run = make_run(ActionCursor(NOW - 1_000_000))
+    run.delivered("x", NOW - 900_000, 1)
+    run.delivered("y", NOW - 900_000, 1)
+    cursor = run.next_cursor(100)
+    assert cursor.since == NOW - 900_000 and set(cursor.seen) == {"x", "y"}
+    assert make_run(ActionCursor(NOW - 1_000_000)).next_cursor(100).since == NOW - 1_000_000
+
+
+def test_seen_cap_forgets_the_oldest():
+    run = make_run(ActionCursor(NOW - 100_000))
+    for i in range(10):
+        run.delivered(f"id{i}", NOW - 50_000 + i, 1)
+    run.finish_settled()
+    assert set(run.next_cursor(3).seen) == {"id7", "id8", "id9"}
+
+
+LISTING = [{"name": "hello", "namespace": "guest"}, {"name": "forward", "namespace": "guest/logfwd"},
+           {"name": "cart", "namespace": "guest/shop"}, {"name": "checkout", "namespace": "guest/shop"}]
+
+
+def listing():
+    return LISTING
+
+
+@pytest.mark.parametrize("patterns, expected", [
+    (["hello"], ["hello"]),
+    (["shop/*"], ["shop/cart", "shop/checkout"]),
+    (["*"], ["hello", "shop/cart", "shop/checkout"]),  # the forwarder itself is excluded
+    (["*", "!shop/cart"], ["hello", "shop/checkout"]),
+    (["*/*", "!shop/*"], []),
+    (["/guest/hello", "hello"], ["hello"]),
+])
+def test_selection(patterns, expected):
+    names, _ = select_actions(patterns, listing, "/guest/logfwd/forward")
+    assert names == expected
+
+
+def test_plain_names_need_no_listing():
+    def no_listing():
+        raise AssertionError("listed actions without a wildcard")
+    assert select_actions(["a", "p/b"], no_listing)[0] == ["a", "p/b"]
+
+
+def test_selection_warns_and_rejects():
+    assert "matches no action" in select_actions(["nothere/*"], listing)[1][0]
+    with pytest.raises(ConfigError, match="actions"):
+        select_actions(["!hello"], listing)
+    with pytest.raises(ConfigError, match="actions"):
+        select_actions(["a/b/c"], listing)
