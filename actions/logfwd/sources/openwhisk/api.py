@@ -1,0 +1,272 @@
+"""A small client for the OpenWhisk REST API: the reads the forwarder needs, nothing else.
+
+Every call goes through one ``requests.Session`` (connections are reused) and one retry policy:
+connection errors, timeouts, 429, 5xx and unreadable bodies are retried with backoff until the
+attempts or the run's deadline run out. Answers that will not change by retrying (401, 403, 404, 400)
+raise at once, with a message that names the host, the namespace and what to check. The API key is
+never logged, never put in a message and never shown by ``repr``.
+"""
+
+import logging
+from urllib.parse import quote
+
+import requests
+
+from ...deadline import NO_DEADLINE, Deadline
+from ...errors import AuthError, ConfigError, NotFoundError, SourceError, SourceTransientError
+from ...retry import RetryPolicy
+
+__all__ = ["OpenWhiskAPI", "MAX_LIMIT"]
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 200  # the most records one list request returns; above it the server answers 400
+_SNIPPET = 100  # characters of an unusable body shown in an error
+
+
+class OpenWhiskAPI:
+    """Reads activation records and action lists of one namespace."""
+
+    def __init__(
+        self,
+        apihost: str,
+        api_key: str,
+        namespace: str = "_",
+        *,
+        session: requests.Session | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: float = 30.0,
+        verify: bool | str = True,
+        deadline: Deadline = NO_DEADLINE,
+    ):
+        self.host = _base_host(apihost)
+        self.base = f"{self.host}/api/v1"
+        self.namespace = namespace or "_"
+        self._auth = _basic_auth(api_key)
+        self._secrets = tuple(s for s in (api_key, self._auth[1]) if s)
+        self._namespace_path = f"/namespaces/{quote(self.namespace, safe='')}"
+        self._session = session if session is not None else requests.Session()
+        self._retry = retry
+        self._timeout = timeout
+        self._verify = verify
+        self._deadline = deadline
+        self.requests_made = 0  # HTTP requests sent, retries included (for the benchmark)
+
+    def __repr__(self) -> str:
+        return f"OpenWhiskAPI({self.describe()})"
+
+    def describe(self) -> str:
+        """Where this client reads from, fit for logs: ``https://host/api/v1 namespace _``."""
+        return f"{self.base} namespace {self.namespace}"
+
+    def list_activations(
+        self,
+        name: str | None = None,
+        *,
+        since: int | None = None,
+        upto: int | None = None,
+        limit: int = MAX_LIMIT,
+        skip: int = 0,
+        docs: bool = True,
+    ) -> list[dict]:
+        """Activation records, newest ``start`` first. ``since``/``upto``: inclusive epoch ms on ``start``."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
+            raise ConfigError("limit", f"must be an integer from 0 to {MAX_LIMIT}, got {limit!r}")
+        params = self._filters(name, since, upto)
+        params.update(limit=limit, skip=_non_negative("skip", skip), docs="true" if docs else "false")
+        records = self._get(f"{self._namespace_path}/activations", params, subject=_subject(name))
+        return _expect(records, list, self._endpoint(f"{self._namespace_path}/activations"))
+
+    def count_activations(
+        self, name: str | None = None, *, since: int | None = None, upto: int | None = None
+    ) -> int:
+        """How many activations match (same filters as ``list_activations``)."""
+        params = self._filters(name, since, upto)
+        params["count"] = "true"
+        path = f"{self._namespace_path}/activations"
+        body = _expect(self._get(path, params, subject=_subject(name)), dict, self._endpoint(path))
+        count = body.get("activations")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise SourceError(f"{self._endpoint(path)} answered a count without a number: {_clip(str(body))}")
+        return count
+
+    def get_activation(self, activation_id: str) -> dict:
+        """The full record of one activation (read by id: no index delay)."""
+        path = f"{self._namespace_path}/activations/{_activation_path(activation_id)}"
+        record = self._get(path, {}, subject=f"activation '{activation_id}'")
+        return _expect(record, dict, self._endpoint(path))
+
+    def activation_logs(self, activation_id: str) -> list[str]:
+        """The log lines of one activation, for deployments that keep logs outside the record."""
+        path = f"{self._namespace_path}/activations/{_activation_path(activation_id)}/logs"
+        body = self._get(path, {}, subject=f"activation '{activation_id}'")
+        body = _expect(body, dict, self._endpoint(path))
+        return _expect(body.get("logs"), list, self._endpoint(path) + " field 'logs'")
+
+    def list_actions(self) -> list[dict]:
+        """Every action of the namespace, all pages (``limit=200`` and ``skip``) until a short one."""
+        path = f"{self._namespace_path}/actions"
+        actions: list[dict] = []
+        while True:
+            page = self._get(path, {"limit": MAX_LIMIT, "skip": len(actions)}, subject=None)
+            page = _expect(page, list, self._endpoint(path))
+            if actions and page and page[0] == actions[-MAX_LIMIT]:
+                # A server that ignores skip would page forever.
+                raise SourceError(f"{self._endpoint(path)} returned the same page twice: it ignores 'skip'")
+            actions.extend(page)
+            if len(page) < MAX_LIMIT:
+                return actions
+
+    def close(self) -> None:
+        self._session.close()
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _endpoint(self, path: str) -> str:
+        return f"GET {self.base}{path}"
+
+    def _filters(self, name: str | None, since: int | None, upto: int | None) -> dict:
+        params: dict = {}
+        if name:
+            params["name"] = name
+        if since is not None:
+            params["since"] = _non_negative("since", since)
+        if upto is not None:
+            params["upto"] = _non_negative("upto", upto)
+        return params
+
+    def _get(self, path: str, params: dict, *, subject: str | None) -> object:
+        """GET one endpoint through the retry policy; the JSON body, or the error that explains why not."""
+        endpoint = self._endpoint(path)
+        attempts = 0
+
+        def attempt() -> object:
+            nonlocal attempts
+            attempts += 1
+            try:
+                return self._attempt(path, params, endpoint, subject)
+            except SourceTransientError as error:
+                log.warning("attempt %d failed: %s", attempts, error)
+                raise
+
+        try:
+            return self._retry.call(attempt, self._deadline)
+        except SourceTransientError as error:
+            if attempts <= 1:
+                raise
+            raise SourceTransientError(f"{error} (gave up after {attempts} attempts)") from error
+
+    def _attempt(self, path: str, params: dict, endpoint: str, subject: str | None) -> object:
+        timeout = self._deadline.budget(self._timeout)
+        if timeout <= 0:
+            raise SourceTransientError(f"{endpoint}: no time left before the run's deadline")
+        self.requests_made += 1
+        try:
+            response = self._session.get(
+                self.base + path, params=params, auth=self._auth, timeout=timeout, verify=self._verify
+            )
+        except requests.exceptions.SSLError as error:
+            raise SourceError(
+                f"{endpoint}: TLS verification failed ({self._clean(error)}). Check the API host name and "
+                "its certificate; only for a test host with a self-signed one, set api_verify to false"
+            ) from None
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise SourceTransientError(f"{endpoint}: {type(error).__name__}: {self._clean(error)}") from None
+
+        status = response.status_code
+        if status == 200:
+            try:
+                return response.json()
+            except ValueError:
+                # An HTML page from a proxy or a cut-off body: a retry usually gets a whole one.
+                body = self._clean(_clip(response.text))
+                message = f"{endpoint} answered 200 with a body that is not JSON: {body!r}"
+                raise SourceTransientError(message) from None
+        reason = self._clean(_server_error(response))
+        where = f"OpenWhisk at {self.host}, namespace '{self.namespace}'"
+        if status in (401, 403):
+            raise AuthError(
+                f"{where} refused the API key (HTTP {status}) on {endpoint}: {reason}. Check the API key "
+                "(wsk property get --auth); for the deployed action, check that it has the annotation "
+                "'provide-api-key: true' or is given an api_key parameter"
+            )
+        if status == 404:
+            what = subject or f"namespace '{self.namespace}'"
+            raise NotFoundError(
+                f"{where} does not know {what} (HTTP 404) on {endpoint}: {reason}. Check the namespace "
+                "and name, and that the API host is the one the action was deployed to"
+            )
+        if status == 429 or status >= 500:
+            raise SourceTransientError(f"{endpoint} answered HTTP {status}: {reason}")
+        raise SourceError(f"{where} rejected {endpoint} (HTTP {status}): {reason}")
+
+    def _clean(self, error: object) -> str:
+        """Text fit for an error message: the API key is masked should any peer echo it back."""
+        text = str(error)
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+def _base_host(apihost: str) -> str:
+    """``scheme://host[:port]`` from ``__OW_API_HOST``-style values, with or without a scheme."""
+    given = (apihost or "").strip()
+    scheme, sep, host = given.partition("://")
+    if not sep:
+        scheme, host = "https", given
+    host = host.rstrip("/")
+    if not host:
+        raise ConfigError("apihost", "names no host", "Give the OpenWhisk API host, e.g. openwhisk.example.com")
+    if scheme.lower() not in ("http", "https"):
+        raise ConfigError("apihost", f"'{given}' is not an http(s) address", "Use https://HOST or just HOST")
+    return f"{scheme.lower()}://{host}"
+
+
+def _basic_auth(api_key: str) -> tuple[str, str]:
+    user, sep, password = (api_key or "").partition(":")
+    if not sep or not user or not password:
+        raise ConfigError(
+            "api_key",
+            "is not of the form UUID:KEY",
+            "Use the key that 'wsk property get --auth' shows (or AUTH in ~/.wskprops)",
+        )
+    return user, password
+
+
+def _non_negative(parameter: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(parameter, f"must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _activation_path(activation_id: str) -> str:
+    if not isinstance(activation_id, str) or not activation_id:
+        raise ConfigError("activation_id", f"must be a non-empty string, got {activation_id!r}")
+    return quote(activation_id, safe="")
+
+
+def _subject(name: str | None) -> str | None:
+    return f"action '{name}'" if name else None
+
+
+def _expect(value: object, kind: type, endpoint: str):
+    if not isinstance(value, kind):
+        got = type(value).__name__
+        raise SourceError(f"{endpoint} answered a JSON {got} where {kind.__name__} was expected")
+    return value
+
+
+def _server_error(response: requests.Response) -> str:
+    """The ``error`` text OpenWhisk puts in its error bodies, else the start of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return body["error"]
+    return _clip(response.text) or response.reason or "no details"
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SNIPPET else text[:_SNIPPET] + "..."
