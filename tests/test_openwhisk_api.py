@@ -124,7 +124,9 @@ def test_list_activations_query_parameters():
 @responses.activate
 def test_list_activations_minimal_query_and_summaries():
     responses.get(
-        ACTIVATIONS, json=[], match=[matchers.query_param_matcher({"limit": "0", "skip": "0", "docs": "false"})]
+        ACTIVATIONS,
+        json=[],
+        match=[matchers.query_param_matcher({"limit": "0", "skip": "0", "docs": "false"})],
     )
     assert make_api().list_activations(limit=0, docs=False) == []
 
@@ -193,7 +195,8 @@ def test_list_actions_pages_until_a_short_page(sizes):
     skip = 0
     for size in sizes:
         page = [{"name": f"a{skip + i}", "namespace": "guest"} for i in range(size)]
-        responses.get(url, json=page, match=[matchers.query_param_matcher({"limit": "200", "skip": str(skip)})])
+        expected = matchers.query_param_matcher({"limit": "200", "skip": str(skip)})
+        responses.get(url, json=page, match=[expected])
         skip += size
     api = make_api()
     actions = api.list_actions()
@@ -262,7 +265,8 @@ def test_transient_failure_then_success(failure):
 
 @responses.activate
 def test_gives_up_after_the_attempts_with_a_clear_message():
-    responses.get(ACTIVATIONS, status=503, json={"error": "The server is currently unavailable.", "code": "x"})
+    busy = {"error": "The server is currently unavailable.", "code": "x"}
+    responses.get(ACTIVATIONS, status=503, json=busy)
     api = make_api(namespace="_", retry=RetryPolicy(attempts=3, initial=0, maximum=0, jitter=0))
     with pytest.raises(SourceTransientError) as error:
         api.list_activations()

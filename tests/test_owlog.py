@@ -6,8 +6,9 @@ import pytest
 
 from logfwd.codecs.owlog import LogLine, format_time_ns, parse_line
 
-# 2017-11-13T15:45:25Z in epoch seconds, computed independently of the code under test.
+# Epoch seconds computed independently of the code under test.
 T0 = calendar.timegm((2017, 11, 13, 15, 45, 25, 0, 0, 0))
+NEW_YEAR_2017 = calendar.timegm((2017, 1, 1, 0, 0, 0))
 NS = 1_000_000_000
 
 
@@ -32,7 +33,7 @@ NS = 1_000_000_000
         # non-ASCII text
         ("2017-11-13T15:45:25Z stdout: café ✓ 日本語", LogLine(T0 * NS, "stdout", "café ✓ 日本語", None)),
         # a leap second is kept, not rejected
-        ("2016-12-31T23:59:60Z stdout: leap", LogLine(calendar.timegm((2017, 1, 1, 0, 0, 0)) * NS, "stdout", "leap", None)),
+        ("2016-12-31T23:59:60Z stdout: leap", LogLine(NEW_YEAR_2017 * NS, "stdout", "leap", None)),
     ],
 )
 def test_well_formed_lines(line, expected):

@@ -216,7 +216,7 @@ def _base_host(apihost: str) -> str:
         scheme, host = "https", given
     host = host.rstrip("/")
     if not host:
-        raise ConfigError("apihost", "names no host", "Give the OpenWhisk API host, e.g. openwhisk.example.com")
+        raise ConfigError("apihost", "names no host", "Give the API host, e.g. openwhisk.example.com")
     if scheme.lower() not in ("http", "https"):
         raise ConfigError("apihost", f"'{given}' is not an http(s) address", "Use https://HOST or just HOST")
     return f"{scheme.lower()}://{host}"
