@@ -20,6 +20,15 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+## make soak: the fault-injection soak (RUNS=N forwarder runs), figures in soak-result.json
+RUNS ?= 1000
+soak: $(STAMP)
+	$(PY) -m tests.soak --runs $(RUNS) --out soak-result.json
+
+## make bench: sink, end-to-end and cold-start benchmarks, figures in bench-result.json
+bench: $(STAMP) build
+	$(PY) -m tests.bench --out bench-result.json
+
 ## make build: the OpenWhisk action zip (build/logfwd-action.zip)
 build: $(STAMP)
 	$(PY) .ci/build_action.py --out build/logfwd-action.zip
