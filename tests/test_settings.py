@@ -54,6 +54,7 @@ def test_missing_api_key_mentions_the_annotation():
     ({"logstash_hosts": "h:70000"}, "logstash_hosts"), ({"actions": 5}, "actions"),
     ({"logstash_key": "k.pem"}, "logstash_key"), ({"logstash_cert": "c.pem"}, "logstash_cert"),
     ({"logstash_tls": "false", "logstash_ca": "ca.pem"}, "logstash_tls"),
+    ({"fields": '{"message": "overwritten"}'}, "fields"),
 ])
 def test_bad_values_name_the_parameter(params, name):
     with pytest.raises(ConfigError) as err:

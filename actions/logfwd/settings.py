@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping
 
 from .errors import ConfigError
+from .events import check_fields
 
 DEFAULT_LOGSTASH_PORT = 5044
 FILE_CHECKPOINT = "file:state/checkpoint.json"
@@ -265,6 +266,7 @@ def load_settings(params: Mapping[str, Any], environ: Mapping[str, str],
             raise ConfigError(spec.name, "is required but empty", _how_to_set(spec))
         values[spec.name] = value
 
+    check_fields(values["fields"])
     on_openwhisk = not _unset(environ.get("__OW_ACTION_NAME"))
     if values["checkpoint"] is None:
         values["checkpoint"] = ACTIVATION_CHECKPOINT if on_openwhisk else FILE_CHECKPOINT
