@@ -1,0 +1,116 @@
+"""``logfwd emulate``: serve a local OpenWhisk activations API until interrupted.
+
+It prints where it listens, the API key and an ``apihost=`` line (the first line carries the URL, so
+scripts started with ``--port 0`` can read the port from it).
+"""
+
+import argparse
+import random
+import signal
+import sys
+import threading
+
+from ..emulator import DEFAULT_API_KEY, DEFAULT_CATALOG, MAX_LIST_LIMIT, Emulator
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "emulate",
+        help="serve a local OpenWhisk REST API emulator with realistic activations",
+        description="A local OpenWhisk REST API (activations, logs, actions) for demos, tests and soaks.",
+    )
+    server = parser.add_argument_group("server")
+    server.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
+    server.add_argument("--port", type=whole_number, default=3233,
+                        help="port; 0 picks a free one (default %(default)s)")
+    server.add_argument("--api-key", default=DEFAULT_API_KEY,
+                        help="the accepted key 'uuid:key' (default: the guest key)")
+    server.add_argument("--namespace", default="guest", help="the key's namespace, also '_' (default %(default)s)")
+    server.add_argument("--list-lag", type=non_negative, default=2.0, metavar="S",
+                        help="seconds after its end before a record shows in lists (default %(default)s)")
+    server.add_argument("--external-logs", action="store_true",
+                        help="records carry empty logs; logs only from .../activations/{id}/logs")
+    server.add_argument("--max-limit", type=whole_number, default=MAX_LIST_LIMIT,
+                        help="largest list limit, as some vendors lower it (default %(default)s)")
+    server.add_argument("--duration", type=non_negative, metavar="S", help="exit after S seconds (default: never)")
+    data = parser.add_argument_group("activations")
+    data.add_argument("--actions", default=",".join(s.path for s in DEFAULT_CATALOG),
+                      help="comma-separated actions to invoke (default %(default)s)")
+    data.add_argument("--seed-activations", type=whole_number, default=100, metavar="N",
+                      help="finished activations present at start (default %(default)s)")
+    data.add_argument("--seed-span", type=non_negative, default=3600.0, metavar="S",
+                      help="seconds in the past the seeded activations spread over (default %(default)s)")
+    data.add_argument("--lines", type=whole_number, default=10, metavar="L",
+                      help="log lines per activation (default %(default)s)")
+    data.add_argument("--rate", type=non_negative, default=1.0, metavar="R",
+                      help="new activations per second, 0 for none (default %(default)s)")
+    data.add_argument("--max-duration", type=non_negative, default=5.0, metavar="S",
+                      help="longest run of a produced activation (default %(default)s)")
+    data.add_argument("--burst", type=whole_number, default=0, metavar="N",
+                      help="also start N activations in one millisecond every --burst-every seconds")
+    data.add_argument("--burst-every", type=non_negative, default=10.0, metavar="S")
+    data.add_argument("--random-seed", type=int, help="make the generated data reproducible")
+    data.add_argument("--produced", metavar="FILE", help="append every produced activation to FILE (JSON lines)")
+    faults = parser.add_argument_group("fault injection")
+    faults.add_argument("--fail-rate", type=probability, default=0.0, metavar="P",
+                        help="share of API requests answered 429, 502 or 503")
+    faults.add_argument("--slow-rate", type=probability, default=0.0, metavar="P",
+                        help="share of API requests answered late")
+    faults.add_argument("--slow-seconds", type=non_negative, default=5.0, metavar="S")
+    faults.add_argument("--reset-rate", type=probability, default=0.0, metavar="P",
+                        help="share of API requests whose connection is reset without an answer")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    actions = [name.strip() for name in args.actions.split(",") if name.strip()]
+    if not actions:
+        print("logfwd emulate: --actions names no action; give e.g. --actions hello,shop/checkout", file=sys.stderr)
+        return 2
+    emulator = Emulator(
+        args.host, args.port, api_key=args.api_key, namespace=args.namespace, list_lag=args.list_lag,
+        fail_rate=args.fail_rate, slow_rate=args.slow_rate, slow_seconds=args.slow_seconds,
+        reset_rate=args.reset_rate, rng=random.Random(args.random_seed), external_logs=args.external_logs,
+        max_limit=args.max_limit, produced_path=args.produced,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with emulator:
+        emulator.seed(actions, args.seed_activations, args.seed_span, args.lines, max_duration=args.max_duration)
+        if args.rate or args.burst:
+            emulator.produce(args.rate, actions=actions, max_duration=args.max_duration, lines=args.lines,
+                             burst=args.burst, burst_every=args.burst_every)
+        print(f"OpenWhisk emulator on {emulator.url} (namespace {args.namespace})")
+        print(f"API key: {args.api_key}")
+        print(f"apihost={emulator.url}", flush=True)
+        try:
+            stop.wait(args.duration)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+# argparse names the type function in its message ("invalid number value: 'x'").
+def non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def whole_number(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
+
+
+def probability(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+non_negative.__name__ = "number"
+whole_number.__name__ = "whole number"

@@ -1,0 +1,250 @@
+"""The OpenWhisk REST API over the store: request in, (status, JSON body) out, no I/O.
+
+Behaviour follows the Apache OpenWhisk controller (``Activations.scala``, ``RestAPIs.scala``,
+``ErrorResponse.scala``, ``Entitlement.scala``):
+
+- errors are ``{"error": ..., "code": <transaction id>}`` and every answer carries ``X-Request-ID``;
+- a missing or wrong API key is a 401; another namespace than the key's own is a 403
+  ``The supplied authentication is not authorized to access '<ns>'.``;
+- a malformed query parameter is a 400 worded as Akka words it:
+  ``The query parameter 'limit' was malformed:\\nThe value '201' is not in the range of 0 to 200 for activations.``
+"""
+
+import base64
+import binascii
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from . import records
+from .records import ActionSpec
+from .store import ActivationStore
+
+__all__ = ["Api", "Reply", "fault_reply", "DEFAULT_LIST_LIMIT", "MAX_LIST_LIMIT"]
+
+DEFAULT_LIST_LIMIT = 30
+MAX_LIST_LIMIT = 200
+_ACTIVATION_ID = re.compile(r"[0-9a-f]{32}")
+_NO_AUTH = "The resource requires authentication, which was not supplied with the request"
+_BAD_AUTH = "The supplied authentication is invalid"
+_NOT_FOUND = "The requested resource does not exist."
+_NO_ROUTE = "The requested resource could not be found."
+_BAD_GATEWAY_HTML = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    records: int = 0  # activation records in the body, for the serving statistics
+    lines: int = 0  # log lines in the body
+
+
+class BadParameter(Exception):
+    def __init__(self, name: str, message: str):
+        super().__init__(f"The query parameter '{name}' was malformed:\n{message}")
+
+
+def new_transaction_id() -> str:
+    return os.urandom(16).hex()
+
+
+def _json(status: int, value, tid: str, **counts) -> Reply:
+    body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    return Reply(status, body, headers={"X-Request-ID": tid}, **counts)
+
+
+def _error(status: int, message: str, tid: str, headers: dict | None = None) -> Reply:
+    reply = _json(status, {"error": message, "code": tid}, tid)
+    reply.headers.update(headers or {})
+    return reply
+
+
+def fault_reply(kind: str) -> Reply:
+    """What a throttling controller or a failing front answers."""
+    tid = new_transaction_id()
+    if kind == "429":
+        return _error(429, "Too many requests in the last minute (count: 121, allowed: 120).", tid)
+    if kind == "503":
+        return _error(503, "System is overloaded, try again later.", tid)
+    return Reply(502, _BAD_GATEWAY_HTML, "text/html")
+
+
+class Api:
+    """Answers ``GET /api/v1/...`` for one namespace and one API key."""
+
+    def __init__(self, store: ActivationStore, catalog: dict[str, ActionSpec], *, namespace: str, api_key: str,
+                 external_logs: bool = False, max_limit: int = MAX_LIST_LIMIT):
+        self.store, self.catalog = store, catalog
+        self.namespace, self.api_key = namespace, api_key
+        self.external_logs, self.max_limit = external_logs, max_limit
+
+    def handle(self, target: str, authorization: str | None) -> tuple[str, Reply]:
+        """Route one GET; returns an endpoint label (for statistics) and the reply."""
+        tid = new_transaction_id()
+        url = urlsplit(target)
+        parts = [unquote(p) for p in url.path.strip("/").split("/")]
+        if parts[:2] != ["api", "v1"]:
+            return "other", _error(404, _NO_ROUTE, tid)
+        rest = parts[2:]
+        if not rest or rest == [""]:
+            return "info", _json(200, {"description": "OpenWhisk API (logfwd emulator)", "api_version": "1.0.0",
+                                       "api_version_path": "v1"}, tid)
+        denied = self._authenticate(authorization, tid)
+        if denied:
+            return "unauthorized", denied
+        if rest == ["namespaces"]:
+            return "namespaces", _json(200, [self.namespace], tid)
+        if len(rest) < 3 or rest[0] != "namespaces" or rest[2] not in ("activations", "actions"):
+            return "other", _error(404, _NO_ROUTE, tid)
+        namespace, collection, tail = rest[1], rest[2], rest[3:]
+        if namespace not in ("_", self.namespace):
+            resource = "/".join([namespace, *tail[:1]])
+            message = f"The supplied authentication is not authorized to access '{resource}'."
+            return "forbidden", _error(403, message, tid)
+        query = dict(reversed(parse_qsl(url.query, keep_blank_values=True)))  # the first value wins
+        try:
+            if collection == "actions" and not tail:
+                return "actions.list", self._actions(query, tid)
+            if collection == "activations" and not tail:
+                return "activations.list", self._activations(query, tid)
+            if collection == "activations" and len(tail) <= 2:
+                return self._activation(tail, tid)
+        except BadParameter as error:
+            return f"{collection}.list", _error(400, str(error), tid)
+        return "other", _error(404, _NO_ROUTE, tid)
+
+    def _authenticate(self, authorization: str | None, tid: str) -> Reply | None:
+        challenge = {"WWW-Authenticate": 'Basic realm="whisk rest service"'}
+        if not authorization or not authorization.startswith("Basic "):
+            return _error(401, _NO_AUTH, tid, challenge)
+        try:
+            supplied = base64.b64decode(authorization[6:].strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return _error(401, _BAD_AUTH, tid, challenge)
+        uuid, _, key = supplied.partition(":")
+        expected_uuid, _, expected_key = self.api_key.partition(":")
+        if (uuid, key) != (expected_uuid, expected_key):
+            return _error(401, _BAD_AUTH, tid, challenge)
+        return None
+
+    def _activations(self, query: dict[str, str], tid: str) -> Reply:
+        collection = "activations"
+        skip = _skip(query, collection)
+        limit = _limit(query, collection, self.max_limit)
+        count, docs = _boolean(query, "count"), _boolean(query, "docs")
+        name = _name(query)
+        since, upto = _epoch(query, "since"), _epoch(query, "upto")
+        if count and docs:
+            return _error(400, "The parameter 'docs' is not permitted with 'count'.", tid)
+        if count:
+            return _json(200, {"activations": self.store.count(name, since, upto, skip)}, tid)
+        page = self.store.page(name, since, upto, skip, limit)
+        if docs:
+            found = [records.full_record(a, self.namespace, self.external_logs) for a in page]
+            lines = sum(len(r["logs"]) for r in found)
+            return _json(200, found, tid, records=len(found), lines=lines)
+        return _json(200, [records.summary(a, self.namespace) for a in page], tid, records=len(page))
+
+    def _activation(self, tail: list[str], tid: str) -> tuple[str, Reply]:
+        activation_id, what = tail[0], (tail[1] if len(tail) > 1 else "")
+        endpoint = f"activations.{what or 'get'}"
+        if what not in ("", "logs", "result"):
+            return "other", _error(404, _NO_ROUTE, tid)
+        if not _ACTIVATION_ID.fullmatch(activation_id):
+            return endpoint, _error(400, "The activation id is not valid.", tid)
+        act = self.store.get(activation_id)
+        if act is None:
+            return endpoint, _error(404, _NOT_FOUND, tid)
+        if what == "logs":
+            logs = act.logs(self.namespace)
+            return endpoint, _json(200, {"logs": logs}, tid, lines=len(logs))
+        if what == "result":
+            return endpoint, _json(200, records.result(act), tid)
+        record = records.full_record(act, self.namespace, self.external_logs)
+        return endpoint, _json(200, record, tid, records=1, lines=len(record["logs"]))
+
+    def _actions(self, query: dict[str, str], tid: str) -> Reply:
+        """Actions newest update first, package actions included (as the CouchDB view emits them)."""
+        skip = _skip(query, "actions")
+        limit = _limit(query, "actions", MAX_LIST_LIMIT)
+        specs = sorted((s for s in self.catalog.values() if s.is_action), key=lambda s: s.updated, reverse=True)
+        if _boolean(query, "count"):
+            return _json(200, {"actions": max(0, len(specs) - skip)}, tid)
+        return _json(200, [self._action_entry(s) for s in specs[skip : skip + limit]], tid)
+
+    def _action_entry(self, spec: ActionSpec) -> dict:
+        namespace = f"{self.namespace}/{spec.package}" if spec.package else self.namespace
+        return {
+            "namespace": namespace,
+            "name": spec.name,
+            "version": spec.version,
+            "publish": False,
+            "annotations": [{"key": "exec", "value": spec.kind}, {"key": "provide-api-key", "value": False}],
+            "limits": spec.limits(),
+            "exec": {"binary": spec.kind.startswith("python")},  # zip actions are binary
+            "updated": spec.updated,
+        }
+
+
+def _integer(query: dict, name: str, collection: str) -> int | None:
+    value = query.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadParameter(name, f"The value '{value}' is not an integer for {collection}.") from None
+
+
+def _limit(query: dict, collection: str, maximum: int) -> int:
+    n = _integer(query, "limit", collection)
+    if n is None:
+        return DEFAULT_LIST_LIMIT
+    if n == 0:
+        return maximum
+    if not 0 < n <= maximum:
+        raise BadParameter("limit", f"The value '{n}' is not in the range of 0 to {maximum} for {collection}.")
+    return n
+
+
+def _skip(query: dict, collection: str) -> int:
+    n = _integer(query, "skip", collection)
+    if n is not None and n < 0:
+        raise BadParameter("skip", f"The value '{n}' is not greater than or equal to 0 for {collection}.")
+    return n or 0
+
+
+def _boolean(query: dict, name: str) -> bool:
+    value = query.get(name, "false").lower()
+    if value in ("true", "yes", "on", "1"):
+        return True
+    if value in ("false", "no", "off", "0", ""):
+        return False
+    raise BadParameter(name, f"'{query[name]}' is not a valid Boolean value")
+
+
+def _epoch(query: dict, name: str) -> int | None:
+    value = query.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise BadParameter(name, f"Parameter is not a valid value for epoch seconds: {value}") from None
+
+
+def _name(query: dict) -> str | None:
+    value = query.get("name", "").strip().strip("/")
+    if not value:
+        return None
+    if len(value.split("/")) > 2 or "" in value.split("/"):
+        raise BadParameter("name", f"Parameter may be a 'simple' name or 'package-name/simple' name: {value}")
+    return value
