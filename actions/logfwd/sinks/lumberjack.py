@@ -1,0 +1,245 @@
+"""Lumberjack v2 sink: delivers serialized JSON events to Logstash (or any Beats receiver).
+
+``send`` returns only once every event is acknowledged. Around the pure codec it adds what real
+receivers need (see reference/lumberjack.md): windows numbered 1..n, an overall deadline per window
+that keepalives (``2A 0``) cannot stretch, resending only the unacknowledged tail after a partial
+ACK, failover across hosts, connection reuse, and up to ``pipelining`` windows in flight.
+"""
+
+import collections
+import random
+import select
+import socket
+import ssl
+import time
+from typing import Sequence
+
+from ..codecs.lumberjack import AckDecoder, encode_window
+from ..deadline import NO_DEADLINE, Deadline
+from ..errors import ConfigError, DeliveryError, ProtocolError, SinkError, SinkTransientError
+from ..retry import RetryPolicy
+from .tls import client_cert_rejected, handshake, rejection_message
+
+__all__ = ["LumberjackSink"]
+
+_RECV_SIZE = 4096
+_SEND_CHUNK = 1 << 20
+
+
+class _Link:
+    """One open connection to one receiver: a socket and the ACK bytes it still owes us."""
+
+    def __init__(self, sock: socket.socket, where: str):
+        self.sock = sock
+        self.where = where
+        self.acks = AckDecoder()
+
+    def send(self, data: bytes, until: float) -> None:
+        """Write everything before ``until`` (monotonic), in chunks so the limit holds for TLS too."""
+        view = memoryview(data)
+        offset = 0
+        while offset < len(view):
+            self.sock.settimeout(_left(until, f"sending a window to {self.where}"))
+            try:
+                offset += self.sock.send(view[offset : offset + _SEND_CHUNK])
+            except TimeoutError:
+                raise SinkTransientError(f"timed out sending a window to {self.where}") from None
+
+    def read_acks(self, until: float) -> list[int]:
+        """The next ACK numbers (keepalives included), waiting no later than ``until``."""
+        while True:
+            self.sock.settimeout(_left(until, f"waiting for the ACK from {self.where}"))
+            try:
+                data = self.sock.recv(_RECV_SIZE)
+            except TimeoutError:
+                raise SinkTransientError(f"timed out waiting for the ACK from {self.where}") from None
+            if not data:
+                raise SinkTransientError(f"{self.where} closed the connection before acknowledging the window")
+            acks = self.acks.feed(data)
+            if acks:
+                return acks
+
+    def idle_and_open(self) -> bool:
+        """Between windows, is the connection still usable? (Logstash closes idle clients after 60 s.)"""
+        try:
+            if not select.select([self.sock], [], [], 0)[0]:
+                return True
+            self.sock.setblocking(False)
+            data = self.sock.recv(_RECV_SIZE)
+        except (ssl.SSLWantReadError, BlockingIOError):
+            return True  # only TLS housekeeping (e.g. session tickets) was waiting
+        except (OSError, ValueError):
+            return False
+        try:
+            return bool(data) and not any(self.acks.feed(data))  # keepalives are fine, anything else is not
+        except ProtocolError:
+            return False
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def _left(until: float, doing: str) -> float:
+    """Seconds until ``until``; the window deadline (window_timeout, or the run's deadline if sooner)."""
+    left = until - time.monotonic()
+    if left <= 0:
+        raise SinkTransientError(f"timed out {doing}")
+    return left
+
+
+class LumberjackSink:
+    """Delivers windows of serialized JSON objects over Lumberjack v2, at least once.
+
+    ``hosts`` are tried starting from a random one (as Filebeat does) and failed over in order.
+    Payloads beyond ``window_size`` go out as several windows, ``pipelining`` of them in flight.
+    """
+
+    def __init__(self, hosts: Sequence[tuple[str, int]], *, ssl_context: ssl.SSLContext | None = None,
+                 compression_level: int = 3, window_timeout: float = 30.0, connect_timeout: float = 10.0,
+                 retry: RetryPolicy = RetryPolicy(), rng: random.Random | None = None,
+                 window_size: int = 2048, pipelining: int = 2):
+        if not hosts:
+            raise ConfigError("logstash_hosts", "is empty", "give at least one host:port")
+        if not 0 <= compression_level <= 9:
+            raise ConfigError("compression_level", f"must be 0..9, not {compression_level}", "use 3 (Filebeat's default)")
+        self.hosts = [(host, int(port)) for host, port in hosts]
+        self.ssl_context = ssl_context
+        self.compression_level = compression_level
+        self.window_timeout = window_timeout
+        self.connect_timeout = connect_timeout
+        self.retry = retry
+        self.window_size = max(1, window_size)
+        self.pipelining = max(1, pipelining)
+        self._next_host = (rng or random.Random()).randrange(len(self.hosts))
+        self._link: _Link | None = None
+
+    def describe(self) -> str:
+        hosts = ",".join(f"{host}:{port}" for host, port in self.hosts)
+        return f"lumberjack://{hosts} ({'TLS' if self.ssl_context else 'plain'})"
+
+    def send(self, payloads: Sequence[bytes], deadline: Deadline = NO_DEADLINE) -> None:
+        """Deliver ``payloads``; raise ``DeliveryError`` (with how many are safe) if that fails."""
+        progress = _Progress(total=len(payloads))
+        if not progress.total:
+            return
+        try:
+            self.retry.call(lambda: self._attempt(payloads, progress, deadline), deadline)
+        except SinkError as exc:
+            raise DeliveryError(
+                f"delivery to {self.describe()} failed after {progress.attempts} attempt(s), "
+                f"{progress.acked} of {progress.total} events acknowledged: {exc}",
+                acked=progress.acked,
+            ) from exc
+
+    def close(self) -> None:
+        if self._link is not None:
+            self._link.close()
+            self._link = None
+
+    def _attempt(self, payloads: Sequence[bytes], progress: "_Progress", deadline: Deadline) -> None:
+        progress.attempts += 1
+        if deadline.expired():
+            raise SinkError("the run's deadline passed")
+        link = self._connect(deadline)
+        try:
+            self._stream(link, payloads, progress, deadline)
+        except Exception as exc:
+            # The stream is in an unknown state: drop it, and try the next host next time (failover).
+            self.close()
+            self._next_host = (self._next_host + 1) % len(self.hosts)
+            raise _explain(exc, link.where) from exc
+
+    def _stream(self, link: _Link, payloads: Sequence[bytes], progress: "_Progress", deadline: Deadline) -> None:
+        """Send windows from the first unacknowledged payload on; return once all are acknowledged."""
+        in_flight: collections.deque[int] = collections.deque()  # window sizes, oldest first
+        head_acked = 0  # events of the oldest window in flight acknowledged so far
+        sent = progress.acked
+        until = 0.0
+        while progress.acked < progress.total:
+            while len(in_flight) < self.pipelining and sent < progress.total:
+                size = min(self.window_size, progress.total - sent)
+                window = encode_window(payloads[sent : sent + size], self.compression_level)
+                if not in_flight:
+                    until = time.monotonic() + deadline.budget(self.window_timeout)
+                link.send(window, until)
+                in_flight.append(size)
+                sent += size
+            for seq in link.read_acks(until):
+                if seq == 0:
+                    continue  # keepalive: the receiver is working on it; the window deadline stands
+                if not in_flight or seq > in_flight[0]:
+                    size = in_flight[0] if in_flight else 0
+                    raise ProtocolError(f"{link.where} acknowledged {seq} events of a window of {size}")
+                if seq > head_acked:
+                    progress.acked += seq - head_acked
+                    head_acked = seq
+                if seq == in_flight[0]:
+                    in_flight.popleft()
+                    head_acked = 0
+                    # The next window's own deadline starts now that it is the oldest.
+                    until = time.monotonic() + deadline.budget(self.window_timeout)
+
+    def _connect(self, deadline: Deadline) -> _Link:
+        """The open connection if it is still good, else a new one: each host once, in order."""
+        if self._link is not None:
+            if self._link.idle_and_open():
+                return self._link
+            self.close()
+        failures: list[SinkError] = []
+        for step in range(len(self.hosts)):
+            index = (self._next_host + step) % len(self.hosts)
+            try:
+                self._link = self._open(*self.hosts[index], deadline.budget(self.connect_timeout))
+            except SinkError as exc:
+                failures.append(exc)
+                continue
+            self._next_host = index
+            return self._link
+        message = "; ".join(str(failure) for failure in failures)
+        if all(not isinstance(failure, SinkTransientError) for failure in failures):
+            raise SinkError(message)  # e.g. certificates: waiting will not fix them
+        raise SinkTransientError(message)
+
+    def _open(self, host: str, port: int, timeout: float) -> _Link:
+        where = f"{host}:{port}"
+        if timeout <= 0:
+            raise SinkTransientError(f"no time left to connect to {where} before the run's deadline")
+        try:
+            sock = socket.create_connection((host, port), timeout=timeout)
+        except socket.gaierror as exc:
+            raise SinkTransientError(f"cannot resolve {host!r} ({exc.strerror}): check logstash_hosts") from exc
+        except ConnectionRefusedError:
+            raise SinkTransientError(f"connection refused by {where}: is the receiver listening there?") from None
+        except TimeoutError:
+            raise SinkTransientError(f"connecting to {where} timed out after {timeout:.3g}s") from None
+        except OSError as exc:
+            raise SinkTransientError(f"cannot connect to {where}: {exc}") from exc
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.ssl_context is not None:
+            sock = handshake(sock, self.ssl_context, host, port)
+        return _Link(sock, where)
+
+
+class _Progress:
+    """How far one ``send`` call got, across attempts."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.acked = 0
+        self.attempts = 0
+
+
+def _explain(exc: Exception, where: str) -> SinkError:
+    """Turn a failure on an open connection into a SinkError; only certificate trouble is permanent."""
+    if isinstance(exc, SinkError) and not isinstance(exc, ProtocolError):
+        return exc
+    if isinstance(exc, ProtocolError):
+        return SinkTransientError(f"protocol error from {where}: {exc}")
+    if client_cert_rejected(exc):  # TLS 1.3: the verdict may come after the handshake
+        return SinkError(rejection_message(where, exc))
+    if isinstance(exc, OSError):
+        return SinkTransientError(f"connection to {where} failed: {exc}")
+    return SinkError(f"unexpected failure talking to {where}: {exc!r}")

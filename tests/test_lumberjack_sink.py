@@ -1,0 +1,298 @@
+"""LumberjackSink against the real Receiver (and one scripted peer) on loopback."""
+
+import json
+import random
+import socket
+import ssl
+import threading
+
+import pytest
+from tlsutil import make_pki
+
+from logfwd.codecs.lumberjack import Event, FrameDecoder, Window, encode_ack
+from logfwd.errors import DeliveryError, ProtocolError
+from logfwd.receiver.server import Receiver
+from logfwd.retry import NO_WAIT, RetryPolicy
+from logfwd.sinks.lumberjack import LumberjackSink
+from logfwd.sinks.tls import client_context, server_context
+
+FEW_RETRIES = RetryPolicy(attempts=2, initial=0, maximum=0, jitter=0)
+MANY_RETRIES = RetryPolicy(attempts=50, initial=0, maximum=0, jitter=0)
+
+
+def events(count: int, tag: str = "e") -> list[dict]:
+    return [{"message": f"{tag} {i}", "n": i, "pad": "x" * (i % 7)} for i in range(count)]
+
+
+def encoded(items: list[dict]) -> list[bytes]:
+    return [json.dumps(item).encode() for item in items]
+
+
+class FirstHost(random.Random):
+    """Start at the first host of the list, so the test knows which one is tried first."""
+
+    def randrange(self, *args, **kwargs):
+        return 0
+
+
+def refused_address() -> tuple[str, int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()  # nothing listens there once the socket is closed
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
+
+
+@pytest.mark.parametrize("level", [0, 3])
+def test_several_windows_over_one_connection(receiver, level):
+    sink = LumberjackSink([receiver.address], compression_level=level, retry=NO_WAIT)
+    batches = [events(n, f"batch{n}") for n in (1, 5, 3)]
+    for batch in batches:
+        sink.send(encoded(batch))
+    sink.close()
+    assert receiver.events == [item for batch in batches for item in batch]
+    assert (receiver.windows, receiver.connections) == (3, 1)
+
+
+@pytest.mark.parametrize("pipelining", [1, 2, 3])
+def test_large_send_is_split_into_pipelined_windows(receiver, pipelining):
+    sink = LumberjackSink([receiver.address], window_size=64, pipelining=pipelining, retry=NO_WAIT)
+    sent = events(1000)
+    sink.send(encoded(sent))
+    sink.close()
+    assert receiver.events == sent
+    assert receiver.windows == 16  # 15 full windows of 64 and one of 40
+
+
+def test_describe_names_hosts_and_transport_only():
+    sink = LumberjackSink([("logstash.example", 5044), ("backup.example", 5045)], ssl_context=client_context())
+    assert sink.describe() == "lumberjack://logstash.example:5044,backup.example:5045 (TLS)"
+
+
+def test_keepalives_within_the_window_timeout_let_a_slow_ack_through(receiver):
+    receiver.faults.ack_delay = 0.6
+    receiver.faults.keepalive_interval = 0.1
+    sink = LumberjackSink([receiver.address], window_timeout=10, retry=NO_WAIT)
+    sink.send(encoded(events(3)))
+    sink.close()
+    assert receiver.events == events(3)
+    assert receiver.keepalives >= 1
+    assert receiver.connections == 1
+
+
+def test_keepalives_do_not_stretch_the_window_deadline(receiver):
+    receiver.faults.ack_delay = 1.0
+    receiver.faults.keepalive_interval = 0.05  # far more often than the window timeout
+    sink = LumberjackSink([receiver.address], window_timeout=0.3, retry=FEW_RETRIES)
+    payloads = encoded(events(4))
+    with pytest.raises(DeliveryError) as failure:
+        sink.send(payloads)
+    assert failure.value.acked == 0
+    assert "after 2 attempt(s)" in str(failure.value)
+    assert f"timed out waiting for the ACK from 127.0.0.1:{receiver.address[1]}" in str(failure.value)
+    assert receiver.keepalives > 0
+
+    receiver.faults.ack_delay = 0  # the pipeline unblocks: the next call gets through
+    sink.send(payloads)
+    sink.close()
+    received = receiver.events
+    # Held windows may still be stored after the client left (at-least-once), always whole.
+    assert len(received) >= 4 and received == events(4) * (len(received) // 4)
+
+
+def test_dropped_connections_are_retried_until_everything_arrives(receiver):
+    receiver.faults.drop_before_ack = 0.5
+    receiver.faults.rng = random.Random(1)
+    sink = LumberjackSink([receiver.address], window_size=10, retry=MANY_RETRIES)
+    sent = events(100)
+    sink.send(encoded(sent))
+    sink.close()
+    received = receiver.events
+    assert receiver.connections > 1  # the seed makes some windows drop
+    assert {json.dumps(item) for item in received} == {json.dumps(item) for item in sent}
+    assert len(received) > len(sent)  # the dropped windows were stored, then resent
+
+
+def test_after_a_partial_ack_only_the_rest_is_resent(receiver):
+    receiver.faults.partial_ack = 1.0  # every window of 2+ events: ACK k < n, then drop
+    receiver.faults.rng = random.Random(3)
+    sink = LumberjackSink([receiver.address], retry=MANY_RETRIES)
+    sent = events(20)
+    sink.send(encoded(sent))
+    sink.close()
+    assert receiver.events == sent  # each exactly once, in order
+    assert receiver.connections > 2
+
+
+def test_delivery_error_counts_the_acknowledged_prefix(receiver):
+    receiver.faults.partial_ack = 1.0
+    sink = LumberjackSink([receiver.address], retry=RetryPolicy(attempts=1))
+    with pytest.raises(DeliveryError) as failure:
+        sink.send(encoded(events(10)))
+    stored = len(receiver.events)
+    assert 1 <= failure.value.acked == stored < 10
+    assert f"{stored} of 10 events acknowledged" in str(failure.value)
+
+
+def test_fails_over_from_a_refused_host_within_one_attempt(receiver):
+    dead = refused_address()
+    sink = LumberjackSink([dead, receiver.address], rng=FirstHost(), retry=RetryPolicy(attempts=1))
+    sink.send(encoded(events(3)))
+    sink.close()
+    assert receiver.events == events(3)
+
+
+def test_fails_over_to_the_next_host_when_a_window_fails(receiver):
+    with Receiver(drop_before_ack=1.0) as flaky:
+        sink = LumberjackSink([flaky.address, receiver.address], rng=FirstHost(), retry=FEW_RETRIES)
+        sink.send(encoded(events(3)))
+        sink.close()
+        assert flaky.events == events(3)  # stored but never acknowledged
+    assert receiver.events == events(3)
+
+
+def test_all_hosts_refused_names_every_host():
+    hosts = [refused_address(), refused_address()]
+    sink = LumberjackSink(hosts, retry=FEW_RETRIES)
+    with pytest.raises(DeliveryError) as failure:
+        sink.send(encoded(events(2)))
+    assert failure.value.acked == 0
+    for host, port in hosts:
+        assert f"connection refused by {host}:{port}" in str(failure.value)
+
+
+def test_reconnects_when_the_receiver_closed_an_idle_connection():
+    with Receiver(idle_timeout=0.2) as receiver:
+        sink = LumberjackSink([receiver.address], retry=RetryPolicy(attempts=1))
+        sink.send(encoded(events(2)))
+        for _ in range(100):  # up to 5 s for the receiver to close the idle connection
+            if not receiver.open_connections:
+                break
+            threading.Event().wait(0.05)
+        sink.send(encoded(events(2, "later")))  # no retry budget: the stale link must be noticed
+        sink.close()
+        assert receiver.events == events(2) + events(2, "later")
+        assert receiver.connections == 2
+
+
+class ScriptedPeer:
+    """A one-connection-at-a-time server that answers each complete window with ``reply(count)``."""
+
+    def __init__(self, reply):
+        self.reply = reply
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.address = self.listener.getsockname()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                decoder, expected, seen = FrameDecoder(), 0, 0
+                while data := conn.recv(65536):
+                    for frame in decoder.feed(data):
+                        if isinstance(frame, Window):
+                            expected, seen = frame.count, 0
+                        elif isinstance(frame, Event):
+                            seen += 1
+                            if seen == expected:
+                                conn.sendall(self.reply(expected))
+
+    def close(self):
+        self.listener.close()
+
+
+def test_an_ack_above_the_window_size_is_a_protocol_error():
+    peer = ScriptedPeer(lambda count: encode_ack(count + 1))
+    try:
+        sink = LumberjackSink([peer.address], retry=FEW_RETRIES)
+        with pytest.raises(DeliveryError) as failure:
+            sink.send(encoded(events(2)))
+    finally:
+        peer.close()
+    assert failure.value.acked == 0
+    assert "protocol error" in str(failure.value) and "acknowledged 3 events of a window of 2" in str(failure.value)
+    assert isinstance(failure.value.__cause__.__cause__, ProtocolError)
+
+
+def test_keepalive_and_partial_acks_from_the_wire_are_counted():
+    # ACK 0 (keepalive), then 1, then 3 of 3: one window, complete.
+    peer = ScriptedPeer(lambda count: encode_ack(0) + encode_ack(1) + encode_ack(0) + encode_ack(count))
+    try:
+        sink = LumberjackSink([peer.address], retry=RetryPolicy(attempts=1))
+        sink.send(encoded(events(3)))
+        sink.close()
+    finally:
+        peer.close()
+
+
+# --- TLS ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pki():
+    return make_pki()
+
+
+def test_tls_with_the_right_ca(pki, tmp_path):
+    files = pki.write(tmp_path)
+    with Receiver(ssl_context=server_context(files["server_cert"], files["server_key"])) as receiver:
+        for host in ("127.0.0.1", "localhost"):  # both are in the certificate
+            sink = LumberjackSink([(host, receiver.address[1])], ssl_context=client_context(ca=pki.ca), retry=NO_WAIT)
+            sink.send(encoded(events(3)))
+            sink.close()
+        assert receiver.events == events(3) * 2
+
+
+def test_tls_with_a_wrong_ca_fails_clearly_without_retrying(pki):
+    with Receiver(ssl_context=server_context(pki.server_cert, pki.server_key)) as receiver:
+        sink = LumberjackSink([receiver.address], ssl_context=client_context(ca=pki.other_ca), retry=FEW_RETRIES)
+        with pytest.raises(DeliveryError) as failure:
+            sink.send(encoded(events(1)))
+        assert receiver.events == []
+    message = str(failure.value)
+    assert f"certificate verify failed for 127.0.0.1:{receiver.address[1]}" in message
+    assert "check logstash_ca" in message and "after 1 attempt(s)" in message
+
+
+def test_tls_hostname_mismatch_fails(pki):
+    other = make_pki(server_names=("logstash.example",))
+    with Receiver(ssl_context=server_context(other.server_cert, other.server_key)) as receiver:
+        sink = LumberjackSink([receiver.address], ssl_context=client_context(ca=other.ca), retry=NO_WAIT)
+        with pytest.raises(DeliveryError, match="not valid for the name '127.0.0.1'"):
+            sink.send(encoded(events(1)))
+        assert receiver.events == []
+
+
+@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])
+def test_mutual_tls(pki, version):
+    context = server_context(pki.server_cert, pki.server_key, pki.ca, require_client_cert=True)
+    context.maximum_version = version  # 1.3 judges the client certificate after the handshake
+    stranger = make_pki()  # a client certificate from a CA the receiver does not trust
+    with Receiver(ssl_context=context) as receiver:
+        with_cert = client_context(ca=pki.ca, cert=pki.client_cert, key=pki.client_key)
+        sink = LumberjackSink([receiver.address], ssl_context=with_cert, retry=NO_WAIT)
+        sink.send(encoded(events(2)))
+        sink.close()
+
+        failures = []
+        for rejected in (client_context(ca=pki.ca), client_context(pki.ca, stranger.client_cert, stranger.client_key)):
+            sink = LumberjackSink([receiver.address], ssl_context=rejected, retry=FEW_RETRIES)
+            with pytest.raises(DeliveryError) as failure:
+                sink.send(encoded(events(1, "anonymous")))
+            failures.append(str(failure.value))
+        assert receiver.events == events(2)
+    for message in failures:
+        assert "logstash_cert and logstash_key" in message and "after 1 attempt(s)" in message
+    # TLS 1.2 answers a missing certificate with a generic handshake failure; the rest is explicit.
+    explicit = failures if version == ssl.TLSVersion.TLSv1_3 else failures[1:]
+    for message in explicit:
+        assert f"127.0.0.1:{receiver.address[1]} rejected our TLS client certificate" in message

@@ -1,0 +1,188 @@
+"""The Lumberjack receiver (``Receiver`` and ``logfwd receive``), driven by raw sockets, pylogbeat and our sink."""
+
+import json
+import random
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pylogbeat
+import pytest
+
+from logfwd.codecs.lumberjack import AckDecoder, encode_window
+from logfwd.receiver.server import Receiver
+from logfwd.retry import NO_WAIT
+from logfwd.sinks.lumberjack import LumberjackSink
+
+LOGFWD = Path(sys.executable).with_name("logfwd")
+EVENTS = [{"message": f"line {i}", "n": i} for i in range(5)]
+PAYLOADS = [json.dumps(event).encode() for event in EVENTS]
+
+
+class RawClient:
+    """A bare socket speaking bytes, to see exactly what the receiver answers."""
+
+    def __init__(self, address):
+        self.sock = socket.create_connection(address, timeout=5)
+        self.acks = AckDecoder()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read_acks(self, count: int) -> list[int]:
+        """``count`` ACK numbers; fewer if the receiver closes the connection first."""
+        acks: list[int] = []
+        while len(acks) < count:
+            data = self.sock.recv(4096)
+            if not data:
+                break
+            acks += self.acks.feed(data)
+        return acks
+
+    def read_until_ack(self) -> list[int]:
+        """Keepalives (``0``) up to and including the first real ACK."""
+        acks: list[int] = []
+        while not acks or acks[-1] == 0:
+            acks += self.read_acks(1)
+        return acks
+
+    def closed_by_peer(self) -> bool:
+        try:
+            return self.sock.recv(4096) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+def client(receiver):
+    raw = RawClient(receiver.address)
+    yield raw
+    raw.close()
+
+
+@pytest.mark.parametrize("level", [0, 3])
+def test_acks_a_complete_window_with_its_highest_sequence(receiver, client, level):
+    client.send(encode_window(PAYLOADS, level))
+    assert client.read_acks(1) == [5]
+    assert receiver.events == EVENTS
+    assert (receiver.windows, receiver.connections) == (1, 1)
+
+
+def test_acks_the_highest_sequence_received_not_the_count(receiver, client):
+    # pylogbeat numbers events cumulatively across windows; Logstash echoes the highest number.
+    frames = b"2W\x00\x00\x00\x02" + b"".join(
+        b"2J" + seq.to_bytes(4, "big") + len(p).to_bytes(4, "big") + p for seq, p in ((6, PAYLOADS[0]), (7, PAYLOADS[1]))
+    )
+    client.send(frames)
+    assert client.read_acks(1) == [7]
+
+
+def test_answers_an_empty_window_with_a_keepalive(receiver, client):
+    client.send(encode_window([], 0))
+    assert client.read_acks(1) == [0]
+    assert receiver.events == []
+
+
+def test_pipelined_windows_are_acked_in_order(receiver, client):
+    client.send(encode_window(PAYLOADS[:2], 3) + encode_window(PAYLOADS[2:], 0))
+    assert client.read_acks(2) == [2, 3]
+    assert receiver.events == EVENTS
+
+
+def test_sends_keepalives_while_holding_the_ack(client, receiver):
+    receiver.faults.ack_delay = 0.5
+    receiver.faults.keepalive_interval = 0.1
+    client.send(encode_window(PAYLOADS, 3))
+    acks = client.read_until_ack()
+    assert acks[-1] == 5 and set(acks[:-1]) == {0} and len(acks) >= 2
+    assert receiver.keepalives == len(acks) - 1
+
+
+@pytest.mark.parametrize(
+    "payload", [b'{"message": "unterminated', b"[1, 2]", b'"just a string"', b"\xff\xfe{}", b'{"a":1} {"b":2}']
+)
+def test_invalid_json_closes_the_connection_without_ack(receiver, client, payload):
+    client.send(encode_window([PAYLOADS[0], payload], 0))
+    assert client.read_acks(1) == []
+    assert receiver.events == []
+
+
+def test_protocol_errors_close_the_connection(receiver, client):
+    client.send(b"2J\x00\x00\x00\x01\x00\x00\x00\x02{}")  # an event outside any window
+    assert client.closed_by_peer()
+    second = RawClient(receiver.address)
+    second.send(b"2Q\x00\x00\x00\x00")
+    assert second.closed_by_peer()
+    second.close()
+
+
+def test_drop_before_ack_stores_the_window_then_closes(client, receiver):
+    receiver.faults.drop_before_ack = 1.0
+    client.send(encode_window(PAYLOADS, 3))
+    assert client.read_acks(1) == []
+    assert receiver.events == EVENTS  # stored: a resend will duplicate them, as with a real crash
+
+
+def test_partial_ack_stores_and_acks_a_prefix_then_closes(receiver, client):
+    receiver.faults.partial_ack = 1.0
+    receiver.faults.rng = random.Random(7)
+    client.send(encode_window(PAYLOADS, 0))
+    acks = client.read_acks(2)
+    assert len(acks) == 1 and 1 <= acks[0] < 5
+    assert receiver.events == EVENTS[: acks[0]]
+
+
+def test_writes_one_json_line_per_event(tmp_path):
+    out = tmp_path / "events.jsonl"
+    pretty = json.dumps({"message": "multi\nline", "nested": {"a": [1, 2]}}, indent=2).encode()
+    with Receiver(out) as receiver:
+        client = RawClient(receiver.address)
+        client.send(encode_window(PAYLOADS + [pretty], 3))
+        assert client.read_acks(1) == [6]  # the ACK comes after the lines are flushed
+        lines = out.read_bytes().splitlines()
+        client.close()
+    assert [json.loads(line) for line in lines] == EVENTS + [json.loads(pretty)]
+    assert lines[:5] == PAYLOADS  # compact payloads are written as they came
+
+
+def test_pylogbeat_delivers_to_the_receiver(receiver):
+    host, port = receiver.address
+    batches = [[{"message": f"batch {b} line {i}"} for i in range(3)] for b in range(3)]
+    for batch in batches:
+        # One client (so one connection) per window: pylogbeat numbers events cumulatively over a
+        # connection's windows, a known bug that hangs it against Elastic's Go receiver.
+        with pylogbeat.PyLogBeatClient(host, port, timeout=5) as beat:
+            beat.send(batch)
+    assert receiver.events == [event for batch in batches for event in batch]
+    assert (receiver.windows, receiver.connections) == (3, 3)
+
+
+def test_logfwd_receive_command_writes_what_the_sink_sends(tmp_path):
+    out = tmp_path / "received.jsonl"
+    command = [str(LOGFWD), "receive", "--port", "0", "--out", str(out)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            banner = process.stdout.readline()
+            if not banner:
+                pytest.fail(f"logfwd receive did not start: {process.communicate(timeout=10)[1]}")
+            assert banner.startswith("listening on 127.0.0.1:") and f"(plain), writing to {out}" in banner
+            port = int(banner.split()[2].rsplit(":", 1)[1])
+            sink = LumberjackSink([("127.0.0.1", port)], retry=NO_WAIT)
+            sink.send(PAYLOADS[:3])
+            sink.send(PAYLOADS[3:])
+            sink.close()
+            assert [json.loads(line) for line in out.read_text().splitlines()] == EVENTS
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    assert process.returncode == 0
