@@ -133,6 +133,11 @@ def test_name_filter_with_and_without_package(emu, http):
     assert activations(http, emu, name="checkout").json() == []  # a package action needs its package
     assert len(activations(http, emu, name="hello", limit=0).json()) == 10
     assert_error(activations(http, emu, name="a/b/c"), 400, "'simple' name or 'package-name/simple' name")
+    bound = emu.add_activation("shop/checkout", start_ms=NOW_MS - 1000, binding="guest/myshop")
+    assert [r["activationId"] for r in activations(http, emu, name="myshop/checkout").json()] == [
+        bound["activationId"]
+    ]  # invocations through a binding are listed under the binding's name
+    assert len(activations(http, emu, name="shop/checkout", limit=0).json()) == 10
 
 
 # -- auth and namespaces -----------------------------------------------------------------------
@@ -239,6 +244,14 @@ def test_reset_faults_close_the_connection_without_an_answer(clock):
         assert emu.stats()["faults"]["reset"] == 1
 
 
+def test_slow_faults_trip_client_timeouts(clock):
+    with Emulator(clock=clock, rng=random.Random(4), slow_rate=1.0, slow_seconds=0.5) as emu:
+        with pytest.raises(requests.Timeout):
+            requests.get(f"{emu.url}/api/v1/namespaces/_/activations", auth=tuple(DEFAULT_API_KEY.split(":", 1)),
+                         timeout=0.05)
+        assert emu.stats()["faults"]["slow"] == 1
+
+
 def test_produced_listing_matches_the_counters(emu, http):
     emu.seed(ACTIONS + ["shop/order-flow", "every-minute"], 60, span_s=600, lines=5)
     produced = http.get(f"{emu.url}/emulator/produced", timeout=10).json()
@@ -294,10 +307,14 @@ def test_generated_lines_have_one_or_several_spaces_markers_and_both_streams(clo
     emu = Emulator(clock=clock, rng=random.Random(7))
     try:
         emu.seed(ACTIONS, 400, span_s=3600, lines=10)
-        lines = [line for act in emu.store.all() for line in act.logs("guest")]
+        per_activation = [act.logs("guest") for act in emu.store.all()]
     finally:
         emu.stop()
-    matches = [LINE.fullmatch(line) for line in lines]
+    for logs in per_activation:  # times never go backwards within an activation
+        times = [LINE.fullmatch(line).group(1).rstrip("Z").partition(".") for line in logs]
+        keys = [(head, fraction.ljust(9, "0")) for head, _, fraction in times]
+        assert keys == sorted(keys)
+    matches = [LINE.fullmatch(line) for logs in per_activation for line in logs]
     assert all(matches)
     assert all(len(m.group(1)) + len(m.group(2)) == 31 for m in matches)  # time left-justified in 30
     assert {len(m.group(2)) for m in matches} >= {1, 2}

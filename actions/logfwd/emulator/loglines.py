@@ -118,8 +118,14 @@ def render_lines(seed: int, count: int, start_ms: int, duration_ms: int, marker:
     lines = []
     append = lines.append
     for i in range(text_lines):
-        h = _mix(seed ^ (i * 0xD1B54A32D192ED03))
-        time = format_time(start_ns + i * step + h % step)
+        # _mix and format_time inlined: this loop runs for every line the emulator serves.
+        x = ((seed ^ (i * 0xD1B54A32D192ED03)) + 0x9E3779B97F4A7C15) & _MASK
+        x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+        h = x ^ (x >> 31)
+        seconds, nanos = divmod(start_ns + i * step + h % step, _NS)
+        head = _second_cache.get(seconds) or _second(seconds)
+        time = f"{head}.{nanos:09d}".rstrip("0") + "Z" if nanos else head + "Z"
         if h >> 61:
             append(f"{time:<30} stdout: {_STDOUT[(h >> 8) % _STDOUT_SIZE]}")
         else:  # one in eight

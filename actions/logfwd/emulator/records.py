@@ -8,7 +8,7 @@ numeric ``statusCode``).
 """
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import loglines
 
@@ -80,7 +80,7 @@ class Activation:
     result: dict | None = None
     extra: dict | None = None  # top-level fields merged into the full record
     seq: int = 0  # insertion order, breaks ties between equal starts
-    visible_at: float = field(default=0.0)  # epoch s from which list queries see it
+    visible_at: int = 0  # epoch ms from which list queries see it
 
     @property
     def list_name(self) -> str:

@@ -11,6 +11,7 @@ import json
 import random
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
@@ -77,6 +78,7 @@ class Emulator:
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
+            self._thread = None
         self._httpd.close_connections()
         self._httpd.server_close()
         if self._produced_file:
@@ -152,7 +154,8 @@ class Emulator:
         """Keep starting ``rate`` invocations per second in the background until ``stop_producing()``."""
         self.stop_producing()
         names = list(actions or [s.path for s in self.catalog.values()])
-        self._producer = Producer(self._invoke, self.rng, self.clock, rate=rate, actions=names,
+        rng = random.Random(self.rng.getrandbits(64))  # its own: the producer runs on its own thread
+        self._producer = Producer(self._invoke, rng, self.clock, rate=rate, actions=names,
                                   max_duration=max_duration, lines=lines, burst=burst, burst_every=burst_every)
         self._producer.start()
         return self._producer
@@ -234,15 +237,15 @@ def _produced_entry(act: Activation) -> dict:
         "start": act.start,
         "end": act.end,
         "lines": act.text_line_count(),
-        "visibleAt": int(act.visible_at * 1000),
+        "visibleAt": act.visible_at,
     }
 
 
 def _write(handler: "_Handler", reply: Reply) -> None:
     """Status line, headers and body in one write: a separate small header write would meet Nagle."""
-    charset = "; charset=UTF-8" if reply.content_type == "application/json" else ""
+    # Like the controller: "application/json" without a charset parameter, the body raw UTF-8.
     head = [f"HTTP/1.1 {reply.status} {_REASONS.get(reply.status, 'Error')}",
-            f"Content-Type: {reply.content_type}{charset}", f"Content-Length: {len(reply.body)}"]
+            f"Content-Type: {reply.content_type}", f"Content-Length: {len(reply.body)}"]
     head += [f"{k}: {v}" for k, v in reply.headers.items()]
     if handler.close_connection:
         head.append("Connection: close")
@@ -265,6 +268,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.track(self.connection, False)
 
     def do_GET(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:  # a GET body is meaningless here, but it must be read to keep the connection in step
+            self.rfile.read(length)
         self.server.emulator._serve(self)
 
     def _not_allowed(self):
@@ -285,6 +291,11 @@ class _Server(ThreadingHTTPServer):
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, _Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        """Clients that hang up (timeouts, soak kills) are routine here: no traceback."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
     def track(self, connection: socket.socket, open_: bool) -> None:
         with self._connections_lock:

@@ -54,11 +54,11 @@ class ActivationStore:
 
     def __init__(self, clock: Callable[[], float], list_lag: float = 0.0):
         self.clock = clock
-        self.list_lag = list_lag
+        self._lag_ms = round(list_lag * 1000)
         self._lock = threading.Lock()
         self._seq = itertools.count()
         self._by_id: dict[str, Activation] = {}
-        self._pending: list[tuple[float, int, Activation]] = []  # heap on the moment it gets listed
+        self._pending: list[tuple[int, int, Activation]] = []  # heap on the moment (ms) it gets listed
         self._all = _Index()
         self._by_name: dict[str, _Index] = {}
         self.activations = 0
@@ -66,16 +66,16 @@ class ActivationStore:
 
     def add(self, acts: Iterable[Activation]) -> None:
         """Store finished or still running activations; each shows up when the rules above say."""
-        now = self.clock()
+        now_ms = self.clock() * 1000
         ready = []
         with self._lock:
             for act in acts:
                 act.seq = next(self._seq)
-                act.visible_at = act.end / 1000 + self.list_lag
+                act.visible_at = act.end + self._lag_ms
                 self._by_id[act.activation_id] = act
                 self.activations += 1
                 self.lines += act.text_line_count()
-                if act.visible_at <= now:
+                if act.visible_at <= now_ms:
                     ready.append(act)
                 else:
                     heapq.heappush(self._pending, (act.visible_at, act.seq, act))
@@ -115,9 +115,9 @@ class ActivationStore:
 
     def _listed(self, name: str | None) -> _Index | None:
         """The index to query, after moving in what became visible. Caller holds the lock."""
-        now = self.clock()
+        now_ms = self.clock() * 1000
         due = []
-        while self._pending and self._pending[0][0] <= now:
+        while self._pending and self._pending[0][0] <= now_ms:
             due.append(heapq.heappop(self._pending)[2])
         self._index(due)
         return self._all if name is None else self._by_name.get(name)
