@@ -53,7 +53,7 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
 
     saved = _save(store, source, clock)
     summary = {
-        "ok": error is None and saved is None and not getattr(source, "errors", None),
+        "ok": error is None and saved is None and not source.errors,
         **_counts(source, batcher),
         "stopped_at_deadline": stopped_early,
         "seconds": round(clock() - started, 3),
@@ -61,14 +61,14 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
         "checkpoint": store.describe(),
     }
     summary["more"] = summary["more"] or stopped_early or error is not None
-    errors = list(getattr(source, "errors", []))
+    errors = list(source.errors)
     if error is not None:
         errors.append(str(error))
     if saved is not None:
         errors.append(saved)
     if errors:
         summary["errors"] = errors
-    warnings = list(getattr(source, "warnings", []))
+    warnings = list(source.warnings)
     if warnings:
         summary["warnings"] = warnings
     return summary

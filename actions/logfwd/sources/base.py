@@ -15,6 +15,9 @@ class Unit(NamedTuple):
 
 
 class Source(Protocol):
+    errors: list[str]    # problems with records or parts of the source; the rest of the run goes on
+    warnings: list[str]  # things the user should know (unknown actions, a checkpoint started over)
+
     def open(self, document: dict | None) -> None:
         """Restore the source's position from a checkpoint document (``None``: the first run)."""
 
@@ -25,4 +28,4 @@ class Source(Protocol):
         """The document to save: it reflects only units whose ``done`` has run."""
 
     def summary(self) -> dict:
-        """Counts for the run summary (activations, lag, whether more is waiting, errors, warnings)."""
+        """Counts for the run summary: activations, lag_seconds, more (is work left?), per-part counts."""
