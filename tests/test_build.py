@@ -1,0 +1,144 @@
+"""The action artifact that `make build` produces: layout, contents, isolation, reproducibility.
+
+The zip is built for real (pip fetches the pinned dependency wheels, or takes them from its cache),
+unzipped, and its entry imported by a fresh interpreter that sees no site-packages at all.
+"""
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / ".ci" / "build_action.py"
+# The runtime dependencies (pyproject) and theirs, as top-level import names.
+VENDORED = ("requests", "urllib3", "idna", "charset_normalizer", "certifi", "dateutil", "tenacity")
+JUNK_PARTS = {"tests", "test", "bin", ".pytest_cache"}
+JUNK_SUFFIXES = (".pyi", ".pyo", ".egg-info", ".whl", ".orig", ".rej")
+LICENSE_NAMES = ("LICENSE", "COPYING", "NOTICE", "AUTHORS")
+
+
+def build(out: Path, *extra: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, str(BUILD), "--out", str(out), *extra], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"build failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build") / "logfwd-action.zip"
+    result = build(out)
+    return out, result.stdout
+
+
+@pytest.fixture(scope="module")
+def names(built):
+    with zipfile.ZipFile(built[0]) as archive:
+        return [info.filename for info in archive.infolist()]
+
+
+@pytest.fixture(scope="module")
+def unpacked(built, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("unpacked")
+    with zipfile.ZipFile(built[0]) as archive:
+        archive.extractall(folder)
+    return folder
+
+
+def test_entry_at_the_root_and_the_whole_library_inside(names):
+    assert "__main__.py" in names
+    library = {p.relative_to(ROOT / "actions").as_posix()
+               for p in (ROOT / "actions" / "logfwd").rglob("*.py") if "__pycache__" not in p.parts}
+    assert library, "no library sources found"
+    assert library <= set(names), f"missing from the zip: {sorted(library - set(names))}"
+
+
+def test_dependencies_are_vendored_next_to_the_entry(names):
+    top_level = {PurePosixPath(name).parts[0] for name in names}
+    for package in VENDORED:
+        assert package in top_level, f"{package} is not vendored"
+        assert f"{package}/__init__.py" in names
+
+
+def test_nothing_else_no_tests_caches_scripts_or_metadata(names):
+    for name in names:
+        parts = PurePosixPath(name).parts
+        assert not JUNK_PARTS.intersection(parts), f"{name} does not belong in the action"
+        assert not name.endswith(JUNK_SUFFIXES) and not any(p.endswith(".egg-info") for p in parts), name
+        if parts[0].endswith(".dist-info"):  # only the dependencies' license texts are kept
+            assert PurePosixPath(name).name.upper().startswith(LICENSE_NAMES) or "licenses" in parts, name
+    assert not any(name.startswith("actions/") for name in names), "the serverless layout leaked in"
+
+
+def test_bytecode_is_deliberate_and_never_stale(names, built):
+    """Every .pyc is unchecked-hash bytecode of a module shipped beside it, for the action's Python."""
+    pycs = [n for n in names if n.endswith(".pyc")]
+    assert pycs, "no precompiled bytecode: the cold start would compile every module"
+    with zipfile.ZipFile(built[0]) as archive:
+        for name in pycs:
+            path = PurePosixPath(name)
+            assert path.parent.name == "__pycache__", name
+            module = path.name.split(".")[0]
+            assert path.name == f"{module}.cpython-311.pyc", name
+            assert str(path.parent.parent / f"{module}.py").lstrip("./") in names, f"{name} has no source"
+            header = archive.read(name)[:8]
+            flags = int.from_bytes(header[4:8], "little")
+            assert flags == 0b01, f"{name}: hash-based, unchecked bytecode expected (flags {flags})"
+
+
+def test_sorted_entries_with_fixed_timestamps(built, names):
+    assert names == sorted(names)
+    with zipfile.ZipFile(built[0]) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_same_inputs_same_bytes(built, tmp_path):
+    again = tmp_path / "again.zip"
+    build(again, "--no-measure")
+    assert again.read_bytes() == built[0].read_bytes()
+
+
+def test_serverless_variant_holds_the_same_files_with_the_entry_where_the_plugin_looks(built):
+    out = built[0]
+    variant = out.parent / "serverless" / out.name
+    with zipfile.ZipFile(out) as main, zipfile.ZipFile(variant) as other:
+        ours = {n: main.read(n) for n in main.namelist()}
+        theirs = {n: other.read(n) for n in other.namelist()}
+    # serverless-openwhisk moves the handler file actions/__main__.py to __main__.py.
+    theirs["__main__.py"] = theirs.pop("actions/__main__.py")
+    assert theirs == ours
+
+
+def test_size_and_import_time_are_reported(built):
+    stdout = built[1]
+    assert "KiB" in stdout and str(built[0]) in stdout
+    assert "import time of the action entry" in stdout, stdout
+
+
+def test_runs_from_the_unzipped_folder_without_any_site_packages(unpacked):
+    """OpenWhisk loads __main__.py from the unzipped action; nothing outside it may be needed."""
+    probe = (
+        "import importlib.util, json, sys\n"
+        "folder = sys.argv[1]\n"
+        "sys.path.insert(0, folder)\n"
+        "spec = importlib.util.spec_from_file_location('main__', folder + '/__main__.py')\n"
+        "entry = importlib.util.module_from_spec(spec)\n"
+        "spec.loader.exec_module(entry)\n"
+        "import logfwd.runner, requests, dateutil.parser, tenacity, urllib3, certifi\n"
+        "where = {m: sys.modules[m].__file__ for m in ('logfwd', 'requests', 'dateutil', 'tenacity',\n"
+        "                                              'urllib3', 'certifi', 'idna', 'charset_normalizer')}\n"
+        "print(json.dumps({'where': where, 'result': entry.main({})}))\n"
+    )
+    # -I: no user site, no PYTHON* variables; -S: no site-packages, so no venv either.
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", probe, str(unpacked)],
+                            capture_output=True, text=True, timeout=120, env={})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    for module, file in report["where"].items():
+        assert Path(file).is_relative_to(unpacked), f"{module} came from {file}, not from the artifact"
+    # Unconfigured, the action answers with a clear error naming what is missing.
+    assert "apihost" in report["result"]["error"], report["result"]
