@@ -19,6 +19,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -148,9 +149,10 @@ def _process(name: str, argv: list[str], port: int, ready: Callable[[], bool], c
                 process.wait(timeout=10)
 
 
-def _redis_answers(port: int, password: str) -> bool:
+def _redis_answers(port: int, password: str, context: ssl.SSLContext | None) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as plain:
+            sock = context.wrap_socket(plain, server_hostname="127.0.0.1") if context else plain
             sock.sendall(b"*2\r\n$4\r\nAUTH\r\n$%d\r\n%s\r\n*1\r\n$4\r\nPING\r\n" % (len(password), password.encode()))
             return sock.recv(64).startswith(b"+OK\r\n+PONG")
     except OSError:
@@ -158,17 +160,30 @@ def _redis_answers(port: int, password: str) -> bool:
 
 
 @contextlib.contextmanager
-def run_redis(password: str | None = None) -> Iterator[Server]:
-    """A fresh ``redis-server``: no persistence, a password for the ``default`` user."""
+def run_redis(password: str | None = None, tls: dict[str, str] | None = None) -> Iterator[Server]:
+    """A fresh ``redis-server``: no persistence, a password for the ``default`` user.
+
+    ``tls``: PEM file paths ``server_cert``, ``server_key`` and ``ca`` (as ``tlsutil.Pki.write`` gives
+    them); the server then speaks only TLS, and does not ask clients for certificates.
+    """
     program = ensure_redis_server()
     password = password or new_password()
     port = free_port()
-    argv = [program, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-            "--requirepass", password, "--daemonize", "no", "--logfile", ""]
+    argv = [program, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--requirepass", password,
+            "--daemonize", "no", "--logfile", ""]
+    context = None
+    if tls:
+        argv += ["--port", "0", "--tls-port", str(port), "--tls-cert-file", tls["server_cert"],
+                 "--tls-key-file", tls["server_key"], "--tls-ca-cert-file", tls["ca"], "--tls-auth-clients", "no"]
+        context = ssl.create_default_context(cafile=tls["ca"])
+        context.check_hostname = False  # readiness only: a test may give a certificate for another host
+    else:
+        argv += ["--port", str(port)]
     with tempfile.TemporaryDirectory(prefix="redis-") as folder:
         argv += ["--dir", folder]
-        with _process("redis-server", argv, port, lambda: _redis_answers(port, password), Path(folder)) as (p, log):
-            yield Server("127.0.0.1", port, None, password, p, log)
+        ready = lambda: _redis_answers(port, password, context)  # noqa: E731
+        with _process("redis-server", argv, port, ready, Path(folder)) as (process, log):
+            yield Server("127.0.0.1", port, None, password, process, log)
 
 
 def _couchdb_answers(port: int) -> bool:
