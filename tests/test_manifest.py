@@ -1,0 +1,178 @@
+"""manifest.yaml against the OpenWhisk and wskdeploy rules (../shared/reference/openwhisk.md) and
+against what the action accepts (logfwd.settings).
+
+wskdeploy is a Go binary that is not in the package registries, so its one behaviour that matters
+here, the substitution of ``$VAR`` / ``${VAR}`` in string values, is emulated below as its source
+does it: an unset variable becomes "", every substituted value is a string.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from logfwd.errors import ConfigError
+from logfwd.settings import PARAMETERS, SPECS, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text())
+PACKAGE = MANIFEST["packages"]["logfwd"]
+ACTION = PACKAGE["actions"]["forward"]
+PYTHON_KINDS = {"python:3.10", "python:3.11", "python:default"}  # what Apache OpenWhisk enables
+ALARM_FEED = "/whisk.system/alarms/alarm"
+# On OpenWhisk the runtime sets these; the manifest must not need them.
+PLATFORM = {"__OW_API_HOST": "https://openwhisk.example.com", "__OW_API_KEY": "uuid:key",
+            "__OW_NAMESPACE": "guest", "__OW_ACTION_NAME": "/guest/logfwd/forward"}
+SENT_PARAMETERS = set(PARAMETERS) - {"api_key"}  # the key comes from the provide-api-key annotation
+
+
+def env_name(parameter: str) -> str:
+    """The deploy-time variable of a parameter, the same for manifest.yaml and serverless.yml."""
+    if parameter == "actions":
+        return "MONITORED_ACTIONS"
+    if parameter.startswith("logstash_"):
+        return parameter.upper()
+    return "LOGFWD_" + parameter.upper()
+
+
+def wskdeploy_interpolate(value, environ: dict):
+    """wskdeploy's substitution (wskenv.InterpolateStringWithEnvVar): only strings that start with
+    '$' or hold '${...}' are touched; each name is replaced by its variable, unset meaning ''."""
+    if not isinstance(value, str):
+        return value
+    is_variable = value.startswith("$") and len(value) > 1
+    is_embedded = "${" in value and value.count("{") == value.count("}")
+    if not (is_variable or is_embedded):
+        return value
+    result = value
+    for name in [part for part in re.split(r"[${}]", value) if part]:
+        if "$${" + name + "}" in result:
+            result = result.replace("$${" + name + "}", "${" + name + "}")
+        elif "$" + name in result:
+            result = result.replace("$" + name, environ.get(name, ""))
+        elif "${" + name + "}" in result:
+            result = result.replace("${" + name + "}", environ.get(name, ""))
+    return result
+
+
+def resolve_inputs(inputs: dict, environ: dict) -> dict:
+    """Inputs as wskdeploy sends them: a multi-line input of type string is interpolated."""
+    resolved = {}
+    for name, spec in inputs.items():
+        assert isinstance(spec, dict) and spec.get("type") == "string", \
+            f"input {name}: declare type: string (a typed input is not interpolated by wskdeploy)"
+        resolved[name] = wskdeploy_interpolate(spec["value"], environ)
+    return resolved
+
+
+# --- the rules ------------------------------------------------------------------------------------
+
+
+def test_the_action_is_the_built_zip_with_an_exact_python_kind():
+    assert ACTION["runtime"] in PYTHON_KINDS and ACTION["runtime"] == "python:3.11"
+    assert ACTION["function"].endswith(".zip")
+    # The very file `make build` writes.
+    build_line = next(line for line in (ROOT / "Makefile").read_text().splitlines() if "build_action.py" in line)
+    assert f"--out {ACTION['function']}" in build_line
+    assert ACTION.get("main", "main") == "main"
+
+
+def test_limits_use_wskdeploy_units_and_leave_the_run_time_to_work():
+    limits = ACTION["limits"]
+    assert set(limits) <= {"timeout", "memorySize", "logSize"}
+    timeout_ms, memory_mb, log_mb = limits["timeout"], limits["memorySize"], limits["logSize"]
+    assert isinstance(timeout_ms, int) and 100 <= timeout_ms <= 300_000, "timeout is in ms, at most 5 min"
+    assert isinstance(memory_mb, int) and 128 <= memory_mb <= 512, "memorySize is in MB"
+    assert isinstance(log_mb, int) and 0 <= log_mb <= 10, "logSize is in MB"
+    # The action stops pulling deadline_grace before its deadline: most of the time must remain.
+    grace_s = SPECS["deadline_grace"].default
+    assert timeout_ms / 1000 - grace_s >= 4 * grace_s
+
+
+def test_the_action_gets_an_api_key_from_the_platform():
+    assert ACTION["annotations"]["provide-api-key"] is True  # a boolean, not the string "true"
+
+
+def test_parameters_are_package_inputs_and_exactly_the_ones_the_action_accepts():
+    assert "inputs" not in ACTION, "action inputs would be replaced by `wsk action update -p`"
+    assert set(PACKAGE["inputs"]) == SENT_PARAMETERS
+    assert "api_key" not in PACKAGE["inputs"], "never store the API key as a parameter"
+
+
+def test_every_parameter_comes_from_its_documented_variable():
+    for name, spec in PACKAGE["inputs"].items():
+        assert spec["value"] == "$" + env_name(name), name
+        assert spec.get("description"), f"input {name} needs a description"
+
+
+def test_the_alarm_trigger_feeds_a_cron_to_the_rule_that_runs_the_action():
+    triggers, rules = PACKAGE["triggers"], PACKAGE["rules"]
+    assert len(triggers) == 1 and len(rules) == 1
+    (trigger_name, trigger), (rule_name, rule) = next(iter(triggers.items())), next(iter(rules.items()))
+    assert trigger["feed"] == ALARM_FEED
+    assert set(trigger["inputs"]) == {"cron"}, "feed inputs are feed parameters: the cron only"
+    assert rule == {"trigger": trigger_name, "action": "forward"}
+    cron = wskdeploy_interpolate(trigger["inputs"]["cron"], {"LOGFWD_SCHEDULE": "*/5 * * * *"})
+    assert cron == "*/5 * * * *"
+    # No default exists in wskdeploy: unset, the feed would get "" (the README exports a default).
+    assert wskdeploy_interpolate(trigger["inputs"]["cron"], {}) == ""
+
+
+# --- what the action makes of the substituted values ---------------------------------------------
+
+
+def test_substitution_emulation_follows_wskdeploy():
+    env = {"A": "x", "PEM": "-----BEGIN X-----\nabc$def\n-----END X-----\n"}
+    assert wskdeploy_interpolate("$A", env) == "x"
+    assert wskdeploy_interpolate("$UNSET", env) == ""
+    assert wskdeploy_interpolate("pre-${A}-post", env) == "pre-x-post"
+    assert wskdeploy_interpolate("$PEM", env) == env["PEM"]  # substituted once, never re-scanned
+    assert wskdeploy_interpolate("* * * * *", env) == "* * * * *"
+    assert wskdeploy_interpolate(True, env) is True
+
+
+def test_with_every_variable_unset_only_the_truly_required_parameters_are_reported():
+    params = resolve_inputs(PACKAGE["inputs"], environ={})
+    assert all(value == "" for value in params.values())
+
+    with pytest.raises(ConfigError) as missing:
+        load_settings(params, environ=PLATFORM, wskprops=None)
+    assert missing.value.parameter == "actions" and "required" in str(missing.value)
+
+    params = resolve_inputs(PACKAGE["inputs"], {"MONITORED_ACTIONS": "resize"})
+    with pytest.raises(ConfigError) as missing:
+        load_settings(params, environ=PLATFORM, wskprops=None)
+    assert missing.value.parameter == "logstash_hosts"
+
+    params = resolve_inputs(PACKAGE["inputs"], {"MONITORED_ACTIONS": "resize", "LOGSTASH_HOSTS": "ls:5044"})
+    settings = load_settings(params, environ=PLATFORM, wskprops=None)
+    assert settings.warnings == ()
+    assert settings.apihost == PLATFORM["__OW_API_HOST"] and settings.api_key.reveal() == "uuid:key"
+    assert settings.checkpoint == "activation"  # the OpenWhisk default, not the CLI's file
+    for name in SENT_PARAMETERS - {"actions", "logstash_hosts", "apihost", "namespace", "checkpoint"}:
+        assert getattr(settings, name) == SPECS[name].default, f"'' did not mean the default for {name}"
+
+
+def test_outside_openwhisk_a_missing_api_host_says_how_to_fix_it():
+    params = resolve_inputs(PACKAGE["inputs"], {"MONITORED_ACTIONS": "a", "LOGSTASH_HOSTS": "ls:5044"})
+    with pytest.raises(ConfigError) as missing:
+        load_settings(params, environ={}, wskprops=None)
+    assert missing.value.parameter == "apihost"
+
+
+def test_string_values_from_the_environment_become_typed_settings():
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    environ = {
+        "MONITORED_ACTIONS": "resize, billing/*, !billing/health", "LOGSTASH_HOSTS": "a.example:5015,b.example",
+        "LOGSTASH_TLS": "true", "LOGSTASH_CA": pem, "LOGFWD_FIELDS": '{"token": "t0k", "type": "openwhisk"}',
+        "LOGFWD_BATCH_SIZE": "500", "LOGFWD_COMPRESSION_LEVEL": "0", "LOGFWD_OVERLAP": "420",
+        "LOGFWD_API_VERIFY": "false", "LOGFWD_NAMESPACE": "team",
+    }
+    settings = load_settings(resolve_inputs(PACKAGE["inputs"], environ), environ=PLATFORM, wskprops=None)
+    assert settings.actions == ("resize", "billing/*", "!billing/health")
+    assert settings.logstash_hosts == (("a.example", 5015), ("b.example", 5044))
+    assert settings.logstash_ca == pem
+    assert settings.fields == {"token": "t0k", "type": "openwhisk"}
+    assert (settings.batch_size, settings.compression_level, settings.overlap) == (500, 0, 420.0)
+    assert settings.api_verify is False and settings.namespace == "team"
