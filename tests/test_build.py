@@ -99,7 +99,11 @@ def test_sorted_entries_with_fixed_timestamps(built, names):
 def test_same_inputs_same_bytes(built, tmp_path):
     again = tmp_path / "again.zip"
     build(again, "--no-measure")
-    assert again.read_bytes() == built[0].read_bytes()
+    if again.read_bytes() != built[0].read_bytes():
+        with zipfile.ZipFile(built[0]) as first, zipfile.ZipFile(again) as second:
+            differ = sorted(set(first.namelist()) ^ set(second.namelist())) or \
+                [n for n in first.namelist() if first.read(n) != second.read(n)] or ["(zip metadata)"]
+        pytest.fail(f"two builds of the same sources differ in: {differ[:10]}")
 
 
 def test_serverless_variant_holds_the_same_files_with_the_entry_where_the_plugin_looks(built):

@@ -1,0 +1,239 @@
+"""serverless.yml with the real tools: Serverless Framework v3 and serverless-openwhisk 0.18.4 from npm.
+
+The tools are installed once into .tools/serverless (git-ignored) and reused. Without npm or the
+registry the tests fail, loudly: they never skip. The service runs from a scratch copy (serverless.yml,
+the local plugin, the handler file and a fresh build) so that no test writes into the work tree.
+
+- `serverless package` and `serverless print` run offline, without credentials.
+- `serverless deploy` and `serverless remove` run against a loopback server that answers like the
+  OpenWhisk API and records every request: that is where the deployed code, limits, parameters,
+  annotations, trigger feed and rule can be read exactly as OpenWhisk would receive them.
+"""
+
+import base64
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+
+from logfwd.settings import PARAMETERS
+from test_manifest import SENT_PARAMETERS, env_name
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / ".tools" / "serverless"
+PINNED = {"serverless": "3", "serverless-openwhisk": "0.18.4"}  # npm specs: major 3, exact plugin
+SERVICE_FILES = ("serverless.yml", "deploy/serverless-openwhisk-fixes.js", "actions/__main__.py")
+API_KEY = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:secret"
+CONFIG_VARIABLES = {env_name(p) for p in PARAMETERS} | {"LOGFWD_SCHEDULE", "LOGFWD_API_KEY"}
+
+
+def installed_version(package: str) -> str | None:
+    manifest = TOOLS / "node_modules" / package / "package.json"
+    return json.loads(manifest.read_text())["version"] if manifest.is_file() else None
+
+
+def install_tools() -> Path:
+    """Install the pinned tools, or reuse them when the right versions are already there."""
+    binary = TOOLS / "node_modules" / ".bin" / "serverless"
+    framework, plugin = installed_version("serverless"), installed_version("serverless-openwhisk")
+    if binary.exists() and framework and framework.split(".")[0] == PINNED["serverless"] \
+            and plugin == PINNED["serverless-openwhisk"]:
+        return binary
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is not on PATH: it is needed to install the Serverless Framework for these tests")
+    TOOLS.mkdir(parents=True, exist_ok=True)
+    (TOOLS / "package.json").write_text(json.dumps(
+        {"private": True, "description": "logfwd test tools", "dependencies": PINNED}, indent=2) + "\n")
+    try:
+        result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
+                                cwd=TOOLS, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        pytest.fail("npm install of the Serverless Framework took over 10 minutes")
+    if result.returncode != 0 or not binary.exists():
+        pytest.fail(f"npm install of {PINNED} failed (is the npm registry reachable?):\n{result.stderr[-3000:]}")
+    return binary
+
+
+@pytest.fixture(scope="module")
+def serverless(tmp_path_factory):
+    """A runner for the real `serverless` CLI inside a scratch copy of the service."""
+    binary = install_tools()
+    service = tmp_path_factory.mktemp("service")
+    for name in SERVICE_FILES:
+        (service / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, service / name)
+    (service / "node_modules").symlink_to(TOOLS / "node_modules")
+    build = subprocess.run([sys.executable, str(ROOT / ".ci" / "build_action.py"), "--no-measure",
+                            "--out", str(service / "build" / "logfwd-action.zip")],
+                           capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    home = tmp_path_factory.mktemp("home")  # no ~/.wskprops, no serverless login or settings
+
+    def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        environ = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("OW_", "SLS_", "SERVERLESS_")) and key not in CONFIG_VARIABLES}
+        environ.update(HOME=str(home), SLS_TELEMETRY_DISABLED="1", SLS_NOTIFICATIONS_MODE="off",
+                       SLS_INTERACTIVE_SETUP_DISABLE="1", CI="1", **(env or {}))
+        result = subprocess.run([str(binary), *args], cwd=service, env=environ,
+                                capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, f"serverless {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        return result
+
+    run.service = service
+    return run
+
+
+def compiled(output: str, kind: str, name: str) -> dict:
+    """serverless-openwhisk's verbose log line 'Compiled <kind> (<name>): <json>'."""
+    prefix = f"Compiled {kind} ({name}): "
+    line = next((line for line in output.splitlines() if line.startswith(prefix)), None)
+    assert line is not None, f"no '{prefix}' in:\n{output}"
+    return json.loads(line[len(prefix):])
+
+
+# --- offline: package and print ------------------------------------------------------------------
+
+
+def test_package_runs_offline_without_credentials(serverless):
+    result = serverless("package", "--verbose")
+    output = result.stdout + result.stderr
+    function = compiled(output, "Function", "forward")
+    assert function["actionName"] == "logfwd/forward"
+    action = function["action"]
+    assert action["exec"] == {"main": "main", "kind": "python:3.11", "code": "<hidden>"}
+    assert action["limits"]["timeout"] == 300_000 and action["limits"]["memory"] == 256
+    assert action["annotations"] == [{"key": "provide-api-key", "value": True}]
+    parameters = {p["key"]: p["value"] for p in action["parameters"]}
+    assert set(parameters) == SENT_PARAMETERS
+    assert set(parameters.values()) == {""}, "unset variables must arrive as '' (the action's defaults)"
+    trigger = compiled(output, "Trigger", "logfwd-alarm")
+    assert trigger["feed"]["namespace"] == "whisk.system" and trigger["feed"]["feedName"] == "alarms/alarm"
+    assert trigger["feed"]["params"]["cron"] == "* * * * *"  # the default schedule: every minute
+    rule = compiled(output, "Rule", "forward")
+    assert rule == [{"ruleName": "logfwd-alarm-forward", "overwrite": True, "trigger": "/_/logfwd-alarm",
+                     "action": "/_/logfwd/forward", "namespace": "_"}]
+
+
+def test_print_resolves_parameters_and_schedule_from_the_environment(serverless):
+    env = {env_name(p): f"value of {p}" for p in SENT_PARAMETERS}
+    env["LOGFWD_SCHEDULE"] = "*/5 * * * *"
+    config = json.loads(serverless("print", "--format", "json", env=env).stdout)
+    function = config["functions"]["forward"]
+    assert config["provider"]["runtime"] == function["runtime"] == "python:3.11"
+    assert function["handler"] == "actions/__main__.main"
+    assert function["timeout"] == 300 and function["memory"] == 256  # seconds and MB here
+    assert function["annotations"] == {"provide-api-key": True}
+    assert function["parameters"] == {p: f"value of {p}" for p in SENT_PARAMETERS}
+    (event,) = function["events"]
+    cron = event["schedule"]["rate"]
+    assert cron == "cron(*/5 * * * *)" and len(cron[5:-1].split(" ")) == 5
+
+
+def test_serverless_and_wskdeploy_read_the_same_variables():
+    config = yaml.safe_load((ROOT / "serverless.yml").read_text())
+    parameters = config["functions"]["forward"]["parameters"]
+    assert set(parameters) == SENT_PARAMETERS
+    for name, value in parameters.items():
+        assert value == f"${{env:{env_name(name)}, ''}}", name
+
+
+# --- deploy and remove against a recording OpenWhisk API ----------------------------------------
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Answers every request the way OpenWhisk answers a success, and keeps it."""
+
+    requests: list
+
+    def answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path, _, query = self.path.partition("?")
+        self.requests.append({"method": self.command, "path": path, "query": query,
+                              "auth": self.headers.get("Authorization"),
+                              "body": json.loads(body) if body else None})
+        collection = path.rstrip("/").rsplit("/", 1)[-1] in ("actions", "packages", "triggers", "rules")
+        payload = b"[]" if self.command == "GET" and collection else b"{}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_PUT = do_POST = do_DELETE = answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def openwhisk_api():
+    requests: list = []
+    handler = type("RecordingHandler", (Recorder,), {"requests": requests})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def find(requests: list, method: str, path: str) -> list:
+    return [r for r in requests if r["method"] == method and r["path"] == "/api/v1/namespaces/" + path]
+
+
+def test_deploy_sends_the_artifact_and_binds_the_alarm_then_remove_takes_everything_away(
+        serverless, openwhisk_api):
+    url, requests = openwhisk_api
+    env = {"OW_APIHOST": url, "OW_AUTH": API_KEY, "MONITORED_ACTIONS": "resize,billing/*",
+           "LOGSTASH_HOSTS": "listener.example:5015", "LOGFWD_SCHEDULE": "*/2 * * * *"}
+    serverless("deploy", env=env)
+    expected_auth = "Basic " + base64.b64encode(API_KEY.encode()).decode()
+    assert {r["auth"] for r in requests} == {expected_auth}
+
+    (package,) = find(requests, "PUT", "_/packages/logfwd")
+    (action,) = find(requests, "PUT", "_/actions/logfwd/forward")
+    body = action["body"]
+    assert body["exec"]["kind"] == "python:3.11" and body["exec"]["main"] == "main"
+    assert body["limits"]["timeout"] == 300_000 and body["limits"]["memory"] == 256
+    assert {"key": "provide-api-key", "value": True} in body["annotations"]
+    parameters = {p["key"]: p["value"] for p in body["parameters"]}
+    assert set(parameters) == SENT_PARAMETERS
+    assert parameters["actions"] == "resize,billing/*" and parameters["logstash_hosts"] == "listener.example:5015"
+
+    # The code OpenWhisk receives is exactly `make build`'s artifact, __main__.py at the root.
+    with zipfile.ZipFile(io.BytesIO(base64.b64decode(body["exec"]["code"]))) as deployed, \
+            zipfile.ZipFile(serverless.service / "build" / "logfwd-action.zip") as built:
+        assert sorted(deployed.namelist()) == sorted(built.namelist())
+        assert all(deployed.read(name) == built.read(name) for name in built.namelist())
+        assert "__main__.py" in deployed.namelist()
+
+    (trigger,) = find(requests, "PUT", "_/triggers/logfwd-alarm")
+    assert {"key": "feed", "value": "/whisk.system/alarms/alarm"} in trigger["body"]["annotations"]
+    feeds = find(requests, "POST", "whisk.system/actions/alarms/alarm")
+    created = [f["body"] for f in feeds if f["body"]["lifecycleEvent"] == "CREATE"]
+    assert created == [{"lifecycleEvent": "CREATE", "authKey": API_KEY, "triggerName": "/_/logfwd-alarm",
+                        "cron": "*/2 * * * *", "trigger_payload": "{}"}], \
+        "the alarm feed must be bound, or the trigger never fires"
+    (rule,) = find(requests, "PUT", "_/rules/logfwd-alarm-forward")
+    assert rule["body"] == {"action": "/_/logfwd/forward", "trigger": "/_/logfwd-alarm"}
+    assert find(requests, "POST", "_/rules/logfwd-alarm-forward")[0]["body"] == {"status": "active"}
+
+    requests.clear()
+    serverless("remove", env=env)
+    deleted = {r["path"].removeprefix("/api/v1/namespaces/_/") for r in requests if r["method"] == "DELETE"}
+    assert deleted == {"rules/logfwd-alarm-forward", "actions/logfwd/forward", "triggers/logfwd-alarm",
+                       "packages/logfwd"}
+    unbound = [f["body"] for f in find(requests, "POST", "whisk.system/actions/alarms/alarm")]
+    assert unbound == [{"lifecycleEvent": "DELETE", "authKey": API_KEY, "triggerName": "/_/logfwd-alarm"}]
