@@ -95,12 +95,12 @@ class RedisStore:
 
     def load(self) -> dict | None:
         version, data = self._call("HMGET", self.key, "version", "data")
-        self._version = int(version or 0)
-        if data is None:
+        if data is None and version is None:
+            self._version = 0
             return None
         try:
-            document = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            self._version, document = int(version), json.loads(data)
+        except (TypeError, ValueError):  # also JSON and UTF-8 errors
             document = None
         if not isinstance(document, dict):
             raise CheckpointError(f"key '{self.key}' in {self._where()} holds no JSON object; "
