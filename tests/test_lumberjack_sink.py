@@ -10,7 +10,7 @@ import pytest
 from tlsutil import make_pki
 
 from logfwd.codecs.lumberjack import Event, FrameDecoder, Window, encode_ack
-from logfwd.errors import DeliveryError, ProtocolError
+from logfwd.errors import ConfigError, DeliveryError, ProtocolError
 from logfwd.receiver.server import Receiver
 from logfwd.retry import NO_WAIT, RetryPolicy
 from logfwd.sinks.lumberjack import LumberjackSink
@@ -117,10 +117,11 @@ def test_dropped_connections_are_retried_until_everything_arrives(receiver):
     assert len(received) > len(sent)  # the dropped windows were stored, then resent
 
 
-def test_after_a_partial_ack_only_the_rest_is_resent(receiver):
+@pytest.mark.parametrize("window_size", [2048, 4])  # one window, or pipelined windows of 4
+def test_after_a_partial_ack_only_the_rest_is_resent(receiver, window_size):
     receiver.faults.partial_ack = 1.0  # every window of 2+ events: ACK k < n, then drop
     receiver.faults.rng = random.Random(3)
-    sink = LumberjackSink([receiver.address], retry=MANY_RETRIES)
+    sink = LumberjackSink([receiver.address], window_size=window_size, retry=MANY_RETRIES)
     sent = events(20)
     sink.send(encoded(sent))
     sink.close()
@@ -296,3 +297,55 @@ def test_mutual_tls(pki, version):
     explicit = failures if version == ssl.TLSVersion.TLSv1_3 else failures[1:]
     for message in explicit:
         assert f"127.0.0.1:{receiver.address[1]} rejected our TLS client certificate" in message
+
+
+def test_tls_without_verification_is_explicit(pki):
+    with Receiver(ssl_context=server_context(pki.server_cert, pki.server_key)) as receiver:
+        sink = LumberjackSink([receiver.address], ssl_context=client_context(verify=False), retry=NO_WAIT)
+        sink.send(encoded(events(1)))
+        sink.close()
+        assert receiver.events == events(1)
+
+
+def test_tls_material_from_files_leaves_no_copies(pki, tmp_path, monkeypatch):
+    files = pki.write(tmp_path / "given")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr("tempfile.tempdir", None)  # re-read TMPDIR
+    client_context(files["ca"], files["client_cert"], files["client_key"])
+    client_context(pki.ca, pki.client_cert, pki.client_key)  # PEM text goes through private temp files
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "parameter", "message"),
+    [
+        ({"ca": "/no/such/ca.pem"}, "logstash_ca", "neither PEM text nor an existing file: '/no/such/ca.pem'"),
+        ({"ca": "-----BEGIN CERTIFICATE-----\nnonsense\n-----END CERTIFICATE-----\n"}, "logstash_ca", "not a valid PEM"),
+        ({"cert": "-----BEGIN CERTIFICATE-----\n"}, "logstash_key", "is missing"),
+        ({"key": "-----BEGIN PRIVATE KEY-----\n"}, "logstash_cert", "is missing"),
+    ],
+)
+def test_bad_tls_material_names_the_parameter(arguments, parameter, message):
+    with pytest.raises(ConfigError) as failure:
+        client_context(**arguments)
+    assert failure.value.parameter == parameter and message in str(failure.value)
+
+
+def test_a_mangled_key_is_never_echoed(pki):
+    with pytest.raises(ConfigError) as failure:
+        client_context(cert=pki.client_cert, key="MIIEvQIBADANBgkqhkiG9w0BAQEFAASC-s3cr3t")
+    assert failure.value.parameter == "logstash_key" and "neither PEM text nor an existing file" in str(failure.value)
+    assert "s3cr3t" not in str(failure.value)
+
+
+def test_bad_client_key_names_both_parameters(pki):
+    other = make_pki()
+    with pytest.raises(ConfigError, match="logstash_cert/logstash_key.*check that the key belongs to the certificate"):
+        client_context(cert=pki.client_cert, key=other.client_key)
+
+
+def test_required_client_certificates_need_a_ca(pki):
+    with pytest.raises(ConfigError, match="tls-ca"):
+        server_context(pki.server_cert, pki.server_key, require_client_cert=True)

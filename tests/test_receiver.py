@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pylogbeat
 import pytest
+from tlsutil import make_pki
 
 from logfwd.codecs.lumberjack import AckDecoder, encode_window
 from logfwd.receiver.server import Receiver
 from logfwd.retry import NO_WAIT
 from logfwd.sinks.lumberjack import LumberjackSink
+from logfwd.sinks.tls import client_context
 
 LOGFWD = Path(sys.executable).with_name("logfwd")
 EVENTS = [{"message": f"line {i}", "n": i} for i in range(5)]
@@ -155,6 +157,21 @@ def test_writes_one_json_line_per_event(tmp_path):
     assert lines[:5] == PAYLOADS  # compact payloads are written as they came
 
 
+def test_without_validation_only_the_shape_is_checked(tmp_path):
+    pretty = json.dumps({"message": "a\nb"}, indent=1).encode()
+    with Receiver(tmp_path / "fast.jsonl", validate=False) as receiver:
+        client = RawClient(receiver.address)
+        client.send(encode_window(PAYLOADS + [pretty], 3))
+        assert client.read_acks(1) == [6]
+        client.close()
+        for bad in (b"[1, 2]", b'{"cut": "short'):  # not {...}: parsed, and rejected
+            client = RawClient(receiver.address)
+            client.send(encode_window([bad], 0))
+            assert client.read_acks(1) == []
+            client.close()
+        assert receiver.events == EVENTS + [{"message": "a\nb"}]
+
+
 def test_pylogbeat_delivers_to_the_receiver(receiver):
     host, port = receiver.address
     batches = [[{"message": f"batch {b} line {i}"} for i in range(3)] for b in range(3)]
@@ -167,22 +184,54 @@ def test_pylogbeat_delivers_to_the_receiver(receiver):
     assert (receiver.windows, receiver.connections) == (3, 3)
 
 
+def start_receive(*arguments: str, mode: str = "plain") -> tuple[subprocess.Popen, int]:
+    """``logfwd receive`` in a subprocess, and the port it announced."""
+    process = subprocess.Popen([str(LOGFWD), "receive", "--port", "0", *arguments],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    banner = process.stdout.readline()
+    if not banner:
+        pytest.fail(f"logfwd receive did not start: {process.communicate(timeout=10)[1]}")
+    assert banner.startswith("listening on 127.0.0.1:") and f" ({mode}), writing to " in banner, banner
+    return process, int(banner.split()[2].rsplit(":", 1)[1])
+
+
+def stop(process: subprocess.Popen) -> int:
+    process.terminate()
+    return process.wait(timeout=10)
+
+
 def test_logfwd_receive_command_writes_what_the_sink_sends(tmp_path):
     out = tmp_path / "received.jsonl"
-    command = [str(LOGFWD), "receive", "--port", "0", "--out", str(out)]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
-        try:
-            banner = process.stdout.readline()
-            if not banner:
-                pytest.fail(f"logfwd receive did not start: {process.communicate(timeout=10)[1]}")
-            assert banner.startswith("listening on 127.0.0.1:") and f"(plain), writing to {out}" in banner
-            port = int(banner.split()[2].rsplit(":", 1)[1])
-            sink = LumberjackSink([("127.0.0.1", port)], retry=NO_WAIT)
-            sink.send(PAYLOADS[:3])
-            sink.send(PAYLOADS[3:])
-            sink.close()
-            assert [json.loads(line) for line in out.read_text().splitlines()] == EVENTS
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-    assert process.returncode == 0
+    process, port = start_receive("--out", str(out))
+    try:
+        sink = LumberjackSink([("127.0.0.1", port)], retry=NO_WAIT)
+        sink.send(PAYLOADS[:3])
+        sink.send(PAYLOADS[3:])
+        sink.close()
+        assert [json.loads(line) for line in out.read_text().splitlines()] == EVENTS
+    finally:
+        assert stop(process) == 0
+    assert process.stdout.read() == ""  # the banner was the only line
+
+
+def test_logfwd_receive_command_with_mutual_tls(tmp_path):
+    pki = make_pki()
+    files = pki.write(tmp_path / "pki")
+    out = tmp_path / "received.jsonl"
+    process, port = start_receive("--out", str(out), "--tls-cert", files["server_cert"],
+                                  "--tls-key", files["server_key"], "--tls-ca", files["ca"], mode="tls")
+    try:
+        context = client_context(files["ca"], files["client_cert"], files["client_key"])
+        sink = LumberjackSink([("localhost", port)], ssl_context=context, retry=NO_WAIT)
+        sink.send(PAYLOADS)
+        sink.close()
+        assert [json.loads(line) for line in out.read_text().splitlines()] == EVENTS
+    finally:
+        assert stop(process) == 0
+
+
+def test_logfwd_receive_command_rejects_half_tls_settings(tmp_path):
+    result = subprocess.run([str(LOGFWD), "receive", "--port", "0", "--out", str(tmp_path / "x"), "--tls-cert", "c.pem"],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "--tls-cert/--tls-key" in result.stderr and "give both" in result.stderr

@@ -18,6 +18,7 @@ class Pki:
     other_ca: str  # a CA that signed nothing here: trusting it must fail
 
     def write(self, folder: Path) -> dict[str, str]:
+        folder.mkdir(parents=True, exist_ok=True)
         paths = {}
         for name in ("ca", "server_cert", "server_key", "client_cert", "client_key", "other_ca"):
             path = folder / f"{name}.pem"

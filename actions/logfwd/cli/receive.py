@@ -35,6 +35,8 @@ def register(subparsers) -> None:
                         help="fault injection: probability of closing instead of ACKing a window")
     parser.add_argument("--partial-ack", type=float, default=0.0, metavar="P",
                         help="fault injection: probability of ACKing part of a window, then closing")
+    parser.add_argument("--no-validate", dest="validate", action="store_false",
+                        help="do not parse each event as JSON, only check it reads {...} (for benchmarks)")
     parser.add_argument("--seed", type=int, help="seed of the fault-injection random generator")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every connection")
     parser.set_defaults(func=run)
@@ -50,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     receiver = Receiver(args.out, args.host, args.port, ssl_context=context, ack_delay=args.ack_delay,
                         keepalive_interval=args.keepalive_interval, drop_before_ack=args.drop_before_ack,
-                        partial_ack=args.partial_ack, rng=random.Random(args.seed), idle_timeout=args.idle_timeout)
+                        partial_ack=args.partial_ack, rng=random.Random(args.seed), idle_timeout=args.idle_timeout,
+                        validate=args.validate)
     try:
         receiver.start()
     except OSError as exc:

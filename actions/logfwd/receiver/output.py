@@ -10,63 +10,87 @@ from ..errors import ProtocolError
 _DECODER = json.JSONDecoder()
 
 
-def parse_object(payload: bytes) -> dict:
-    """The JSON object in ``payload``; ``ProtocolError`` when it is not one (Logstash closes then).
+def parse_objects(payloads: Sequence[bytes]) -> list[dict]:
+    """Each payload as a JSON object; ``ProtocolError`` naming the first that is not one.
 
-    ``raw_decode`` skips ``json.loads``' encoding detection and whitespace regexes; it is the common,
-    compact case. Anything unusual goes through ``json.loads``, which has the final word.
+    This is the receiver's hot path. The common case (compact JSON) goes straight to the decoder's C
+    scanner, skipping ``json.loads``' per-call encoding detection and whitespace regexes (about 1.5x
+    faster). Anything unusual is left to ``parse_object``, which has the final word.
     """
+    scan = _DECODER.scan_once
+    objects: list[dict] = []
     try:
-        text = payload.decode("utf-8")
+        for payload in payloads:
+            text = payload.decode("utf-8")
+            value, end = scan(text, 0)
+            if end != len(text) or type(value) is not dict:
+                break
+            objects.append(value)
+    except (ValueError, StopIteration):  # StopIteration: no value at index 0, e.g. leading blanks
+        pass
+    for index in range(len(objects), len(payloads)):
         try:
-            value, end = _DECODER.raw_decode(text)
-            if end != len(text):
-                value = json.loads(text)
-        except ValueError:
-            value = json.loads(text)
+            objects.append(parse_object(payloads[index]))
+        except ProtocolError as exc:
+            raise ProtocolError(f"event {index + 1} of the window: {exc}") from None
+    return objects
+
+
+def parse_object(payload: bytes) -> dict:
+    """The JSON object in ``payload``; ``ProtocolError`` when it is not one (Logstash closes then)."""
+    try:
+        value = json.loads(payload.decode("utf-8"))
     except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
-        raise ProtocolError(f"event is not valid UTF-8 JSON ({exc})") from None
+        raise ProtocolError(f"not valid UTF-8 JSON ({exc})") from None
     if not isinstance(value, dict):
-        raise ProtocolError(f"event is JSON but not an object (got {type(value).__name__})")
+        raise ProtocolError(f"JSON but not an object (got {type(value).__name__})")
     return value
 
 
-class EventLog:
-    """Thread-safe store of accepted events.
+def looks_like_objects(payloads: Sequence[bytes]) -> bool:
+    """The cheap check used when full validation is off: every payload reads ``{...}``."""
+    return all(payload[:1] == b"{" and payload[-1:] == b"}" for payload in payloads)
 
-    With a path, each event becomes one line of the file, flushed before ``append`` returns (a
-    receiver ACKs only after that, so an ACK means "written"). Without one, events stay in memory.
+
+class EventLog:
+    """Thread-safe store of accepted events, one JSON line each: in a file, or in memory.
+
+    With a path, lines are flushed before ``append`` returns (a receiver ACKs only after that, so an
+    ACK means "written"); an existing file is appended to. ``validate=False`` replaces the full JSON
+    parse (about 3/5 of a receiver's work per event) by a glance at each payload's first and last
+    byte, for benchmarks where the receiver must not be the bottleneck.
     """
 
-    def __init__(self, out: str | os.PathLike | None = None):
+    def __init__(self, out: str | os.PathLike | None = None, *, validate: bool = True):
         self.path = os.fspath(out) if out is not None else None
+        self.validate = validate
         self._lock = threading.Lock()
-        self._memory: list[dict] = []
+        self._memory: list[bytes] = []
         self._file = open(self.path, "ab") if self.path is not None else None
 
     def append(self, payloads: Sequence[bytes]) -> None:
-        """Validate every payload, then store them all; nothing is stored if one is invalid."""
-        objects = [parse_object(payload) for payload in payloads]
-        if not objects:
+        """Check every payload, then store them all; nothing is stored if one is invalid."""
+        if not payloads:
             return
-        if self._file is None:
-            with self._lock:
-                self._memory.extend(objects)
-            return
+        objects = parse_objects(payloads) if self.validate or not looks_like_objects(payloads) else None
         lines = b"\n".join(payloads)
         if lines.count(b"\n") != len(payloads) - 1 or b"\r" in lines:
             # Pretty-printed JSON: re-serialize so that each event stays on one line.
+            objects = objects or parse_objects(payloads)
             lines = b"\n".join(json.dumps(obj, ensure_ascii=False).encode() for obj in objects)
         with self._lock:
-            self._file.write(lines + b"\n")
-            self._file.flush()
+            if self._file is None:
+                self._memory.append(lines)
+            else:
+                self._file.write(lines + b"\n")
+                self._file.flush()
 
     @property
     def events(self) -> list[dict]:
-        """Everything stored so far, oldest first."""
+        """Everything stored so far, oldest first (read back from the file when there is one)."""
         with self._lock:
             if self._file is None:
-                return list(self._memory)
+                return [json.loads(line) for block in self._memory for line in block.split(b"\n")]
             with open(self.path, "rb") as file:
                 return [json.loads(line) for line in file]
 

@@ -28,18 +28,19 @@ class Receiver:
     ``ack_delay``, ``keepalive_interval``, ``drop_before_ack`` and ``partial_ack`` are described in
     ``receiver.connection.Faults``; change them while it runs through ``receiver.faults``. Clients idle for
     ``idle_timeout`` seconds are disconnected, as Logstash's ``client_inactivity_timeout`` does.
+    ``validate=False`` skips the full JSON parse of each event (see ``receiver.output.EventLog``).
     """
 
     def __init__(self, out: str | os.PathLike | None = None, host: str = "127.0.0.1", port: int = 0, *,
                  ssl_context: ssl.SSLContext | None = None, ack_delay: float = 0.0,
                  keepalive_interval: float = 5.0, drop_before_ack: float = 0.0, partial_ack: float = 0.0,
-                 rng: random.Random | None = None, idle_timeout: float = 60.0):
+                 rng: random.Random | None = None, idle_timeout: float = 60.0, validate: bool = True):
         self.host = host
         self.port = port
         self.ssl_context = ssl_context
         self.idle_timeout = idle_timeout
         self.faults = Faults(ack_delay, keepalive_interval, drop_before_ack, partial_ack, rng or random.Random())
-        self.store = EventLog(out)
+        self.store = EventLog(out, validate=validate)
         self.counters = Counters()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
