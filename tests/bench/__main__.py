@@ -1,0 +1,60 @@
+"""``python -m tests.bench --out bench-result.json [--quick] [--only sink,end_to_end,cold_start]``.
+
+Runs the three benchmarks of issue 5, prints the tables and the targets, writes every figure as JSON.
+``--quick`` uses tiny sizes (the smoke test in ``make test`` runs it); its figures mean nothing.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import cold_start, end_to_end, report, sink
+
+FULL = {"sink_events": 40 * 2048, "sink_rounds": 5, "sizes": [1_000, 10_000, 100_000], "cold_repeats": 7}
+QUICK = {"sink_events": 2 * 2048, "sink_rounds": 1, "sizes": [50, 200], "cold_repeats": 2}
+BENCHMARKS = ("sink", "end_to_end", "cold_start")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("bench-result.json"), help="JSON file to write")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke check, not a measurement")
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset of " + ", ".join(BENCHMARKS))
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = set(chosen) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(sorted(unknown))}; choose from {', '.join(BENCHMARKS)}")
+    sizes = QUICK if args.quick else FULL
+    result: dict = {"quick": args.quick, "machine": report.machine()}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="logfwd-bench-") as work:
+        work = Path(work)
+        if "sink" in chosen:
+            _progress("sink throughput")
+            result["sink"] = sink.run(sizes["sink_events"], sizes["sink_rounds"], work)
+        if "end_to_end" in chosen:
+            _progress(f"end to end, N = {', '.join(map(str, sizes['sizes']))}")
+            result["end_to_end"] = end_to_end.run(sizes["sizes"], work)
+        if "cold_start" in chosen:
+            _progress("cold start")
+            result["cold_start"] = cold_start.run(sizes["cold_repeats"], work)
+    result["machine_after"] = {"load_average": [round(x, 2) for x in os.getloadavg()]}
+    result["seconds"] = round(time.monotonic() - started, 1)
+    result["targets"] = report.targets(result)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(report.render(result))
+    print(f"\n{len(chosen)} benchmark(s) in {result['seconds']} s; figures in {args.out}")
+    return 0
+
+
+def _progress(what: str) -> None:
+    print(f"running: {what} ...", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""End to end: ``logfwd emulate`` holding N activations x 10 lines, ``logfwd run`` until drained.
+
+Three processes, as in production: the emulator (the OpenWhisk API), the receiver (Logstash) and the
+forwarder, each with its own interpreter. The forwarder is the ``logfwd run`` command started through
+``tests.bench.wire`` (which only counts its socket bytes); its peak resident memory and CPU time come
+from ``wait4``. Afterwards every produced line must be in the receiver's file, by ``_id``, and a bare
+``requests`` loop reads the same backlog again to show what the emulator can serve on its own.
+"""
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from logfwd.emulator import DEFAULT_API_KEY
+
+from . import procs, workload
+
+LINES = 10
+SPAN = 86_400.0  # the backlog's starts spread over the last day: nearly all of it in the settled range
+LOOKBACK = 2 * 86_400  # the forwarder's first run reaches back past the oldest activation
+MAX_RUNS = 20  # "until drained": a run that stops early leaves more for the next one
+_ID = re.compile(rb'"_id":"([^"]+)"')
+
+
+def run(sizes: list[int], work: Path) -> list[dict]:
+    return [_one(size, work) for size in sizes]
+
+
+def _one(activations: int, work: Path) -> dict:
+    actions = list(workload.ACTIONS)
+    out = work / f"e2e-{activations}.jsonl"
+    with procs.emulator(actions, activations, LINES, SPAN, work) as (url, emulator_pid), \
+            procs.receiver(out, work) as (port, receiver_pid):
+        produced = requests.get(f"{url}/emulator/produced", timeout=120).json()
+        cpu_before = procs.cpu_seconds(emulator_pid), procs.cpu_seconds(receiver_pid)
+        runs = []
+        while len(runs) < MAX_RUNS:
+            runs.append(_forward(url, port, actions, work, activations))
+            if not runs[-1]["summary"].get("more"):
+                break
+        emulator_cpu = procs.cpu_seconds(emulator_pid) - cpu_before[0]
+        receiver_cpu = procs.cpu_seconds(receiver_pid) - cpu_before[1]
+        stats = requests.get(f"{url}/emulator/stats", timeout=30).json()
+        serving = _serving_rate(url, actions)
+    expected = {f"guest/{a['activationId']}:{i}" for a in produced for i in range(a["lines"])}
+    received = _received_ids(out)
+    out.unlink()
+    summaries = [r["summary"] for r in runs]
+    lines = sum(s["events"] for s in summaries)
+    seconds = sum(s["seconds"] for s in summaries)
+    wall = sum(r["wall"] for r in runs)
+    api = sum(s["api_requests"] for s in summaries)
+    lumberjack = sum(r["wire"].get(str(port), {}).get("sent", 0) for r in runs)
+    api_bytes = sum(sum(c["received"] for p, c in r["wire"].items() if p != str(port)) for r in runs)
+    return {
+        "activations": activations,
+        "lines": lines,
+        "runs": len(runs),
+        "all_delivered": received["unique"] == expected and received["lines"] == len(expected),
+        "duplicates": received["lines"] - len(received["unique"]),
+        "ok": all(s.get("ok") for s in summaries) and not summaries[-1].get("more"),
+        "seconds": round(seconds, 3),
+        "wall_seconds": round(wall, 3),
+        "lines_per_s": round(lines / seconds) if seconds else 0,
+        "api_requests": api,
+        "api_requests_by_endpoint": stats["requests"],
+        "api_requests_per_1000": round(1000 * api / activations, 2),
+        "api_requests_allowed": math.ceil(activations / 200) + len(actions) * len(runs),
+        "lumberjack_bytes_per_line": round(lumberjack / lines, 1) if lines else 0,
+        "event_bytes_per_line": round(sum(s["bytes"] for s in summaries) / lines, 1) if lines else 0,
+        "api_bytes_per_line": round(api_bytes / lines, 1) if lines else 0,
+        "peak_rss_mb": round(max(r["maxrss_kb"] for r in runs) / 1024, 1),
+        "forwarder_cpu_seconds": round(sum(r["cpu"] for r in runs), 3),
+        "emulator_cpu_seconds": round(emulator_cpu, 3),
+        "receiver_cpu_seconds": round(receiver_cpu, 3),
+        "emulator_serving_lines_per_s": serving,
+    }
+
+
+def _forward(url: str, port: int, actions: list[str], work: Path, activations: int) -> dict:
+    report = work / "wire.json"
+    params = {"apihost": url, "api_key": DEFAULT_API_KEY, "actions": ",".join(actions),
+              "logstash_hosts": f"127.0.0.1:{port}", "logstash_tls": "false",
+              "checkpoint": f"file:{work / f'checkpoint-{activations}.json'}", "initial_lookback": str(LOOKBACK)}
+    argv = [sys.executable, "-m", "tests.bench.wire", str(report), "run", "--json", "--quiet"]
+    for key, value in params.items():
+        argv += ["--param", f"{key}={value}"]
+    # Nothing from the user's own setup: no LOGFWD_* variables, no ~/.wskprops.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGFWD_", "__OW_"))}
+    env["WSK_CONFIG_FILE"] = str(work / "no-wskprops")
+    with open(work / "run.out", "wb") as stdout, open(work / "run.err", "wb") as stderr:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=procs.ROOT, env=env, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    output = (work / "run.out").read_text()
+    if process.returncode != 0 or not output.strip():
+        raise RuntimeError(f"logfwd run exited with {process.returncode}: {output[-1000:]}"
+                           f"{(work / 'run.err').read_text()[-2000:]}")
+    return {"summary": json.loads(output), "wall": wall, "maxrss_kb": usage.ru_maxrss,
+            "cpu": usage.ru_utime + usage.ru_stime, "wire": json.loads(report.read_text())}
+
+
+def _received_ids(path: Path) -> dict:
+    unique: set[str] = set()
+    lines = 0
+    with open(path, "rb") as file:
+        for line in file:
+            lines += 1
+            match = _ID.search(line)
+            if match:
+                unique.add(match.group(1).decode())
+    return {"lines": lines, "unique": unique}
+
+
+def _serving_rate(url: str, actions: list[str]) -> int:
+    """Lines per second the emulator serves to a bare client: every page of every action, bodies unparsed."""
+    session = requests.Session()
+    session.auth = tuple(DEFAULT_API_KEY.split(":", 1))
+    served_before = session.get(f"{url}/emulator/stats", timeout=30).json()["served"]["lines"]
+    started = time.perf_counter()
+    for action in actions:
+        skip = 0
+        while True:
+            response = session.get(f"{url}/api/v1/namespaces/_/activations", timeout=120,
+                                   params={"name": action, "limit": 200, "skip": skip, "docs": "true"})
+            response.raise_for_status()
+            records = response.content.count(b'"activationId"')
+            skip += records
+            if records < 200:
+                break
+    seconds = time.perf_counter() - started
+    served = session.get(f"{url}/emulator/stats", timeout=30).json()["served"]["lines"] - served_before
+    session.close()
+    return round(served / seconds)

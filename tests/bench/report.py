@@ -1,0 +1,135 @@
+"""Machine facts, the issue's targets checked against the figures, and aligned text tables."""
+
+import os
+import platform
+
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as file:
+            model = next((line.split(":", 1)[1].strip() for line in file if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "note": "the client, the receiver, the emulator and the forwarder run as separate processes "
+                f"on {os.cpu_count()} cores; other work on the machine shows in the load average",
+    }
+
+
+def targets(result: dict) -> list[dict]:
+    """Each target of issue 5 with the measured figure and whether it is met."""
+    rows = []
+
+    def add(name: str, target: str, measured: str, met: bool) -> None:
+        rows.append({"name": name, "target": target, "measured": measured, "met": bool(met)})
+
+    sink = result.get("sink")
+    if sink:
+        ours, ceiling = sink["clients"]["logfwd"], sink["clients"]["receiver ceiling"]
+        add("sink vs pylogbeat", ">= 3x pylogbeat's events/s", f"{sink['ratio_vs_pylogbeat']:.2f}x",
+            sink["ratio_vs_pylogbeat"] >= 3)
+        add("sink events/s", ">= 200,000 events/s", f"{ours['events_per_s']:,}", ours["events_per_s"] >= 200_000)
+        add("receiver not the limit", "no-op client rate > 1.5x the sink's",
+            f"{ceiling['events_per_s']:,} vs {ours['events_per_s']:,}",
+            ceiling["events_per_s"] > 1.5 * ours["events_per_s"])
+    sizes = result.get("end_to_end")
+    if sizes:
+        slowest = min(sizes, key=lambda s: s["lines_per_s"])
+        add("end-to-end lines/s", ">= 50,000 lines/s at every size",
+            f"{slowest['lines_per_s']:,} (N={slowest['activations']:,})", slowest["lines_per_s"] >= 50_000)
+        over = [s for s in sizes if s["api_requests"] > s["api_requests_allowed"]]
+        add("API requests", "<= 1 list per 200 activations + 1 per action per run",
+            ", ".join(f"{s['api_requests']}/{s['api_requests_allowed']}" for s in sizes) + " (made/allowed)",
+            not over)
+        per_activation = sum(n for s in sizes for e, n in s["api_requests_by_endpoint"].items()
+                             if e not in ("activations.list", "actions.list"))
+        add("no per-activation requests", "0 when records carry their logs", str(per_activation), per_activation == 0)
+        rss = [s["peak_rss_mb"] for s in sizes]
+        add("peak memory", "<= 100 MB at every size, flat (spread <= 20 MB)",
+            f"{min(rss):.0f}..{max(rss):.0f} MB", max(rss) <= 100 and max(rss) - min(rss) <= 20)
+        emulator_limit = [s for s in sizes if s["emulator_serving_lines_per_s"] < 1.5 * s["lines_per_s"]]
+        add("emulator not the limit", "serves > 1.5x the forwarder's lines/s",
+            f"{min(s['emulator_serving_lines_per_s'] for s in sizes):,} lines/s", not emulator_limit)
+        add("every line delivered", "all produced _ids at the receiver",
+            "yes" if all(s["all_delivered"] for s in sizes) else "NO", all(s["all_delivered"] for s in sizes))
+    cold = result.get("cold_start")
+    if cold:
+        add("cold start import", "<= 150 ms", f"{cold['import_ms']:.0f} ms", cold["import_ms"] <= 150)
+    return rows
+
+
+def table(headers: list[str], rows: list[list], numbers_right: bool = True) -> str:
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+
+    def line(values: list[str]) -> str:
+        # Text left, numbers right.
+        return "  ".join(v.rjust(w) if numbers_right and _numeric(v) else v.ljust(w)
+                         for v, w in zip(values, widths)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, cells)])
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def _numeric(text: str) -> bool:
+    return bool(text) and text.replace(",", "").replace(".", "").replace("x", "").isdigit()
+
+
+def render(result: dict) -> str:
+    m = result["machine"]
+    parts = [f"logfwd benchmark{' (quick)' if result['quick'] else ''}: {m['cores']} cores, {m['cpu_model']}, "
+             f"Python {m['python']}, load average {m['load_average'][0]} at start, "
+             f"{result['machine_after']['load_average'][0]} at the end",
+             m["note"] + "."]
+    sink = result.get("sink")
+    if sink:
+        parts += ["", f"1. Sink throughput: {sink['events']:,} events of {sink['event_bytes_mean']:.0f} bytes "
+                  f"(compact JSON), windows of {sink['window']}, median of {sink['rounds']} alternating round(s); "
+                  f"receiver: {sink['receiver']}",
+                  table(["client", "events/s", "MB/s", "client CPU %", "receiver CPU %", "all delivered"],
+                        [[name, c["events_per_s"], c["mb_per_s"], c["client_cpu_pct"], c["receiver_cpu_pct"],
+                          c["all_delivered"]] for name, c in sink["clients"].items()]),
+                  f"logfwd / pylogbeat: {sink['ratio_vs_pylogbeat']:.2f}x (per round: "
+                  f"{', '.join(f'{r:.2f}' for r in sink['ratios'])}); wire bytes per event at level 3: "
+                  f"{sink['wire_bytes_per_event_level3']:.0f}"]
+    sizes = result.get("end_to_end")
+    if sizes:
+        parts += ["", "2. End to end: logfwd emulate (N activations x 10 lines) -> logfwd run -> logfwd receive; "
+                  "lines/s over the forwarding pass",
+                  table(["activations", "lines", "runs", "pass s", "wall s", "lines/s", "API req", "per 1k act",
+                         "allowed", "LJ B/line", "API B/line", "peak RSS MB", "fwd CPU s", "emulator lines/s",
+                         "delivered"],
+                        [[s["activations"], s["lines"], s["runs"], f"{s['seconds']:.2f}", f"{s['wall_seconds']:.2f}",
+                          s["lines_per_s"],
+                          s["api_requests"], s["api_requests_per_1000"], s["api_requests_allowed"],
+                          s["lumberjack_bytes_per_line"], s["api_bytes_per_line"], s["peak_rss_mb"],
+                          f"{s['forwarder_cpu_seconds']:.2f}", s["emulator_serving_lines_per_s"], s["all_delivered"]]
+                         for s in sizes])]
+    cold = result.get("cold_start")
+    if cold:
+        size = f"{cold['artifact_bytes'] / 1024:,.0f} KiB" if cold["artifact_bytes"] else "not built"
+        parts += ["", f"3. Cold start: fresh interpreter, median of {cold['repeats']}",
+                  table(["entry from", "artifact", "import ms", "empty run ms", "process ms", "modules", "run ok"],
+                        [[cold["source"], size, cold["import_ms"], cold["empty_run_ms"], cold["process_ms"],
+                          cold["modules_loaded"], cold["empty_run_ok"]]])]
+    parts += ["", "Targets (issue 5)",
+              table(["target", "wanted", "measured", "met"],
+                    [[t["name"], t["target"], t["measured"], t["met"]] for t in result["targets"]],
+                    numbers_right=False)]
+    return "\n".join(parts)

@@ -1,0 +1,123 @@
+"""The benchmark suite still runs: ``python -m tests.bench --quick`` end to end, plus its target logic.
+
+No timing is asserted: the targets live in the benchmark's output. What is asserted is that every
+figure is there and sane, and that every event sent arrived.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests/ has no __init__.py: tests.bench is a namespace package under the root
+
+from tests.bench import report  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "bench-result.json"
+    done = subprocess.run([sys.executable, "-m", "tests.bench", "--quick", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(out.read_text()), done.stdout
+
+
+@pytest.mark.slow
+def test_sink_benchmark_delivers_every_event_with_every_client(quick):
+    result, _ = quick
+    sink = result["sink"]
+    assert set(sink["clients"]) == {"logfwd", "logfwd, send per window", "pylogbeat", "receiver ceiling"}
+    for name, client in sink["clients"].items():
+        assert client["all_delivered"], name
+        assert client["events_per_s"] > 0 and client["mb_per_s"] > 0, name
+        assert len(client["seconds"]) == sink["rounds"]
+    assert 300 < sink["event_bytes_mean"] < 1000  # realistic events, not toy ones
+    assert 0 < sink["wire_bytes_per_event_level3"] < sink["event_bytes_mean"]
+    assert sink["ratio_vs_pylogbeat"] > 0
+
+
+@pytest.mark.slow
+def test_end_to_end_benchmark_drains_the_backlog(quick):
+    result, _ = quick
+    sizes = result["end_to_end"]
+    assert [s["activations"] for s in sizes] == [50, 200]
+    for s in sizes:
+        assert s["all_delivered"] and s["ok"] and s["duplicates"] == 0, s
+        assert s["lines"] == 10 * s["activations"]
+        assert s["api_requests"] == sum(s["api_requests_by_endpoint"].values()) > 0
+        assert 0 < s["lumberjack_bytes_per_line"] < s["event_bytes_per_line"]  # compressed on the wire
+        assert s["api_bytes_per_line"] > 0
+        assert s["peak_rss_mb"] > 10 and s["forwarder_cpu_seconds"] > 0
+        assert s["lines_per_s"] > 0 and s["emulator_serving_lines_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_cold_start_benchmark_runs_the_action_entry(quick):
+    result, _ = quick
+    cold = result["cold_start"]
+    assert cold["empty_run_ok"]
+    assert cold["import_ms"] > 0 and cold["empty_run_ms"] > 0 and cold["process_ms"] > cold["import_ms"]
+    assert len(cold["import_ms_each"]) == cold["repeats"]
+
+
+@pytest.mark.slow
+def test_output_has_machine_info_tables_and_every_target(quick):
+    result, stdout = quick
+    assert result["machine"]["cores"] >= 1 and result["machine"]["python"]
+    names = {t["name"] for t in result["targets"]}
+    assert {"sink vs pylogbeat", "sink events/s", "end-to-end lines/s", "API requests", "peak memory",
+            "cold start import", "every line delivered"} <= names
+    assert all(isinstance(t["met"], bool) for t in result["targets"])
+    for heading in ("1. Sink throughput", "2. End to end", "3. Cold start", "Targets (issue 5)"):
+        assert heading in stdout
+
+
+def _figures(**changes) -> dict:
+    """A full result with every target met; ``changes`` break some."""
+    client = {"events_per_s": 250_000, "mb_per_s": 150.0, "client_cpu_pct": 90, "receiver_cpu_pct": 50,
+              "seconds": [0.1], "all_delivered": True}
+    size = {"activations": 1000, "lines": 10_000, "lines_per_s": 60_000, "api_requests": 9,
+            "api_requests_allowed": 9, "api_requests_by_endpoint": {"activations.list": 9}, "peak_rss_mb": 40.0,
+            "emulator_serving_lines_per_s": 200_000, "all_delivered": True}
+    result = {"sink": {"ratio_vs_pylogbeat": 4.0,
+                       "clients": {"logfwd": client, "receiver ceiling": {**client, "events_per_s": 500_000}}},
+              "end_to_end": [size, {**size, "activations": 100_000, "peak_rss_mb": 55.0}],
+              "cold_start": {"import_ms": 90.0}}
+    for path, value in changes.items():
+        *parents, key = path.split("__")
+        target = result
+        for parent in parents:
+            target = target[int(parent)] if parent.isdigit() else target[parent]
+        target[key] = value
+    return result
+
+
+def test_targets_all_met_on_good_figures():
+    assert all(t["met"] for t in report.targets(_figures()))
+
+
+@pytest.mark.parametrize("change, target", [
+    ({"sink__ratio_vs_pylogbeat": 2.9}, "sink vs pylogbeat"),
+    ({"end_to_end__1__lines_per_s": 49_999}, "end-to-end lines/s"),
+    ({"end_to_end__0__api_requests": 10}, "API requests"),
+    ({"end_to_end__1__peak_rss_mb": 101.0}, "peak memory"),
+    ({"end_to_end__1__peak_rss_mb": 61.0}, "peak memory"),  # grows with N: not flat
+    ({"end_to_end__0__api_requests_by_endpoint": {"activations.list": 5, "activations.logs": 4}},
+     "no per-activation requests"),
+    ({"end_to_end__0__all_delivered": False}, "every line delivered"),
+    ({"cold_start__import_ms": 151.0}, "cold start import"),
+])
+def test_each_target_fails_on_its_own_figure(change, target):
+    missed = [t["name"] for t in report.targets(_figures(**change)) if not t["met"]]
+    assert missed == [target]
+
+
+def test_table_aligns_columns():
+    text = report.table(["name", "events/s"], [["logfwd", 123_456], ["pylogbeat", 7]])
+    lines = text.splitlines()
+    assert lines[2].endswith("123,456") and lines[3].endswith("      7")
+    assert len({len(line) for line in lines}) == 1
