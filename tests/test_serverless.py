@@ -193,7 +193,7 @@ def find(requests: list, method: str, path: str) -> list:
     return [r for r in requests if r["method"] == method and r["path"] == "/api/v1/namespaces/" + path]
 
 
-def test_deploy_sends_the_artifact_and_binds_the_alarm_then_remove_takes_everything_away(
+def test_deploy_sends_the_artifact_binds_the_alarm_updates_and_removes_everything(
         serverless, openwhisk_api):
     url, requests = openwhisk_api
     env = {"OW_APIHOST": url, "OW_AUTH": API_KEY, "MONITORED_ACTIONS": "resize,billing/*",
@@ -229,6 +229,13 @@ def test_deploy_sends_the_artifact_and_binds_the_alarm_then_remove_takes_everyth
     (rule,) = find(requests, "PUT", "_/rules/logfwd-alarm-forward")
     assert rule["body"] == {"action": "/_/logfwd/forward", "trigger": "/_/logfwd-alarm"}
     assert find(requests, "POST", "_/rules/logfwd-alarm-forward")[0]["body"] == {"status": "active"}
+
+    # Changing one parameter without touching the trigger: the README's `deploy function` step.
+    requests.clear()
+    serverless("deploy", "function", "-f", "forward", env={**env, "MONITORED_ACTIONS": "resize,!resize"})
+    (action,) = [r for r in requests if r["method"] != "GET"]
+    assert action["method"] == "PUT" and action["path"].endswith("/actions/logfwd/forward")
+    assert {p["key"]: p["value"] for p in action["body"]["parameters"]}["actions"] == "resize,!resize"
 
     requests.clear()
     serverless("remove", env=env)
