@@ -220,7 +220,7 @@ def test_an_ack_above_the_window_size_is_a_protocol_error():
     finally:
         peer.close()
     assert failure.value.acked == 0
-    assert "protocol error" in str(failure.value) and "acknowledged 3 events of a window of 2" in str(failure.value)
+    assert "protocol error" in str(failure.value) and "ACK 3 for a window of 2 events" in str(failure.value)
     assert isinstance(failure.value.__cause__.__cause__, ProtocolError)
 
 

@@ -34,7 +34,7 @@ class Faults:
     ``drop_before_ack``: probability that a complete window is stored, then the connection closed
     without an ACK (the client must resend: duplicates, never loss).
     ``partial_ack``: probability that only the first k < n events are stored and ACKed, then the
-    connection closed (the client must resend exactly events k+1..n).
+    connection closed (the client must resend exactly events k+1..n); one-event windows are ACKed.
     """
 
     ack_delay: float = 0.0

@@ -12,6 +12,7 @@ import select
 import socket
 import ssl
 import time
+from dataclasses import dataclass
 from typing import Sequence
 
 from ..codecs.lumberjack import AckDecoder, encode_window
@@ -146,11 +147,13 @@ class LumberjackSink:
         link = self._connect(deadline)
         try:
             self._stream(link, payloads, progress, deadline)
-        except Exception as exc:
+        except BaseException as exc:
             # The stream is in an unknown state: drop it, and try the next host next time (failover).
             self.close()
             self._next_host = (self._next_host + 1) % len(self.hosts)
-            raise _explain(exc, link.where) from exc
+            if isinstance(exc, (OSError, ProtocolError)):
+                raise _explain(exc, link.where) from exc
+            raise
 
     def _stream(self, link: _Link, payloads: Sequence[bytes], progress: "_Progress", deadline: Deadline) -> None:
         """Send windows from the first unacknowledged payload on; return once all are acknowledged."""
@@ -172,7 +175,7 @@ class LumberjackSink:
                     continue  # keepalive: the receiver is working on it; the window deadline stands
                 if not in_flight or seq > in_flight[0]:
                     size = in_flight[0] if in_flight else 0
-                    raise ProtocolError(f"{link.where} acknowledged {seq} events of a window of {size}")
+                    raise ProtocolError(f"ACK {seq} for a window of {size} events")
                 if seq > head_acked:
                     progress.acked += seq - head_acked
                     head_acked = seq
@@ -223,23 +226,19 @@ class LumberjackSink:
         return _Link(sock, where)
 
 
+@dataclass
 class _Progress:
     """How far one ``send`` call got, across attempts."""
 
-    def __init__(self, total: int):
-        self.total = total
-        self.acked = 0
-        self.attempts = 0
+    total: int
+    acked: int = 0
+    attempts: int = 0
 
 
-def _explain(exc: Exception, where: str) -> SinkError:
-    """Turn a failure on an open connection into a SinkError; only certificate trouble is permanent."""
-    if isinstance(exc, SinkError) and not isinstance(exc, ProtocolError):
-        return exc
+def _explain(exc: OSError | ProtocolError, where: str) -> SinkError:
+    """A failure on an open connection, as a SinkError; only certificate trouble is permanent."""
     if isinstance(exc, ProtocolError):
         return SinkTransientError(f"protocol error from {where}: {exc}")
     if client_cert_rejected(exc):  # TLS 1.3: the verdict may come after the handshake
         return SinkError(rejection_message(where, exc))
-    if isinstance(exc, OSError):
-        return SinkTransientError(f"connection to {where} failed: {exc}")
-    return SinkError(f"unexpected failure talking to {where}: {exc!r}")
+    return SinkTransientError(f"connection to {where} failed: {exc}")

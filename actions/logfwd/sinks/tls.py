@@ -109,6 +109,7 @@ def _await_verdict(tls: ssl.SSLSocket, where: str, wait: float) -> None:
     tls.setblocking(False)
     try:
         if select.select([tls], [], [], min(wait, timeout or wait))[0] and not tls.recv(1):
+            tls.close()
             raise SinkTransientError(f"{where} closed the connection right after the TLS handshake: if it "
                                      "requires client certificates, check logstash_cert and logstash_key")
     except ssl.SSLWantReadError:
