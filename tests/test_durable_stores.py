@@ -69,7 +69,7 @@ class AnswerDropper:
 
 
 @pytest.fixture
-def dropper_for(request):
+def dropper_for():
     droppers = []
 
     def make(port: int) -> AnswerDropper:
@@ -135,11 +135,10 @@ def test_a_bad_redis_url_is_a_config_error(url):
 # --- unreachable servers ---
 
 
-@pytest.mark.parametrize("scheme, path", [("couchdb+http", "/logs"), ("redis", "/0")])
-def test_a_server_that_is_not_there_is_a_transient_error_naming_it(scheme, path):
+@pytest.mark.parametrize("kind, scheme, path", [(CouchDBStore, "couchdb+http", "/logs"), (RedisStore, "redis", "/0")])
+def test_a_server_that_is_not_there_is_a_transient_error_naming_it(kind, scheme, path):
     port = free_port()
-    store = open_store(f"{scheme}://user:pw-not-shown@127.0.0.1:{port}{path}")
-    store._retry = NO_WAIT
+    store = kind.from_url(f"{scheme}://user:pw-not-shown@127.0.0.1:{port}{path}", retry=NO_WAIT)
     with pytest.raises(CheckpointTransientError) as down:
         store.load()
     assert f"127.0.0.1:{port}" in str(down.value) and "pw-not-shown" not in str(down.value)
