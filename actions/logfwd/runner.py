@@ -9,12 +9,13 @@ from typing import Callable
 
 from .checkpoints import open_store
 from .deadline import Deadline
-from .errors import LeaseHeldError
+from .errors import LeaseHeldError, LogfwdError
 from .pipeline import forward
 from .retry import RetryPolicy
 from .settings import Settings
 
 DEFAULT_LEASE = 900.0  # seconds, when the run has no deadline of its own (CLI)
+MIN_LEASE = 60.0
 
 
 def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = None,
@@ -45,14 +46,17 @@ def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = No
     owner = settings.activation_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     try:
         try:
-            store.acquire_lease(owner, ttl=min(deadline.remaining(), DEFAULT_LEASE))
+            # The lease lasts as long as the run may (at least a minute, so it is never zero).
+            store.acquire_lease(owner, ttl=max(MIN_LEASE, min(deadline.remaining(), DEFAULT_LEASE)))
         except LeaseHeldError as exc:
             return _lease_held(exc, store)
         try:
             summary = forward(source, sink, store, deadline=deadline, max_events=settings.batch_size,
                               progress=progress, clock=clock)
         finally:
-            store.release_lease(owner)
+            released = _release(store, owner)
+        if released:
+            summary.setdefault("warnings", []).append(released)
     finally:
         sink.close()
         store.close()
@@ -61,6 +65,15 @@ def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = No
         summary["warnings"] = list(settings.warnings) + summary.get("warnings", [])
     result_fields = getattr(store, "result_fields", None)
     return {**summary, **(result_fields() if result_fields else {})}
+
+
+def _release(store, owner: str) -> str | None:
+    try:
+        store.release_lease(owner)
+    except LogfwdError as exc:
+        # The checkpoint is saved; an unreleased lease only delays the next run until it expires.
+        return f"lease not released: {exc}"
+    return None
 
 
 def _lease_held(exc: LeaseHeldError, store) -> dict:
