@@ -181,10 +181,15 @@ def test_reconnects_when_the_receiver_closed_an_idle_connection():
 
 
 class ScriptedPeer:
-    """A one-connection-at-a-time server that answers each complete window with ``reply(count)``."""
+    """A one-connection-at-a-time server answering complete windows with ``reply(count)``.
 
-    def __init__(self, reply):
+    With ``hold=2`` it answers only once two windows are complete (both at once), so a client that
+    waits for each ACK before sending the next window never gets one.
+    """
+
+    def __init__(self, reply, hold: int = 1):
         self.reply = reply
+        self.hold = hold
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.address = self.listener.getsockname()
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -197,7 +202,7 @@ class ScriptedPeer:
             except OSError:
                 return
             with conn:
-                decoder, expected, seen = FrameDecoder(), 0, 0
+                decoder, expected, seen, complete = FrameDecoder(), 0, 0, []
                 while data := conn.recv(65536):
                     for frame in decoder.feed(data):
                         if isinstance(frame, Window):
@@ -205,10 +210,29 @@ class ScriptedPeer:
                         elif isinstance(frame, Event):
                             seen += 1
                             if seen == expected:
-                                conn.sendall(self.reply(expected))
+                                complete.append(expected)
+                    if len(complete) >= self.hold:
+                        conn.sendall(b"".join(self.reply(count) for count in complete))
+                        complete = []
 
     def close(self):
         self.listener.close()
+
+
+@pytest.mark.parametrize("pipelining", [1, 2])
+def test_pipelining_sends_the_next_window_before_the_ack(pipelining):
+    peer = ScriptedPeer(encode_ack, hold=2)
+    try:
+        sink = LumberjackSink([peer.address], window_size=3, pipelining=pipelining, window_timeout=0.5,
+                              retry=RetryPolicy(attempts=1))
+        if pipelining == 1:  # the control: one window at a time never gets its ACK from this peer
+            with pytest.raises(DeliveryError, match="timed out waiting for the ACK"):
+                sink.send(encoded(events(6)))
+        else:
+            sink.send(encoded(events(6)))
+        sink.close()
+    finally:
+        peer.close()
 
 
 def test_an_ack_above_the_window_size_is_a_protocol_error():
@@ -224,15 +248,26 @@ def test_an_ack_above_the_window_size_is_a_protocol_error():
     assert isinstance(failure.value.__cause__.__cause__, ProtocolError)
 
 
-def test_keepalive_and_partial_acks_from_the_wire_are_counted():
-    # ACK 0 (keepalive), then 1, then 3 of 3: one window, complete.
+def test_keepalives_and_partial_acks_lead_to_the_final_ack():
     peer = ScriptedPeer(lambda count: encode_ack(0) + encode_ack(1) + encode_ack(0) + encode_ack(count))
     try:
         sink = LumberjackSink([peer.address], retry=RetryPolicy(attempts=1))
         sink.send(encoded(events(3)))
+        sink.send(encoded(events(2)))  # a second window on the same connection
         sink.close()
     finally:
         peer.close()
+
+
+def test_a_window_without_its_final_ack_reports_the_partial_count():
+    peer = ScriptedPeer(lambda count: encode_ack(0) + encode_ack(2) + encode_ack(0))  # never the final ACK
+    try:
+        sink = LumberjackSink([peer.address], window_timeout=0.3, retry=RetryPolicy(attempts=1))
+        with pytest.raises(DeliveryError) as failure:
+            sink.send(encoded(events(3)))
+    finally:
+        peer.close()
+    assert failure.value.acked == 2
 
 
 # --- TLS ---------------------------------------------------------------------------------------
