@@ -51,7 +51,12 @@ def test_invalid_compression_level():
 
 @pytest.mark.parametrize(
     ("seq", "expected"),
-    [(0, b"2A\x00\x00\x00\x00"), (1, b"2A\x00\x00\x00\x01"), (2048, b"2A\x00\x00\x08\x00"), (2**32 - 1, b"2A\xff\xff\xff\xff")],
+    [
+        (0, b"2A\x00\x00\x00\x00"),
+        (1, b"2A\x00\x00\x00\x01"),
+        (2048, b"2A\x00\x00\x08\x00"),
+        (2**32 - 1, b"2A\xff\xff\xff\xff"),
+    ],
 )
 def test_ack_bytes(seq, expected):
     assert encode_ack(seq) == expected

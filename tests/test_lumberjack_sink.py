@@ -357,7 +357,8 @@ def test_tls_material_from_files_leaves_no_copies(pki, tmp_path, monkeypatch):
     ("arguments", "parameter", "message"),
     [
         ({"ca": "/no/such/ca.pem"}, "logstash_ca", "neither PEM text nor an existing file: '/no/such/ca.pem'"),
-        ({"ca": "-----BEGIN CERTIFICATE-----\nnonsense\n-----END CERTIFICATE-----\n"}, "logstash_ca", "not a valid PEM"),
+        ({"ca": "-----BEGIN CERTIFICATE-----\nnonsense\n-----END CERTIFICATE-----\n"}, "logstash_ca",
+         "not a valid PEM"),
         ({"cert": "-----BEGIN CERTIFICATE-----\n"}, "logstash_key", "is missing"),
         ({"key": "-----BEGIN PRIVATE KEY-----\n"}, "logstash_cert", "is missing"),
     ],

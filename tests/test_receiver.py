@@ -83,7 +83,8 @@ def test_acks_a_complete_window_with_its_highest_sequence(receiver, client, leve
 def test_acks_the_highest_sequence_received_not_the_count(receiver, client):
     # pylogbeat numbers events cumulatively across windows; Logstash echoes the highest number.
     frames = b"2W\x00\x00\x00\x02" + b"".join(
-        b"2J" + seq.to_bytes(4, "big") + len(p).to_bytes(4, "big") + p for seq, p in ((6, PAYLOADS[0]), (7, PAYLOADS[1]))
+        b"2J" + seq.to_bytes(4, "big") + len(p).to_bytes(4, "big") + p
+        for seq, p in ((6, PAYLOADS[0]), (7, PAYLOADS[1]))
     )
     client.send(frames)
     assert client.read_acks(1) == [7]
@@ -232,7 +233,7 @@ def test_logfwd_receive_command_with_mutual_tls(tmp_path):
 
 
 def test_logfwd_receive_command_rejects_half_tls_settings(tmp_path):
-    result = subprocess.run([str(LOGFWD), "receive", "--port", "0", "--out", str(tmp_path / "x"), "--tls-cert", "c.pem"],
-                            capture_output=True, text=True, timeout=30)
+    command = [str(LOGFWD), "receive", "--port", "0", "--out", str(tmp_path / "x"), "--tls-cert", "c.pem"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "--tls-cert/--tls-key" in result.stderr and "give both" in result.stderr

@@ -105,7 +105,8 @@ class LumberjackSink:
         if not hosts:
             raise ConfigError("logstash_hosts", "is empty", "give at least one host:port")
         if not 0 <= compression_level <= 9:
-            raise ConfigError("compression_level", f"must be 0..9, not {compression_level}", "use 3 (Filebeat's default)")
+            raise ConfigError("compression_level", f"must be 0..9, not {compression_level}",
+                              "use 3 (Filebeat's default)")
         self.hosts = [(host, int(port)) for host, port in hosts]
         self.ssl_context = ssl_context
         self.compression_level = compression_level
