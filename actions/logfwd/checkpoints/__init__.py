@@ -19,24 +19,24 @@ _USAGE = ("Use 'activation', 'file:PATH', 'couchdb+https://HOST/DATABASE' (or co
 def open_store(spec: str, *, api=None, self_action: str | None = None, activation_id: str | None = None,
                username: str | None = None, password: str | None = None) -> CheckpointStore:
     """Build the store named by ``spec``. ``api`` is the OpenWhisk client the activation store reads through."""
-    if spec == "activation":
+    # Scheme names are case-insensitive, as in URLs; paths are not.
+    scheme = urlsplit(spec).scheme.lower() if "://" in spec else spec.split(":", 1)[0].lower()
+    if spec.lower() == "activation":
         if api is None or not self_action:
             raise ConfigError("checkpoint", "'activation' works only inside an OpenWhisk action "
                               "(it reads the forwarder's own activations)", "Use file:PATH when running locally.")
         from .activation import ActivationStore
         return ActivationStore(api, self_action, exclude=activation_id)
-    if spec.startswith("file:"):
+    if scheme == "file":
         path = spec[len("file:"):]
         if not path:
             raise ConfigError("checkpoint", "'file:' needs a path", "Write e.g. file:state/checkpoint.json.")
         from .file import FileStore
         return FileStore(path)
-    scheme = urlsplit(spec).scheme
     if scheme in ("couchdb+http", "couchdb+https"):
         from .couchdb import CouchDBStore
         return CouchDBStore.from_url(spec, username=username, password=password)
     if scheme in ("redis", "rediss"):
         from .redis import RedisStore
         return RedisStore.from_url(spec, username=username, password=password)
-    shown = f"scheme '{scheme}'" if scheme else f"'{spec.split(':', 1)[0]}'"
-    raise ConfigError("checkpoint", f"unknown store {shown}", _USAGE)
+    raise ConfigError("checkpoint", f"unknown store {spec.split(':', 1)[0]!r}", _USAGE)

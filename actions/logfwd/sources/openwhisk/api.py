@@ -55,6 +55,11 @@ class OpenWhiskAPI:
     def __repr__(self) -> str:
         return f"OpenWhiskAPI({self.describe()})"
 
+    @property
+    def actions_url(self) -> str:
+        """The actions listing's URL, for messages about what it answered."""
+        return f"{self.base}{self._namespace_path}/actions"
+
     def describe(self) -> str:
         """Where this client reads from, fit for logs: ``https://host/api/v1 namespace _``."""
         return f"{self.base} namespace {self.namespace}"
@@ -170,7 +175,8 @@ class OpenWhiskAPI:
                 f"{endpoint}: TLS verification failed ({self._clean(error)}). Check the API host name and "
                 "its certificate; only for a test host with a self-signed one, set api_verify to false"
             ) from None
-        except (requests.ConnectionError, requests.Timeout) as error:
+        except requests.RequestException as error:
+            # Connection errors, timeouts, and bodies cut off mid-transfer: a retry usually gets through.
             raise SourceTransientError(f"{endpoint}: {type(error).__name__}: {self._clean(error)}") from None
 
         status = response.status_code

@@ -26,8 +26,8 @@ def qualified_name(action: dict) -> str:
 
 
 def select_actions(patterns: Iterable[str], list_actions: Callable[[], list[dict]],
-                   self_action: str | None = None) -> tuple[list[str], list[str]]:
-    """Expand the patterns into action names; returns (names, warnings)."""
+                   self_action: str | None = None, where: str = "the actions listing") -> tuple[list[str], list[str]]:
+    """Expand the patterns into action names; returns (names, warnings). ``where`` names the listing."""
     include, exclude = [], []
     for raw in patterns:
         negated = raw.startswith("!")
@@ -42,8 +42,13 @@ def select_actions(patterns: Iterable[str], list_actions: Callable[[], list[dict
         exclude.append(normalize(self_action))
 
     wildcards = [p for p in include if any(ch in p for ch in "*?[")]
-    available = [qualified_name(a) for a in list_actions()] if wildcards else []
     warnings = []
+    available = []
+    for entry in list_actions() if wildcards else ():
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            available.append(qualified_name(entry))
+        else:
+            warnings.append(f"{where} answered an entry that is not an action, skipped: {str(entry)[:80]!r}")
     names: dict[str, None] = {}
     for pattern in include:
         if pattern in wildcards:

@@ -11,7 +11,7 @@ import time
 from functools import partial
 from typing import Callable, Iterable, Iterator, Mapping
 
-from ...errors import AuthError, BadRecordError, SourceError
+from ...errors import AuthError, BadRecordError, SourceError, SourceTransientError
 from ...events import activation_events
 from ..base import Unit
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
@@ -46,7 +46,8 @@ class OpenWhiskSource:
 
     def open(self, document: dict | None) -> None:
         cursors = self._restore(document)
-        names, warnings = select_actions(self.patterns, self.api.list_actions, self.self_action)
+        names, warnings = select_actions(self.patterns, self.api.list_actions, self.self_action,
+                                         where=self.api.actions_url)
         self.warnings += warnings
         for gone in sorted(set(cursors) - set(names)):
             self.warnings.append(f"no longer monitoring {gone!r}; its position is forgotten")
@@ -135,7 +136,7 @@ class OpenWhiskSource:
             if not isinstance(start, int) or isinstance(start, bool):
                 start = run.since
             try:
-                events = activation_events(record, fields=self.fields, logs=self._logs(record),
+                events = activation_events(record, fields=self.fields, logs=self._logs(record, run),
                                            max_line_bytes=self.max_line_bytes)
             except BadRecordError as exc:
                 self.errors.append(f"action {run.name!r}: {exc}")
@@ -146,12 +147,23 @@ class OpenWhiskSource:
             self._count_flags(events)
             yield Unit(events, partial(run.delivered, activation_id, start, len(events)))
 
-    def _logs(self, record: dict) -> list | None:
-        """Deployments with an external log store return records with empty ``logs``: ask ``/logs``."""
-        if record.get("logs") == [] and isinstance(record.get("activationId"), str):
-            self.log_requests += 1
+    def _logs(self, record: dict, run: ActionRun) -> list | None:
+        """Deployments with an external log store return records with empty ``logs``: ask ``/logs``.
+
+        If that fails for good (404, a body of the wrong shape), the activation is reported and passed
+        over, so that it does not hold back every later activation of the action, run after run.
+        """
+        if record.get("logs") != [] or not isinstance(record.get("activationId"), str):
+            return None
+        self.log_requests += 1
+        try:
             return self.api.activation_logs(record["activationId"])
-        return None
+        except (SourceTransientError, AuthError):
+            raise
+        except SourceError as exc:
+            self.errors.append(f"action {run.name!r}: the logs of activation {record['activationId']} "
+                               f"are unavailable, not forwarded: {exc}")
+            return []
 
     def _count_flags(self, events: list[dict]) -> None:
         for event in events:
