@@ -31,9 +31,9 @@ def register(subparsers) -> None:
                         help="send '2A 0' keepalives every S seconds while an ACK is held (default: 5)")
     parser.add_argument("--idle-timeout", type=float, default=60.0, metavar="S",
                         help="disconnect clients idle for S seconds (default: 60, as Logstash)")
-    parser.add_argument("--drop-before-ack", type=float, default=0.0, metavar="P",
+    parser.add_argument("--drop-before-ack", type=_probability, default=0.0, metavar="P",
                         help="fault injection: probability of closing instead of ACKing a window")
-    parser.add_argument("--partial-ack", type=float, default=0.0, metavar="P",
+    parser.add_argument("--partial-ack", type=_probability, default=0.0, metavar="P",
                         help="fault injection: probability of ACKing part of a window, then closing")
     parser.add_argument("--no-validate", dest="validate", action="store_false",
                         help="do not parse each event as JSON, only check it reads {...} (for benchmarks)")
@@ -50,13 +50,18 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"logfwd receive: {exc}", file=sys.stderr)
         return 2
-    receiver = Receiver(args.out, args.host, args.port, ssl_context=context, ack_delay=args.ack_delay,
-                        keepalive_interval=args.keepalive_interval, drop_before_ack=args.drop_before_ack,
-                        partial_ack=args.partial_ack, rng=random.Random(args.seed), idle_timeout=args.idle_timeout,
-                        validate=args.validate)
+    try:
+        receiver = Receiver(args.out, args.host, args.port, ssl_context=context, ack_delay=args.ack_delay,
+                            keepalive_interval=args.keepalive_interval, drop_before_ack=args.drop_before_ack,
+                            partial_ack=args.partial_ack, rng=random.Random(args.seed),
+                            idle_timeout=args.idle_timeout, validate=args.validate)
+    except OSError as exc:
+        print(f"logfwd receive: cannot open --out {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     try:
         receiver.start()
     except OSError as exc:
+        receiver.stop()
         print(f"logfwd receive: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     stop = threading.Event()
@@ -70,6 +75,13 @@ def run(args: argparse.Namespace) -> int:
     finally:
         receiver.stop()
     return 0
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a probability between 0 and 1")
+    return value
 
 
 def _tls(args: argparse.Namespace):
