@@ -39,4 +39,5 @@ def open_store(spec: str, *, api=None, self_action: str | None = None, activatio
     if scheme in ("redis", "rediss"):
         from .redis import RedisStore
         return RedisStore.from_url(spec, username=username, password=password)
-    raise ConfigError("checkpoint", f"unknown store {spec.split(':', 1)[0]!r}", _USAGE)
+    shown = f"scheme {scheme!r}" if "://" in spec else repr(spec.split(":", 1)[0])
+    raise ConfigError("checkpoint", f"unknown store {shown}", _USAGE)
