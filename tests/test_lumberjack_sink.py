@@ -282,10 +282,13 @@ def test_tls_with_the_right_ca(pki, tmp_path):
     files = pki.write(tmp_path)
     with Receiver(ssl_context=server_context(files["server_cert"], files["server_key"])) as receiver:
         for host in ("127.0.0.1", "localhost"):  # both are in the certificate
-            sink = LumberjackSink([(host, receiver.address[1])], ssl_context=client_context(ca=pki.ca), retry=NO_WAIT)
+            sink = LumberjackSink([(host, receiver.address[1])], ssl_context=client_context(ca=pki.ca),
+                                  window_size=100, retry=NO_WAIT)
             sink.send(encoded(events(3)))
+            sink.send(encoded(events(250)))  # same connection, pipelined windows over TLS
             sink.close()
-        assert receiver.events == events(3) * 2
+        assert receiver.events == (events(3) + events(250)) * 2
+        assert receiver.connections == 2
 
 
 def test_tls_with_a_wrong_ca_fails_clearly_without_retrying(pki):
