@@ -147,9 +147,9 @@ class Receiver:
                     return
             Connection(sock, peer, self.store, self.faults, self._stopping, self.counters).serve()
         finally:
+            sock.close()  # before it leaves the set: open_connections == 0 means "closed"
             with self._lock:
                 self._sockets.discard(sock)
-            sock.close()
 
     def _wrap(self, raw: socket.socket) -> ssl.SSLSocket:
         with self._lock:
