@@ -31,7 +31,7 @@ from test_manifest import SENT_PARAMETERS, env_name
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools" / "serverless"
 PINNED = {"serverless": "3", "serverless-openwhisk": "0.18.4"}  # npm specs: major 3, exact plugin
-SERVICE_FILES = ("serverless.yml", "deploy/serverless-openwhisk-fixes.js", "actions/__main__.py")
+SERVICE_FILES = ("serverless.yml", ".serverless_plugins/openwhisk-fixes.js", "actions/__main__.py")
 API_KEY = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:secret"
 CONFIG_VARIABLES = {env_name(p) for p in PARAMETERS} | {"LOGFWD_SCHEDULE", "LOGFWD_API_KEY"}
 

@@ -59,6 +59,6 @@ def select_actions(patterns: Iterable[str], list_actions: Callable[[], list[dict
         else:
             names[pattern] = None
     selected = [n for n in names if not any(fnmatchcase(n, p) for p in exclude)]
-    if not selected:
+    if names and not selected:
         warnings.append("actions: every listed action is excluded; nothing to forward")
     return sorted(selected), warnings
