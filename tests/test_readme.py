@@ -9,7 +9,8 @@ README = (Path(__file__).parents[1] / "README.md").read_text()
 
 
 def table_rows() -> dict[str, str]:
-    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", README, flags=re.M)
+    section = README.split("\n## Parameters\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \| ([^|]+) \|", section, flags=re.M)
     return {name: default.strip() for name, default in rows}
 
 
