@@ -1,3 +1,28 @@
-"""Fixtures shared by every test module."""
+"""Fixtures shared by every test module: a fake clock, and the emulator and receiver over loopback."""
 
+import random
+
+import pytest
+
+from fakes import T0, FakeClock
+from logfwd.emulator.server import Emulator
+from logfwd.receiver.server import Receiver
 from servers import couchdb_server, redis_server  # noqa: F401  (session fixtures: real servers)
+
+
+@pytest.fixture
+def clock():
+    """The forwarder's and the emulator's "now", moved by the test."""
+    return FakeClock(T0)
+
+
+@pytest.fixture
+def emulator(clock):
+    with Emulator(clock=clock, rng=random.Random(3)) as emu:
+        yield emu
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as rec:
+        yield rec

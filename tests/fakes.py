@@ -10,8 +10,11 @@ import uuid
 from logfwd.errors import ConflictError, DeliveryError
 
 
+T0 = 1_700_000_000.0  # the tests' "now" (epoch seconds)
+
+
 class FakeClock:
-    def __init__(self, now: float = 1_700_000_000.0):
+    def __init__(self, now: float = T0):
         self.now = now
 
     def __call__(self) -> float:

@@ -6,7 +6,6 @@ import random
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -18,27 +17,12 @@ from logfwd.runner import run_once
 from logfwd.settings import load_settings
 from logfwd.sinks.tls import server_context
 
-from fakes import FakeClock
+from fakes import T0
 from tlsutil import make_pki
 
-T0 = 1_700_000_000.0
 
 
-@pytest.fixture
-def clock():
-    return FakeClock(T0)
 
-
-@pytest.fixture
-def emulator(clock):
-    with Emulator(clock=clock, rng=random.Random(3)) as emu:
-        yield emu
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as rec:
-        yield rec
 
 
 def params(emulator, receiver, tmp_path, **extra):

@@ -109,7 +109,7 @@ def test_every_parameter_comes_from_its_documented_variable():
 def test_the_alarm_trigger_feeds_a_cron_to_the_rule_that_runs_the_action():
     triggers, rules = PACKAGE["triggers"], PACKAGE["rules"]
     assert len(triggers) == 1 and len(rules) == 1
-    (trigger_name, trigger), (rule_name, rule) = next(iter(triggers.items())), next(iter(rules.items()))
+    (trigger_name, trigger), (_, rule) = next(iter(triggers.items())), next(iter(rules.items()))
     assert trigger["feed"] == ALARM_FEED
     assert set(trigger["inputs"]) == {"cron"}, "feed inputs are feed parameters: the cron only"
     assert rule == {"trigger": trigger_name, "action": "forward"}

@@ -2,39 +2,15 @@
 expires, and the next run continues from the last saved checkpoint. Real Redis and CouchDB servers, the
 emulator as OpenWhisk and the receiver as Logstash."""
 
-import random
 import time
 import uuid
 
 import pytest
 
 from logfwd.checkpoints import open_store
-from logfwd.emulator.server import Emulator
-from logfwd.receiver.server import Receiver
 from logfwd.retry import NO_WAIT
 from logfwd.runner import run_once
 from logfwd.settings import load_settings
-
-from fakes import FakeClock
-
-T0 = 1_700_000_000.0
-
-
-@pytest.fixture
-def clock():
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def emulator(clock):
-    with Emulator(clock=clock, rng=random.Random(5)) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def receiver():
-    with Receiver() as receiver:
-        yield receiver
 
 
 @pytest.fixture(params=["redis", "couchdb"])
