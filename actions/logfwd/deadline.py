@@ -2,8 +2,10 @@
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
+
+SAVE_RESERVE = 5.0  # seconds before the hard deadline kept for saving the checkpoint (at most half the grace)
 
 
 @dataclass
@@ -28,6 +30,14 @@ class Deadline:
     def pull_expired(self) -> bool:
         """True once it is time to stop pulling new work."""
         return self.remaining() <= self.grace
+
+    def for_work(self) -> "Deadline":
+        """The deadline for work in flight (API requests, the window being acknowledged): it ends
+        ``SAVE_RESERVE`` seconds before the hard deadline, or half the grace if that is smaller, so
+        the run always keeps time to save its checkpoint."""
+        if self.at is None:
+            return self
+        return replace(self, at=self.at - min(SAVE_RESERVE, self.grace / 2), grace=0.0)
 
     def budget(self, limit: float) -> float:
         """``limit`` seconds, cut to what is left before the hard deadline (never negative)."""

@@ -2,12 +2,11 @@
 
 The checkpoint is saved at the end of every pass, also a failed one, and it only ever reflects units
 the sink acknowledged. A pass stops pulling ``deadline.grace`` seconds before its deadline; the window
-in flight then still has until ``SAVE_RESERVE`` seconds before the deadline, which is kept for saving.
+in flight then has until ``deadline.for_work()``, and the rest is kept for saving.
 """
 
 import logging
 import time
-from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -20,7 +19,6 @@ from .sources.base import Source
 
 log = logging.getLogger(__name__)
 
-SAVE_RESERVE = 5.0  # seconds before the hard deadline kept for saving the checkpoint
 FORMAT = 1
 
 
@@ -33,8 +31,7 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
     document = store.load()
     source.open(document.get("source") if isinstance(document, dict) else None)
 
-    sink_deadline = replace(deadline, at=deadline.at - SAVE_RESERVE) if deadline.at is not None else deadline
-    batcher = Batcher(sink, sink_deadline, max_events=max_events, max_bytes=max_bytes,
+    batcher = Batcher(sink, deadline.for_work(), max_events=max_events, max_bytes=max_bytes,
                       on_flush=(lambda b: progress(_counts(source, b))) if progress else None)
     error: LogfwdError | None = None
     stopped_early = False

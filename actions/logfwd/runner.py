@@ -28,7 +28,7 @@ def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = No
 
     deadline = Deadline(settings.deadline, grace=settings.deadline_grace, clock=clock)
     api = OpenWhiskAPI(settings.apihost, settings.api_key.reveal(), settings.namespace, retry=retry,
-                       verify=settings.api_verify, deadline=deadline)
+                       verify=settings.api_verify, deadline=deadline.for_work())
     store = open_store(settings.checkpoint, api=api, self_action=settings.self_action,
                        activation_id=settings.activation_id, username=settings.checkpoint_username,
                        password=settings.checkpoint_password.reveal() if settings.checkpoint_password else None)
