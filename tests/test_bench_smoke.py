@@ -37,7 +37,7 @@ def test_sink_benchmark_delivers_every_event_with_every_client(quick):
         assert len(client["seconds"]) == sink["rounds"]
     assert 300 < sink["event_bytes_mean"] < 1000  # realistic events, not toy ones
     assert 0 < sink["wire_bytes_per_event_level3"] < sink["event_bytes_mean"]
-    assert sink["ratio_vs_pylogbeat"] > 0
+    assert sink["ratio_vs_pylogbeat"] > 0 and sink["cpu_ratio_vs_pylogbeat"] > 0
 
 
 @pytest.mark.slow

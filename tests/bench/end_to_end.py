@@ -25,6 +25,7 @@ from . import procs, workload
 LINES = 10
 SPAN = 86_400.0  # the backlog's starts spread over the last day: nearly all of it in the settled range
 LOOKBACK = 2 * 86_400  # the forwarder's first run reaches back past the oldest activation
+SETTLE = 2.5  # seconds: a little more than the forwarder's default settle
 MAX_RUNS = 20  # "until drained": a run that stops early leaves more for the next one
 _ID = re.compile(rb'"_id":"([^"]+)"')
 
@@ -38,7 +39,10 @@ def _one(activations: int, work: Path) -> dict:
     out = work / f"e2e-{activations}.jsonl"
     with procs.emulator(actions, activations, LINES, SPAN, work) as (url, emulator_pid), \
             procs.receiver(out, work) as (port, receiver_pid):
+        seeded = time.time()
         produced = requests.get(f"{url}/emulator/produced", timeout=120).json()
+        # A run reads up to ``now - settle`` (2 s by default): let the newest seeded start fall behind it.
+        time.sleep(max(0.0, seeded + SETTLE - time.time()))
         cpu_before = procs.cpu_seconds(emulator_pid), procs.cpu_seconds(receiver_pid)
         runs = []
         while len(runs) < MAX_RUNS:
@@ -57,8 +61,8 @@ def _one(activations: int, work: Path) -> dict:
     seconds = sum(s["seconds"] for s in summaries)
     wall = sum(r["wall"] for r in runs)
     api = sum(s["api_requests"] for s in summaries)
-    lumberjack = sum(r["wire"].get(str(port), {}).get("sent", 0) for r in runs)
-    api_bytes = sum(sum(c["received"] for p, c in r["wire"].items() if p != str(port)) for r in runs)
+    lumberjack = sum(r["wire"]["ports"].get(str(port), {}).get("sent", 0) for r in runs)
+    api_bytes = sum(sum(c["received"] for p, c in r["wire"]["ports"].items() if p != str(port)) for r in runs)
     return {
         "activations": activations,
         "lines": lines,
@@ -76,8 +80,9 @@ def _one(activations: int, work: Path) -> dict:
         "lumberjack_bytes_per_line": round(lumberjack / lines, 1) if lines else 0,
         "event_bytes_per_line": round(sum(s["bytes"] for s in summaries) / lines, 1) if lines else 0,
         "api_bytes_per_line": round(api_bytes / lines, 1) if lines else 0,
-        "peak_rss_mb": round(max(r["maxrss_kb"] for r in runs) / 1024, 1),
+        "peak_rss_mb": round(max(r["wire"]["peak_rss_kb"] for r in runs) / 1024, 1),
         "forwarder_cpu_seconds": round(sum(r["cpu"] for r in runs), 3),
+        "forwarder_cpu_us_per_line": round(1e6 * sum(r["cpu"] for r in runs) / lines, 1) if lines else 0,
         "emulator_cpu_seconds": round(emulator_cpu, 3),
         "receiver_cpu_seconds": round(receiver_cpu, 3),
         "emulator_serving_lines_per_s": serving,
@@ -105,8 +110,8 @@ def _forward(url: str, port: int, actions: list[str], work: Path, activations: i
     if process.returncode != 0 or not output.strip():
         raise RuntimeError(f"logfwd run exited with {process.returncode}: {output[-1000:]}"
                            f"{(work / 'run.err').read_text()[-2000:]}")
-    return {"summary": json.loads(output), "wall": wall, "maxrss_kb": usage.ru_maxrss,
-            "cpu": usage.ru_utime + usage.ru_stime, "wire": json.loads(report.read_text())}
+    return {"summary": json.loads(output), "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+            "wire": json.loads(report.read_text())}
 
 
 def _received_ids(path: Path) -> dict:

@@ -102,24 +102,28 @@ def render(result: dict) -> str:
         parts += ["", f"1. Sink throughput: {sink['events']:,} events of {sink['event_bytes_mean']:.0f} bytes "
                   f"(compact JSON), windows of {sink['window']}, median of {sink['rounds']} alternating round(s); "
                   f"receiver: {sink['receiver']}",
-                  table(["client", "events/s", "MB/s", "client CPU %", "receiver CPU %", "all delivered"],
-                        [[name, c["events_per_s"], c["mb_per_s"], c["client_cpu_pct"], c["receiver_cpu_pct"],
-                          c["all_delivered"]] for name, c in sink["clients"].items()]),
+                  table(["client", "events/s", "MB/s", "client CPU %", "client CPU us/event", "receiver CPU %",
+                         "all delivered"],
+                        [[name, c["events_per_s"], c["mb_per_s"], c["client_cpu_pct"],
+                          f"{c['client_cpu_us_per_event']:.2f}", c["receiver_cpu_pct"], c["all_delivered"]]
+                         for name, c in sink["clients"].items()]),
                   f"logfwd / pylogbeat: {sink['ratio_vs_pylogbeat']:.2f}x (per round: "
-                  f"{', '.join(f'{r:.2f}' for r in sink['ratios'])}); wire bytes per event at level 3: "
+                  f"{', '.join(f'{r:.2f}' for r in sink['ratios'])}); client CPU per event, pylogbeat / logfwd: "
+                  f"{sink['cpu_ratio_vs_pylogbeat']:.2f}x; wire bytes per event at level 3: "
                   f"{sink['wire_bytes_per_event_level3']:.0f}"]
     sizes = result.get("end_to_end")
     if sizes:
         parts += ["", "2. End to end: logfwd emulate (N activations x 10 lines) -> logfwd run -> logfwd receive; "
                   "lines/s over the forwarding pass",
                   table(["activations", "lines", "runs", "pass s", "wall s", "lines/s", "API req", "per 1k act",
-                         "allowed", "LJ B/line", "API B/line", "peak RSS MB", "fwd CPU s", "emulator lines/s",
+                         "allowed", "LJ B/line", "API B/line", "peak RSS MB", "fwd CPU s", "CPU us/line", "emulator lines/s",
                          "delivered"],
                         [[s["activations"], s["lines"], s["runs"], f"{s['seconds']:.2f}", f"{s['wall_seconds']:.2f}",
                           s["lines_per_s"],
                           s["api_requests"], s["api_requests_per_1000"], s["api_requests_allowed"],
                           s["lumberjack_bytes_per_line"], s["api_bytes_per_line"], s["peak_rss_mb"],
-                          f"{s['forwarder_cpu_seconds']:.2f}", s["emulator_serving_lines_per_s"], s["all_delivered"]]
+                          f"{s['forwarder_cpu_seconds']:.2f}", s["forwarder_cpu_us_per_line"],
+                          s["emulator_serving_lines_per_s"], s["all_delivered"]]
                          for s in sizes])]
     cold = result.get("cold_start")
     if cold:

@@ -1,8 +1,10 @@
 """``python -m tests.bench.wire REPORT logfwd-args...``: the ``logfwd`` command, with its socket bytes counted.
 
 The forwarder runs unchanged (``logfwd.cli.main``); only ``socket.socket``'s send and receive methods
-are wrapped to add up the bytes per peer port, written to REPORT as JSON when the command ends. That
-is how the end-to-end benchmark gets the bytes on the wire without a proxy in the path.
+are wrapped to add up the bytes per peer port. When the command ends, REPORT gets them as JSON, with
+the process's peak resident memory (``VmHWM``: since exec, unlike ``ru_maxrss``, which also counts the
+parent's pages the child held between fork and exec). That is how the end-to-end benchmark gets the
+bytes on the wire without a proxy in the path.
 """
 
 import atexit
@@ -31,6 +33,11 @@ def _counting(method, direction: str, result_is_size: bool):
     return wrapper
 
 
+def _peak_rss_kb() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
+
 def install() -> None:
     cls = socket.socket
     cls.send = _counting(cls.send, "sent", True)
@@ -44,7 +51,8 @@ def main() -> int:
 
     def write() -> None:
         with open(report, "w") as file:
-            json.dump({str(port): counts for port, counts in _counts.items()}, file)
+            json.dump({"peak_rss_kb": _peak_rss_kb(),
+                       "ports": {str(port): counts for port, counts in _counts.items()}}, file)
 
     atexit.register(write)
     install()
