@@ -78,6 +78,7 @@ class FakeSink:
     def __init__(self):
         self.received: list[bytes] = []
         self.fail_next: int | None = None
+        self.windows_acked = 0
 
     def send(self, payloads, deadline):
         if self.fail_next is not None:
@@ -85,6 +86,7 @@ class FakeSink:
             self.received += payloads[:acked]
             raise DeliveryError("receiver went away", acked=acked)
         self.received += payloads
+        self.windows_acked += 1
 
     def describe(self):
         return "fake"

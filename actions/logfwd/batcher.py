@@ -32,7 +32,7 @@ class Batcher:
         self.payloads: list[bytes] = []
         self.size = 0
         self.completions: list[tuple[int, Callable[[], None]]] = []  # (payloads before it, done)
-        self.events_sent = self.bytes_sent = self.windows_sent = 0
+        self.events_sent = self.bytes_sent = 0
 
     def add(self, events: Sequence[dict], done: Callable[[], None] | None = None) -> None:
         for event in events:
@@ -54,7 +54,6 @@ class Batcher:
                 raise
             self.events_sent += len(self.payloads)
             self.bytes_sent += self.size
-            self.windows_sent += 1
         self._complete(len(self.payloads))
         self.payloads, self.size = [], 0
         if self.on_flush:

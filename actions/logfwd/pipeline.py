@@ -32,7 +32,7 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
     source.open(document.get("source") if isinstance(document, dict) else None)
 
     batcher = Batcher(sink, deadline.for_work(), max_events=max_events, max_bytes=max_bytes,
-                      on_flush=(lambda b: progress(_counts(source, b))) if progress else None)
+                      on_flush=(lambda b: progress(_counts(source, b, sink))) if progress else None)
     error: LogfwdError | None = None
     stopped_early = False
     units = source.units()
@@ -51,7 +51,7 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
     saved = _save(store, source, clock)
     summary = {
         "ok": error is None and saved is None and not source.errors,
-        **_counts(source, batcher),
+        **_counts(source, batcher, sink),
         "stopped_at_deadline": stopped_early,
         "seconds": round(clock() - started, 3),
         "sink": sink.describe(),
@@ -71,9 +71,9 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
     return summary
 
 
-def _counts(source: Source, batcher: Batcher) -> dict:
+def _counts(source: Source, batcher: Batcher, sink: Sink) -> dict:
     return {**source.summary(), "events": batcher.events_sent, "bytes": batcher.bytes_sent,
-            "windows": batcher.windows_sent}
+            "windows": sink.windows_acked}
 
 
 def _save(store: CheckpointStore, source: Source, clock: Callable[[], float]) -> str | None:

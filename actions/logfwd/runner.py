@@ -16,6 +16,7 @@ from .settings import Settings
 
 DEFAULT_LEASE = 900.0  # seconds, when the run has no deadline of its own (CLI)
 MIN_LEASE = 60.0
+PIPELINING = 2  # windows in flight, as Filebeat's Logstash output
 
 
 def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = None,
@@ -38,7 +39,7 @@ def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = No
                                      settings.logstash_key.reveal() if settings.logstash_key else None)
     sink = LumberjackSink(settings.logstash_hosts, ssl_context=ssl_context,
                           compression_level=settings.compression_level, window_timeout=settings.window_timeout,
-                          retry=retry)
+                          retry=retry, window_size=settings.batch_size, pipelining=PIPELINING)
     source = OpenWhiskSource(api, settings.actions, namespace=settings.namespace, self_action=settings.self_action,
                              overlap=settings.overlap, settle=settings.settle,
                              initial_lookback=settings.initial_lookback, fields=settings.fields,
@@ -51,7 +52,8 @@ def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = No
         except LeaseHeldError as exc:
             return _lease_held(exc, store)
         try:
-            summary = forward(source, sink, store, deadline=deadline, max_events=settings.batch_size,
+            # Each send carries PIPELINING windows, so the next is framed while the first awaits its ACK.
+            summary = forward(source, sink, store, deadline=deadline, max_events=settings.batch_size * PIPELINING,
                               progress=progress, clock=clock)
         finally:
             released = _release(store, owner)

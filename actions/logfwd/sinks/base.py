@@ -6,6 +6,8 @@ from ..deadline import Deadline
 
 
 class Sink(Protocol):
+    windows_acked: int  # windows the receiver acknowledged in full so far (for the run summary)
+
     def send(self, payloads: Sequence[bytes], deadline: Deadline) -> None:
         """Return only once every payload is acknowledged; else raise ``DeliveryError(acked=k)``
         where the first ``k`` payloads are known to be delivered."""

@@ -117,6 +117,7 @@ class LumberjackSink:
         self.pipelining = max(1, pipelining)
         self._next_host = (rng or random.Random()).randrange(len(self.hosts))
         self._link: _Link | None = None
+        self.windows_acked = 0
 
     def describe(self) -> str:
         hosts = ",".join(f"{host}:{port}" for host, port in self.hosts)
@@ -183,6 +184,7 @@ class LumberjackSink:
                 if seq == in_flight[0]:
                     in_flight.popleft()
                     head_acked = 0
+                    self.windows_acked += 1
                     # The next window's own deadline starts now that it is the oldest.
                     until = time.monotonic() + deadline.budget(self.window_timeout)
 
