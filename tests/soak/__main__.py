@@ -1,0 +1,55 @@
+"""``python -m tests.soak``: run the soak, print its table, write its JSON; exit 1 if anything was lost."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from .config import SoakConfig
+from .driver import run_soak
+from .report import table, write_json
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = SoakConfig()
+    parser = argparse.ArgumentParser(prog="python -m tests.soak", description=__doc__)
+    parser.add_argument("--runs", type=int, default=defaults.runs, help="forwarder runs under faults (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of every random choice (default %(default)s)")
+    parser.add_argument("--out", type=Path, default=Path("soak-result.json"), help="JSON result (default %(default)s)")
+    parser.add_argument("--workdir", type=Path, help="keep checkpoint, received events and run log here "
+                        "(default: a temporary directory, removed if the soak passes)")
+    parser.add_argument("--checkpoint", help="checkpoint store spec, e.g. redis://:PASSWORD@127.0.0.1:6379/0 "
+                        "(default: file:<workdir>/checkpoint.json)")
+    parser.add_argument("--overlap", type=float, default=defaults.overlap, help="forwarder overlap, s (default %(default)s)")
+    parser.add_argument("--kill-rate", type=float, default=defaults.kill_rate, help="share of runs SIGKILLed (default %(default)s)")
+    parser.add_argument("--overlap-rate", type=float, default=defaults.overlap_rate,
+                        help="share of runs started before the previous one ended (default %(default)s)")
+    parser.add_argument("--rate", type=float, default=defaults.rate, help="activations per second (default %(default)s)")
+    parser.add_argument("--short", action="store_true", help="the quick preset used by make test")
+    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    args = parser.parse_args(argv)
+
+    preset = SoakConfig.short if args.short else SoakConfig
+    options = dict(runs=args.runs, seed=args.seed, workdir=args.workdir, checkpoint=args.checkpoint,
+                   kill_rate=args.kill_rate, overlap_rate=args.overlap_rate, quiet=args.quiet)
+    if not args.short:
+        options.update(overlap=args.overlap, rate=args.rate)
+    try:
+        config = preset(**options)
+        config.check()
+    except ValueError as exc:
+        parser.error(str(exc))
+    result = run_soak(config)
+    print(table(result))
+    write_json(result, args.out)
+    print(f"\nfigures written to {args.out}")
+    if not result["passed"]:
+        print(f"SOAK FAILED: lost {result['lost']}, duplicates after de-duplication {result['duplicates_after_dedup']}"
+              f", unexpected {result['unexpected']}, id conflicts {result['id_conflicts']}, hung runs "
+              f"{result['runs_hung']}, drained {result['drained']}; evidence kept in {result['workdir']}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The soak's knobs, in one place: what is produced, how runs are driven, how hard faults hit.
+
+The timing knobs must keep the cursor's contract (see ``logfwd/sources/openwhisk/cursor.py``): every
+record becomes visible in lists before its start falls out of the overlap window, i.e.
+``action_timeout + list_lag < overlap`` (a timed-out activation runs its whole time limit). Then a
+lost line is the forwarder's fault, not the soak's.
+"""
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class SoakConfig:
+    runs: int = 1000                        # forwarder runs under faults (the drain runs come on top)
+    seed: int = 1
+    workdir: Path | None = None             # where checkpoint, receiver files and run logs go (default: a temp dir)
+
+    # What the emulator produces.
+    actions: tuple[str, ...] = ("hello", "shop/cart", "etl/ingest")
+    action_timeout: float = 8.0             # the actions' time limit: a timed-out activation lasts this long
+    max_duration: float = 5.0               # longest run of an activation that does not time out
+    list_lag: float = 2.0                   # seconds after its end before a record shows in lists
+    rate: float = 3.0                       # activations started per second
+    burst: int = 700                        # activations started in one millisecond, every burst_every s
+    burst_every: float = 60.0
+    lines: int = 4                          # log lines per activation
+    seed_activations: int = 300             # finished activations present before the first run
+    seed_span: float = 120.0
+
+    # The forwarder runs.
+    overlap: float = 20.0                   # the forwarder's overlap parameter (s)
+    settle: float = 1.0
+    deadline: tuple[float, float] = (5.0, 10.0)  # __OW_DEADLINE drawn this many seconds after the start
+    deadline_grace: float = 3.0             # stop pulling 3 s before it; work in flight ends 1.5 s before
+    window_timeout: float = 2.0
+    batch_sizes: tuple[int, ...] = (50, 200, 1000)
+    checkpoint: str | None = None           # a checkpoint spec; default file:<workdir>/checkpoint.json
+
+    # Faults the harness itself causes.
+    kill_rate: float = 0.35                 # share of runs killed with SIGKILL
+    kill_after_ack_share: float = 0.5       # of those: just after a window's ACK (else at a random time)
+    kill_window: float = 1.5                # timed kills land uniformly within this many seconds of the start
+    overlap_rate: float = 0.3               # share of runs started while the previous one still runs
+    max_parallel: int = 3
+    restart_rate: float = 0.03              # per run: restart one receiver (connections refused meanwhile)
+    phase_runs: tuple[int, int] = (5, 20)   # fault profiles change every this many runs
+    receivers: int = 2                      # live receivers; logstash_hosts also names one closed port
+
+    # Bounds.
+    hang_after: float = 20.0                # a run still alive this long after its deadline is a hang
+    drain_runs: int = 30                    # at most this many clean runs at the end
+    quiet: bool = False
+
+    extra: dict = field(default_factory=dict)  # anything else worth recording with the result
+
+    @classmethod
+    def short(cls, **overrides) -> "SoakConfig":
+        """A quick soak for ``make test``: fewer runs and smaller time windows, the same faults."""
+        values = dict(runs=25, action_timeout=2.5, max_duration=1.5, list_lag=0.5, overlap=5.0, settle=0.5,
+                      rate=4.0, burst=250, burst_every=10.0, batch_sizes=(100, 500), seed_activations=200, seed_span=30.0,
+                      phase_runs=(3, 6), restart_rate=0.08, quiet=True)
+        values.update(overrides)
+        return cls(**values)
+
+    def check(self) -> None:
+        if self.action_timeout + self.list_lag >= self.overlap:
+            raise ValueError("action_timeout + list_lag must stay below overlap, or records can become "
+                             "visible after they left the overlap window (lost by design, not by a bug)")
+        if self.max_duration > self.action_timeout:
+            raise ValueError("max_duration must not exceed action_timeout")
+        if self.runs < 1 or self.receivers < 1 or self.max_parallel < 1:
+            raise ValueError("runs, receivers and max_parallel must be at least 1")
+
+    def as_dict(self) -> dict:
+        values = asdict(self)
+        values["workdir"] = str(self.workdir) if self.workdir else None
+        return values

@@ -1,0 +1,57 @@
+"""The soak's result as a Markdown table (for a terminal and the README) and as JSON."""
+
+import json
+from pathlib import Path
+
+from .runs import AFTER_ACK, AFTER_SAVE, BEFORE_ACK, OVERLAPPING
+
+
+def table(result: dict) -> str:
+    api, receivers = result["faults"]["api"], result["faults"]["receivers"]
+    phases = result["kills_by_phase"]
+    strategies = result["kills_by_strategy"]
+    minutes, seconds = divmod(round(result["duration_seconds"]), 60)
+    errors = ", ".join(f"{kind}: {count}" for kind, count in sorted(result["forwarder_errors"].items())) or "none"
+    rows = [
+        ("seed, duration", f"{result['seed']}, {minutes} min {seconds} s"),
+        ("forwarder runs under faults", f"{result['runs']} (then {result['drain_runs']} clean drain runs)"),
+        ("runs started while another was running", result["runs_overlapping"]),
+        ("runs that finished: stopped at the deadline / past it / skipped (lease)",
+         f"{result['runs_completed']}: {result['runs_stopped_at_deadline']} / {result['runs_past_deadline']}"
+         f" / {result['runs_skipped_by_lease']}"),
+        ("SIGKILLs", f"{result['kills']}: {strategies.get('timed', 0)} at a random time, "
+                     f"{strategies.get('after_ack', 0)} 0.2-3 ms after a receiver stored a window and sent its ACK"),
+        ("... landed before any window was stored", _kills(phases[BEFORE_ACK])),
+        ("... landed after an ACK was sent, before the checkpoint was replaced", _kills(phases[AFTER_ACK])),
+        ("... landed after the checkpoint was replaced", _kills(phases[AFTER_SAVE])),
+        ("... landed while another run was alive (not attributed)", _kills(phases[OVERLAPPING])),
+        ("API faults injected", ", ".join(f"{kind}: {count}" for kind, count in api.items())),
+        ("receiver faults injected",
+         f"dropped before the ACK: {receivers['drop_before_ack']}, partial ACK then dropped: "
+         f"{receivers['partial_ack']}, windows with the ACK held past window_timeout (keepalives sent): "
+         f"{receivers['windows_with_ack_held_past_window_timeout']}, windows with a slow ACK: "
+         f"{receivers['windows_with_slow_ack']}, keepalives: {receivers['keepalives']}, restarts: "
+         f"{receivers['restarts']}, closed port in logstash_hosts: {receivers['closed_hosts_in_logstash_hosts']}"),
+        ("errors the forwarder reported", errors),
+        ("activations produced", result["activations_produced"]),
+        ("lines produced", result["lines_produced"]),
+        ("lines received", result["lines_received"]),
+        ("**lines lost**", f"**{result['lost']}**"),
+        ("duplicates (raw)", result["duplicates_raw"]),
+        ("**duplicates after de-duplication by `@metadata._id`**", f"**{result['duplicates_after_dedup']}**"),
+    ]
+    if result["unexpected"] or result["id_conflicts"] or result["runs_hung"] or not result["drained"]:
+        rows.append(("unexpected ids / id conflicts / hung runs / drained",
+                     f"{result['unexpected']} / {result['id_conflicts']} / {result['runs_hung']} / {result['drained']}"))
+    lines = ["| logfwd fault-injection soak | |", "|---|---|"]
+    lines += [f"| {name} | {value} |" for name, value in rows]
+    return "\n".join(lines)
+
+
+def _kills(by_strategy: dict) -> str:
+    return (f"{sum(by_strategy.values())} ({by_strategy.get('timed', 0)} timed, "
+            f"{by_strategy.get('after_ack', 0)} after an ACK)")
+
+
+def write_json(result: dict, path: Path) -> None:
+    path.write_text(json.dumps(result, indent=2) + "\n")
