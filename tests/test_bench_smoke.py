@@ -47,7 +47,8 @@ def test_end_to_end_benchmark_drains_the_backlog(quick):
     assert [s["activations"] for s in sizes] == [50, 200]
     for s in sizes:
         assert s["all_delivered"] and s["ok"] and s["duplicates"] == 0, s
-        assert s["lines"] == 10 * s["activations"]
+        # Activations the emulator seeded still running are not in the backlog (unless they ended meanwhile).
+        assert 10 * (s["activations"] - s["not_yet_visible"]) <= s["lines"] <= 10 * s["activations"]
         assert s["api_requests"] == sum(s["api_requests_by_endpoint"].values()) > 0
         assert 0 < s["lumberjack_bytes_per_line"] < s["event_bytes_per_line"]  # compressed on the wire
         assert s["api_bytes_per_line"] > 0
@@ -70,7 +71,7 @@ def test_output_has_machine_info_tables_and_every_target(quick):
     assert result["machine"]["cores"] >= 1 and result["machine"]["python"]
     names = {t["name"] for t in result["targets"]}
     assert {"sink vs pylogbeat", "sink events/s", "end-to-end lines/s", "API requests", "peak memory",
-            "cold start import", "every line delivered"} <= names
+            "cold start import", "every line delivered once"} <= names
     assert all(isinstance(t["met"], bool) for t in result["targets"])
     for heading in ("1. Sink throughput", "2. End to end", "3. Cold start", "Targets (issue 5)"):
         assert heading in stdout
@@ -82,7 +83,7 @@ def _figures(**changes) -> dict:
               "seconds": [0.1], "all_delivered": True}
     size = {"activations": 1000, "lines": 10_000, "lines_per_s": 60_000, "api_requests": 9,
             "api_requests_allowed": 9, "api_requests_by_endpoint": {"activations.list": 9}, "peak_rss_mb": 40.0,
-            "emulator_serving_lines_per_s": 200_000, "all_delivered": True}
+            "emulator_serving_lines_per_s": 200_000, "all_delivered": True, "duplicates": 0}
     result = {"sink": {"ratio_vs_pylogbeat": 4.0,
                        "clients": {"logfwd": client, "receiver ceiling": {**client, "events_per_s": 500_000}}},
               "end_to_end": [size, {**size, "activations": 100_000, "peak_rss_mb": 55.0}],
@@ -108,7 +109,8 @@ def test_targets_all_met_on_good_figures():
     ({"end_to_end__1__peak_rss_mb": 61.0}, "peak memory"),  # grows with N: not flat
     ({"end_to_end__0__api_requests_by_endpoint": {"activations.list": 5, "activations.logs": 4}},
      "no per-activation requests"),
-    ({"end_to_end__0__all_delivered": False}, "every line delivered"),
+    ({"end_to_end__0__all_delivered": False}, "every line delivered once"),
+    ({"end_to_end__1__duplicates": 3}, "every line delivered once"),
     ({"cold_start__import_ms": 151.0}, "cold start import"),
 ])
 def test_each_target_fails_on_its_own_figure(change, target):
