@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("bench-result.json"), help="JSON file to write")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke check, not a measurement")
-    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset of " + ", ".join(BENCHMARKS))
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help="comma-separated subset of " + ", ".join(BENCHMARKS))
     args = parser.parse_args(argv)
     chosen = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = set(chosen) - set(BENCHMARKS)

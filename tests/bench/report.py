@@ -117,8 +117,8 @@ def render(result: dict) -> str:
         parts += ["", "2. End to end: logfwd emulate (N activations x 10 lines) -> logfwd run -> logfwd receive; "
                   "lines/s over the forwarding pass; pending: seeded activations still running when it started",
                   table(["activations", "lines", "runs", "pass s", "wall s", "lines/s", "API req", "per 1k act",
-                         "allowed", "LJ B/line", "API B/line", "peak RSS MB", "fwd CPU s", "CPU us/line", "emulator lines/s",
-                         "delivered", "pending"],
+                         "allowed", "LJ B/line", "API B/line", "peak RSS MB", "fwd CPU s", "CPU us/line",
+                         "emulator lines/s", "delivered", "pending"],
                         [[s["activations"], s["lines"], s["runs"], f"{s['seconds']:.2f}", f"{s['wall_seconds']:.2f}",
                           s["lines_per_s"],
                           s["api_requests"], s["api_requests_per_1000"], s["api_requests_allowed"],
