@@ -1,24 +1,23 @@
-"""Windows of encoded events, and the completions that may run once a window is acknowledged."""
+"""Windows of encoded events, sent one at a time in the background, and what runs once they are acknowledged."""
 
-import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Sequence
 
+from .codecs.jsonbytes import dumps
 from .deadline import Deadline
 from .errors import DeliveryError
 from .sinks.base import Sink
 
-
-def encode_event(event: dict) -> bytes:
-    # Lone surrogates (from \\ud800 escapes in a log line) cannot be UTF-8: replace them rather than
-    # poison the window, which the receiver would reject as a whole.
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
+Completion = tuple[int, Callable[[], None]]  # (payloads queued before it, what to run)
 
 
 class Batcher:
-    """Collects payloads into windows of at most ``max_events`` events and ``max_bytes`` bytes.
+    """Collects payloads into sends of at most ``max_events`` events and ``max_bytes`` bytes.
 
-    Each unit's ``done`` is queued behind its last payload and runs only once the sink acknowledged
-    that payload and everything before it; a failed window runs the completions it covered and
+    A full send goes to a background thread, so the next one is built (JSON, the next API page) while
+    the receiver works on this one; at most one send is in flight. Each unit's ``done`` runs on the
+    caller's thread, in order, and only once the sink acknowledged that unit's last payload and
+    everything before it. A failed send runs the completions its acknowledged prefix covers and
     raises, so the checkpoint reflects exactly what was delivered.
     """
 
@@ -31,12 +30,14 @@ class Batcher:
         self.on_flush = on_flush
         self.payloads: list[bytes] = []
         self.size = 0
-        self.completions: list[tuple[int, Callable[[], None]]] = []  # (payloads before it, done)
+        self.completions: list[Completion] = []
         self.events_sent = self.bytes_sent = 0
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logfwd-send")
+        self._in_flight: tuple[Future, list[Completion], int, int] | None = None
 
     def add(self, events: Sequence[dict], done: Callable[[], None] | None = None) -> None:
         for event in events:
-            payload = encode_event(event)
+            payload = dumps(event)
             if self.payloads and (len(self.payloads) >= self.max_events or self.size + len(payload) > self.max_bytes):
                 self.flush()
             self.payloads.append(payload)
@@ -45,22 +46,42 @@ class Batcher:
             self.completions.append((len(self.payloads), done))
 
     def flush(self) -> None:
-        """Send what is queued (if anything) and run the completions it covers."""
+        """Wait for the send in flight, then hand over what is queued (if anything)."""
+        self._wait()
         if self.payloads:
-            try:
-                self.sink.send(self.payloads, self.deadline)
-            except DeliveryError as exc:
-                self._complete(exc.acked)
-                raise
-            self.events_sent += len(self.payloads)
-            self.bytes_sent += self.size
-        self._complete(len(self.payloads))
-        self.payloads, self.size = [], 0
+            future = self._sender.submit(self.sink.send, self.payloads, self.deadline)
+            self._in_flight = (future, self.completions, len(self.payloads), self.size)
+        else:
+            self._complete(self.completions, 0)  # nothing before them is unacknowledged any more
+        self.payloads, self.size, self.completions = [], 0, []
+
+    def drain(self) -> None:
+        """Wait for the send in flight (its completions run if it was acknowledged) and stop the sender.
+        What is still queued is dropped: it was never sent, so the checkpoint never covered it."""
+        try:
+            self._wait()
+        finally:
+            self._sender.shutdown(wait=True)
+
+    def _wait(self) -> None:
+        if self._in_flight is None:
+            return
+        future, completions, count, size = self._in_flight
+        self._in_flight = None
+        try:
+            future.result()
+        except DeliveryError as exc:
+            self._complete(completions, exc.acked)
+            raise
+        self.events_sent += count
+        self.bytes_sent += size
+        self._complete(completions, count)
         if self.on_flush:
             self.on_flush(self)
 
-    def _complete(self, acked: int) -> None:
-        ready = [done for position, done in self.completions if position <= acked]
-        self.completions = [(position, done) for position, done in self.completions if position > acked]
-        for done in ready:
+    @staticmethod
+    def _complete(completions: list[Completion], acked: int) -> None:
+        for position, done in completions:
+            if position > acked:
+                break
             done()

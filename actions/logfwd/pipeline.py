@@ -37,16 +37,18 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
     stopped_early = False
     units = source.units()
     try:
-        for unit in units:
-            if deadline.pull_expired():
-                stopped_early = True
-                break
-            batcher.add(unit.events, unit.done)
-        batcher.flush()
+        try:
+            for unit in units:
+                if deadline.pull_expired():
+                    stopped_early = True
+                    break
+                batcher.add(unit.events, unit.done)
+            batcher.flush()
+        finally:
+            units.close()
+            batcher.drain()  # also on errors: what the receiver acknowledged still counts
     except LogfwdError as exc:
         error = exc
-    finally:
-        units.close()
 
     saved = _save(store, source, clock)
     summary = {

@@ -7,7 +7,7 @@ events from the forwarder's event builder and encoder: what the sink really carr
 import random
 import time
 
-from logfwd.batcher import encode_event
+from logfwd.codecs.jsonbytes import dumps as encode_event
 from logfwd.emulator.generate import ActivationFactory
 from logfwd.emulator.records import DEFAULT_CATALOG, full_record
 from logfwd.events import activation_events
