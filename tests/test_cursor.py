@@ -57,6 +57,15 @@ def test_next_cursor_after_a_cut_run_keeps_its_place_inclusive():
     assert make_run(ActionCursor(NOW - 1_000_000)).next_cursor(100).since == NOW - 1_000_000
 
 
+def test_a_long_settled_backlog_keeps_only_the_newest_millisecond():
+    run = make_run(ActionCursor(NOW - 1_000_000))
+    for i in range(5000):
+        run.delivered(f"id{i}", NOW - 900_000 + i // 3, 1)
+    assert len(run.seen) == 0 and len(run.through_ids) == 2  # ids 4998 and 4999 share the last start
+    cursor = run.next_cursor(100)
+    assert cursor.since == NOW - 900_000 + 1666 and set(cursor.seen) == {"id4998", "id4999"}
+
+
 def test_seen_cap_forgets_the_oldest():
     run = make_run(ActionCursor(NOW - 100_000))
     for i in range(10):

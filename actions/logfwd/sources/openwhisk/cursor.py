@@ -79,6 +79,7 @@ class ActionRun:
         self.boundary = now_ms - overlap_ms
         self.upto = now_ms - settle_ms
         self.delivered_through: int | None = None  # start of the newest delivered settled activation
+        self.through_ids: dict[str, int] = {}     # the ids delivered at exactly that start
         self.settled_done = self.settled_range() is None
         self.live_done = self.live_range() is None
         self.activations = 0
@@ -94,11 +95,16 @@ class ActionRun:
 
     def delivered(self, activation_id: str, start: int, events: int) -> None:
         """Called once the sink acknowledged every event of the activation (in listing order)."""
-        self.seen[activation_id] = start
         self.activations += 1
         self.events += events
-        if start < self.boundary:
-            self.delivered_through = start
+        if start >= self.boundary:
+            self.seen[activation_id] = start
+        elif self.delivered_through is None or start >= self.delivered_through:
+            # Settled activations come oldest first, and a cut-short run resumes at the newest start
+            # delivered: only that millisecond's ids matter, so memory stays flat however long the backlog.
+            if start != self.delivered_through:
+                self.delivered_through, self.through_ids = start, {}
+            self.through_ids[activation_id] = start
 
     def finish_settled(self) -> None:
         self.settled_done = True
@@ -111,12 +117,14 @@ class ActionRun:
         return self.settled_done and self.live_done
 
     def next_cursor(self, max_seen: int) -> ActionCursor:
+        seen = self.seen
         if self.settled_done:
             since = max(self.since, self.boundary)
         else:
-            # Inclusive: same-millisecond activations not yet sent are re-read; those sent are in `seen`.
+            # Inclusive: same-millisecond activations not yet sent are re-read; those sent are kept.
             since = self.delivered_through if self.delivered_through is not None else self.since
-        kept = sorted(((start, i) for i, start in self.seen.items() if start >= since), reverse=True)
+            seen = {**self.seen, **self.through_ids}
+        kept = sorted(((start, i) for i, start in seen.items() if start >= since), reverse=True)
         # Over the cap, forget the oldest ids: at worst they are re-sent, with the same _id.
         return ActionCursor(since, {i: start for start, i in kept[:max_seen]})
 

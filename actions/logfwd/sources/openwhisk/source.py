@@ -8,6 +8,7 @@ See ``cursor.py`` for why the range is split.
 
 import logging
 import time
+from collections import OrderedDict
 from functools import partial
 from typing import Callable, Iterable, Iterator, Mapping
 
@@ -124,7 +125,9 @@ class OpenWhiskSource:
             skip += len(page)
 
     def _units_of(self, run: ActionRun, records: Iterator[dict]) -> Iterator[Unit]:
-        queued: set[str] = set()  # this run's records already handed over (pages may overlap)
+        # Records already handed over in this run: a record turning up mid-paging pushes others down a
+        # page, so the next page may repeat the end of the last one. Two pages' worth is enough.
+        queued: OrderedDict[str, None] = OrderedDict()
         for record in records:
             if not isinstance(record, dict):
                 self.errors.append(f"action {run.name!r}: skipped a record that is not an object: {str(record)[:80]!r}")
@@ -143,7 +146,9 @@ class OpenWhiskSource:
                 if not isinstance(activation_id, str):
                     continue  # nothing to remember it by; it is reported
                 events = []
-            queued.add(activation_id)
+            queued[activation_id] = None
+            if len(queued) > 2 * PAGE:
+                queued.popitem(last=False)
             self._count_flags(events)
             yield Unit(events, partial(run.delivered, activation_id, start, len(events)))
 
