@@ -5,6 +5,7 @@ unzipped, and its entry imported by a fresh interpreter that sees no site-packag
 """
 
 import json
+import platform
 import subprocess
 import sys
 import zipfile
@@ -15,7 +16,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".ci" / "build_action.py"
 # The runtime dependencies (pyproject) and theirs, as top-level import names.
-VENDORED = ("requests", "urllib3", "idna", "charset_normalizer", "certifi", "dateutil", "tenacity")
+VENDORED = ("requests", "urllib3", "idna", "charset_normalizer", "certifi", "dateutil", "tenacity", "orjson")
+# The one compiled module, built for the action's platform (python:3.11 on Linux x86_64, glibc).
+ORJSON_MODULE = "orjson/orjson.cpython-311-x86_64-linux-gnu.so"
+ELF_MAGIC = b"\x7fELF"
+EM_X86_64 = 62
+ON_TARGET = (sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
+             and platform.system() == "Linux" and platform.machine() == "x86_64"
+             and platform.libc_ver()[0] == "glibc")
 JUNK_PARTS = {"tests", "test", "bin", ".pytest_cache"}
 JUNK_SUFFIXES = (".pyi", ".pyo", ".egg-info", ".whl", ".orig", ".rej")
 LICENSE_NAMES = ("LICENSE", "COPYING", "NOTICE", "AUTHORS")
@@ -146,3 +154,37 @@ def test_runs_from_the_unzipped_folder_without_any_site_packages(unpacked):
         assert Path(file).is_relative_to(unpacked), f"{module} came from {file}, not from the artifact"
     # Unconfigured, the action answers with a clear error naming what is missing.
     assert "apihost" in report["result"]["error"], report["result"]
+
+
+def test_orjson_ships_compiled_for_linux_x86_64_cpython_311(built, names):
+    assert ORJSON_MODULE in names, f"no {ORJSON_MODULE}: {[n for n in names if n.startswith('orjson')]}"
+    with zipfile.ZipFile(built[0]) as archive:
+        header = archive.read(ORJSON_MODULE)[:20]
+    assert header[:4] == ELF_MAGIC, "not a Linux shared object"
+    assert header[4] == 2 and header[5] == 1, "not a 64-bit little-endian ELF"
+    assert int.from_bytes(header[18:20], "little") == EM_X86_64, "not built for x86_64"
+
+
+def test_every_other_dependency_stays_pure_python(built, names):
+    """Compiled code for any other platform (or for the build machine) would break some deploys."""
+    with zipfile.ZipFile(built[0]) as archive:
+        native = [n for n in names if n.endswith((".so", ".pyd", ".dylib", ".dll"))
+                  or archive.read(n)[:4] == ELF_MAGIC]
+    assert native == [ORJSON_MODULE]
+
+
+@pytest.mark.skipif(not ON_TARGET, reason="the artifact's orjson loads only on Linux x86_64 glibc CPython 3.11")
+def test_the_unzipped_artifact_imports_its_own_orjson(unpacked):
+    probe = (
+        "import json, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "import orjson\n"
+        "print(json.dumps({'file': orjson.__file__, 'dumped': orjson.dumps({'a': 1}).decode()}))\n"
+    )
+    # As above: no user site, no PYTHON* variables, no site-packages, so the venv's orjson is out of reach.
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", probe, str(unpacked)],
+                            capture_output=True, text=True, timeout=60, env={})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert Path(report["file"]).is_relative_to(unpacked / "orjson"), report["file"]
+    assert report["dumped"] == '{"a":1}'
