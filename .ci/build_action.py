@@ -23,7 +23,6 @@ give the same bytes. Standard library only.
 import argparse
 import compileall
 import importlib.metadata
-import os
 import platform
 import re
 import shutil
