@@ -9,6 +9,7 @@ See ``cursor.py`` for why the range is split.
 import logging
 import time
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Callable, Iterable, Iterator, Mapping
 
@@ -109,20 +110,28 @@ class OpenWhiskSource:
     def _oldest_first(self, name: str, since: int, upto: int) -> Iterator[dict]:
         # Nothing new can appear in a settled range, so skip offsets counted from its end stay valid.
         remaining = self.api.count_activations(name, since=since, upto=upto)
+        pages = []
         while remaining > 0:
             skip = max(0, remaining - PAGE)
-            page = self.api.list_activations(name, since=since, upto=upto, limit=remaining - skip, skip=skip)
-            yield from reversed(page)
+            pages.append({"limit": remaining - skip, "skip": skip})
             remaining = skip
+        with _Prefetcher(lambda i: self.api.list_activations(name, since=since, upto=upto, **pages[i])) as fetch:
+            for i in range(len(pages)):
+                records = fetch(i)
+                if i + 1 < len(pages):
+                    fetch.ahead(i + 1)
+                yield from reversed(records)
 
     def _newest_first(self, name: str, since: int, upto: int) -> Iterator[dict]:
-        skip = 0
-        while True:
-            page = self.api.list_activations(name, since=since, upto=upto, limit=PAGE, skip=skip)
-            yield from page
-            if len(page) < PAGE:
-                return
-            skip += len(page)
+        with _Prefetcher(lambda skip: self.api.list_activations(name, since=since, upto=upto, limit=PAGE,
+                                                                skip=skip)) as fetch:
+            skip, records = 0, None
+            while records is None or len(records) == PAGE:
+                records = fetch(skip)
+                skip += len(records)
+                if len(records) == PAGE:
+                    fetch.ahead(skip)  # only after a full page is another one certain to be needed
+                yield from records
 
     def _units_of(self, run: ActionRun, records: Iterator[dict]) -> Iterator[Unit]:
         # Records already handed over in this run: a record turning up mid-paging pushes others down a
@@ -187,3 +196,41 @@ class OpenWhiskSource:
             "actions": {run.name: {"activations": run.activations, "events": run.events,
                                    **({"new": True} if run.new else {})} for run in self.runs},
         }
+
+
+class _Prefetcher:
+    """Fetches the next page on a background thread while the caller works through the current one.
+
+    ``fetch(key)`` returns the page for ``key``, from the background if ``fetch.ahead(key)`` started it;
+    errors surface there, where the page is asked for.
+    """
+
+    def __init__(self, get: Callable):
+        self.get = get
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logfwd-page")
+        self.pending: tuple[object, Future] | None = None
+
+    def __call__(self, key) -> list:
+        if self.pending is not None and self.pending[0] == key:
+            future, self.pending = self.pending[1], None
+            return future.result()
+        self.cancel()
+        return self.get(key)
+
+    def ahead(self, key) -> None:
+        self.cancel()
+        self.pending = (key, self.pool.submit(self.get, key))
+
+    def cancel(self) -> None:
+        if self.pending is not None:
+            self.pending[1].cancel()
+            self.pending = None
+
+    def __enter__(self) -> "_Prefetcher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # A page fetched for nothing (the run stopped early) is waited for, not left running.
+        self.cancel()
+        self.pool.shutdown(wait=True)
+
