@@ -12,11 +12,11 @@ writes two zips with the same files:
 
 Dependencies are pinned to the versions installed in the running (tested) environment and fetched
 as pure-Python wheels, except those in ``PLATFORM_WHEELS`` (orjson), fetched as compiled wheels for the
-action's platform, Linux x86_64 glibc CPython 3.11: whatever machine builds it, the artifact is the
-same, and it targets only that platform. Modules are
-precompiled to ``unchecked-hash`` bytecode: a cold start then skips compiling (the import is about
-twice as fast, measured on the artifact), and the runtime never rejects the bytecode because the
-unzipped files carry other timestamps. Entries are sorted and dated 1980-01-01, so the same inputs
+action's platform, Linux x86_64 glibc CPython 3.11. pip is given that target, never the build machine's,
+so the vendored files do not depend on which machine builds the zip, and the zip is for that platform
+only. Modules are precompiled to ``unchecked-hash`` bytecode: a cold start then skips compiling (the
+import is about twice as fast, measured on the artifact), and the runtime never rejects the bytecode
+because the unzipped files carry other timestamps. Entries are sorted and dated 1980-01-01, so the same inputs
 give the same bytes. Standard library only.
 """
 
