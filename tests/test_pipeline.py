@@ -47,11 +47,31 @@ def test_backlog_over_200_is_delivered_oldest_first_and_once(world):
     assert len(ids) == len(set(ids)) == 900 and set(ids) == expected_ids(api)
     starts = [json.loads(p)["openwhisk"]["activation"]["start"] for p in sink.received]
     assert starts == sorted(starts)  # the settled range goes oldest first
-    # one count, ceil(450/200) = 3 pages for the settled range, one page for the live range
-    assert api.requests_made == 5
+    # the first page (the newest 200), one count, then the older 250 in two pages
+    assert api.requests_made == 4
 
     again = run(world)
     assert again["activations"] == 0 and len(sink.received) == 900
+
+
+def test_a_small_range_takes_one_request(world):
+    clock, api, sink, store = world
+    for i in range(150):
+        api.add("hello", T0 - 1_000_000 + i * 5000)  # settled and live records, 150 in all
+    clock.now += 10
+    assert run(world)["activations"] == 150 and api.requests_made == 1
+
+
+def test_large_live_and_settled_ranges_take_one_request_per_200_and_a_count(world):
+    clock, api, sink, store = world
+    for i in range(300):
+        api.add("hello", T0 - 300_000 + i * 100)      # live
+        api.add("hello", T0 - 2_000_000 + i * 1000)   # settled
+    clock.now += 10
+    summary = run(world)
+    assert summary["activations"] == 600 and set(delivered_ids(sink)) == expected_ids(api)
+    # live: the first page and one more; settled: a count and two pages
+    assert api.requests_made == 5
 
 
 def test_late_activation_is_forwarded_by_a_later_run(world):

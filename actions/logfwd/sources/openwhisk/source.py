@@ -1,9 +1,11 @@
 """OpenWhisk activations as a source: monitored actions -> activation records -> events.
 
-Per action, the settled range is read oldest first (count, then pages from the oldest end), so the
-cursor moves forward even when the deadline cuts a run short; the live range is read newest first
-from the top, where records that turn up while paging push others down (re-read, never skipped).
-See ``cursor.py`` for why the range is split.
+Per action, one page over the whole range comes first; most runs find everything there. Past it, the
+live range is read newest first from the top, where records that turn up while paging push others
+down (re-read, never skipped), and the settled range oldest first (a count, then pages from the oldest
+end), so the cursor moves forward even when the deadline cuts a run short. See ``cursor.py`` for why
+the range is split. Requests: one per 200 activations, plus one count per action with a large settled
+backlog; the next page is fetched while the current one is turned into events.
 """
 
 import logging
@@ -11,6 +13,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
+from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
 
 from ...errors import AuthError, BadRecordError, SourceError, SourceTransientError
@@ -98,21 +101,34 @@ class OpenWhiskSource:
                 self.errors.append(f"action {run.name!r}: {exc}")
 
     def _action_units(self, run: ActionRun) -> Iterator[Unit]:
-        settled = run.settled_range()
-        if settled:
-            yield from self._units_of(run, self._oldest_first(run.name, *settled))
+        if run.since > run.upto:
+            return
+        # One page over the whole range first: most runs find everything in it. If it is full, it is
+        # the live range's first page (the live range is the newest part). Live before settled is safe:
+        # delivered live ids are kept in `seen` whatever happens to the settled range.
+        probe = self.api.list_activations(run.name, since=run.since, upto=run.upto, limit=PAGE)
+        live = [record for record in probe if _start(record, run.since) >= run.boundary]
+        if len(live) == PAGE:
+            live = chain(live, self._newest_first(run.name, run.boundary, run.upto, skip=PAGE))
+        yield from self._units_of(run, live)
+        yield Unit([], run.finish_live)
+        if run.settled_range():
+            # The probe's settled records are the settled range's newest (it cannot change any more).
+            newest = [record for record in probe if _start(record, run.since) < run.boundary]
+            settled = reversed(newest) if len(probe) < PAGE else self._oldest_first(run.name, *run.settled_range(),
+                                                                                     newest=newest)
+            yield from self._units_of(run, settled)
             yield Unit([], run.finish_settled)
-        live = run.live_range()
-        if live:
-            yield from self._units_of(run, self._newest_first(run.name, *live))
-            yield Unit([], run.finish_live)
 
-    def _oldest_first(self, name: str, since: int, upto: int) -> Iterator[dict]:
-        # Nothing new can appear in a settled range, so skip offsets counted from its end stay valid.
+    def _oldest_first(self, name: str, since: int, upto: int, newest: list[dict]) -> Iterator[dict]:
+        """The range oldest first, ending with ``newest`` (its newest records, newest first, in hand).
+
+        Nothing new can appear in a settled range, so skip offsets counted from its end stay valid.
+        """
         remaining = self.api.count_activations(name, since=since, upto=upto)
         pages = []
-        while remaining > 0:
-            skip = max(0, remaining - PAGE)
+        while remaining > len(newest):
+            skip = max(len(newest), remaining - PAGE)
             pages.append({"limit": remaining - skip, "skip": skip})
             remaining = skip
         with _Prefetcher(lambda i: self.api.list_activations(name, since=since, upto=upto, **pages[i])) as fetch:
@@ -121,11 +137,12 @@ class OpenWhiskSource:
                 if i + 1 < len(pages):
                     fetch.ahead(i + 1)
                 yield from reversed(records)
+        yield from reversed(newest)
 
-    def _newest_first(self, name: str, since: int, upto: int) -> Iterator[dict]:
+    def _newest_first(self, name: str, since: int, upto: int, skip: int = 0) -> Iterator[dict]:
         with _Prefetcher(lambda skip: self.api.list_activations(name, since=since, upto=upto, limit=PAGE,
                                                                 skip=skip)) as fetch:
-            skip, records = 0, None
+            records = None
             while records is None or len(records) == PAGE:
                 records = fetch(skip)
                 skip += len(records)
@@ -196,6 +213,11 @@ class OpenWhiskSource:
             "actions": {run.name: {"activations": run.activations, "events": run.events,
                                    **({"new": True} if run.new else {})} for run in self.runs},
         }
+
+
+def _start(record, default: int) -> int:
+    start = record.get("start") if isinstance(record, dict) else None
+    return start if isinstance(start, int) and not isinstance(start, bool) else default
 
 
 class _Prefetcher:
