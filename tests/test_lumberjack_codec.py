@@ -4,7 +4,8 @@ import zlib
 
 import pytest
 
-from logfwd.codecs.lumberjack import AckDecoder, Event, FrameDecoder, Window, encode_ack, encode_window
+from logfwd.codecs.lumberjack import (AckDecoder, Event, EventRun, FrameDecoder, Window, encode_ack,
+                                     encode_window)
 from logfwd.errors import ProtocolError
 
 A = b'{"a":1}'
@@ -147,3 +148,78 @@ def test_frame_decoder_limits_inflated_size():
     with pytest.raises(ProtocolError, match="inflates beyond the limit of 1000 bytes"):
         FrameDecoder(max_payload=1000).feed(bomb)
     assert FrameDecoder(max_payload=100_000).feed(bomb) == [Event(1, b" " * 65536)]
+
+
+def j_frame(seq: int, payload: bytes) -> bytes:
+    return b"2J" + seq.to_bytes(4, "big") + len(payload).to_bytes(4, "big") + payload
+
+
+W2 = b"2W\x00\x00\x00\x02"
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (W2 + j_frame(1, A) + j_frame(2, BC), [Window(2), EventRun([1, 2], [A, BC])]),
+        (W2 + compressed(j_frame(1, A) + j_frame(2, BC)), [Window(2), EventRun([1, 2], [A, BC])]),
+        # A W frame ends a run, and so does a C frame: each C frame's events are a run of their own.
+        (W2 + j_frame(1, A) + j_frame(2, BC) + W2 + j_frame(1, BC),
+         [Window(2), EventRun([1, 2], [A, BC]), Window(2), EventRun([1], [BC])]),
+        (W2 + compressed(j_frame(1, A)) + compressed(j_frame(2, BC)),
+         [Window(2), EventRun([1], [A]), EventRun([2], [BC])]),
+        (W2 + compressed(j_frame(1, A)) + j_frame(2, BC), [Window(2), EventRun([1], [A]), EventRun([2], [BC])]),
+        (compressed(W2 + j_frame(7, A) + j_frame(9, BC)), [Window(2), EventRun([7, 9], [A, BC])]),
+        (j_frame(1, b""), [EventRun([1], [b""])]),  # the codec frames; what a payload must hold is the receiver's call
+        (b"2W\x00\x00\x00\x00", [Window(0)]),
+    ],
+)
+def test_frame_decoder_groups_consecutive_events_into_runs(data, expected):
+    assert FrameDecoder().feed_runs(data) == expected
+    flat = [Event(s, p) for run in expected if isinstance(run, EventRun) for s, p in zip(run.seqs, run.payloads)]
+    assert [f for f in FrameDecoder().feed(data) if isinstance(f, Event)] == flat
+
+
+def test_frame_decoder_runs_hold_bytes_not_views_of_its_buffer():
+    decoder = FrameDecoder()
+    [_, run] = decoder.feed_runs(bytearray(W2 + j_frame(1, A) + j_frame(2, BC)))
+    assert [type(p) for p in run.payloads] == [bytes, bytes]
+
+
+def test_frame_decoder_run_split_across_reads():
+    stream = W2 + j_frame(1, A) + j_frame(2, BC)
+    decoder = FrameDecoder()
+    assert decoder.feed_runs(stream[:25]) == [Window(2), EventRun([1], [A])]
+    assert decoder.feed_runs(stream[25:35]) == []
+    assert decoder.pending == 12
+    assert decoder.feed_runs(stream[35:]) == [EventRun([2], [BC])]
+    assert decoder.pending == 0
+
+
+@pytest.mark.parametrize("level", [0, 3])
+def test_frame_decoder_runs_of_a_large_window_fed_in_chunks(level):
+    payloads = [b'{"n":%d,"pad":"%s"}' % (i, b"x" * (i % 50)) for i in range(2048)]
+    stream = encode_window(payloads, level) + encode_window(payloads[:5], level)
+    decoder = FrameDecoder()
+    runs = []
+    for i in range(0, len(stream), 1000):
+        runs += decoder.feed_runs(stream[i : i + 1000])
+    windows = [r.count for r in runs if isinstance(r, Window)]
+    events = [(s, p) for r in runs if isinstance(r, EventRun) for s, p in zip(r.seqs, r.payloads)]
+    assert windows == [2048, 5]
+    assert events == list(enumerate(payloads, 1)) + list(enumerate(payloads[:5], 1))
+    assert decoder.pending == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (W2 + j_frame(1, A) + b"3J" + b"\x00" * 8, "version byte '3'"),
+        (W2 + j_frame(1, A) + b"2X\x00\x00\x00\x00", "unknown frame type byte 'X'"),
+        (compressed(j_frame(1, A) + b"2A\x00\x00\x00\x01"), "unknown frame type byte 'A'.* inside a compressed"),
+        (compressed(j_frame(1, A) + j_frame(2, BC)[:-1]), "ends in the middle of a frame"),
+        (j_frame(1, A) + b"2J\x00\x00\x00\x02\x7f\xff\xff\xff", "JSON frame of 2147483647 bytes exceeds"),
+    ],
+)
+def test_frame_decoder_rejects_after_events(data, message):
+    with pytest.raises(ProtocolError, match=message):
+        FrameDecoder().feed_runs(data)

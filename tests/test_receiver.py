@@ -2,6 +2,7 @@
 
 import json
 import random
+import zlib
 import socket
 import subprocess
 import sys
@@ -12,6 +13,9 @@ import pytest
 from tlsutil import make_pki
 
 from logfwd.codecs.lumberjack import AckDecoder, encode_window
+from logfwd.errors import ProtocolError
+from logfwd.receiver import validate
+from logfwd.receiver.output import EventLog
 from logfwd.receiver.server import Receiver
 from logfwd.retry import NO_WAIT
 from logfwd.sinks.lumberjack import LumberjackSink
@@ -112,12 +116,35 @@ def test_sends_keepalives_while_holding_the_ack(client, receiver):
 
 
 @pytest.mark.parametrize(
-    "payload", [b'{"message": "unterminated', b"[1, 2]", b'"just a string"', b"\xff\xfe{}", b'{"a":1} {"b":2}']
+    "payload", [b'{"message": "unterminated', b"[1, 2]", b'"just a string"', b"\xff\xfe{}", b'{"a":1} {"b":2}',
+                b'{"a":NaN}', b'{"s":"\xed\xa0\x80"}']
 )
 def test_invalid_json_closes_the_connection_without_ack(receiver, client, payload):
     client.send(encode_window([PAYLOADS[0], payload], 0))
     assert client.read_acks(1) == []
     assert receiver.events == []
+
+
+def compressed_events(first_seq: int, payloads: list[bytes]) -> bytes:
+    """One C frame holding J frames numbered from ``first_seq``."""
+    frames = b"".join(b"2J" + seq.to_bytes(4, "big") + len(p).to_bytes(4, "big") + p
+                      for seq, p in enumerate(payloads, first_seq))
+    body = zlib.compress(frames)
+    return b"2C" + len(body).to_bytes(4, "big") + body
+
+
+def test_a_window_split_over_two_compressed_frames_is_acked(receiver, client):
+    # Logstash accepts it (Elastic's Go receiver does not, which is why our sink never sends it).
+    client.send(b"2W\x00\x00\x00\x05" + compressed_events(1, PAYLOADS[:2]) + compressed_events(3, PAYLOADS[2:]))
+    assert client.read_acks(1) == [5]
+    assert receiver.events == EVENTS
+
+
+def test_events_beyond_the_window_count_close_the_connection_after_its_ack(receiver, client):
+    client.send(b"2W\x00\x00\x00\x02" + compressed_events(1, PAYLOADS[:3]))
+    assert client.read_acks(2) == [2]  # the window of 2 is complete and ACKed; event 3 has no window
+    assert client.closed_by_peer()
+    assert receiver.events == EVENTS[:2]
 
 
 def test_protocol_errors_close_the_connection(receiver, client):
@@ -237,3 +264,76 @@ def test_logfwd_receive_command_rejects_half_tls_settings(tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "--tls-cert/--tls-key" in result.stderr and "give both" in result.stderr
+
+
+@pytest.fixture(params=["orjson", "standard library"])
+def json_parser(request, monkeypatch):
+    """Validation with orjson (with the standard library's final word), or the standard library alone."""
+    if request.param == "orjson":
+        assert validate._fast_loads is not None, "orjson is a dependency of the tests"
+    else:
+        monkeypatch.setattr(validate, "_fast_loads", None)
+    return request.param
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"a":1}',
+    b' {"a": 1}\n',
+    b'{"a":1,"a":2}',
+    "{\"caf\u00e9\":\"\u2713\"}".encode(),
+    b'{"big":123456789012345678901234567890}',  # beyond 64 bits: orjson refuses, the standard library decides
+    b'{"s":"\\ud800"}',  # a lone surrogate escape: valid JSON text, refused by orjson
+    b'{"f":1e400}',
+], ids=["compact", "blanks", "duplicate-key", "utf-8", "big-int", "surrogate-escape", "huge-float"])
+def test_validation_accepts_json_objects(json_parser, payload):
+    validate.check_objects([b'{"first":true}', payload])
+
+
+@pytest.mark.parametrize(("payload", "complaint"), [
+    (b"[1, 2]", r"not an object \(got list\)"),
+    (b'"a string"', r"not an object \(got str\)"),
+    (b"3", r"not an object \(got int\)"),
+    (b"null", r"not an object \(got NoneType\)"),
+    (b"", "not valid UTF-8 JSON"),
+    (b'{"a":1}{"b":2}', "Extra data"),
+    (b'{"a":"x\ty"}', "control character"),
+    (b"\xff{}", "can't decode byte 0xff"),
+    (b'{"s":"\xed\xa0\x80"}', "can't decode byte 0xed"),  # a surrogate encoded in UTF-8 is not UTF-8
+    ('{"a":1}'.encode("utf-16"), "can't decode"),
+    ('{"a":1}'.encode("utf-16-le"), "not valid UTF-8 JSON"),
+    (b'\xef\xbb\xbf{"a":1}', "BOM"),
+    (b'{"a":NaN}', "NaN is not a JSON value"),
+    (b'{"a":-Infinity}', "-Infinity is not a JSON value"),
+    (b'{"a":' * 5000 + b"1" + b"}" * 5000, "nested too deeply"),
+], ids=["list", "string", "number", "null", "empty", "two-values", "raw-tab", "bad-byte", "utf8-surrogate",
+        "utf-16", "utf-16-le", "bom", "nan", "infinity", "deep"])
+def test_validation_refuses_what_is_not_a_utf8_json_object(json_parser, payload, complaint):
+    with pytest.raises(ProtocolError, match=r"^event 2 of the window: .*" + complaint):
+        validate.check_objects([b'{"first":true}', payload, b"[3]"])
+
+
+def test_a_window_is_not_validated_as_one_joined_document(json_parser):
+    # "[" + ",".join(...) + "]" reads as three objects; none of the three payloads is one.
+    smuggled = [b'{"a":"', b'"}', b"{},{}"]
+    assert json.loads(b"[" + b",".join(smuggled) + b"]") == [{"a": ","}, {}, {}]
+    with pytest.raises(ProtocolError, match="^event 1 of the window"):
+        validate.check_objects(smuggled)
+
+
+def test_event_log_writes_each_window_with_blanks_on_one_line(tmp_path, json_parser):
+    store = EventLog(tmp_path / "out.jsonl")
+    store.append([b'{"a":1}', b'{"b": [1,\r\n 2],\n "s": "x\\ny"}'])
+    store.append([b'{"c":3}'])
+    with pytest.raises(ProtocolError):
+        store.append([b'{"d":4}', b"[5]"])  # nothing of a bad window is stored
+    store.close()
+    assert (tmp_path / "out.jsonl").read_bytes() == b'{"a":1}\n{"b": [1,   2],  "s": "x\\ny"}\n{"c":3}\n'
+    assert store.events == [{"a": 1}, {"b": [1, 2], "s": "x\ny"}, {"c": 3}]
+
+
+def test_event_log_in_memory_keeps_order_across_windows(json_parser):
+    store = EventLog()
+    store.append(PAYLOADS[:2])
+    store.append([b'{"pretty":\n true}'])
+    store.append(PAYLOADS[2:])
+    assert store.events == EVENTS[:2] + [{"pretty": True}] + EVENTS[2:]

@@ -65,6 +65,7 @@ def run(events: int, rounds: int, work: Path) -> dict:
             # CPU per event barely depends on what else the machine runs; the rates above do.
             "client_cpu_us_per_event": round(median(t["client_cpu_s"] for t in runs) * 1e6 / len(payloads), 2),
             "receiver_cpu_pct": round(median(t["receiver_cpu_pct"] for t in runs)),
+            "receiver_cpu_us_per_event": round(median(t["receiver_cpu_s"] for t in runs) * 1e6 / len(payloads), 2),
             "seconds": [round(t["seconds"], 4) for t in runs],
             "all_delivered": all(t["delivered"] == len(payloads) for t in runs),
         }
@@ -97,7 +98,7 @@ def _trial(send: Callable[[], None], out: Path, expected: int, receiver_pid: int
     if delivered != expected:
         raise AssertionError(f"the receiver stored {delivered} events, {expected} were sent")
     return {"seconds": seconds, "delivered": delivered, "client_cpu_s": cpu, "client_cpu_pct": 100 * cpu / seconds,
-            "receiver_cpu_pct": 100 * receiver_cpu / seconds}
+            "receiver_cpu_s": receiver_cpu, "receiver_cpu_pct": 100 * receiver_cpu / seconds}
 
 
 def _logfwd(port: int, batches: list[list[bytes]]) -> None:

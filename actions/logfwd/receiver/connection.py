@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..codecs.lumberjack import Event, FrameDecoder, Window, encode_ack
+from ..codecs.lumberjack import EventRun, FrameDecoder, encode_ack
 from ..errors import ProtocolError
 from .output import EventLog
 
@@ -83,17 +83,20 @@ class Connection:
         self.counters = counters
         self._decoder = FrameDecoder()
         self._expected: int | None = None  # event count of the open window; None between windows
-        self._events: list[Event] = []
+        self._seqs: list[int] = []  # sequence numbers and payloads of the open window so far
+        self._payloads: list[bytes] = []
 
     def serve(self) -> None:
+        buffer = bytearray(RECV_SIZE)  # reused: one big read per C frame or two, no allocation each time
+        view = memoryview(buffer)
         try:
             while not self.stopping.is_set():
-                data = self.sock.recv(RECV_SIZE)
-                if not data:
+                size = self.sock.recv_into(buffer)
+                if not size:
                     if self._decoder.pending or self._expected is not None:
                         log.warning("%s closed the connection in the middle of a window", self.peer)
                     return
-                self._handle(self._decoder.feed(data))
+                self._handle(self._decoder.feed_runs(view[:size]))
         except ProtocolError as exc:
             log.warning("closing connection from %s: %s", self.peer, exc)
         except ClientGone as exc:
@@ -104,36 +107,44 @@ class Connection:
             if not self.stopping.is_set():
                 log.info("connection from %s ended: %s", self.peer, exc)
 
-    def _handle(self, frames) -> None:
-        for frame in frames:
-            if type(frame) is Event:
-                if self._expected is None:
-                    raise ProtocolError(f"event {frame.seq} arrived outside a window")
-                self._events.append(frame)
-                if len(self._events) == self._expected:
-                    self._complete_window()
-            elif type(frame) is Window:
-                if self._expected is not None:
-                    raise ProtocolError("a new window started before the previous one was complete")
-                if frame.count == 0:
-                    self.sock.sendall(KEEPALIVE)  # what Logstash answers to an empty window
-                else:
-                    self._expected = frame.count
+    def _handle(self, items) -> None:
+        for item in items:
+            if type(item) is EventRun:
+                self._add_events(item.seqs, item.payloads)
+            elif self._expected is not None:
+                raise ProtocolError("a new window started before the previous one was complete")
+            elif item.count == 0:
+                self.sock.sendall(KEEPALIVE)  # what Logstash answers to an empty window
+            else:
+                self._expected = item.count
+
+    def _add_events(self, seqs: list[int], payloads: list[bytes]) -> None:
+        """Events for the open window; usually one run holds all of them (one C frame per window)."""
+        if self._expected is None:
+            raise ProtocolError(f"event {seqs[0]} arrived outside a window")
+        wanted = self._expected - len(self._payloads)
+        self._seqs += seqs[:wanted]
+        self._payloads += payloads[:wanted]
+        if len(self._payloads) == self._expected:
+            self._complete_window()
+        if len(seqs) > wanted:  # what a window count short of its events looks like
+            raise ProtocolError(f"event {seqs[wanted]} arrived outside a window")
 
     def _complete_window(self) -> None:
-        events, self._events, self._expected = self._events, [], None
+        seqs, payloads = self._seqs, self._payloads
+        self._seqs, self._payloads, self._expected = [], [], None
         self.counters.add("windows")
         self._hold_ack()
         fault = self.faults.draw()
-        if fault == "partial" and len(events) > 1:
-            kept = events[: self.faults.rng.randint(1, len(events) - 1)]
-            self.store.append([event.payload for event in kept])
-            self.sock.sendall(encode_ack(kept[-1].seq))
-            raise ClientGone(f"fault injection: ACKed {len(kept)} of {len(events)} events, then dropped")
-        self.store.append([event.payload for event in events])
+        if fault == "partial" and len(payloads) > 1:
+            kept = self.faults.rng.randint(1, len(payloads) - 1)
+            self.store.append(payloads[:kept])
+            self.sock.sendall(encode_ack(seqs[kept - 1]))
+            raise ClientGone(f"fault injection: ACKed {kept} of {len(payloads)} events, then dropped")
+        self.store.append(payloads)
         if fault == "drop":
-            raise ClientGone(f"fault injection: stored {len(events)} events, dropped before the ACK")
-        self.sock.sendall(encode_ack(max(event.seq for event in events)))
+            raise ClientGone(f"fault injection: stored {len(payloads)} events, dropped before the ACK")
+        self.sock.sendall(encode_ack(max(seqs)))  # Logstash ACKs the highest sequence number received
 
     def _hold_ack(self) -> None:
         """Wait ``ack_delay`` seconds like a blocked pipeline, sending keepalives meanwhile."""
