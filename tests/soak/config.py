@@ -21,7 +21,7 @@ class SoakConfig:
     action_timeout: float = 8.0             # the actions' time limit: a timed-out activation lasts this long
     max_duration: float = 5.0               # longest run of an activation that does not time out
     list_lag: float = 2.0                   # seconds after its end before a record shows in lists
-    rate: float = 3.0                       # activations started per second
+    rate: float = 4.0                       # activations started per second
     burst: int = 700                        # activations started in one millisecond, every burst_every s
     burst_every: float = 60.0
     lines: int = 4                          # log lines per activation
@@ -31,8 +31,8 @@ class SoakConfig:
     # The forwarder runs.
     overlap: float = 20.0                   # the forwarder's overlap parameter (s)
     settle: float = 1.0
-    deadline: tuple[float, float] = (5.0, 10.0)  # __OW_DEADLINE drawn this many seconds after the start
-    deadline_grace: float = 3.0             # stop pulling 3 s before it; work in flight ends 1.5 s before
+    deadline: tuple[float, float] = (4.0, 8.0)  # __OW_DEADLINE drawn this many seconds after the start
+    deadline_grace: float = 2.5             # stop pulling 2.5 s before it; work in flight ends 1.25 s before
     window_timeout: float = 2.0
     batch_sizes: tuple[int, ...] = (50, 200, 1000)
     checkpoint: str | None = None           # a checkpoint spec; default file:<workdir>/checkpoint.json

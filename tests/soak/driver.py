@@ -206,6 +206,13 @@ class Soak:
             return "missing"
         return (stat.st_ino, stat.st_mtime_ns)
 
+    def _checkpoint_leftovers(self) -> int | None:
+        """Temporary files of a file checkpoint left behind: each is a kill that landed inside a save."""
+        if not self.checkpoint.startswith("file:"):
+            return None
+        path = Path(self.checkpoint[len("file:"):])
+        return sum(1 for _ in path.parent.glob(f".{path.name}.*"))
+
     def _profile_name(self) -> str:
         api = self.world.emulator.faults
         receivers = "/".join(slot.profile.kind for slot in self.world.slots)
@@ -246,6 +253,7 @@ class Soak:
             "runs_stopped_at_deadline": sum(1 for s in summaries if s.get("stopped_at_deadline")),
             "runs_past_deadline": sum(1 for run in fault_runs if run.summary and run.ended > run.deadline),
             "runs_hung": self.hung,
+            "checkpoint_temp_files_left": self._checkpoint_leftovers(),
             "faults": {**fault_counts, "harness": {"sigkill": len(killed), "overlapping_runs": self.overlapping}},
             "forwarder_errors": dict(self.errors),
             "forwarder_errors_other": self.other_errors,

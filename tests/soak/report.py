@@ -20,11 +20,13 @@ def table(result: dict) -> str:
          f"{result['runs_completed']}: {result['runs_stopped_at_deadline']} / {result['runs_past_deadline']}"
          f" / {result['runs_skipped_by_lease']}"),
         ("SIGKILLs", f"{result['kills']}: {strategies.get('timed', 0)} at a random time, "
-                     f"{strategies.get('after_ack', 0)} 0.2-3 ms after a receiver stored a window and sent its ACK"),
+                     f"{strategies.get('after_ack', 0)} 0.2-3 ms after a receiver stored a window (its ACK follows at once)"),
         ("... landed before any window was stored", _kills(phases[BEFORE_ACK])),
         ("... landed after an ACK was sent, before the checkpoint was replaced", _kills(phases[AFTER_ACK])),
         ("... landed after the checkpoint was replaced", _kills(phases[AFTER_SAVE])),
         ("... landed while another run was alive (not attributed)", _kills(phases[OVERLAPPING])),
+        ("... landed inside the checkpoint save (its temporary file was left behind)",
+         result["checkpoint_temp_files_left"] if result["checkpoint_temp_files_left"] is not None else "n/a"),
         ("API faults injected", ", ".join(f"{kind}: {count}" for kind, count in api.items())),
         ("receiver faults injected",
          f"dropped before the ACK: {receivers['drop_before_ack']}, partial ACK then dropped: "
