@@ -143,6 +143,17 @@ def test_frame_decoder_rejects(data, message):
         FrameDecoder().feed(data)
 
 
+@pytest.mark.parametrize("size", [100, 128 * 1024 - 10, 128 * 1024 - 9, 128 * 1024, 3 * 128 * 1024 + 5, 1_000_000])
+def test_frame_decoder_inflates_in_steps(size):
+    # Highly compressible content: zlib holds output back across the 128 KiB steps.
+    payload = b'{"pad":"' + b"x" * (size - 10) + b'"}'
+    inner = j_frame(1, payload)
+    for limit in (len(inner), len(inner) + 1):
+        assert FrameDecoder(max_payload=limit).feed_runs(compressed(inner)) == [EventRun([1], [payload])]
+    with pytest.raises(ProtocolError, match=f"inflates beyond the limit of {len(inner) - 1} bytes"):
+        FrameDecoder(max_payload=len(inner) - 1).feed_runs(compressed(inner))
+
+
 def test_frame_decoder_limits_inflated_size():
     bomb = compressed(b"2J\x00\x00\x00\x01\x00\x01\x00\x00" + b" " * 65536)
     with pytest.raises(ProtocolError, match="inflates beyond the limit of 1000 bytes"):

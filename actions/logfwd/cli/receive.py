@@ -1,6 +1,7 @@
 """``logfwd receive``: a local Lumberjack v2 receiver that writes every event as a JSON line."""
 
 import argparse
+import ctypes
 import logging
 import random
 import signal
@@ -43,6 +44,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    _keep_freed_memory()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     try:
@@ -75,6 +77,24 @@ def run(args: argparse.Namespace) -> int:
     finally:
         receiver.stop()
     return 0
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc keep freed memory for the next window instead of handing it back to the system.
+
+    Every window allocates and frees a few MB (inflated C frames, the lines written). By default glibc
+    returns that memory and the next window faults it in again: measured 0.16 page faults and ~0.6 us of
+    CPU per event, an eighth of the receiver's cost. Other C libraries keep their defaults.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's maximum; allocations below it come from the heap
+    mallopt(_M_TRIM_THRESHOLD, 64 << 20)  # free memory kept at the top of the heap before trimming
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # from glibc's <malloc.h>
 
 
 def _probability(text: str) -> float:
