@@ -43,7 +43,6 @@ the allocator returns to the system and faults back in for every window (~0.6 us
 _TAG_AND_U32 = struct.Struct(">2sI")  # 2W count, 2A seq, 2C len
 _JSON_HEADER = struct.Struct(">2sII")  # 2J seq len
 _U32 = struct.Struct(">I")
-_U32_PAIR = struct.Struct(">II")
 
 
 def encode_window(payloads: Sequence[bytes], compression_level: int = 3) -> bytes:
@@ -104,12 +103,14 @@ def _describe_byte(value: int) -> str:
 
 
 def _whole_size(data: bytes) -> int:
-    """How many bytes the frame that ``data`` starts with needs to be whole, as far as its header tells."""
-    if len(data) >= 6 and data[1] == COMPRESSED:
+    """Bytes the frame at the start of ``data`` needs to be whole, as far as its header tells."""
+    if len(data) < 6:
+        return 6
+    if data[1] == COMPRESSED:
         return 6 + _U32.unpack_from(data, 2)[0]
-    if len(data) >= 10 and data[1] == JSON:
-        return 10 + _U32.unpack_from(data, 6)[0]
-    return 10 if len(data) >= 6 and data[1] == JSON else 6
+    if data[1] == JSON:
+        return 10 + _U32.unpack_from(data, 6)[0] if len(data) >= 10 else 10
+    return 6
 
 
 def _check_version(value: int) -> None:
