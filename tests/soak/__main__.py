@@ -34,11 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.short:
         options.update(overlap=args.overlap, rate=args.rate)
     try:
-        config = preset(**options)
-        config.check()
+        result = run_soak(preset(**options))
     except ValueError as exc:
         parser.error(str(exc))
-    result = run_soak(config)
     print(table(result))
     write_json(result, args.out)
     print(f"\nfigures written to {args.out}")

@@ -49,7 +49,8 @@ class SoakConfig:
 
     # Bounds.
     hang_after: float = 20.0                # a run still alive this long after its deadline is a hang
-    drain_runs: int = 30                    # at most this many clean runs at the end
+    drain_runs: int = 100                   # at most this many clean runs at the end,
+    drain_timeout: float = 90.0             # ... for at most this long once everything could be settled
     quiet: bool = False
 
     extra: dict = field(default_factory=dict)  # anything else worth recording with the result

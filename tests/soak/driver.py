@@ -13,6 +13,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from logfwd.checkpoints import open_store
+from logfwd.errors import LogfwdError
+
 from . import faults
 from .config import SoakConfig
 from .ledger import compare
@@ -42,6 +45,11 @@ class Soak:
         config.check()
         self.config = config
         self.rng = random.Random(config.seed)
+        if config.checkpoint:
+            _require_empty(config.checkpoint)
+        if config.workdir and Path(config.workdir).is_dir() and any(Path(config.workdir).iterdir()):
+            raise ValueError(f"the work directory {config.workdir} is not empty: a soak appends to its files, "
+                             "so give it a new or empty one")
         self.own_workdir = config.workdir is None
         self.workdir = Path(config.workdir or tempfile.mkdtemp(prefix="logfwd-soak-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -73,8 +81,11 @@ class Soak:
             fault_counts = self.world.fault_counts()
         finally:
             self.world.stop()
-        figures = compare(self.world.emulator.produced(), self.world.received_files(), namespace="guest")
+        produced = self.world.emulator.produced()
+        figures = compare(produced, self.world.received_files(), namespace="guest")
         result = self._result(figures, fault_counts, drained, time.time() - began)
+        with open(self.workdir / "produced.jsonl", "w") as out:  # the evidence, if anything went missing
+            out.writelines(json.dumps(activation) + "\n" for activation in produced)
         if result["passed"] and self.own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
             result["workdir"] = None
@@ -104,23 +115,27 @@ class Soak:
             time.sleep(POLL)
 
     def _drain(self) -> bool:
-        """Production stops, faults stop; clean runs until everything produced is settled and sent."""
+        """Production stops, faults stop; clean runs until everything produced is settled and sent.
+
+        Bounded by ``drain_runs`` and ``drain_timeout``; a run skipped because a killed run's lease
+        is still held is simply followed by another a second later."""
         config = self.config
         self.world.stop_production()
         self.world.apply(faults.clean(config.receivers))
         self.profile = "drain (no faults)"
         settled_after = self.world.production_stopped_at + config.overlap + config.settle + 1.0
-        for _ in range(config.drain_runs):
+        give_up = settled_after + config.drain_timeout
+        while self.drain_runs < config.drain_runs and time.time() < give_up:
             run = self._start(config.runs + self.drain_runs, DRAIN_DEADLINE, None)
             self.drain_runs += 1
             while self.alive:
                 self._poll(time.time())
                 time.sleep(POLL)
             summary = run.summary or {}
-            if run.started >= settled_after and summary.get("ok") and not summary.get("more"):
+            caught_up = summary.get("ok") and not summary.get("more")
+            if caught_up and run.started >= settled_after:
                 return True
-            if summary.get("ok") and not summary.get("more"):
-                time.sleep(max(0.0, min(settled_after - time.time(), 2.0)))
+            time.sleep(max(0.0, min(settled_after - time.time(), 2.0)) if caught_up else 1.0)
         return False
 
     # --- runs --------------------------------------------------------------------------------
@@ -264,6 +279,22 @@ class Soak:
         result["passed"] = (drained and figures["lost"] == 0 and figures["duplicates_after_dedup"] == 0
                             and figures["unexpected"] == 0 and figures["id_conflicts"] == 0 and self.hung == 0)
         return result
+
+
+def _require_empty(checkpoint: str) -> None:
+    """A checkpoint left by an earlier soak describes another emulator's activations: its cursor and
+    its delivered ids (the same ids, with the same seed) would make this soak skip lines."""
+    try:
+        store = open_store(checkpoint)
+        try:
+            document = store.load()
+        finally:
+            store.close()
+    except LogfwdError as exc:
+        raise ValueError(f"cannot use the checkpoint store: {exc}") from None
+    if document is not None:
+        raise ValueError(f"{store.describe()} already holds a checkpoint; the soak needs an empty store "
+                         "(delete the key or file, or name another)")
 
 
 def run_soak(config: SoakConfig) -> dict:
