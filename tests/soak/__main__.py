@@ -12,20 +12,21 @@ from .report import table, write_json
 def main(argv: list[str] | None = None) -> int:
     defaults = SoakConfig()
     parser = argparse.ArgumentParser(prog="python -m tests.soak", description=__doc__)
-    parser.add_argument("--runs", type=int, default=defaults.runs, help="forwarder runs under faults (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of every random choice (default %(default)s)")
-    parser.add_argument("--out", type=Path, default=Path("soak-result.json"), help="JSON result (default %(default)s)")
-    parser.add_argument("--workdir", type=Path, help="keep checkpoint, received events and run log here "
-                        "(default: a temporary directory, removed if the soak passes)")
-    parser.add_argument("--checkpoint", help="checkpoint store spec, e.g. redis://:PASSWORD@127.0.0.1:6379/0 "
-                        "(default: file:<workdir>/checkpoint.json)")
-    parser.add_argument("--overlap", type=float, default=defaults.overlap, help="forwarder overlap, s (default %(default)s)")
-    parser.add_argument("--kill-rate", type=float, default=defaults.kill_rate, help="share of runs SIGKILLed (default %(default)s)")
-    parser.add_argument("--overlap-rate", type=float, default=defaults.overlap_rate,
-                        help="share of runs started before the previous one ended (default %(default)s)")
-    parser.add_argument("--rate", type=float, default=defaults.rate, help="activations per second (default %(default)s)")
-    parser.add_argument("--short", action="store_true", help="the quick preset used by make test")
-    parser.add_argument("--quiet", action="store_true", help="no progress line")
+    add = parser.add_argument
+    add("--runs", type=int, default=defaults.runs, help="forwarder runs under faults (default %(default)s)")
+    add("--seed", type=int, default=defaults.seed, help="seed of every random choice (default %(default)s)")
+    add("--out", type=Path, default=Path("soak-result.json"), help="JSON result (default %(default)s)")
+    add("--workdir", type=Path, help="a new or empty directory for the checkpoint, received events and run log "
+        "(default: a temporary directory, removed if the soak passes)")
+    add("--checkpoint", help="an empty checkpoint store, e.g. redis://:PASSWORD@127.0.0.1:6379/0 "
+        "(default: file:<workdir>/checkpoint.json)")
+    add("--overlap", type=float, default=defaults.overlap, help="the forwarder's overlap, s (default %(default)s)")
+    add("--kill-rate", type=float, default=defaults.kill_rate, help="share of runs SIGKILLed (default %(default)s)")
+    add("--overlap-rate", type=float, default=defaults.overlap_rate,
+        help="share of runs started before the previous one ended (default %(default)s)")
+    add("--rate", type=float, default=defaults.rate, help="activations per second (default %(default)s)")
+    add("--short", action="store_true", help="the quick preset used by make test")
+    add("--quiet", action="store_true", help="no progress line")
     args = parser.parse_args(argv)
 
     preset = SoakConfig.short if args.short else SoakConfig

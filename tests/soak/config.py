@@ -6,7 +6,7 @@ record becomes visible in lists before its start falls out of the overlap window
 lost line is the forwarder's fault, not the soak's.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 
@@ -53,14 +53,12 @@ class SoakConfig:
     drain_timeout: float = 90.0             # ... for at most this long once everything could be settled
     quiet: bool = False
 
-    extra: dict = field(default_factory=dict)  # anything else worth recording with the result
-
     @classmethod
     def short(cls, **overrides) -> "SoakConfig":
         """A quick soak for ``make test``: fewer runs and smaller time windows, the same faults."""
         values = dict(runs=25, action_timeout=2.5, max_duration=1.5, list_lag=0.5, overlap=5.0, settle=0.5,
-                      rate=4.0, burst=250, burst_every=10.0, batch_sizes=(100, 500), seed_activations=200, seed_span=30.0,
-                      phase_runs=(3, 6), restart_rate=0.08, quiet=True)
+                      rate=4.0, burst=250, burst_every=10.0, batch_sizes=(100, 500), seed_activations=200,
+                      seed_span=30.0, phase_runs=(3, 6), restart_rate=0.08, quiet=True)
         values.update(overrides)
         return cls(**values)
 

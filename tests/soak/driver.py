@@ -4,7 +4,6 @@ then clean runs that drain what is left, then the comparison of produced and rec
 
 import json
 import random
-import re
 import shutil
 import sys
 import tempfile
@@ -231,7 +230,8 @@ class Soak:
     def _profile_name(self) -> str:
         api = self.world.emulator.faults
         receivers = "/".join(slot.profile.kind for slot in self.world.slots)
-        return f"api fail={api.fail_rate:.2f} reset={api.reset_rate:.2f} slow={api.slow_rate:.2f}; receivers {receivers}"
+        return (f"api fail={api.fail_rate:.2f} reset={api.reset_rate:.2f} slow={api.slow_rate:.2f}; "
+                f"receivers {receivers}")
 
     def _progress(self, started: int) -> None:
         if self.config.quiet or time.monotonic() - self._progress_at < (0.5 if sys.stderr.isatty() else 30):

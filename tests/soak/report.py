@@ -20,7 +20,8 @@ def table(result: dict) -> str:
          f"{result['runs_completed']}: {result['runs_stopped_at_deadline']} / {result['runs_past_deadline']}"
          f" / {result['runs_skipped_by_lease']}"),
         ("SIGKILLs", f"{result['kills']}: {strategies.get('timed', 0)} at a random time, "
-                     f"{strategies.get('after_ack', 0)} 0.2-3 ms after a receiver stored a window (its ACK follows at once)"),
+                     f"{strategies.get('after_ack', 0)} 0.2-3 ms after a receiver stored a window "
+                     "(its ACK follows at once)"),
         ("... landed before any window was stored", _kills(phases[BEFORE_ACK])),
         ("... landed after an ACK was sent, before the checkpoint was replaced", _kills(phases[AFTER_ACK])),
         ("... landed after the checkpoint was replaced", _kills(phases[AFTER_SAVE])),
@@ -44,7 +45,8 @@ def table(result: dict) -> str:
     ]
     if result["unexpected"] or result["id_conflicts"] or result["runs_hung"] or not result["drained"]:
         rows.append(("unexpected ids / id conflicts / hung runs / drained",
-                     f"{result['unexpected']} / {result['id_conflicts']} / {result['runs_hung']} / {result['drained']}"))
+                     f"{result['unexpected']} / {result['id_conflicts']} / {result['runs_hung']} / "
+                     f"{result['drained']}"))
     lines = ["| logfwd fault-injection soak | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
     return "\n".join(lines)
