@@ -30,3 +30,10 @@ def test_what_orjson_refuses_takes_the_standard_path(obj):
 def test_without_orjson_the_standard_library_encodes(monkeypatch):
     monkeypatch.setattr(jsonbytes, "orjson", None)
     assert jsonbytes.dumps({"a": "é"}) == '{"a":"é"}'.encode()
+
+
+@pytest.mark.parametrize("use_orjson", [True, False])
+def test_nan_and_infinity_become_null_with_either_encoder(monkeypatch, use_orjson):
+    if not use_orjson:
+        monkeypatch.setattr(jsonbytes, "orjson", None)
+    assert jsonbytes.dumps({"a": float("nan"), "b": [float("inf")], "c": 1.5}) == b'{"a":null,"b":[null],"c":1.5}'

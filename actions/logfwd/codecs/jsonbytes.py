@@ -4,9 +4,12 @@ orjson encodes our events about 3x faster (measured 9.3 -> 2.8 us for a 600-byte
 the same bytes as ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))``. It refuses a few
 things the standard library accepts (lone surrogates from ``\\ud800`` escapes, integers beyond 64
 bits): those events take the slower path, with lone surrogates replaced so the window stays valid UTF-8.
+Both write a float NaN or infinity as ``null``: as bare ``NaN`` it would not be JSON, and Logstash
+would drop the connection over the whole window.
 """
 
 import json
+import math
 
 try:
     import orjson
@@ -20,4 +23,18 @@ def dumps(obj) -> bytes:
             return orjson.dumps(obj)
         except TypeError:
             pass
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
+    try:
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(obj), ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "replace")
+
+
+def _finite(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
