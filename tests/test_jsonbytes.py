@@ -37,3 +37,13 @@ def test_nan_and_infinity_become_null_with_either_encoder(monkeypatch, use_orjso
     if not use_orjson:
         monkeypatch.setattr(jsonbytes, "orjson", None)
     assert jsonbytes.dumps({"a": float("nan"), "b": [float("inf")], "c": 1.5}) == b'{"a":null,"b":[null],"c":1.5}'
+
+
+@pytest.mark.parametrize("use_orjson", [True, False])
+def test_loads_parses_and_refuses_like_the_standard_library(monkeypatch, use_orjson):
+    if not use_orjson:
+        monkeypatch.setattr(jsonbytes, "orjson", None)
+    assert jsonbytes.loads('{"a":[1,"é"]}'.encode()) == {"a": [1, "é"]}
+    for bad in (b"<html>", b'{"a":', "é".encode("latin-1")):
+        with pytest.raises(ValueError):
+            jsonbytes.loads(bad)

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import requests
 
+from ...codecs.jsonbytes import loads
 from ...deadline import NO_DEADLINE, Deadline
 from ...errors import AuthError, ConfigError, NotFoundError, SourceError, SourceTransientError
 from ...retry import RetryPolicy
@@ -182,7 +183,7 @@ class OpenWhiskAPI:
         status = response.status_code
         if status == 200:
             try:
-                return response.json()
+                return loads(response.content)
             except ValueError:
                 # An HTML page from a proxy or a cut-off body: a retry usually gets a whole one.
                 body = self._clean(_clip(response.text))
