@@ -7,135 +7,15 @@ value into one, and an unset variable into ``""``): they are coerced, and ``""``
 """
 
 import difflib
-import json
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping
 
+from .coerce import Secret, boolean, hosts, json_object, listing, number, pem, secret, secret_pem, text
 from .errors import ConfigError
 from .events import check_fields
 
-DEFAULT_LOGSTASH_PORT = 5044
 FILE_CHECKPOINT = "file:state/checkpoint.json"
 ACTIVATION_CHECKPOINT = "activation"
-
-
-class Secret(str):
-    """A string that shows itself only through ``reveal()``: ``repr``, ``str`` and f-strings give ``***``."""
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    def __str__(self) -> str:
-        return "***"
-
-    def __format__(self, spec: str) -> str:
-        return "***"
-
-    def reveal(self) -> str:
-        return str.__str__(self)
-
-
-# --- coercions: (name, raw) -> value; raise ConfigError naming the parameter -------------------
-
-
-def _text(name: str, raw: Any) -> str:
-    if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
-        raise ConfigError(name, f"expected a string, got {type(raw).__name__}")
-    return str(raw).strip()
-
-
-def _secret(name: str, raw: Any) -> Secret:
-    if not isinstance(raw, str):
-        raise ConfigError(name, f"expected a string, got {type(raw).__name__}")
-    return Secret(raw.strip())
-
-
-def _pem(name: str, raw: Any) -> str:
-    # PEM text keeps its line breaks; a path is stripped.
-    if not isinstance(raw, str):
-        raise ConfigError(name, f"expected PEM text or a file path, got {type(raw).__name__}")
-    return raw if "-----BEGIN" in raw else raw.strip()
-
-
-def _secret_pem(name: str, raw: Any) -> Secret:
-    return Secret(_pem(name, raw))
-
-
-def _list(name: str, raw: Any) -> tuple[str, ...]:
-    if isinstance(raw, str):
-        items = raw.split(",")
-    elif isinstance(raw, (list, tuple)):
-        items = raw
-    else:
-        raise ConfigError(name, f"expected a list or a comma-separated string, got {type(raw).__name__}")
-    out = []
-    for item in items:
-        if not isinstance(item, str):
-            raise ConfigError(name, f"every entry must be a string, got {item!r}")
-        if item.strip():
-            out.append(item.strip())
-    return tuple(out)
-
-
-def _bool(name: str, raw: Any) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in ("true", "1", "yes", "on"):
-        return True
-    if text in ("false", "0", "no", "off"):
-        return False
-    raise ConfigError(name, f"expected true or false, got {raw!r}")
-
-
-def _number(kind: type, low: float, high: float) -> Callable[[str, Any], Any]:
-    def coerce(name: str, raw: Any) -> Any:
-        if isinstance(raw, bool):
-            raise ConfigError(name, f"expected a number, got {raw!r}")
-        try:
-            value = kind(raw) if not isinstance(raw, str) else kind(float(raw)) if kind is float else int(raw)
-        except (TypeError, ValueError):
-            raise ConfigError(name, f"expected {'an integer' if kind is int else 'a number'}, got {raw!r}") from None
-        if not low <= value <= high:
-            raise ConfigError(name, f"{value} is out of range", f"Use a value from {low} to {high}.")
-        return value
-
-    return coerce
-
-
-def _json_object(name: str, raw: Any) -> dict:
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(name, f"not valid JSON ({exc.msg} at position {exc.pos})",
-                              'Give a JSON object such as {"token": "..."}.') from None
-    if not isinstance(raw, dict):
-        raise ConfigError(name, f"expected a JSON object, got {type(raw).__name__}")
-    return raw
-
-
-def _hosts(name: str, raw: Any) -> tuple[tuple[str, int], ...]:
-    hosts = []
-    for entry in _list(name, raw):
-        host, port = entry, DEFAULT_LOGSTASH_PORT
-        if entry.startswith("["):  # [IPv6]:port
-            host, _, rest = entry[1:].partition("]")
-            if rest:
-                port = rest.lstrip(":")
-        elif entry.count(":") == 1:
-            host, port = entry.split(":")
-        try:
-            port = int(port)
-        except ValueError:
-            raise ConfigError(name, f"bad port in {entry!r}", "Write host:port, e.g. logstash.example.com:5044.") from None
-        if not host or not 0 < port < 65536:
-            raise ConfigError(name, f"bad entry {entry!r}", "Write host:port, e.g. logstash.example.com:5044.")
-        hosts.append((host, port))
-    return tuple(hosts)
-
-
-# --- the parameters -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -150,36 +30,38 @@ class Parameter:
 
 
 _SPECS = (
-    Parameter("apihost", _text, required=True, platform_env="__OW_API_HOST", wskprops="APIHOST",
+    Parameter("apihost", text, required=True, platform_env="__OW_API_HOST", wskprops="APIHOST",
               help="OpenWhisk API host, with or without https://"),
-    Parameter("api_key", _secret, required=True, platform_env="__OW_API_KEY", wskprops="AUTH",
+    Parameter("api_key", secret, required=True, platform_env="__OW_API_KEY", wskprops="AUTH",
               help="OpenWhisk API key uuid:key (on OpenWhisk: the provide-api-key annotation supplies it)"),
-    Parameter("namespace", _text, "_", platform_env="__OW_NAMESPACE", wskprops="NAMESPACE",
+    Parameter("namespace", text, "_", platform_env="__OW_NAMESPACE", wskprops="NAMESPACE",
               help="namespace to read; _ is the key's default namespace"),
-    Parameter("actions", _list, required=True,
+    Parameter("actions", listing, required=True,
               help="monitored actions: name, package/action, package/*, *, !exclusion"),
-    Parameter("logstash_hosts", _hosts, required=True, help="Logstash beats inputs, host:port (port 5044 if left out); starts at a random one, fails over to the next"),
-    Parameter("logstash_tls", _bool, True, help="TLS to Logstash, with certificate and hostname verification"),
-    Parameter("logstash_ca", _pem, help="CA certificate(s) to trust, PEM text or file path"),
-    Parameter("logstash_cert", _pem, help="client certificate for mutual TLS, PEM text or file path"),
-    Parameter("logstash_key", _secret_pem, help="client private key for mutual TLS, PEM text or file path"),
-    Parameter("fields", _json_object, {}, help="JSON object merged into every event, e.g. a Logz.io token"),
-    Parameter("checkpoint", _text, help="checkpoint store: activation, file:PATH, couchdb+https://..., redis://..."),
-    Parameter("checkpoint_username", _text, help="user name for the checkpoint store, if not in its URL"),
-    Parameter("checkpoint_password", _secret, help="password for the checkpoint store, if not in its URL"),
-    Parameter("overlap", _number(float, 0, 86400), 360.0,
+    Parameter("logstash_hosts", hosts, required=True,
+              help="Logstash beats inputs, host:port (port 5044 if left out); starts at a random one, "
+                   "fails over to the next"),
+    Parameter("logstash_tls", boolean, True, help="TLS to Logstash, with certificate and hostname verification"),
+    Parameter("logstash_ca", pem, help="CA certificate(s) to trust, PEM text or file path"),
+    Parameter("logstash_cert", pem, help="client certificate for mutual TLS, PEM text or file path"),
+    Parameter("logstash_key", secret_pem, help="client private key for mutual TLS, PEM text or file path"),
+    Parameter("fields", json_object, {}, help="JSON object merged into every event, e.g. a Logz.io token"),
+    Parameter("checkpoint", text, help="checkpoint store: activation, file:PATH, couchdb+https://..., redis://..."),
+    Parameter("checkpoint_username", text, help="user name for the checkpoint store, if not in its URL"),
+    Parameter("checkpoint_password", secret, help="password for the checkpoint store, if not in its URL"),
+    Parameter("overlap", number(float, 0, 86400), 360.0,
               help="seconds behind now that every run re-reads for late records (>= the longest action time limit + margin)"),
-    Parameter("settle", _number(float, 0, 3600), 2.0, help="seconds behind now where a run stops reading"),
-    Parameter("initial_lookback", _number(float, 0, 30 * 86400), 600.0,
+    Parameter("settle", number(float, 0, 3600), 2.0, help="seconds behind now where a run stops reading"),
+    Parameter("initial_lookback", number(float, 0, 30 * 86400), 600.0,
               help="seconds back a newly monitored action starts from"),
-    Parameter("batch_size", _number(int, 1, 10000), 2048, help="events per Lumberjack window"),
-    Parameter("compression_level", _number(int, 0, 9), 3, help="zlib level of a window; 0 sends plain frames"),
-    Parameter("window_timeout", _number(float, 1, 3600), 30.0, help="seconds one window may take to be acknowledged"),
-    Parameter("deadline_grace", _number(float, 0, 3600), 15.0,
+    Parameter("batch_size", number(int, 1, 10000), 2048, help="events per Lumberjack window"),
+    Parameter("compression_level", number(int, 0, 9), 3, help="zlib level of a window; 0 sends plain frames"),
+    Parameter("window_timeout", number(float, 1, 3600), 30.0, help="seconds one window may take to be acknowledged"),
+    Parameter("deadline_grace", number(float, 0, 3600), 15.0,
               help="seconds before the action's deadline at which a run stops pulling"),
-    Parameter("max_line_bytes", _number(int, 1024, 100 * 1024 * 1024), 1048576,
+    Parameter("max_line_bytes", number(int, 1024, 100 * 1024 * 1024), 1048576,
               help="longer log lines are truncated (and flagged)"),
-    Parameter("api_verify", _bool, True, help="verify the OpenWhisk API host's TLS certificate"),
+    Parameter("api_verify", boolean, True, help="verify the OpenWhisk API host's TLS certificate"),
 )
 
 SPECS: Mapping[str, Parameter] = {spec.name: spec for spec in _SPECS}
