@@ -118,7 +118,8 @@ def hosts(name: str, raw: Any) -> tuple[tuple[str, int], ...]:
         try:
             port = int(port)
         except ValueError:
-            raise ConfigError(name, f"bad port in {entry!r}", "Write host:port, e.g. logstash.example.com:5044.") from None
+            raise ConfigError(name, f"bad port in {entry!r}",
+                              "Write host:port, e.g. logstash.example.com:5044.") from None
         if not host or not 0 < port < 65536:
             raise ConfigError(name, f"bad entry {entry!r}", "Write host:port, e.g. logstash.example.com:5044.")
         hosts.append((host, port))

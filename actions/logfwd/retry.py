@@ -37,7 +37,8 @@ class RetryPolicy:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(TransientError),
             stop=tenacity.stop_after_attempt(self.attempts) | out_of_time,
-            wait=tenacity.wait_exponential(multiplier=self.initial, max=self.maximum) + tenacity.wait_random(0, self.jitter),
+            wait=(tenacity.wait_exponential(multiplier=self.initial, max=self.maximum)
+                  + tenacity.wait_random(0, self.jitter)),
             reraise=True,
         )
         return retrying(fn)

@@ -50,7 +50,8 @@ _SPECS = (
     Parameter("checkpoint_username", text, help="user name for the checkpoint store, if not in its URL"),
     Parameter("checkpoint_password", secret, help="password for the checkpoint store, if not in its URL"),
     Parameter("overlap", number(float, 0, 86400), 360.0,
-              help="seconds behind now that every run re-reads for late records (>= the longest action time limit + margin)"),
+              help="seconds behind now that every run re-reads for late records "
+                   "(>= the longest action time limit + margin)"),
     Parameter("settle", number(float, 0, 3600), 2.0, help="seconds behind now where a run stops reading"),
     Parameter("initial_lookback", number(float, 0, 30 * 86400), 600.0,
               help="seconds back a newly monitored action starts from"),
