@@ -48,7 +48,7 @@ def demo(args: argparse.Namespace) -> int:
 
     print("Starting the OpenWhisk emulator and the Lumberjack receiver:")
     emulator, (url, key) = _start(["emulate", "--port", "0", "--seed-activations", str(args.activations),
-                                   "--seed-span", "1800", "--lines", "10", "--random-seed", "1"], _URL, _KEY)
+                                   "--seed-span", "1800", "--lines", "10", "--rate", "0", "--random-seed", "1"], _URL, _KEY)
     receiver, (port,) = _start(["receive", "--port", "0", "--out", str(received)], _LISTEN)
     params = {"apihost": url, "api_key": key, "actions": "*", "logstash_hosts": f"127.0.0.1:{port}",
               "logstash_tls": "false", "checkpoint": f"file:{checkpoint}", "initial_lookback": "3600"}
