@@ -36,6 +36,7 @@ ERROR_KINDS = (
     ("answered HTTP", "api: HTTP error after retries"),
     ("Timeout", "api: timeout"),
     ("ConnectionError", "api: connection reset"),
+    ("Connection reset by peer", "sink: connection reset"),
 )
 
 
