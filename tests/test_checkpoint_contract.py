@@ -300,3 +300,20 @@ def test_credentials_may_come_as_parameters_instead_of_in_the_url(place):
     store.load()
     store.save({"run": "first"})
     assert place.open(**credentials).load() == {"run": "first"}
+
+
+def test_file_store_clears_temporaries_left_by_a_killed_save(tmp_path):
+    import os
+    import time
+
+    from logfwd.checkpoints.file import STALE_AFTER, FileStore
+
+    stale, fresh = tmp_path / ".checkpoint.json.old1", tmp_path / ".checkpoint.json.new1"
+    for leftover in (stale, fresh):
+        leftover.write_text("{")
+    old = time.time() - STALE_AFTER - 10
+    os.utime(stale, (old, old))
+    store = FileStore(tmp_path / "checkpoint.json")
+    store.load()
+    store.save({"a": 1})
+    assert not stale.exists() and fresh.exists()  # a fresh one may belong to a run writing right now

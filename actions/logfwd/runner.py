@@ -15,7 +15,7 @@ from .retry import RetryPolicy
 from .settings import Settings
 
 DEFAULT_LEASE = 900.0  # seconds, when the run has no deadline of its own (CLI)
-MIN_LEASE = 60.0
+MIN_LEASE = 1.0  # a lease is never zero; it ends with the run's deadline, when the platform ends the run
 PIPELINING = 2  # windows in flight, as Filebeat's Logstash output
 
 
@@ -47,7 +47,7 @@ def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = No
     owner = settings.activation_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     try:
         try:
-            # The lease lasts as long as the run may (at least a minute, so it is never zero).
+            # The lease lasts as long as the run may: a killed run's lease frees up at its deadline.
             store.acquire_lease(owner, ttl=max(MIN_LEASE, min(deadline.remaining(), DEFAULT_LEASE)))
         except LeaseHeldError as exc:
             return _lease_held(exc, store)

@@ -3,10 +3,13 @@
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from ..errors import CheckpointError, ConflictError
 from .base import NoLease
+
+STALE_AFTER = 3600.0  # seconds: longer than any run may take
 
 
 class FileStore(NoLease):
@@ -53,6 +56,18 @@ class FileStore(NoLease):
             raise
         self._fsync_dir()
         self._loaded = data
+        self._remove_stale_temporaries()
+
+    def _remove_stale_temporaries(self) -> None:
+        """A run killed inside ``save`` leaves its temporary file behind; clear those that are old
+        enough that no live run can still be writing them."""
+        cutoff = time.time() - STALE_AFTER
+        for leftover in self.path.parent.glob(f".{self.path.name}.*"):
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+            except OSError:
+                pass  # another run removed it first, or it is not ours to remove
 
     def describe(self) -> str:
         return f"file:{self.path}"

@@ -45,7 +45,8 @@ def register(subparsers) -> None:
     data.add_argument("--rate", type=non_negative, default=1.0, metavar="R",
                       help="new activations per second, 0 for none (default %(default)s)")
     data.add_argument("--max-duration", type=non_negative, default=5.0, metavar="S",
-                      help="longest run of a produced activation (default %(default)s)")
+                      help="longest run of a produced activation (default %(default)s); a timed-out one "
+                           "runs its action's whole time limit")
     data.add_argument("--burst", type=whole_number, default=0, metavar="N",
                       help="also start N activations in one millisecond every --burst-every seconds")
     data.add_argument("--burst-every", type=non_negative, default=10.0, metavar="S")
