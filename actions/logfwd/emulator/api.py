@@ -194,14 +194,15 @@ class Api:
         }
 
 
-def _integer(query: dict, name: str, collection: str) -> int | None:
+def _integer(query: dict, name: str, collection: str,
+             complaint: str = "The value '{value}' is not an integer for {collection}.") -> int | None:
     value = query.get(name)
     if value is None:
         return None
     try:
         return int(value)
     except ValueError:
-        raise BadParameter(name, f"The value '{value}' is not an integer for {collection}.") from None
+        raise BadParameter(name, complaint.format(value=value, collection=collection)) from None
 
 
 def _limit(query: dict, collection: str, maximum: int) -> int:
@@ -232,13 +233,7 @@ def _boolean(query: dict, name: str) -> bool:
 
 
 def _epoch(query: dict, name: str) -> int | None:
-    value = query.get(name)
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise BadParameter(name, f"Parameter is not a valid value for epoch seconds: {value}") from None
+    return _integer(query, name, "", "Parameter is not a valid value for epoch seconds: {value}")
 
 
 def _name(query: dict) -> str | None:
