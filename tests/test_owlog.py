@@ -120,3 +120,9 @@ def test_parse_and_format_round_trip_over_many_minutes():
         ns = (start + step) * NS + step * 7919 % NS
         text = format_time_ns(ns)
         assert parse_line(f"{text} stdout: m").time_ns == ns
+
+
+@pytest.mark.parametrize("line", ["9999-12-31T23:59:59-05:00 stdout: x", "0900-01-01T00:00:00+00:00 stdout: x"])
+def test_times_rfc3339_cannot_hold_leave_the_line_untimed(line):
+    parsed = parse_line(line)
+    assert parsed.time_ns is None and parsed.message == line

@@ -54,7 +54,7 @@ def test_missing_api_key_mentions_the_annotation():
     ({"logstash_hosts": "h:70000"}, "logstash_hosts"), ({"actions": 5}, "actions"),
     ({"logstash_key": "k.pem"}, "logstash_key"), ({"logstash_cert": "c.pem"}, "logstash_cert"),
     ({"logstash_tls": "false", "logstash_ca": "ca.pem"}, "logstash_tls"),
-    ({"fields": '{"message": "overwritten"}'}, "fields"),
+    ({"fields": '{"message": "overwritten"}'}, "fields"), ({"deadline_grace": "0"}, "deadline_grace"),
 ])
 def test_bad_values_name_the_parameter(params, name):
     with pytest.raises(ConfigError) as err:
@@ -101,3 +101,14 @@ def test_wskprops_parsing():
 
 def test_parameter_names_are_the_documented_ones():
     assert "logstash_hosts" in PARAMETERS and len(PARAMETERS) == len(set(PARAMETERS))
+
+
+def test_overlap_must_exceed_settle():
+    with pytest.raises(ConfigError) as err:
+        load({"overlap": "2", "settle": "2"})
+    assert err.value.parameter == "overlap"
+
+
+def test_checkpoint_credentials_never_show():
+    s = load({"checkpoint": "redis://user:hunter2@redis.example:6379/0"})
+    assert "hunter2" not in repr(s) and "redis.example" in repr(s)

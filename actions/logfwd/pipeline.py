@@ -49,6 +49,9 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
             batcher.drain()  # also on errors: what the receiver acknowledged still counts
     except LogfwdError as exc:
         error = exc
+    except Exception as exc:  # a bug must not cost what the receiver already acknowledged
+        log.exception("unexpected error; saving what was delivered")
+        error = LogfwdError(f"unexpected error ({type(exc).__name__}: {exc}); what was delivered is saved")
 
     saved = _save(store, source, clock)
     summary = {

@@ -30,13 +30,13 @@ def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = No
     deadline = Deadline(settings.deadline, grace=settings.deadline_grace, clock=clock)
     api = OpenWhiskAPI(settings.apihost, settings.api_key.reveal(), settings.namespace, retry=retry,
                        verify=settings.api_verify, deadline=deadline.for_work())
-    store = open_store(settings.checkpoint, api=api, self_action=settings.self_action,
-                       activation_id=settings.activation_id, username=settings.checkpoint_username,
-                       password=settings.checkpoint_password.reveal() if settings.checkpoint_password else None)
     ssl_context = None
     if settings.logstash_tls:
         ssl_context = client_context(settings.logstash_ca, settings.logstash_cert,
                                      settings.logstash_key.reveal() if settings.logstash_key else None)
+    store = open_store(settings.checkpoint, api=api, self_action=settings.self_action,
+                       activation_id=settings.activation_id, username=settings.checkpoint_username,
+                       password=settings.checkpoint_password.reveal() if settings.checkpoint_password else None)
     sink = LumberjackSink(settings.logstash_hosts, ssl_context=ssl_context,
                           compression_level=settings.compression_level, window_timeout=settings.window_timeout,
                           retry=retry, window_size=settings.batch_size, pipelining=PIPELINING)
@@ -55,6 +55,10 @@ def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = No
             # Each send carries PIPELINING windows, so the next is framed while the first awaits its ACK.
             summary = forward(source, sink, store, deadline=deadline, max_events=settings.batch_size * PIPELINING,
                               progress=progress, clock=clock)
+        except LogfwdError as exc:
+            # Failed before anything was sent (the checkpoint or the actions list could not be read).
+            summary = {"ok": False, "activations": 0, "events": 0, "bytes": 0, "more": True,
+                       "errors": [str(exc)], "sink": sink.describe(), "checkpoint": store.describe()}
         finally:
             released = _release(store, owner)
         if released:
@@ -62,6 +66,7 @@ def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = No
     finally:
         sink.close()
         store.close()
+        api.close()
     summary["api_requests"] = api.requests_made
     if settings.warnings:
         summary["warnings"] = list(settings.warnings) + summary.get("warnings", [])

@@ -9,6 +9,7 @@ value into one, and an unset variable into ``""``): they are coerced, and ``""``
 import difflib
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 from .coerce import Secret, boolean, hosts, json_object, listing, number, pem, secret, secret_pem, text
 from .errors import ConfigError
@@ -58,7 +59,7 @@ _SPECS = (
     Parameter("batch_size", number(int, 1, 10000), 2048, help="events per Lumberjack window"),
     Parameter("compression_level", number(int, 0, 9), 3, help="zlib level of a window; 0 sends plain frames"),
     Parameter("window_timeout", number(float, 1, 3600), 30.0, help="seconds one window may take to be acknowledged"),
-    Parameter("deadline_grace", number(float, 0, 3600), 15.0,
+    Parameter("deadline_grace", number(float, 2, 3600), 15.0,
               help="seconds before the action's deadline at which a run stops pulling"),
     Parameter("max_line_bytes", number(int, 1024, 100 * 1024 * 1024), 1048576,
               help="longer log lines are truncated (and flagged)"),
@@ -103,13 +104,22 @@ class Settings:
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.name != "fields")
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                          if f.name not in ("fields", "checkpoint"))
+        shown += f", checkpoint={_without_credentials(self.checkpoint)!r}"
         # fields may hold tokens (Logz.io): show only its keys.
         return f"Settings({shown}, fields=<keys {sorted(self.fields)}>)"
 
     @property
     def on_openwhisk(self) -> bool:
         return self.self_action is not None
+
+
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
 
 
 def parse_wskprops(text: str) -> dict[str, str]:
@@ -153,6 +163,10 @@ def load_settings(params: Mapping[str, Any], environ: Mapping[str, str],
     on_openwhisk = not _unset(environ.get("__OW_ACTION_NAME"))
     if values["checkpoint"] is None:
         values["checkpoint"] = ACTIVATION_CHECKPOINT if on_openwhisk else FILE_CHECKPOINT
+    if values["overlap"] <= values["settle"]:
+        raise ConfigError("overlap", f"must be more than settle ({values['settle']} s)",
+                          "Runs read up to now - settle and move on to now - overlap; a smaller overlap "
+                          "would skip what starts in between.")
     if values["logstash_key"] and not values["logstash_cert"]:
         raise ConfigError("logstash_key", "is set but logstash_cert is not",
                           "Mutual TLS needs both the client certificate and its key.")

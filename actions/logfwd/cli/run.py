@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         if progress:
             progress.clear()
         print(f"logfwd: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, ConfigError) else 1
     if progress:
         progress.clear()
     print(json.dumps(summary, indent=2) if args.json else render(summary))

@@ -37,6 +37,7 @@ _MARKER_PREFIXES = tuple(prefix for prefix, _ in _MARKERS)
 _NS = 1_000_000_000
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 _MINUTE_CACHE: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch seconds
+_YEAR_10000 = 253402300800  # epoch seconds of 10000-01-01
 _PREFIX_CACHE: dict[int, str] = {}  # epoch minute -> "YYYY-MM-DDTHH:MM:"
 _CACHE_LIMIT = 4096
 
@@ -132,8 +133,10 @@ def _loose_time_ns(text: str) -> int | None:
         text = text[: fraction.start()] + text[fraction.end() :]
     try:
         moment = parser.isoparse(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=tz.UTC)  # OpenWhisk writes UTC; a bare time means UTC
+        seconds = calendar.timegm(moment.utctimetuple())
     except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tz.UTC)  # OpenWhisk writes UTC; a bare time means UTC
-    return calendar.timegm(moment.utctimetuple()) * _NS + nanos
+    # Before 1970 or past 9999 cannot be written as RFC 3339 by format_time_ns: keep the line untimed.
+    return seconds * _NS + nanos if 0 <= seconds < _YEAR_10000 else None

@@ -119,7 +119,8 @@ class ActionRun:
     def next_cursor(self, max_seen: int) -> ActionCursor:
         seen = self.seen
         if self.settled_done:
-            since = max(self.since, self.boundary)
+            # Never past what this run read up to (upto + 1), whatever overlap and settle say.
+            since = max(self.since, min(self.boundary, self.upto + 1))
         else:
             # Inclusive: same-millisecond activations not yet sent are re-read; those sent are kept.
             since = self.delivered_through if self.delivered_through is not None else self.since
