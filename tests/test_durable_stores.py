@@ -246,3 +246,40 @@ def test_redis_without_the_password_it_requires_says_so(redis_server):
     with pytest.raises(CheckpointError) as refused:
         store.load()
     assert "NOAUTH" in str(refused.value) and f"{redis_server.host}:{redis_server.port}" in str(refused.value)
+
+
+@pytest.mark.parametrize("deadline_passed, attempts", [(False, 3), (True, 1)])
+def test_a_store_gives_up_at_the_runs_deadline(deadline_passed, attempts):
+    """A store that answers nothing useful is retried, but never past the run's deadline."""
+    import socket
+    import threading
+    import time as clock
+
+    from logfwd.checkpoints.redis import RedisStore
+    from logfwd.deadline import Deadline
+    from logfwd.errors import CheckpointError
+    from logfwd.retry import RetryPolicy
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections = []
+
+    def hang_up():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            connections.append(conn)
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    deadline = Deadline(at=clock.time() - 1 if deadline_passed else None)
+    store = RedisStore("127.0.0.1", listener.getsockname()[1], deadline=deadline,
+                       retry=RetryPolicy(attempts=3, initial=0, maximum=0, jitter=0))
+    try:
+        with pytest.raises(CheckpointError):
+            store.load()
+    finally:
+        store.close()
+        listener.close()
+    assert len(connections) == attempts

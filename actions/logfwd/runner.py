@@ -36,7 +36,8 @@ def run_once(settings: Settings, *, progress: Callable[[dict], None] | None = No
                                      settings.logstash_key.reveal() if settings.logstash_key else None)
     store = open_store(settings.checkpoint, api=api, self_action=settings.self_action,
                        activation_id=settings.activation_id, username=settings.checkpoint_username,
-                       password=settings.checkpoint_password.reveal() if settings.checkpoint_password else None)
+                       password=settings.checkpoint_password.reveal() if settings.checkpoint_password else None,
+                       deadline=Deadline(settings.deadline, clock=clock))
     sink = LumberjackSink(settings.logstash_hosts, ssl_context=ssl_context,
                           compression_level=settings.compression_level, window_timeout=settings.window_timeout,
                           retry=retry, window_size=settings.batch_size, pipelining=PIPELINING)

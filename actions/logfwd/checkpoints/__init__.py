@@ -7,6 +7,7 @@ lease against overlapping runs). Store modules are imported only when chosen, to
 
 from urllib.parse import urlsplit
 
+from ..deadline import NO_DEADLINE, Deadline
 from ..errors import ConfigError
 from .base import CheckpointStore
 
@@ -17,7 +18,8 @@ _USAGE = ("Use 'activation', 'file:PATH', 'couchdb+https://HOST/DATABASE' (or co
 
 
 def open_store(spec: str, *, api=None, self_action: str | None = None, activation_id: str | None = None,
-               username: str | None = None, password: str | None = None) -> CheckpointStore:
+               username: str | None = None, password: str | None = None,
+               deadline: Deadline = NO_DEADLINE) -> CheckpointStore:
     """Build the store named by ``spec``. ``api`` is the OpenWhisk client the activation store reads through."""
     # Scheme names are case-insensitive, as in URLs; paths are not.
     scheme = urlsplit(spec).scheme.lower() if "://" in spec else spec.split(":", 1)[0].lower()
@@ -35,9 +37,9 @@ def open_store(spec: str, *, api=None, self_action: str | None = None, activatio
         return FileStore(path)
     if scheme in ("couchdb+http", "couchdb+https"):
         from .couchdb import CouchDBStore
-        return CouchDBStore.from_url(spec, username=username, password=password)
+        return CouchDBStore.from_url(spec, username=username, password=password, deadline=deadline)
     if scheme in ("redis", "rediss"):
         from .redis import RedisStore
-        return RedisStore.from_url(spec, username=username, password=password)
+        return RedisStore.from_url(spec, username=username, password=password, deadline=deadline)
     shown = f"scheme {scheme!r}" if "://" in spec else repr(spec.split(":", 1)[0])
     raise ConfigError("checkpoint", f"unknown store {shown}", _USAGE)

@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urlsplit
 import requests
 
 from ..errors import CheckpointError, CheckpointTransientError, ConfigError, ConflictError, LeaseHeldError
+from ..deadline import NO_DEADLINE, Deadline
 from ..retry import RetryPolicy
 
 DEFAULT_DOC_ID = "logfwd-checkpoint"
@@ -29,7 +30,7 @@ class CouchDBStore:
     def __init__(self, base_url: str, database: str, doc_id: str = DEFAULT_DOC_ID, *,
                  username: str | None = None, password: str | None = None, verify: bool | str = True,
                  timeout: float = 30.0, retry: RetryPolicy = RetryPolicy(),
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, deadline: Deadline = NO_DEADLINE):
         """``base_url`` is ``http(s)://host[:port]`` without credentials; ``verify`` may name a CA bundle."""
         if not _DATABASE_NAME.match(database):
             raise ConfigError("checkpoint", f"'{database}' is not a valid CouchDB database name",
@@ -43,6 +44,7 @@ class CouchDBStore:
         self._verify = verify
         self._timeout = timeout
         self._retry = retry
+        self._deadline = deadline  # the run's hard deadline: a slow store must not outlive it
         self._clock = clock
         self._rev: str | None = None
         self._database_checked = False
@@ -92,7 +94,7 @@ class CouchDBStore:
             attempts += 1
             return self._request("PUT", self.doc_id, json=body)
 
-        response = self._retry.call(put)
+        response = self._retry.call(put, self._deadline)
         if response.status_code in (201, 202):
             self._rev = response.json()["rev"]
             return
@@ -117,7 +119,7 @@ class CouchDBStore:
                 raise LeaseHeldError(f"another run ({current.get('owner')}) holds the lease on "
                                      f"{self._where()} until {_iso(until)}", until=until)
             body = {"owner": owner, "until": now + ttl} | ({"_rev": current["_rev"]} if current else {})
-            response = self._retry.call(lambda: self._request("PUT", lease_id, json=body))
+            response = self._retry.call(lambda: self._request("PUT", lease_id, json=body), self._deadline)
             if response.status_code in (201, 202):
                 return
             if response.status_code != 409:
@@ -129,7 +131,7 @@ class CouchDBStore:
         current = self._get(lease_id)
         if current and current.get("owner") == owner:
             # 404/409 here mean the lease expired and another run took it: nothing of ours to release.
-            self._retry.call(lambda: self._request("DELETE", lease_id, params={"rev": current["_rev"]}))
+            self._retry.call(lambda: self._request("DELETE", lease_id, params={"rev": current["_rev"]}), self._deadline)
 
     def close(self) -> None:
         self._session.close()
@@ -142,14 +144,14 @@ class CouchDBStore:
     def _ensure_database(self) -> None:
         if self._database_checked:
             return
-        if self._retry.call(lambda: self._request("HEAD", None)).status_code == 404:
-            response = self._retry.call(lambda: self._request("PUT", None))
+        if self._retry.call(lambda: self._request("HEAD", None), self._deadline).status_code == 404:
+            response = self._retry.call(lambda: self._request("PUT", None), self._deadline)
             if response.status_code not in (201, 202, 412):  # 412: created meanwhile by another run
                 raise self._unexpected(response, "creating the database")
         self._database_checked = True
 
     def _get(self, doc_id: str) -> dict | None:
-        response = self._retry.call(lambda: self._request("GET", doc_id))
+        response = self._retry.call(lambda: self._request("GET", doc_id), self._deadline)
         if response.status_code == 404:
             return None
         if response.status_code != 200:
@@ -169,7 +171,7 @@ class CouchDBStore:
         if doc_id is not None:
             url += f"/{quote(doc_id, safe='')}"
         try:
-            response = self._session.request(method, url, timeout=self._timeout, verify=self._verify, **kwargs)
+            response = self._session.request(method, url, timeout=max(0.1, self._deadline.budget(self._timeout)), verify=self._verify, **kwargs)
         except requests.exceptions.SSLError as exc:
             raise CheckpointError(f"TLS handshake with CouchDB at {self.host} failed ({_root_cause(exc)}); "
                                   "check that the server speaks TLS (else use couchdb+http), that its "

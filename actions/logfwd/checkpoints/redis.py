@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from ..codecs.resp import NEED_DATA, ErrorReply, ReplyDecoder, encode_command
 from ..errors import CheckpointError, CheckpointTransientError, ConfigError, ConflictError, LeaseHeldError
 from ..errors import ProtocolError
+from ..deadline import NO_DEADLINE, Deadline
 from ..retry import RetryPolicy
 
 DEFAULT_KEY = "logfwd:checkpoint"
@@ -57,13 +58,14 @@ class RedisStore:
     def __init__(self, host: str, port: int = 6379, *, db: int = 0, key: str = DEFAULT_KEY,
                  username: str | None = None, password: str | None = None, tls: bool = False,
                  ssl_context: ssl.SSLContext | None = None, timeout: float = 10.0,
-                 retry: RetryPolicy = RetryPolicy()):
+                 retry: RetryPolicy = RetryPolicy(), deadline: Deadline = NO_DEADLINE):
         """``ssl_context`` replaces the default (system CAs, hostname checked) for ``tls``."""
         self.host, self.port, self.db, self.key, self.tls = host, port, db, key, tls
         self._username, self._password = username, password
         self._ssl_context = ssl_context
         self._timeout = timeout
         self._retry = retry
+        self._deadline = deadline  # the run's hard deadline: a slow store must not outlive it
         self._sock: socket.socket | None = None
         self._decoder = ReplyDecoder()
         self._version = 0
@@ -143,7 +145,7 @@ class RedisStore:
         return f"Redis at {self.host}:{self.port} (db {self.db})"
 
     def _call(self, *command):
-        return self._retry.call(lambda: self._command(*command))
+        return self._retry.call(lambda: self._command(*command), self._deadline)
 
     def _command(self, *command):
         if self._sock is None:
@@ -155,7 +157,8 @@ class RedisStore:
 
     def _connect(self) -> None:
         try:
-            sock = socket.create_connection((self.host, self.port), timeout=self._timeout)
+            timeout = max(0.1, self._deadline.budget(self._timeout))
+            sock = socket.create_connection((self.host, self.port), timeout=timeout)
         except OSError as exc:
             raise CheckpointTransientError(f"cannot connect to {self._where()} ({exc.strerror or exc}); check "
                                            "the host and port in the checkpoint URL and that Redis is "
