@@ -202,3 +202,26 @@ def test_nothing_is_lost_whatever_fails(world, seed):
             break
     ids = delivered_ids(sink)
     assert expected_ids(api) <= set(ids), "lost lines"
+
+
+def test_an_unexpected_error_still_saves_what_was_delivered(world, monkeypatch):
+    clock, api, sink, store = world
+    for i in range(20):
+        api.add("hello", T0 - 2_000_000 + i)
+    clock.now += 10
+    import logfwd.sources.openwhisk.source as source_module
+    real, calls = source_module.activation_events, []
+
+    def breaks_on_the_fifteenth(record, **kwargs):
+        calls.append(record)
+        if len(calls) == 15:
+            raise RuntimeError("a bug")
+        return real(record, **kwargs)
+
+    monkeypatch.setattr(source_module, "activation_events", breaks_on_the_fifteenth)
+    summary = run(world, max_events=4)
+    assert not summary["ok"] and "RuntimeError: a bug" in summary["errors"][0]
+    assert 0 < summary["activations"] < 15 and store.document is not None  # the acknowledged part is saved
+    monkeypatch.setattr(source_module, "activation_events", real)
+    run(world)
+    assert set(delivered_ids(sink)) == expected_ids(api)

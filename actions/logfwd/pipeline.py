@@ -33,47 +33,52 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
 
     batcher = Batcher(sink, deadline.for_work(), max_events=max_events, max_bytes=max_bytes,
                       on_flush=(lambda b: progress(_counts(source, b, sink))) if progress else None)
-    error: LogfwdError | None = None
     stopped_early = False
     units = source.units()
+    errors = []
     try:
-        try:
-            for unit in units:
-                if deadline.pull_expired():
-                    stopped_early = True
-                    break
-                batcher.add(unit.events, unit.done)
-            batcher.flush()
-        finally:
-            units.close()
-            batcher.drain()  # also on errors: what the receiver acknowledged still counts
-    except LogfwdError as exc:
-        error = exc
-    except Exception as exc:  # a bug must not cost what the receiver already acknowledged
-        log.exception("unexpected error; saving what was delivered")
-        error = LogfwdError(f"unexpected error ({type(exc).__name__}: {exc}); what was delivered is saved")
+        for unit in units:
+            if deadline.pull_expired():
+                stopped_early = True
+                break
+            batcher.add(unit.events, unit.done)
+        batcher.flush()
+    except Exception as exc:
+        errors.append(_describe(exc))
+    finally:
+        units.close()
+    try:
+        batcher.drain()  # also after errors: what the receiver acknowledged still counts
+    except Exception as exc:
+        errors.append(_describe(exc))
 
     saved = _save(store, source, clock)
+    if saved is not None:
+        errors.append(saved)
     summary = {
-        "ok": error is None and saved is None and not source.errors,
+        "ok": not errors and not source.errors,
         **_counts(source, batcher, sink),
         "stopped_at_deadline": stopped_early,
         "seconds": round(clock() - started, 3),
         "sink": sink.describe(),
         "checkpoint": store.describe(),
     }
-    summary["more"] = summary["more"] or stopped_early or error is not None
-    errors = list(source.errors)
-    if error is not None:
-        errors.append(str(error))
-    if saved is not None:
-        errors.append(saved)
+    summary["more"] = summary["more"] or stopped_early or bool(errors)
+    errors = list(source.errors) + errors
     if errors:
         summary["errors"] = errors
     warnings = list(source.warnings)
     if warnings:
         summary["warnings"] = warnings
     return summary
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, LogfwdError):
+        return str(exc)
+    # A bug must not cost what the receiver already acknowledged: say it, and save.
+    log.exception("unexpected error; saving what was delivered")
+    return f"unexpected error ({type(exc).__name__}: {exc}); what was delivered is saved"
 
 
 def _counts(source: Source, batcher: Batcher, sink: Sink) -> dict:
