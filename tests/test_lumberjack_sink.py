@@ -388,3 +388,21 @@ def test_bad_client_key_names_both_parameters(pki):
 def test_required_client_certificates_need_a_ca(pki):
     with pytest.raises(ConfigError, match="tls-ca"):
         server_context(pki.server_cert, pki.server_key, require_client_cert=True)
+
+
+def test_an_encrypted_client_key_is_a_clear_error_not_a_passphrase_prompt(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+
+    import trustme
+
+    from logfwd.errors import ConfigError
+    from logfwd.sinks.tls import client_context
+
+    leaf = trustme.CA().issue_cert("logfwd-client@example.org")
+    key = serialization.load_pem_private_key(leaf.private_key_pem.bytes(), password=None)
+    encrypted = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.BestAvailableEncryption(b"passphrase"))
+    (tmp_path / "key.pem").write_bytes(encrypted)
+    (tmp_path / "cert.pem").write_bytes(leaf.cert_chain_pems[0].bytes())
+    with pytest.raises(ConfigError, match="unencrypted private key"):
+        client_context(cert=str(tmp_path / "cert.pem"), key=str(tmp_path / "key.pem"))

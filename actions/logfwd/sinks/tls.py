@@ -156,7 +156,8 @@ def _load_chain(context: ssl.SSLContext, cert: str | None, key: str | None, name
     try:
         cert_file = _as_file(cert, names["cert"], files)
         key_file = _as_file(key, names["key"], files)
-        context.load_cert_chain(cert_file, key_file)
+        # An encrypted key fails here instead of OpenSSL asking for a passphrase on the terminal.
+        context.load_cert_chain(cert_file, key_file, password=lambda: b"")
     except ssl.SSLError as exc:
         raise ConfigError(
             f"{names['cert']}/{names['key']}",
