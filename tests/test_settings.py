@@ -77,7 +77,7 @@ def test_precedence_params_then_logfwd_env_then_platform_env_then_wskprops():
 def test_platform_variables():
     s = load(environ={"__OW_DEADLINE": "1700000060000", "__OW_ACTION_NAME": "/guest/logfwd/forward",
                       "__OW_ACTIVATION_ID": "abc"})
-    assert s.deadline == 1700000060.0 and s.self_action == "/guest/logfwd/forward" and s.on_openwhisk
+    assert s.deadline == 1700000060.0 and s.self_action == "/guest/logfwd/forward"
     assert s.checkpoint == "activation"  # the zero-infrastructure default on OpenWhisk
 
 

@@ -110,9 +110,6 @@ class Settings:
         # fields may hold tokens (Logz.io): show only its keys.
         return f"Settings({shown}, fields=<keys {sorted(self.fields)}>)"
 
-    @property
-    def on_openwhisk(self) -> bool:
-        return self.self_action is not None
 
 
 def _without_credentials(url: str) -> str:

@@ -9,6 +9,7 @@ older checkpoint: it re-sends (same ``@metadata._id``), it never loses.
 import logging
 
 from ..errors import CheckpointError, LogfwdError
+from ..sources.openwhisk.selection import normalize
 from .base import NoLease
 
 log = logging.getLogger(__name__)
@@ -17,16 +18,10 @@ RESULT_KEY = "checkpoint"
 LOOK_BACK_RUNS = 100  # how many of our own newest runs to search for a checkpoint (summaries: small)
 
 
-def action_path(qualified: str) -> str:
-    """``/ns/pkg/action`` -> ``pkg/action`` (the ``name`` filter of the activations API)."""
-    parts = qualified.strip("/").split("/")
-    return "/".join(parts[1:]) if len(parts) > 1 else parts[0]
-
-
 class ActivationStore(NoLease):
     def __init__(self, api, self_action: str, *, exclude: str | None = None):
         self.api = api
-        self.name = action_path(self_action)
+        self.name = normalize(self_action)  # /ns/pkg/action -> pkg/action, as the list's name filter wants
         self.exclude = exclude  # the running activation itself
         self.document: dict | None = None
 

@@ -8,7 +8,6 @@ the range is split. Requests: one per 200 activations, plus one count per action
 backlog; the next page is fetched while the current one is turned into events.
 """
 
-import logging
 import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,7 +21,6 @@ from ..base import Unit
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
 from .selection import select_actions
 
-log = logging.getLogger(__name__)
 
 PAGE = 200  # the API's maximum page size
 
