@@ -17,24 +17,13 @@ from logfwd.emulator import DEFAULT_API_KEY, Emulator, format_line, format_time
 from logfwd.emulator.loglines import COLLECTION_FAILED, DEVELOPER_ERROR, TRUNCATED
 from logfwd.emulator.producer import Producer
 
-NOW = 1_700_000_000.0  # the fake clock's starting point, epoch seconds
+from fakes import T0
+
+NOW = T0  # the shared fake clock's starting point, epoch seconds
 NOW_MS = int(NOW * 1000)
 LINE = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z)( +)(stdout|stderr): (.*)", re.S)
 HEX32 = re.compile(r"[0-9a-f]{32}")
 ACTIONS = ["hello", "shop/checkout", "shop/cart", "etl/ingest"]
-
-
-class FakeClock:
-    def __init__(self, now: float = NOW):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
 
 
 @pytest.fixture
