@@ -18,12 +18,10 @@ for a separator, so ``{"a":"`` ``"}`` ``{},{}`` reads as three objects although 
 import json
 from typing import Sequence
 
+from ..codecs.jsonbytes import orjson  # None on a platform without its wheel: correct, only slower
 from ..errors import ProtocolError
 
-try:
-    from orjson import loads as _fast_loads
-except ImportError:  # a platform without its wheel: correct, only slower
-    _fast_loads = None
+_fast_loads = orjson.loads if orjson is not None else None
 
 __all__ = ["check_objects", "looks_like_objects", "parse_object"]
 
