@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from logfwd.errors import BadRecordError, ConfigError
-from logfwd.events import RESERVED_FIELDS, activation_events, check_fields, event_id
+from logfwd.events import RESERVED_FIELDS, RecordEvents, activation_events, check_fields, event_id, payloads
 
 SAMPLES = Path(__file__).parent / "events"
 
@@ -71,6 +71,30 @@ def test_events_are_json_and_lean():
             encoded = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
             assert json.loads(encoded) == event
             assert len(encoded.encode()) < 700, encoded
+
+
+@pytest.mark.parametrize("name", ["activation_nodejs", "activation_markers", "activation_sequence",
+                                  "activation_trigger"])
+def test_payloads_are_each_event_as_compact_json_with_unique_keys(name):
+    events = activation_events(sample(name), fields={"labels": {"team": "imaging"}, "service": "x"})
+    encoded = payloads(events)
+    assert len(encoded) == len(events) > 0
+    for event, payload in zip(events, encoded):
+        pairs = json.loads(payload, object_pairs_hook=lambda items: items)  # every key, duplicates kept
+        assert len({key for key, _ in pairs}) == len(pairs), payload
+        assert json.loads(payload) == event
+        assert payload == json.dumps(json.loads(payload), separators=(",", ":"), ensure_ascii=False).encode()
+    # Plain dicts (other sources) take the general path to the same JSON.
+    assert [json.loads(p) for p in payloads(list(events))] == [json.loads(p) for p in encoded]
+
+
+def test_record_events_read_as_a_list_of_merged_events():
+    events = activation_events(sample("activation_nodejs"))
+    merged = list(events)
+    assert events[1] == merged[1] and events[-1] == merged[-1] and events[1:3] == merged[1:3]
+    assert all(event["faas"] is merged[0]["faas"] for event in merged)  # shared once per record
+    assert payloads(RecordEvents([], {"faas": {}})) == []
+    assert payloads(RecordEvents([{"message": "m"}], {})) == [b'{"message":"m"}']
 
 
 def test_ids_are_deterministic_and_distinct_per_offset():
@@ -141,7 +165,7 @@ def test_markers_and_unparsed_lines_are_kept_and_flagged():
 
 def test_external_logs_replace_the_record_logs():
     record = sample("activation_external_logs")
-    assert activation_events(record) == []
+    assert len(activation_events(record)) == 0
     logs = sample("activation_external_logs.logs")["logs"]
     events = activation_events(record, logs=logs)
     assert [e["message"] for e in events] == ["charging card ending 4242", "card declined"]
@@ -194,7 +218,7 @@ def test_non_string_entries_and_odd_logs_shapes():
     assert [e.get("logfwd") for e in events] == [{"unparsed": True}] * 3 + [None]
 
     record["logs"] = None
-    assert activation_events(record) == []
+    assert len(activation_events(record)) == 0
     record["logs"] = "2023-11-14T22:13:20.5Z stdout: one\n2023-11-14T22:13:20.6Z stdout: two"
     assert [e["message"] for e in activation_events(record)] == ["one", "two"]
     record["logs"] = {"unexpected": "object"}

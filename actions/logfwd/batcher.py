@@ -1,9 +1,8 @@
-"""Windows of encoded events, sent one at a time in the background, and what runs once they are acknowledged."""
+"""Sends of encoded events, one at a time in the background, and what runs once they are acknowledged."""
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Sequence
 
-from .codecs.jsonbytes import dumps
 from .deadline import Deadline
 from .errors import DeliveryError
 from .sinks.base import Sink
@@ -35,9 +34,9 @@ class Batcher:
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logfwd-send")
         self._in_flight: tuple[Future, list[Completion], int, int] | None = None
 
-    def add(self, events: Sequence[dict], done: Callable[[], None] | None = None) -> None:
-        for event in events:
-            payload = dumps(event)
+    def add(self, payloads: Sequence[bytes], done: Callable[[], None] | None = None) -> None:
+        """Queue one unit's payloads (serialized events); ``done`` runs once all of them are acknowledged."""
+        for payload in payloads:
             if self.payloads and (len(self.payloads) >= self.max_events or self.size + len(payload) > self.max_bytes):
                 self.flush()
             self.payloads.append(payload)

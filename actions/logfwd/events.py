@@ -1,4 +1,4 @@
-"""Activation records to events: one JSON-able dict per log line. Pure: no I/O.
+"""Activation records to events: one JSON object per log line. Pure: no I/O.
 
 Field names follow the Elastic Common Schema where it has one (``@timestamp``, ``message``,
 ``log.offset``, ``faas.*``); the rest lives under ``openwhisk.*`` (what the platform says about the
@@ -9,16 +9,16 @@ they have a value, so a typical event stays around 500 bytes of compact JSON::
      "message": "hello",
      "stream": "stdout",                                   # stdout | stderr; absent if the line did not parse
      "log": {"offset": 0},                                 # index of the line in the activation's logs
+     "logfwd": {"unparsed": true, "marker": "truncated", "truncated_bytes": 17, "record_type": "trigger"},
+     "@metadata": {"_id": "ns/<activationId>:0"},
+     ...static fields,
      "faas": {"name": "pkg/action", "id": "/ns/pkg/action", "version": "0.0.1",
               "execution": "<activationId>", "coldstart": false},
      "openwhisk": {"namespace": "ns", "kind": "nodejs:20",
                    "activation": {"status": "success", "success": true,
                                   "start": "...Z", "duration_ms": 12, "wait_ms": 5, "init_ms": 300,
                                   "cause": "<id>", "caused_by": "sequence", "timeout": true},
-                   "limits": {"timeout_ms": 60000, "memory_mb": 256}},
-     "logfwd": {"unparsed": true, "marker": "truncated", "truncated_bytes": 17, "record_type": "trigger"},
-     "@metadata": {"_id": "ns/<activationId>:0"},
-     ...static fields}
+                   "limits": {"timeout_ms": 60000, "memory_mb": 256}}}
 
 Choices:
 - ``@timestamp`` keeps the nanoseconds of the line (Logstash 8 keeps them; map it as ``date_nanos``);
@@ -48,17 +48,19 @@ Choices:
 - A record without ``activationId`` or a usable ``start`` raises ``BadRecordError`` naming it; other
   missing or odd fields are left out of the event.
 
-The events of one record share their activation-level sub-dicts (``faas``, ``openwhisk`` and the
-static fields): building them once per record keeps the per-line cost low. Treat events as read-only.
+The events of one record are kept as each line's own keys plus the keys all its lines share
+(``faas``, ``openwhisk`` and the static fields): ``RecordEvents`` builds and encodes the shared part
+once per record, which keeps the per-line cost low (see ``payloads``).
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
+from .codecs.jsonbytes import dumps
 from .codecs.owlog import format_time_ns, parse_line
 from .errors import BadRecordError, ConfigError
 
-__all__ = ["activation_events", "event_id", "check_fields", "RESERVED_FIELDS"]
+__all__ = ["activation_events", "payloads", "event_id", "check_fields", "RecordEvents", "RESERVED_FIELDS"]
 
 RESERVED_FIELDS = frozenset(
     {"@timestamp", "@metadata", "message", "stream", "log", "faas", "openwhisk", "logfwd"}
@@ -68,6 +70,48 @@ _MS_TO_NS = 1_000_000
 _MAX_START_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last time RFC 3339 can write
 _LIMITS = (("timeout", "timeout_ms"), ("memory", "memory_mb"))  # annotation key -> event key, with unit
 _TRIGGER_KEYS = ("rule", "action", "activationId")
+
+
+class RecordEvents(Sequence):
+    """The events of one record: each line's own keys (``lines``) and the keys they all share (``shared``).
+
+    Reads as a list of event dicts, each merged when it is read. The two parts never share a key (see
+    ``RESERVED_FIELDS``), so an event's JSON is its line's JSON object joined to the shared one.
+    """
+
+    __slots__ = ("lines", "shared")
+
+    def __init__(self, lines: list[dict], shared: dict):
+        self.lines = lines
+        self.shared = shared
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [{**line, **self.shared} for line in self.lines[index]]
+        return {**self.lines[index], **self.shared}
+
+    def __repr__(self) -> str:
+        return f"RecordEvents({list(self)!r})"
+
+    def payloads(self) -> list[bytes]:
+        """Each event as compact JSON: ``{line keys,shared keys}``, the shared part encoded once."""
+        if not self.lines:
+            return []
+        shared = dumps(self.shared)
+        if shared == b"{}":
+            return [dumps(line) for line in self.lines]
+        tail = b"," + shared[1:]
+        return [dumps(line)[:-1] + tail for line in self.lines]
+
+
+def payloads(events: Sequence[dict]) -> list[bytes]:
+    """``events`` as compact JSON objects, one ``bytes`` each: what sinks carry."""
+    if isinstance(events, RecordEvents):
+        return events.payloads()
+    return [dumps(event) for event in events]
 
 
 def event_id(namespace: str, activation_id: str, offset: int) -> str:
@@ -91,7 +135,7 @@ def check_fields(fields: Mapping) -> Mapping:
 
 def activation_events(
     record: dict, *, fields: Mapping = {}, logs: list[str] | None = None, max_line_bytes: int = 1_048_576
-) -> list[dict]:
+) -> RecordEvents:
     """One event per log line of ``record`` (or of ``logs``, when the logs were fetched separately)."""
     check_fields(fields)
     if isinstance(max_line_bytes, bool) or not isinstance(max_line_bytes, int) or max_line_bytes < 1:
@@ -106,63 +150,59 @@ def activation_events(
     path = path if isinstance(path, str) and "/" in path else ""  # "ns/[pkg/]action", else unusable
     namespace = _text(record.get("namespace")) or path.partition("/")[0] or "_"
     faas = _faas(record, annotations, path, namespace)
-    base = {**fields, "faas": faas, "openwhisk": _openwhisk(record, annotations, start_ms)}
+    start = format_time_ns(start_ms * _MS_TO_NS)
+    shared = {**fields, "faas": faas, "openwhisk": _openwhisk(record, annotations, start)}
 
     entries = _entries(record.get("logs") if logs is None else logs)
-    start = format_time_ns(start_ms * _MS_TO_NS)
     id_prefix = f"{namespace}/{activation_id}:"
     if annotations.get("kind") == "sequence" or "topmost" in annotations:
-        return _record_events(entries, "sequence", base, start, id_prefix)
+        return RecordEvents(_record_lines(entries, "sequence", start, id_prefix), shared)
     if "kind" not in annotations and entries and _is_rule_result(entries[0]):
-        return _record_events(entries, "trigger", base, start, id_prefix)
+        return RecordEvents(_record_lines(entries, "trigger", start, id_prefix), shared)
 
-    events = []
+    lines = []
     for offset, entry in enumerate(entries):
         if type(entry) is str:
-            time_ns, stream, message, marker = parse_line(entry)
+            timestamp, stream, message, marker = parse_line(entry)
         else:  # not text: keep it, as its JSON
-            time_ns, stream, message, marker = None, None, _json(entry), None
+            timestamp, stream, message, marker = None, None, _json(entry), None
         meta = {}
-        if time_ns is None:
+        if timestamp is None:
             timestamp = start
             meta["unparsed"] = True
-        else:
-            timestamp = format_time_ns(time_ns)
         if marker is not None:
             meta["marker"] = marker
         if len(message) * 4 > max_line_bytes:  # only then can it be too long: UTF-8 is at most 4 bytes a char
             message, cut = _truncate(message, max_line_bytes)
             if cut:
                 meta["truncated_bytes"] = cut
-        event = {"@timestamp": timestamp, "message": message}
+        line = {"@timestamp": timestamp, "message": message}
         if stream is not None:
-            event["stream"] = stream
-        event["log"] = {"offset": offset}
-        event.update(base)
+            line["stream"] = stream
+        line["log"] = {"offset": offset}
         if meta:
-            event["logfwd"] = meta
-        event["@metadata"] = {"_id": f"{id_prefix}{offset}"}
-        events.append(event)
-    return events
+            line["logfwd"] = meta
+        line["@metadata"] = {"_id": f"{id_prefix}{offset}"}
+        lines.append(line)
+    return RecordEvents(lines, shared)
 
 
-def _record_events(entries: list, record_type: str, base: dict, start: str, id_prefix: str) -> list[dict]:
-    """Events for records whose logs are not log text: sequence components or trigger rule results."""
-    events = []
+def _record_lines(entries: list, record_type: str, start: str, id_prefix: str) -> list[dict]:
+    """The lines of records whose logs are not log text: sequence components or trigger rule results."""
+    lines = []
     for offset, entry in enumerate(entries):
         text = entry if isinstance(entry, str) else _json(entry)
         message = f"sequence component activation {text}" if record_type == "sequence" else text
-        events.append(
+        lines.append(
             {
                 "@timestamp": start,
                 "message": message,
                 "log": {"offset": offset},
-                **base,
                 "logfwd": {"record_type": record_type},
                 "@metadata": {"_id": f"{id_prefix}{offset}"},
             }
         )
-    return events
+    return lines
 
 
 def _identity(record: dict) -> tuple[str, int]:
@@ -218,14 +258,14 @@ def _faas(record: dict, annotations: dict, path: str, namespace: str) -> dict:
     return faas
 
 
-def _openwhisk(record: dict, annotations: dict, start_ms: int) -> dict:
+def _openwhisk(record: dict, annotations: dict, start: str) -> dict:
     activation = {}
     response = record.get("response")
     if isinstance(response, dict):
         _put(activation, "status", _text(response.get("status")))
         if isinstance(response.get("success"), bool):
             activation["success"] = response["success"]
-    activation["start"] = format_time_ns(start_ms * _MS_TO_NS)
+    activation["start"] = start
     _put(activation, "duration_ms", _number(record.get("duration")))
     _put(activation, "wait_ms", _number(annotations.get("waitTime")))
     _put(activation, "init_ms", _number(annotations.get("initTime")))

@@ -14,6 +14,7 @@ from .batcher import Batcher
 from .checkpoints.base import CheckpointStore
 from .deadline import NO_DEADLINE, Deadline
 from .errors import LogfwdError
+from .events import payloads
 from .sinks.base import Sink
 from .sources.base import Source
 
@@ -41,7 +42,7 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
             if deadline.pull_expired():
                 stopped_early = True
                 break
-            batcher.add(unit.events, unit.done)
+            batcher.add(payloads(unit.events), unit.done)
         batcher.flush()
     except Exception as exc:
         errors.append(_describe(exc))

@@ -5,11 +5,13 @@ from the stream, and the fraction has 0 to 9 digits (Docker trims trailing zeros
 appends marker lines on stderr when logs were cut or could not be collected; some of them come bare,
 without time and stream.
 
-Pure and fast: this runs once per log line. The common shape is matched by one compiled pattern and
-its minute turned into epoch seconds through a small cache (a run sees few distinct minutes). Only lines
-that miss that shape but still look like ``<time> <stream>: `` go through python-dateutil, which
-accepts offsets such as ``+00:00`` and other ISO 8601 variants; it is imported on first need so the
-action starts fast.
+Pure and fast: this runs once per log line. A line's time comes back as the text events carry
+(RFC 3339 UTC, nine fractional digits). The invoker's own shape (nine digits) already is that text, so
+the common line costs one match and a check of its minute in a small cache (a run sees few distinct
+minutes), with no arithmetic. Shorter fractions and leap seconds go through epoch nanoseconds. Only
+lines that miss both shapes but still look like ``<time> <stream>: `` go through python-dateutil,
+which accepts offsets such as ``+00:00`` and other ISO 8601 variants; it is imported on first need so
+the action starts fast.
 """
 
 import calendar
@@ -20,6 +22,10 @@ from typing import NamedTuple
 __all__ = ["LogLine", "parse_line", "format_time_ns"]
 
 # ASCII digits only: ``\d`` would also accept other scripts' digits that ``int`` converts silently.
+# The invoker's shape, whose first 30 characters are the time as events carry it (seconds 00..59).
+_CANONICAL = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}):[0-5][0-9]\.[0-9]{9}Z +(stdout|stderr): ?"
+)
 _LINE = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?Z +(stdout|stderr): ?"
 )
@@ -45,7 +51,7 @@ _CACHE_LIMIT = 4096
 class LogLine(NamedTuple):
     """One parsed line. A named tuple: immutable like a frozen dataclass, and three times cheaper to build."""
 
-    time_ns: int | None  # epoch nanoseconds, full precision kept
+    time: str | None  # RFC 3339 UTC with nine fractional digits: "2017-11-13T15:45:25.278483919Z"
     stream: str | None  # "stdout" | "stderr"
     message: str
     marker: str | None  # None | "truncated" | "missing" (platform marker lines)
@@ -53,6 +59,11 @@ class LogLine(NamedTuple):
 
 def parse_line(line: str) -> LogLine:
     """Split one activation log line. Never raises: what does not parse comes back whole, untimed."""
+    match = _CANONICAL.match(line)
+    if match is not None and _minute_seconds(match.group(1)) is not None:
+        stream = match.group(2)
+        message = line[match.end() :]
+        return LogLine(line[:30], stream, message, _marker(message) if stream == "stderr" else None)
     match = _LINE.match(line)
     if match is not None:
         minute, second, fraction, stream = match.groups()
@@ -62,7 +73,7 @@ def parse_line(line: str) -> LogLine:
             nanos = int(fraction.ljust(9, "0")) if fraction else 0
             message = line[match.end() :]
             marker = _marker(message) if stream == "stderr" else None
-            return LogLine((start + second) * _NS + nanos, stream, message, marker)
+            return LogLine(format_time_ns((start + second) * _NS + nanos), stream, message, marker)
     return _parse_loose(line)
 
 
@@ -114,7 +125,7 @@ def _parse_loose(line: str) -> LogLine:
         time_ns = _loose_time_ns(match.group(1))
         if time_ns is not None:
             stream, message = match.group(2), line[match.end() :]
-            return LogLine(time_ns, stream, message, _marker(message) if stream == "stderr" else None)
+            return LogLine(format_time_ns(time_ns), stream, message, _marker(message) if stream == "stderr" else None)
     # Bare platform markers (no time, no stream) are kept as markers too.
     return LogLine(None, None, line, _marker(line))
 

@@ -1,6 +1,6 @@
 """What a source gives the pipeline: units of work whose events are delivered together or not at all."""
 
-from typing import Callable, Iterator, NamedTuple, Protocol
+from typing import Callable, Iterator, NamedTuple, Protocol, Sequence
 
 
 class Unit(NamedTuple):
@@ -10,7 +10,7 @@ class Unit(NamedTuple):
     acknowledged: sources use that to mark records without log lines, and the end of a phase.
     """
 
-    events: list[dict]
+    events: Sequence[dict]  # e.g. RecordEvents; see events.payloads
     done: Callable[[], None] | None = None
 
 

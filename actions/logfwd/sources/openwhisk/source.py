@@ -16,7 +16,7 @@ from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
 
 from ...errors import AuthError, BadRecordError, SourceError, SourceTransientError
-from ...events import activation_events
+from ...events import RecordEvents, activation_events
 from ..base import Unit
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
 from .selection import select_actions
@@ -169,7 +169,7 @@ class OpenWhiskSource:
                 self.errors.append(f"action {run.name!r}: {exc}")
                 if not isinstance(activation_id, str):
                     continue  # nothing to remember it by; it is reported
-                events = []
+                events = RecordEvents([], {})
             queued[activation_id] = None
             if len(queued) > 2 * PAGE:
                 queued.popitem(last=False)
@@ -194,9 +194,9 @@ class OpenWhiskSource:
                                f"are unavailable, not forwarded: {exc}")
             return []
 
-    def _count_flags(self, events: list[dict]) -> None:
-        for event in events:
-            flags = event.get("logfwd")
+    def _count_flags(self, events: RecordEvents) -> None:
+        for line in events.lines:  # the flags are a line's own keys
+            flags = line.get("logfwd")
             if flags:
                 self.unparsed += bool(flags.get("unparsed"))
                 self.truncated += "truncated_bytes" in flags
