@@ -11,7 +11,7 @@ writes two zips with the same files:
   and moves it to ``__main__.py`` at the root, which yields exactly the first zip.
 
 Dependencies are pinned to the versions installed in the running (tested) environment and fetched
-as pure-Python wheels, except those in ``PLATFORM_WHEELS`` (orjson), fetched as compiled wheels for the
+as pure-Python wheels, except those in ``PLATFORM_WHEELS`` (orjson, isal), fetched as compiled wheels for the
 action's platform, Linux x86_64 glibc CPython 3.11. pip is given that target, never the build machine's,
 so the vendored files do not depend on which machine builds the zip, and the zip is for that platform
 only. Modules are precompiled to ``unchecked-hash`` bytecode: a cold start then skips compiling (the
@@ -40,13 +40,16 @@ SERVERLESS_ENTRY = "actions/__main__.py"
 TARGET_PYTHON = (3, 11)  # the action kind is python:3.11
 # Dependencies that ship compiled for the action's platform: glibc 2.17+ (manylinux2014) covers every
 # Linux x86_64 image of the python:3.11 kind. Every other dependency stays pure Python.
-PLATFORM_WHEELS = {"orjson"}
+PLATFORM_WHEELS = {"orjson", "isal"}
 TARGET_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp", "--abi", "cp311"]
 PURE_PYTHON = ["--platform", "any", "--implementation", "py", "--abi", "none"]
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 # Not needed to run the action: caches, stubs, tests, console scripts and install metadata.
 DROPPED_DIRS = {"__pycache__", "tests", "test", "bin"}
 DROPPED_SUFFIXES = {".pyc", ".pyo", ".pyi"}
+# Unused parts of isal: its gzip file API and the docs of the ISA-L sources (their LICENSE stays).
+DROPPED_FILES = {"isal/igzip.py", "isal/igzip_threaded.py", "isal/isa-l/CMakeLists.txt",
+                 "isal/isa-l/MAINTAINERS.md", "isal/isa-l/README.md", "isal/isa-l/Release_notes.txt"}
 
 
 def runtime_requirements() -> list[str]:
@@ -120,7 +123,7 @@ def prune(tree: Path) -> None:
         relative = path.relative_to(tree)
         if path.is_dir() and path.name in DROPPED_DIRS:
             shutil.rmtree(path)
-        elif path.is_file() and path.suffix in DROPPED_SUFFIXES:
+        elif path.is_file() and (path.suffix in DROPPED_SUFFIXES or relative.as_posix() in DROPPED_FILES):
             path.unlink()
         elif path.is_file() and relative.parts[0].endswith(".dist-info") and "licenses" not in relative.parts \
                 and not path.name.upper().startswith(("LICENSE", "COPYING", "NOTICE")):
@@ -166,7 +169,8 @@ def import_seconds(artifact: Path, runs: int = 3) -> tuple[float, float]:
     in fresh interpreters that see no site-packages and write no bytecode, as on a cold start.
     The best of ``runs``: the other runs measure the machine's load, not the artifact.
     Compiled modules count only where they load, on the target platform."""
-    modules = "logfwd.runner, requests, dateutil.parser, tenacity" + (", orjson" if runs_the_target() else "")
+    modules = "logfwd.runner, requests, dateutil.parser, tenacity"
+    modules += ", orjson, isal.isal_zlib" if runs_the_target() else ""
     probe = (
         "import importlib.util, sys, time\n"
         "start = time.perf_counter()\n"

@@ -16,9 +16,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".ci" / "build_action.py"
 # The runtime dependencies (pyproject) and theirs, as top-level import names.
-VENDORED = ("requests", "urllib3", "idna", "charset_normalizer", "certifi", "dateutil", "tenacity", "orjson")
-# The one compiled module, built for the action's platform (python:3.11 on Linux x86_64, glibc).
-ORJSON_MODULE = "orjson/orjson.cpython-311-x86_64-linux-gnu.so"
+VENDORED = ("requests", "urllib3", "idna", "charset_normalizer", "certifi", "dateutil", "tenacity", "orjson",
+            "isal")
+# The only compiled modules, built for the action's platform (python:3.11 on Linux x86_64, glibc).
+COMPILED_MODULES = sorted(f"{name}.cpython-311-x86_64-linux-gnu.so" for name in
+                          ("orjson/orjson", "isal/isal_zlib", "isal/igzip_lib", "isal/_isal"))
 ELF_MAGIC = b"\x7fELF"
 EM_X86_64 = 62
 ON_TARGET = (sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
@@ -156,10 +158,11 @@ def test_runs_from_the_unzipped_folder_without_any_site_packages(unpacked):
     assert "apihost" in report["result"]["error"], report["result"]
 
 
-def test_orjson_ships_compiled_for_linux_x86_64_cpython_311(built, names):
-    assert ORJSON_MODULE in names, f"no {ORJSON_MODULE}: {[n for n in names if n.startswith('orjson')]}"
+@pytest.mark.parametrize("module", COMPILED_MODULES)
+def test_orjson_and_isal_ship_compiled_for_linux_x86_64_cpython_311(built, names, module):
+    assert module in names, f"no {module}: {[n for n in names if n.endswith('.so')]}"
     with zipfile.ZipFile(built[0]) as archive:
-        header = archive.read(ORJSON_MODULE)[:20]
+        header = archive.read(module)[:20]
     assert header[:4] == ELF_MAGIC, "not a Linux shared object"
     assert header[4] == 2 and header[5] == 1, "not a 64-bit little-endian ELF"
     assert int.from_bytes(header[18:20], "little") == EM_X86_64, "not built for x86_64"
@@ -170,16 +173,20 @@ def test_every_other_dependency_stays_pure_python(built, names):
     with zipfile.ZipFile(built[0]) as archive:
         native = [n for n in names if n.endswith((".so", ".pyd", ".dylib", ".dll"))
                   or archive.read(n)[:4] == ELF_MAGIC]
-    assert native == [ORJSON_MODULE]
+    assert sorted(native) == COMPILED_MODULES
 
 
 @pytest.mark.skipif(not ON_TARGET, reason="the artifact's orjson loads only on Linux x86_64 glibc CPython 3.11")
-def test_the_unzipped_artifact_imports_its_own_orjson(unpacked):
+def test_the_unzipped_artifact_imports_its_own_orjson_and_isal(unpacked):
     probe = (
-        "import json, sys\n"
+        "import json, sys, zlib\n"
         "sys.path.insert(0, sys.argv[1])\n"
         "import orjson\n"
-        "print(json.dumps({'file': orjson.__file__, 'dumped': orjson.dumps({'a': 1}).decode()}))\n"
+        "from isal import isal_zlib\n"
+        "from logfwd.codecs import deflate\n"
+        "print(json.dumps({'file': orjson.__file__, 'dumped': orjson.dumps({'a': 1}).decode(),\n"
+        "                  'isal': isal_zlib.__file__, 'engine': deflate.ENGINE,\n"
+        "                  'inflated': zlib.decompress(deflate.compress(b'abc' * 99, 3)).decode()}))\n"
     )
     # As above: no user site, no PYTHON* variables, no site-packages, so the venv's orjson is out of reach.
     result = subprocess.run([sys.executable, "-I", "-S", "-c", probe, str(unpacked)],
@@ -188,3 +195,5 @@ def test_the_unzipped_artifact_imports_its_own_orjson(unpacked):
     report = json.loads(result.stdout)
     assert Path(report["file"]).is_relative_to(unpacked / "orjson"), report["file"]
     assert report["dumped"] == '{"a":1}'
+    assert Path(report["isal"]).is_relative_to(unpacked / "isal"), report["isal"]
+    assert report["engine"] == "isal" and report["inflated"] == "abc" * 99

@@ -4,6 +4,7 @@ import zlib
 
 import pytest
 
+from logfwd.codecs import deflate
 from logfwd.codecs.lumberjack import (AckDecoder, Event, EventRun, FrameDecoder, Window, encode_ack,
                                      encode_window)
 from logfwd.errors import ProtocolError
@@ -43,6 +44,29 @@ def test_compressed_window_decodes_back():
     payloads = [b'{"n":%d,"pad":"%s"}' % (i, b"x" * i) for i in range(300)]
     frames = FrameDecoder().feed(encode_window(payloads, compression_level=6))
     assert frames == [Window(300)] + [Event(i + 1, p) for i, p in enumerate(payloads)]
+
+
+@pytest.mark.parametrize("engine", ["isal", "zlib"])
+@pytest.mark.parametrize("level", range(1, 10))
+def test_every_level_writes_a_zlib_stream_any_receiver_inflates(monkeypatch, engine, level):
+    if engine == "zlib":
+        monkeypatch.setattr(deflate, "isal_zlib", None)  # a platform without the isal wheel
+    else:
+        assert deflate.isal_zlib is not None, "isal is a dependency"
+    inner = encode_window([A, BC] * 500, compression_level=0)[6:]
+    stream = deflate.compress(inner, level)
+    assert stream[0] & 0x0F == 8 and int.from_bytes(stream[:2], "big") % 31 == 0  # RFC 1950 header: deflate
+    assert zlib.decompress(stream) == inner
+    assert len(stream) < len(inner) // 2
+
+
+def test_fast_levels_go_to_isal_and_the_rest_to_zlib(monkeypatch):
+    calls = []
+    monkeypatch.setattr(deflate, "isal_zlib", type("Spy", (), {"compress": staticmethod(
+        lambda data, level: calls.append(level) or zlib.compress(data, 1))}))
+    for level in range(1, 10):
+        deflate.compress(b"x" * 100, level)
+    assert calls == [0, 1, 2]  # levels 1-3 only; 4-9 stayed with zlib
 
 
 def test_invalid_compression_level():

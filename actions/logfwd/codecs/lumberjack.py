@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import ProtocolError
+from . import deflate
 
 __all__ = [
     "DEFAULT_MAX_PAYLOAD",
@@ -58,7 +59,7 @@ def encode_window(payloads: Sequence[bytes], compression_level: int = 3) -> byte
     window = _TAG_AND_U32.pack(b"2W", len(payloads))
     if compression_level == 0:
         return window + events
-    compressed = zlib.compress(events, compression_level)
+    compressed = deflate.compress(events, compression_level)
     return b"".join((window, _TAG_AND_U32.pack(b"2C", len(compressed)), compressed))
 
 
