@@ -266,13 +266,14 @@ def test_logfwd_receive_command_rejects_half_tls_settings(tmp_path):
     assert "--tls-cert/--tls-key" in result.stderr and "give both" in result.stderr
 
 
-@pytest.fixture(params=["orjson", "standard library"])
+@pytest.fixture(params=["msgspec", "orjson", "standard library"])
 def json_parser(request, monkeypatch):
-    """Validation with orjson (with the standard library's final word), or the standard library alone."""
-    if request.param == "orjson":
-        assert validate._fast_loads is not None, "orjson is a dependency of the tests"
-    else:
-        monkeypatch.setattr(validate, "_fast_loads", None)
+    """Validation by each fast checker (with the standard library's final word), or the standard library alone."""
+    fast = {"msgspec": getattr(validate, "_msgspec_accepts", None), "orjson": validate._orjson_accepts,
+            "standard library": None}[request.param]
+    if request.param == "msgspec":
+        assert fast is not None and validate.CHECKER == "msgspec", "msgspec is a dependency of the tests"
+    monkeypatch.setattr(validate, "_fast_accepts", fast)
     return request.param
 
 
@@ -282,7 +283,7 @@ def json_parser(request, monkeypatch):
     b'{"a":1,"a":2}',
     "{\"caf\u00e9\":\"\u2713\"}".encode(),
     b'{"big":123456789012345678901234567890}',  # beyond 64 bits: orjson refuses, the standard library decides
-    b'{"s":"\\ud800"}',  # a lone surrogate escape: valid JSON text, refused by orjson
+    b'{"s":"\\ud800"}',  # a lone surrogate escape: valid JSON text, refused by orjson and msgspec
     b'{"f":1e400}',
 ], ids=["compact", "blanks", "duplicate-key", "utf-8", "big-int", "surrogate-escape", "huge-float"])
 def test_validation_accepts_json_objects(json_parser, payload):
