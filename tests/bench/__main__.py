@@ -1,6 +1,6 @@
-"""``python -m tests.bench --out bench-result.json [--quick] [--only sink,end_to_end,cold_start]``.
+"""``python -m tests.bench --out bench-result.json [--quick] [--only compression,sink,end_to_end,cold_start]``.
 
-Runs the three benchmarks of issue 5, prints the tables and the targets, writes every figure as JSON.
+Runs the three benchmarks of issue 5 and the compression table that chose the sink's compressor, prints the tables and the targets, writes every figure as JSON.
 ``--quick`` uses tiny sizes (the smoke test in ``make test`` runs it); its figures mean nothing.
 """
 
@@ -12,11 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cold_start, end_to_end, report, sink
+from . import cold_start, compression, end_to_end, report, sink
 
-FULL = {"sink_events": 40 * 2048, "sink_rounds": 5, "sizes": [1_000, 10_000, 100_000], "cold_repeats": 7}
-QUICK = {"sink_events": 2 * 2048, "sink_rounds": 1, "sizes": [50, 200], "cold_repeats": 2}
-BENCHMARKS = ("sink", "end_to_end", "cold_start")
+FULL = {"compression_events": 16 * 2048, "compression_repeats": 3, "sink_events": 40 * 2048, "sink_rounds": 5, "sizes": [1_000, 10_000, 100_000], "cold_repeats": 7}
+QUICK = {"compression_events": 2048, "compression_repeats": 1, "sink_events": 2 * 2048, "sink_rounds": 1, "sizes": [50, 200], "cold_repeats": 2}
+BENCHMARKS = ("compression", "sink", "end_to_end", "cold_start")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="logfwd-bench-") as work:
         work = Path(work)
+        if "compression" in chosen:
+            _progress("compression")
+            result["compression"] = compression.run(sizes["compression_events"], sizes["compression_repeats"])
         if "sink" in chosen:
             _progress("sink throughput")
             result["sink"] = sink.run(sizes["sink_events"], sizes["sink_rounds"], work)

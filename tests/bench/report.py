@@ -98,6 +98,14 @@ def render(result: dict) -> str:
              f"Python {m['python']}, load average {m['load_average'][0]} at start, "
              f"{result['machine_after']['load_average'][0]} at the end",
              m["note"] + "."]
+    squeeze = result.get("compression")
+    if squeeze:
+        parts += ["", f"0. Compression: {squeeze['events']:,} events of {squeeze['event_bytes_mean']:.0f} bytes in "
+                  f"windows of {squeeze['window']}, one core, best of {squeeze['repeats']}; inflated by zlib; "
+                  f"the default level 3 runs on {squeeze['default_level_engine']} here",
+                  table(["engine", "level", "compress us/event", "wire B/event", "inflate us/event", "round trip"],
+                        [[r["engine"], r["level"], f"{r['compress_us_per_event']:.2f}", r["wire_bytes_per_event"],
+                          f"{r['inflate_us_per_event']:.2f}", r["round_trip"]] for r in squeeze["rows"]])]
     sink = result.get("sink")
     if sink:
         parts += ["", f"1. Sink throughput: {sink['events']:,} events of {sink['event_bytes_mean']:.0f} bytes "

@@ -7,10 +7,9 @@ events from the forwarder's event builder and encoder: what the sink really carr
 import random
 import time
 
-from logfwd.codecs.jsonbytes import dumps as encode_event
 from logfwd.emulator.generate import ActivationFactory
 from logfwd.emulator.records import DEFAULT_CATALOG, full_record
-from logfwd.events import activation_events
+from logfwd.events import activation_events, payloads as encode
 
 # Plain actions only: each activation then has exactly ``lines`` log lines (sequences and triggers log ids).
 ACTIONS = ("hello", "shop/checkout", "shop/cart", "etl/ingest")
@@ -25,6 +24,6 @@ def payloads(count: int, lines: int = 10, seed: int = 1) -> list[bytes]:
     i = 0
     while len(out) < count:
         for activation in factory.make(ACTIONS[i % len(ACTIONS)], start_ms + i * 250, 120, lines):
-            out += [encode_event(event) for event in activation_events(full_record(activation, "guest"))]
+            out += encode(activation_events(full_record(activation, "guest")))
         i += 1
     return out[:count]
