@@ -47,8 +47,8 @@ def test_backlog_over_200_is_delivered_oldest_first_and_once(world):
     assert len(ids) == len(set(ids)) == 900 and set(ids) == expected_ids(api)
     starts = [json.loads(p)["openwhisk"]["activation"]["start"] for p in sink.received]
     assert starts == sorted(starts)  # the settled range goes oldest first
-    # the first page (the newest 200), one count, then the older 250 in two pages
-    assert api.requests_made == 4
+    # the first page (the newest 200), then the older 250 in two pages: held, so no count is needed
+    assert api.requests_made == 3
 
     again = run(world)
     assert again["activations"] == 0 and len(sink.received) == 900
@@ -62,7 +62,7 @@ def test_a_small_range_takes_one_request(world):
     assert run(world)["activations"] == 150 and api.requests_made == 1
 
 
-def test_large_live_and_settled_ranges_take_one_request_per_200_and_a_count(world):
+def test_large_live_and_settled_ranges_take_one_request_per_200(world):
     clock, api, sink, store = world
     for i in range(300):
         api.add("hello", T0 - 300_000 + i * 100)      # live
@@ -70,8 +70,30 @@ def test_large_live_and_settled_ranges_take_one_request_per_200_and_a_count(worl
     clock.now += 10
     summary = run(world)
     assert summary["activations"] == 600 and set(delivered_ids(sink)) == expected_ids(api)
-    # live: the first page and one more; settled: a count and two pages
-    assert api.requests_made == 5
+    # live: the first page and one more; settled: two pages
+    assert api.requests_made == 4
+
+
+@pytest.mark.parametrize(("settled", "held_pages", "requests"), [
+    (400, 16, 3),   # a range that is a whole number of pages: one empty page shows its end
+    (1050, 2, 7),   # longer than the pages held: the first page, 2 held, a count, then 3 pages from the far end
+    (1000, 2, 6),   # the same, the far end a whole number of pages
+    (601, 1, 5),    # one page held: the first page, 1 held, a count, 2 pages
+])
+def test_settled_backlog_past_the_held_pages_is_counted_and_read_from_its_far_end(world, settled, held_pages,
+                                                                                   requests):
+    clock, api, sink, store = world
+    for i in range(settled):
+        api.add("hello", T0 - 3_000_000 + i * 1000, lines=1)
+    clock.now += 10
+    summary = run(world, held_pages=held_pages)
+    assert summary["ok"] and summary["activations"] == settled
+    ids = delivered_ids(sink)
+    assert len(ids) == len(set(ids)) == settled and set(ids) == expected_ids(api)
+    starts = [json.loads(p)["openwhisk"]["activation"]["start"] for p in sink.received]
+    assert starts == sorted(starts)  # oldest first all the way: the checkpoint can follow
+    assert api.requests_made == requests
+    assert run(world, held_pages=held_pages)["activations"] == 0
 
 
 def test_late_activation_is_forwarded_by_a_later_run(world):

@@ -2,10 +2,14 @@
 
 Per action, one page over the whole range comes first; most runs find everything there. Past it, the
 live range is read newest first from the top, where records that turn up while paging push others
-down (re-read, never skipped), and the settled range oldest first (a count, then pages from the oldest
-end), so the cursor moves forward even when the deadline cuts a run short. See ``cursor.py`` for why
-the range is split. Requests: one per 200 activations, plus one count per action with a large settled
-backlog; the next page is fetched while the current one is turned into events.
+down (re-read, never skipped), and the settled range is delivered oldest first, so the cursor moves
+forward even when the deadline cuts a run short. See ``cursor.py`` for why the range is split.
+
+Requests: one per 200 activations, plus at most one per action. The settled range is read newest
+first into memory for up to ``held_pages`` pages; one that ends there (most backlogs) then needs no
+count. A longer one is counted, and read oldest first from its far end up to the pages held: memory
+stays bounded by ``held_pages``, whatever the backlog. The next page is fetched while the current one
+is turned into events.
 """
 
 import time
@@ -23,13 +27,14 @@ from .selection import select_actions
 
 
 PAGE = 200  # the API's maximum page size
+HELD_PAGES = 16  # settled pages read ahead of delivery: ~3,200 records, ~15 MB at 10 lines each
 
 
 class OpenWhiskSource:
     def __init__(self, api, patterns: Iterable[str], *, namespace: str = "_", self_action: str | None = None,
                  overlap: float = 360.0, settle: float = 2.0, initial_lookback: float = 600.0,
                  fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = 10_000,
-                 clock: Callable[[], float] = time.time):
+                 held_pages: int = HELD_PAGES, clock: Callable[[], float] = time.time):
         self.api = api
         self.patterns = tuple(patterns)
         self.namespace = namespace
@@ -39,6 +44,7 @@ class OpenWhiskSource:
         self.fields = dict(fields or {})
         self.max_line_bytes = max_line_bytes
         self.max_seen = max_seen
+        self.held_pages = max(1, held_pages)
         self.clock = clock
         self.runs: list[ActionRun] = []
         self.errors: list[str] = []
@@ -119,14 +125,31 @@ class OpenWhiskSource:
             yield Unit([], run.finish_settled)
 
     def _oldest_first(self, name: str, since: int, upto: int, newest: list[dict]) -> Iterator[dict]:
-        """The range oldest first, ending with ``newest`` (its newest records, newest first, in hand).
+        """The settled range oldest first, ending with ``newest`` (its newest records, newest first, in hand).
 
-        Nothing new can appear in a settled range, so skip offsets counted from its end stay valid.
+        Nothing new can appear in a settled range, so skip offsets stay valid from either end.
         """
+        held: list[list[dict]] = []  # the pages after `newest`, newest first
+        skip = len(newest)
+        with _Prefetcher(lambda skip: self.api.list_activations(name, since=since, upto=upto, limit=PAGE,
+                                                                skip=skip)) as fetch:
+            while len(held) < self.held_pages and (not held or len(held[-1]) == PAGE):
+                held.append(fetch(skip))
+                skip += len(held[-1])
+                if len(held[-1]) == PAGE and len(held) < self.held_pages:
+                    fetch.ahead(skip)
+        if len(held[-1]) == PAGE:  # the range goes on past what is held: its far end first
+            yield from self._far_end(name, since, upto, skip)
+        for records in reversed(held):
+            yield from reversed(records)
+        yield from reversed(newest)
+
+    def _far_end(self, name: str, since: int, upto: int, held: int) -> Iterator[dict]:
+        """The settled range's records past its newest ``held``, oldest first: a count, then pages."""
         remaining = self.api.count_activations(name, since=since, upto=upto)
         pages = []
-        while remaining > len(newest):
-            skip = max(len(newest), remaining - PAGE)
+        while remaining > held:
+            skip = max(held, remaining - PAGE)
             pages.append({"limit": remaining - skip, "skip": skip})
             remaining = skip
         with _Prefetcher(lambda i: self.api.list_activations(name, since=since, upto=upto, **pages[i])) as fetch:
@@ -135,7 +158,6 @@ class OpenWhiskSource:
                 if i + 1 < len(pages):
                     fetch.ahead(i + 1)
                 yield from reversed(records)
-        yield from reversed(newest)
 
     def _newest_first(self, name: str, since: int, upto: int, skip: int = 0) -> Iterator[dict]:
         with _Prefetcher(lambda skip: self.api.list_activations(name, since=since, upto=upto, limit=PAGE,
