@@ -14,7 +14,6 @@ from .batcher import Batcher
 from .checkpoints.base import CheckpointStore
 from .deadline import NO_DEADLINE, Deadline
 from .errors import LogfwdError
-from .events import payloads
 from .sinks.base import Sink
 from .sources.base import Source
 
@@ -42,7 +41,7 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
             if deadline.pull_expired():
                 stopped_early = True
                 break
-            batcher.add(payloads(unit.events), unit.done)
+            batcher.add(unit.payloads, unit.done)
         batcher.flush()
     except Exception as exc:
         errors.append(_describe(exc))

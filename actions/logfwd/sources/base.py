@@ -4,13 +4,13 @@ from typing import Callable, Iterator, NamedTuple, Protocol, Sequence
 
 
 class Unit(NamedTuple):
-    """Events of one source record (e.g. one activation), and what to do once all are acknowledged.
+    """The events of one source record (e.g. one activation), encoded, and what to do once all are acknowledged.
 
     A unit with no events still has its ``done`` run in order, after everything queued before it is
     acknowledged: sources use that to mark records without log lines, and the end of a phase.
     """
 
-    events: Sequence[dict]  # e.g. RecordEvents; see events.payloads
+    payloads: Sequence[bytes]  # one serialized event each (see events.payloads)
     done: Callable[[], None] | None = None
 
 

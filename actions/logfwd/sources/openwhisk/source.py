@@ -20,7 +20,7 @@ from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
 
 from ...errors import AuthError, BadRecordError, SourceError, SourceTransientError
-from ...events import RecordEvents, activation_events
+from ...events import RecordEvents, activation_events, payloads
 from ..base import Unit
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
 from .selection import select_actions
@@ -96,21 +96,26 @@ class OpenWhiskSource:
     # --- work --------------------------------------------------------------------------------
 
     def units(self) -> Iterator[Unit]:
-        for run in self.runs:
-            try:
-                yield from self._action_units(run)
-            except AuthError:
-                raise  # every other action would fail the same way
-            except SourceError as exc:
-                self.errors.append(f"action {run.name!r}: {exc}")
+        runs = [run for run in self.runs if run.since <= run.upto]
+        # One page over each action's whole range first: most runs find everything in it. The next
+        # action's is fetched while this one's is worked through.
+        with _Prefetcher(lambda i: self.api.list_activations(runs[i].name, since=runs[i].since,
+                                                             upto=runs[i].upto, limit=PAGE)) as probes:
+            for i, run in enumerate(runs):
+                try:
+                    probe = probes(i)
+                    if i + 1 < len(runs):
+                        probes.ahead(i + 1)
+                    yield from self._action_units(run, probe)
+                except AuthError:
+                    raise  # every other action would fail the same way
+                except SourceError as exc:
+                    self.errors.append(f"action {run.name!r}: {exc}")
 
-    def _action_units(self, run: ActionRun) -> Iterator[Unit]:
-        if run.since > run.upto:
-            return
-        # One page over the whole range first: most runs find everything in it. If it is full, it is
-        # the live range's first page (the live range is the newest part). Live before settled is safe:
-        # delivered live ids are kept in `seen` whatever happens to the settled range.
-        probe = self.api.list_activations(run.name, since=run.since, upto=run.upto, limit=PAGE)
+    def _action_units(self, run: ActionRun, probe: list) -> Iterator[Unit]:
+        # If the first page is full, it is the live range's first page (the live range is the newest
+        # part). Live before settled is safe: delivered live ids are kept in `seen` whatever happens
+        # to the settled range.
         live = [record for record in probe if _start(record, run.since) >= run.boundary]
         if len(live) == PAGE:
             live = chain(live, self._newest_first(run.name, run.boundary, run.upto, skip=PAGE))
@@ -119,30 +124,37 @@ class OpenWhiskSource:
         if run.settled_range():
             # The probe's settled records are the settled range's newest (it cannot change any more).
             newest = [record for record in probe if _start(record, run.since) < run.boundary]
-            settled = reversed(newest) if len(probe) < PAGE else self._oldest_first(run.name, *run.settled_range(),
-                                                                                     newest=newest)
-            yield from self._units_of(run, settled)
+            if len(probe) < PAGE:
+                yield from self._units_of(run, reversed(newest))
+            else:
+                yield from self._oldest_first(run, newest)
             yield Unit([], run.finish_settled)
 
-    def _oldest_first(self, name: str, since: int, upto: int, newest: list[dict]) -> Iterator[dict]:
-        """The settled range oldest first, ending with ``newest`` (its newest records, newest first, in hand).
+    def _oldest_first(self, run: ActionRun, newest: list[dict]) -> Iterator[Unit]:
+        """The settled range's units oldest first, ending with those of ``newest`` (its newest records,
+        newest first, in hand).
 
-        Nothing new can appear in a settled range, so skip offsets stay valid from either end.
+        Nothing new can appear in a settled range, so skip offsets stay valid from either end. The
+        pages after ``newest`` are turned into units as they arrive (while the next one is fetched)
+        and held, up to ``held_pages`` of them; a range that ends there needs no count.
         """
-        held: list[list[dict]] = []  # the pages after `newest`, newest first
-        skip = len(newest)
-        with _Prefetcher(lambda skip: self.api.list_activations(name, since=since, upto=upto, limit=PAGE,
+        (since, upto), queued = run.settled_range(), OrderedDict()
+        skip, full = len(newest), True
+        with _Prefetcher(lambda skip: self.api.list_activations(run.name, since=since, upto=upto, limit=PAGE,
                                                                 skip=skip)) as fetch:
-            while len(held) < self.held_pages and (not held or len(held[-1]) == PAGE):
-                held.append(fetch(skip))
-                skip += len(held[-1])
-                if len(held[-1]) == PAGE and len(held) < self.held_pages:
+            fetch.ahead(skip)
+            held = [list(self._units_of(run, newest, queued))]
+            while full and len(held) <= self.held_pages:
+                records = fetch(skip)
+                skip += len(records)
+                full = len(records) == PAGE
+                if full and len(held) < self.held_pages:  # another page is certain to be needed
                     fetch.ahead(skip)
-        if len(held[-1]) == PAGE:  # the range goes on past what is held: its far end first
-            yield from self._far_end(name, since, upto, skip)
-        for records in reversed(held):
-            yield from reversed(records)
-        yield from reversed(newest)
+                held.append(list(self._units_of(run, records, queued)))  # built while it is fetched
+        if full:  # the range goes on past what is held: its far end first
+            yield from self._units_of(run, self._far_end(run.name, since, upto, skip), queued)
+        for units in reversed(held):
+            yield from reversed(units)
 
     def _far_end(self, name: str, since: int, upto: int, held: int) -> Iterator[dict]:
         """The settled range's records past its newest ``held``, oldest first: a count, then pages."""
@@ -170,33 +182,40 @@ class OpenWhiskSource:
                     fetch.ahead(skip)  # only after a full page is another one certain to be needed
                 yield from records
 
-    def _units_of(self, run: ActionRun, records: Iterator[dict]) -> Iterator[Unit]:
+    def _units_of(self, run: ActionRun, records: Iterable[dict],
+                  queued: OrderedDict | None = None) -> Iterator[Unit]:
         # Records already handed over in this run: a record turning up mid-paging pushes others down a
         # page, so the next page may repeat the end of the last one. Two pages' worth is enough.
-        queued: OrderedDict[str, None] = OrderedDict()
+        queued = OrderedDict() if queued is None else queued
         for record in records:
-            if not isinstance(record, dict):
-                self.errors.append(f"action {run.name!r}: skipped a record that is not an object: {str(record)[:80]!r}")
-                continue
-            activation_id = record.get("activationId")
-            if isinstance(activation_id, str) and (activation_id in run.seen or activation_id in queued):
-                continue
-            start = record.get("start")
-            if not isinstance(start, int) or isinstance(start, bool):
-                start = run.since
-            try:
-                events = activation_events(record, fields=self.fields, logs=self._logs(record, run),
-                                           max_line_bytes=self.max_line_bytes)
-            except BadRecordError as exc:
-                self.errors.append(f"action {run.name!r}: {exc}")
-                if not isinstance(activation_id, str):
-                    continue  # nothing to remember it by; it is reported
-                events = RecordEvents([], {})
-            queued[activation_id] = None
-            if len(queued) > 2 * PAGE:
-                queued.popitem(last=False)
-            self._count_flags(events)
-            yield Unit(events, partial(run.delivered, activation_id, start, len(events)))
+            unit = self._unit(run, record, queued)
+            if unit is not None:
+                yield unit
+
+    def _unit(self, run: ActionRun, record: dict, queued: OrderedDict) -> Unit | None:
+        """The unit of one record; None for a record already handed over, or one without an id."""
+        if not isinstance(record, dict):
+            self.errors.append(f"action {run.name!r}: skipped a record that is not an object: {str(record)[:80]!r}")
+            return None
+        activation_id = record.get("activationId")
+        if isinstance(activation_id, str) and (activation_id in run.seen or activation_id in queued):
+            return None
+        start = record.get("start")
+        if not isinstance(start, int) or isinstance(start, bool):
+            start = run.since
+        try:
+            events = activation_events(record, fields=self.fields, logs=self._logs(record, run),
+                                       max_line_bytes=self.max_line_bytes)
+        except BadRecordError as exc:
+            self.errors.append(f"action {run.name!r}: {exc}")
+            if not isinstance(activation_id, str):
+                return None  # nothing to remember it by; it is reported
+            events = RecordEvents([], {})
+        queued[activation_id] = None
+        if len(queued) > 2 * PAGE:
+            queued.popitem(last=False)
+        self._count_flags(events)
+        return Unit(payloads(events), partial(run.delivered, activation_id, start, len(events)))
 
     def _logs(self, record: dict, run: ActionRun) -> list | None:
         """Deployments with an external log store return records with empty ``logs``: ask ``/logs``.
