@@ -82,18 +82,30 @@ def test_large_live_and_settled_ranges_take_one_request_per_200(world):
 ])
 def test_settled_backlog_past_the_held_pages_is_counted_and_read_from_its_far_end(world, settled, held_pages,
                                                                                    requests):
+    check_settled_backlog(world, settled, requests, held_pages=held_pages)
+
+
+def test_holding_stops_at_the_byte_budget_for_activations_that_log_a_lot(world):
+    clock, api, sink, store = world
+    big = ["2023-11-14T22:13:20.000000000Z stdout: " + "x" * 2000] * 10  # ~20 KB of events per activation
+    # 200 records take ~4 MB: a 5 MB budget holds one page past the first, then the far end is counted.
+    # (The page fetched ahead while the budget filled up is wasted: one request.)
+    check_settled_backlog(world, 1000, 1 + 2 + 1 + 3, logs=big, held_bytes=5 << 20)
+
+
+def check_settled_backlog(world, settled, requests, logs=None, **options):
     clock, api, sink, store = world
     for i in range(settled):
-        api.add("hello", T0 - 3_000_000 + i * 1000, lines=1)
+        api.add("hello", T0 - 3_000_000 + i * 1000, lines=1, logs=logs)
     clock.now += 10
-    summary = run(world, held_pages=held_pages)
+    summary = run(world, **options)
     assert summary["ok"] and summary["activations"] == settled
     ids = delivered_ids(sink)
-    assert len(ids) == len(set(ids)) == settled and set(ids) == expected_ids(api)
+    assert len(ids) == len(set(ids)) and set(ids) == expected_ids(api)
     starts = [json.loads(p)["openwhisk"]["activation"]["start"] for p in sink.received]
     assert starts == sorted(starts)  # oldest first all the way: the checkpoint can follow
     assert api.requests_made == requests
-    assert run(world, held_pages=held_pages)["activations"] == 0
+    assert run(world, **options)["activations"] == 0
 
 
 def test_late_activation_is_forwarded_by_a_later_run(world):

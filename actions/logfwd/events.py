@@ -131,6 +131,10 @@ class Payloads(Sequence):
         tail = self.tail
         return (head + tail for head in self.heads)
 
+    def held_bytes(self) -> int:
+        """The bytes these events take while held: each head, and the tail once."""
+        return sum(map(len, self.heads)) + len(self.tail)
+
 
 def payloads(events: Sequence[dict]) -> Sequence[bytes]:
     """``events`` as compact JSON objects, one ``bytes`` each: what sinks carry."""

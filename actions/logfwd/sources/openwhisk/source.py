@@ -6,10 +6,10 @@ down (re-read, never skipped), and the settled range is delivered oldest first, 
 forward even when the deadline cuts a run short. See ``cursor.py`` for why the range is split.
 
 Requests: one per 200 activations, plus at most one per action. The settled range is read newest
-first into memory for up to ``held_pages`` pages; one that ends there (most backlogs) then needs no
-count. A longer one is counted, and read oldest first from its far end up to the pages held: memory
-stays bounded by ``held_pages``, whatever the backlog. The next page is fetched while the current one
-is turned into events.
+first, turned into units and held, for up to ``held_pages`` pages (and ``held_bytes`` of events); one
+that ends there (most backlogs) then needs no count. A longer one is counted, and read oldest first
+from its far end up to the pages held: memory stays bounded, whatever the backlog. The next page,
+and the next action's first page, are fetched while the current one is turned into events.
 """
 
 import time
@@ -27,14 +27,15 @@ from .selection import select_actions
 
 
 PAGE = 200  # the API's maximum page size
-HELD_PAGES = 16  # settled pages read ahead of delivery: ~3,200 records, ~15 MB at 10 lines each
+HELD_PAGES = 16  # settled pages read ahead of delivery: ~3,200 records, ~11 MB of events at 10 lines each
+HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
 
 
 class OpenWhiskSource:
     def __init__(self, api, patterns: Iterable[str], *, namespace: str = "_", self_action: str | None = None,
                  overlap: float = 360.0, settle: float = 2.0, initial_lookback: float = 600.0,
                  fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = 10_000,
-                 held_pages: int = HELD_PAGES, clock: Callable[[], float] = time.time):
+                 held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, clock: Callable[[], float] = time.time):
         self.api = api
         self.patterns = tuple(patterns)
         self.namespace = namespace
@@ -45,6 +46,7 @@ class OpenWhiskSource:
         self.max_line_bytes = max_line_bytes
         self.max_seen = max_seen
         self.held_pages = max(1, held_pages)
+        self.held_bytes = held_bytes
         self.clock = clock
         self.runs: list[ActionRun] = []
         self.errors: list[str] = []
@@ -136,7 +138,8 @@ class OpenWhiskSource:
 
         Nothing new can appear in a settled range, so skip offsets stay valid from either end. The
         pages after ``newest`` are turned into units as they arrive (while the next one is fetched)
-        and held, up to ``held_pages`` of them; a range that ends there needs no count.
+        and held, up to ``held_pages`` of them and ``held_bytes`` of events; a range that ends there
+        needs no count.
         """
         (since, upto), queued = run.settled_range(), OrderedDict()
         skip, full = len(newest), True
@@ -144,13 +147,15 @@ class OpenWhiskSource:
                                                                 skip=skip)) as fetch:
             fetch.ahead(skip)
             held = [list(self._units_of(run, newest, queued))]
-            while full and len(held) <= self.held_pages:
+            size = _size(held[0])
+            while full and len(held) <= self.held_pages and size < self.held_bytes:
                 records = fetch(skip)
                 skip += len(records)
                 full = len(records) == PAGE
-                if full and len(held) < self.held_pages:  # another page is certain to be needed
+                if full and len(held) < self.held_pages:  # needed unless this page fills the byte budget
                     fetch.ahead(skip)
                 held.append(list(self._units_of(run, records, queued)))  # built while it is fetched
+                size += _size(held[-1])
         if full:  # the range goes on past what is held: its far end first
             yield from self._units_of(run, self._far_end(run.name, since, upto, skip), queued)
         for units in reversed(held):
@@ -252,6 +257,11 @@ class OpenWhiskSource:
             "actions": {run.name: {"activations": run.activations, "events": run.events,
                                    **({"new": True} if run.new else {})} for run in self.runs},
         }
+
+
+def _size(units: list[Unit]) -> int:
+    """Bytes of encoded events in ``units`` (as held: a record's shared part once)."""
+    return sum(unit.payloads.held_bytes() for unit in units)
 
 
 def _start(record, default: int) -> int:
