@@ -14,8 +14,10 @@ from pathlib import Path
 
 from . import cold_start, compression, end_to_end, report, sink
 
-FULL = {"compression_events": 16 * 2048, "compression_repeats": 3, "sink_events": 40 * 2048, "sink_rounds": 5, "sizes": [1_000, 10_000, 100_000], "cold_repeats": 7}
-QUICK = {"compression_events": 2048, "compression_repeats": 1, "sink_events": 2 * 2048, "sink_rounds": 1, "sizes": [50, 200], "cold_repeats": 2}
+FULL = {"compression_events": 16 * 2048, "compression_repeats": 3, "sink_events": 40 * 2048, "sink_rounds": 5, "sizes": [1_000, 10_000, 100_000],
+        "size_repeats": {1_000: 5, 10_000: 3}, "cold_repeats": 7}
+QUICK = {"compression_events": 2048, "compression_repeats": 1, "sink_events": 2 * 2048, "sink_rounds": 1, "sizes": [50, 200], "size_repeats": {50: 2},
+         "cold_repeats": 2}
 BENCHMARKS = ("compression", "sink", "end_to_end", "cold_start")
 
 
@@ -43,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             result["sink"] = sink.run(sizes["sink_events"], sizes["sink_rounds"], work)
         if "end_to_end" in chosen:
             _progress(f"end to end, N = {', '.join(map(str, sizes['sizes']))}")
-            result["end_to_end"] = end_to_end.run(sizes["sizes"], work)
+            result["end_to_end"] = end_to_end.run(sizes["sizes"], work, sizes["size_repeats"])
         if "cold_start" in chosen:
             _progress("cold start")
             result["cold_start"] = cold_start.run(sizes["cold_repeats"], work)
