@@ -1,6 +1,7 @@
-"""``python -m tests.bench --out bench-result.json [--quick] [--only compression,sink,end_to_end,cold_start]``.
+"""``python -m tests.bench --out bench-result.json [--quick] [--only events,compression,sink,...]``.
 
-Runs the three benchmarks of issue 5 and the compression table that chose the sink's compressor, prints the tables and the targets, writes every figure as JSON.
+Runs the three benchmarks of issue 5 (sink, end_to_end, cold_start) and the event and compression
+tables behind the choices made; prints the tables and the targets, writes every figure as JSON.
 ``--quick`` uses tiny sizes (the smoke test in ``make test`` runs it); its figures mean nothing.
 """
 
@@ -12,13 +13,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cold_start, compression, end_to_end, report, sink
+from . import cold_start, compression, end_to_end, events, report, sink
 
-FULL = {"compression_events": 16 * 2048, "compression_repeats": 3, "sink_events": 40 * 2048, "sink_rounds": 5, "sizes": [1_000, 10_000, 100_000],
-        "size_repeats": {1_000: 5, 10_000: 3}, "cold_repeats": 7}
-QUICK = {"compression_events": 2048, "compression_repeats": 1, "sink_events": 2 * 2048, "sink_rounds": 1, "sizes": [50, 200], "size_repeats": {50: 2},
-         "cold_repeats": 2}
-BENCHMARKS = ("compression", "sink", "end_to_end", "cold_start")
+FULL = {"event_activations": 2000, "compression_events": 16 * 2048, "compression_repeats": 3,
+        "sink_events": 40 * 2048, "sink_rounds": 5,
+        "sizes": [1_000, 10_000, 100_000], "size_repeats": {1_000: 5, 10_000: 3}, "cold_repeats": 7}
+QUICK = {"event_activations": 50, "compression_events": 2048, "compression_repeats": 1,
+         "sink_events": 2 * 2048, "sink_rounds": 1,
+         "sizes": [50, 200], "size_repeats": {50: 2}, "cold_repeats": 2}
+BENCHMARKS = ("events", "compression", "sink", "end_to_end", "cold_start")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="logfwd-bench-") as work:
         work = Path(work)
+        if "events" in chosen:
+            _progress("events")
+            result["events"] = events.run(sizes["event_activations"], sizes["compression_repeats"] + 2)
         if "compression" in chosen:
             _progress("compression")
             result["compression"] = compression.run(sizes["compression_events"], sizes["compression_repeats"])
