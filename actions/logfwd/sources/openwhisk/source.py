@@ -156,6 +156,7 @@ class OpenWhiskSource:
                     fetch.ahead(skip)
                 held.append(list(self._units_of(run, records, queued)))  # built while it is fetched
                 size += _size(held[-1])
+                yield Unit([])  # nothing to send yet: lets the pipeline check its deadline between pages
         if full:  # the range goes on past what is held: its far end first
             yield from self._units_of(run, self._far_end(run.name, since, upto, skip), queued)
         for units in reversed(held):
