@@ -31,6 +31,10 @@ class Deadline:
         """True once it is time to stop pulling new work."""
         return self.remaining() <= self.grace
 
+    def pull_remaining(self) -> float:
+        """Seconds left for pulling new work (``inf`` when there is no deadline)."""
+        return self.remaining() - self.grace
+
     def for_work(self) -> "Deadline":
         """The deadline for work in flight (API requests, the window being acknowledged): it ends
         ``SAVE_RESERVE`` seconds before the hard deadline, or half the grace if that is smaller, so

@@ -34,7 +34,7 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
     batcher = Batcher(sink, deadline.for_work(), max_events=max_events, max_bytes=max_bytes,
                       on_flush=(lambda b: progress(_counts(source, b, sink))) if progress else None)
     stopped_early = False
-    units = source.units()
+    units = source.units(deadline)
     errors = []
     try:
         for unit in units:

@@ -4,7 +4,7 @@ The activations API filters on *start*, but a record becomes visible only when t
 (up to a time limit later), plus the lag of the list index. So a run splits each action's range at
 ``boundary = now - overlap``:
 
-* the **settled** part ``[since, boundary)`` can no longer change; it is read oldest first, so a run
+* the **settled** part ``[since, boundary)`` can no longer change; it is delivered oldest first, so a run
   cut short by its deadline still moves ``since`` forward past what it delivered;
 * the **live** part ``[boundary, now - settle]`` may still gain records; every run re-reads it, and the
   ids already delivered there (``seen``) are skipped.

@@ -6,12 +6,15 @@ down (re-read, never skipped), and the settled range is delivered oldest first, 
 forward even when the deadline cuts a run short. See ``cursor.py`` for why the range is split.
 
 Requests: one per 200 activations, plus at most one per action. The settled range is read newest
-first, turned into units and held, for up to ``held_pages`` pages (and ``held_bytes`` of events); one
-that ends there (most backlogs) then needs no count. A longer one is counted, and read oldest first
-from its far end up to the pages held: memory stays bounded, whatever the backlog. The next page,
-and the next action's first page, are fetched while the current one is turned into events.
+first, turned into units and held, for up to ``held_pages`` pages (and ``held_bytes`` of events, and
+half the time left for pulling); one that ends there (most backlogs) then needs no count. A longer one
+is counted, and read oldest first from its far end up to the pages held: memory stays bounded, and a
+run against a slow API still moves the cursor. The next page, and the next action's first page, are
+fetched while the current one is turned into events; when holding stops at its byte or time budget,
+or the run at its deadline, that page was fetched for nothing.
 """
 
+import math
 import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -19,6 +22,7 @@ from functools import partial
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
 
+from ...deadline import NO_DEADLINE, Deadline
 from ...errors import AuthError, BadRecordError, SourceError, SourceTransientError
 from ...events import RecordEvents, activation_events, payloads
 from ..base import Unit
@@ -27,7 +31,7 @@ from .selection import select_actions
 
 
 PAGE = 200  # the API's maximum page size
-HELD_PAGES = 16  # settled pages read ahead of delivery: ~3,200 records, ~11 MB of events at 10 lines each
+HELD_PAGES = 16  # settled pages held after the first: 3,200 records, ~11 MB of events at 10 lines each
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
 
 
@@ -97,7 +101,7 @@ class OpenWhiskSource:
 
     # --- work --------------------------------------------------------------------------------
 
-    def units(self) -> Iterator[Unit]:
+    def units(self, deadline: Deadline = NO_DEADLINE) -> Iterator[Unit]:
         runs = [run for run in self.runs if run.since <= run.upto]
         # One page over each action's whole range first: most runs find everything in it. The next
         # action's is fetched while this one's is worked through.
@@ -108,13 +112,13 @@ class OpenWhiskSource:
                     probe = probes(i)
                     if i + 1 < len(runs):
                         probes.ahead(i + 1)
-                    yield from self._action_units(run, probe)
+                    yield from self._action_units(run, probe, deadline)
                 except AuthError:
                     raise  # every other action would fail the same way
                 except SourceError as exc:
                     self.errors.append(f"action {run.name!r}: {exc}")
 
-    def _action_units(self, run: ActionRun, probe: list) -> Iterator[Unit]:
+    def _action_units(self, run: ActionRun, probe: list, deadline: Deadline) -> Iterator[Unit]:
         # If the first page is full, it is the live range's first page (the live range is the newest
         # part). Live before settled is safe: delivered live ids are kept in `seen` whatever happens
         # to the settled range.
@@ -129,26 +133,30 @@ class OpenWhiskSource:
             if len(probe) < PAGE:
                 yield from self._units_of(run, reversed(newest))
             else:
-                yield from self._oldest_first(run, newest)
+                yield from self._oldest_first(run, newest, deadline)
             yield Unit([], run.finish_settled)
 
-    def _oldest_first(self, run: ActionRun, newest: list[dict]) -> Iterator[Unit]:
+    def _oldest_first(self, run: ActionRun, newest: list[dict], deadline: Deadline) -> Iterator[Unit]:
         """The settled range's units oldest first, ending with those of ``newest`` (its newest records,
         newest first, in hand).
 
         Nothing new can appear in a settled range, so skip offsets stay valid from either end. The
         pages after ``newest`` are turned into units as they arrive (while the next one is fetched)
         and held, up to ``held_pages`` of them and ``held_bytes`` of events; a range that ends there
-        needs no count.
+        needs no count. Holding delivers nothing until it ends, so it may take at most half of the time
+        left for pulling: against a slow API the far end (the oldest records) still goes out.
         """
         (since, upto), queued = run.settled_range(), OrderedDict()
+        left = deadline.pull_remaining()
+        hold_while = left / 2 if math.isfinite(left) else -math.inf  # pull time that must be left
         skip, full = len(newest), True
         with _Prefetcher(lambda skip: self.api.list_activations(run.name, since=since, upto=upto, limit=PAGE,
                                                                 skip=skip)) as fetch:
             fetch.ahead(skip)
             held = [list(self._units_of(run, newest, queued))]
             size = _size(held[0])
-            while full and len(held) <= self.held_pages and size < self.held_bytes:
+            while (full and len(held) <= self.held_pages and size < self.held_bytes
+                   and deadline.pull_remaining() > hold_while):
                 records = fetch(skip)
                 skip += len(records)
                 full = len(records) == PAGE
@@ -199,7 +207,8 @@ class OpenWhiskSource:
                 yield unit
 
     def _unit(self, run: ActionRun, record: dict, queued: OrderedDict) -> Unit | None:
-        """The unit of one record; None for a record already handed over, or one without an id."""
+        """The unit of one record; None for a record already handed over, one that is not an object, or
+        one without an id (both reported)."""
         if not isinstance(record, dict):
             self.errors.append(f"action {run.name!r}: skipped a record that is not an object: {str(record)[:80]!r}")
             return None
