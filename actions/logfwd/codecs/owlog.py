@@ -74,7 +74,7 @@ def parse_line(line: str) -> LogLine:
         minute, second, fraction, stream = match.groups()
         start = _minute_seconds(minute)
         second = int(second)
-        if start is not None and second < 61:  # 60: a leap second
+        if start is not None and second < 61 and start + second < _YEAR_10000:  # 60: a leap second
             nanos = int(fraction.ljust(9, "0")) if fraction else 0
             message = line[match.end() :]
             marker = _marker(message) if stream == "stderr" else None
@@ -96,7 +96,8 @@ def format_time_ns(ns: int) -> str:
 
 
 def _minute_seconds(minute: str) -> int | None:
-    """Epoch seconds of ``YYYY-MM-DDTHH:MM`` (UTC); None for a time that does not exist.
+    """Epoch seconds of ``YYYY-MM-DDTHH:MM`` (UTC); None for a time that does not exist, or is before
+    1970 (as on the tolerant path: such a line is kept untimed).
 
     Cached: the lines of a run fall in few distinct minutes, and a lookup is cheaper than parsing.
     """
@@ -107,7 +108,7 @@ def _minute_seconds(minute: str) -> int | None:
             ordinal = datetime.date.fromisoformat(minute[:10]).toordinal()
         except ValueError:  # e.g. 2023-02-30
             return None
-        if hour > 23 or mins > 59:
+        if hour > 23 or mins > 59 or ordinal < _EPOCH_ORDINAL:
             return None
         if len(_MINUTE_CACHE) >= _CACHE_LIMIT:
             _MINUTE_CACHE.clear()
