@@ -75,8 +75,9 @@ _TRIGGER_KEYS = ("rule", "action", "activationId")
 class RecordEvents(Sequence):
     """The events of one record: each line's own keys (``lines``) and the keys they all share (``shared``).
 
-    Reads as a list of event dicts, each merged when it is read. The two parts never share a key (see
-    ``RESERVED_FIELDS``), so an event's JSON is its line's JSON object joined to the shared one.
+    Reads as a list of event dicts, each merged when it is read (a fresh dict each time: changing it
+    changes nothing here). The two parts never share a key (see ``RESERVED_FIELDS``), so an event's
+    JSON is its line's JSON object joined to the shared one.
     """
 
     __slots__ = ("lines", "shared")
