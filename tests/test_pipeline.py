@@ -7,7 +7,9 @@ import pytest
 
 from logfwd.deadline import Deadline
 from logfwd.pipeline import forward
-from logfwd.sources.openwhisk.source import OpenWhiskSource
+from logfwd.events import activation_events, payloads
+from logfwd.sources.base import Unit
+from logfwd.sources.openwhisk.source import OpenWhiskSource, _HeldPage
 
 from fakes import FakeAPI, FakeClock, FakeSink, MemoryStore
 
@@ -106,6 +108,19 @@ def check_settled_backlog(world, settled, requests, logs=None, **options):
     assert starts == sorted(starts)  # oldest first all the way: the checkpoint can follow
     assert api.requests_made == requests
     assert run(world, **options)["activations"] == 0
+
+
+def test_a_held_page_gives_back_its_units_byte_for_byte():
+    records = [{"activationId": f"{i:032x}", "start": T0 + i, "namespace": "guest", "name": "a",
+                "logs": [f"2023-11-14T22:13:20.{j:09d}Z stdout: {'é✓' * j} line {j}" for j in range(i % 4)]}
+               for i in range(50)]  # records with 0 to 3 lines, non-ASCII text
+    units = [Unit(payloads(activation_events(record)), object()) for record in records]
+    page = _HeldPage(units)
+    assert len(page.blob) < page.size  # compressed
+    back = page.units()
+    assert [list(unit.payloads) for unit in back] == [list(unit.payloads) for unit in units]
+    assert [unit.done for unit in back] == [unit.done for unit in units]
+    assert _HeldPage([]).units() == []
 
 
 def test_late_activation_is_forwarded_by_a_later_run(world):

@@ -15,7 +15,7 @@ try:
 except ImportError:  # a platform without its wheel
     isal_zlib = None
 
-__all__ = ["compress", "ENGINE"]
+__all__ = ["compress", "decompress", "ENGINE"]
 
 _ISAL_LEVELS = {1: 0, 2: 1, 3: 2}  # our level (zlib's scale) -> ISA-L's
 ENGINE = "isal" if isal_zlib is not None else "zlib"
@@ -27,3 +27,8 @@ def compress(data: bytes, level: int) -> bytes:
     if isal_zlib is not None and level in _ISAL_LEVELS:
         return isal_zlib.compress(data, _ISAL_LEVELS[level])
     return zlib.compress(data, level)
+
+
+def decompress(data: bytes) -> bytes:
+    """The bytes of one whole zlib stream (for data we compressed ourselves; receivers stream-inflate)."""
+    return isal_zlib.decompress(data) if isal_zlib is not None else zlib.decompress(data)

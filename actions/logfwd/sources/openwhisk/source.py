@@ -6,7 +6,7 @@ down (re-read, never skipped), and the settled range is delivered oldest first, 
 forward even when the deadline cuts a run short. See ``cursor.py`` for why the range is split.
 
 Requests: one per 200 activations, plus at most one per action. The settled range is read newest
-first, turned into units and held, for up to ``held_pages`` pages (and ``held_bytes`` of events, and
+first, turned into units and held (compressed), for up to ``held_pages`` pages (and ``held_bytes`` of events, and
 half the time left for pulling); one that ends there (most backlogs) then needs no count. A longer one
 is counted, and read oldest first from its far end up to the pages held: memory stays bounded, and a
 run against a slow API still moves the cursor. The next page, and the next action's first page, are
@@ -16,15 +16,17 @@ or the run at its deadline, that page was fetched for nothing.
 
 import math
 import time
+from array import array
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
 
+from ...codecs import deflate
 from ...deadline import NO_DEADLINE, Deadline
 from ...errors import AuthError, BadRecordError, SourceError, SourceTransientError
-from ...events import RecordEvents, activation_events, payloads
+from ...events import Payloads, RecordEvents, activation_events, payloads
 from ..base import Unit
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
 from .selection import select_actions
@@ -142,7 +144,7 @@ class OpenWhiskSource:
 
         Nothing new can appear in a settled range, so skip offsets stay valid from either end. The
         pages after ``newest`` are turned into units as they arrive (while the next one is fetched)
-        and held, up to ``held_pages`` of them and ``held_bytes`` of events; a range that ends there
+        and held compressed, up to ``held_pages`` of them and ``held_bytes`` of events; a range that ends there
         needs no count. Holding delivers nothing until it ends, so it may take at most half of the time
         left for pulling: against a slow API the far end (the oldest records) still goes out.
         """
@@ -153,8 +155,8 @@ class OpenWhiskSource:
         with _Prefetcher(lambda skip: self.api.list_activations(run.name, since=since, upto=upto, limit=PAGE,
                                                                 skip=skip)) as fetch:
             fetch.ahead(skip)
-            held = [list(self._units_of(run, newest, queued))]
-            size = _size(held[0])
+            held = [_HeldPage(list(self._units_of(run, newest, queued)))]
+            size = held[0].size
             while (full and len(held) <= self.held_pages and size < self.held_bytes
                    and deadline.pull_remaining() > hold_while):
                 records = fetch(skip)
@@ -162,13 +164,13 @@ class OpenWhiskSource:
                 full = len(records) == PAGE
                 if full and len(held) < self.held_pages:  # needed unless this page fills the byte budget
                     fetch.ahead(skip)
-                held.append(list(self._units_of(run, records, queued)))  # built while it is fetched
-                size += _size(held[-1])
+                held.append(_HeldPage(list(self._units_of(run, records, queued))))  # built while it is fetched
+                size += held[-1].size
                 yield Unit([])  # nothing to send yet: lets the pipeline check its deadline between pages
         if full:  # the range goes on past what is held: its far end first
             yield from self._units_of(run, self._far_end(run.name, since, upto, skip), queued)
-        for units in reversed(held):
-            yield from reversed(units)
+        while held:
+            yield from reversed(held.pop().units())
 
     def _far_end(self, name: str, since: int, upto: int, held: int) -> Iterator[dict]:
         """The settled range's records past its newest ``held``, oldest first: a count, then pages."""
@@ -269,9 +271,33 @@ class OpenWhiskSource:
         }
 
 
-def _size(units: list[Unit]) -> int:
-    """Bytes of encoded events in ``units`` (as held: a record's shared part once)."""
-    return sum(unit.payloads.held_bytes() for unit in units)
+class _HeldPage:
+    """The units of one held page with their events compressed together: a tenth of the memory.
+
+    Without it, held pages made a run's memory grow with the backlog by ~0.7 MB a page (10 lines an
+    activation) until the 16 were held; compressing and inflating them costs ~1 us a line.
+    """
+
+    __slots__ = ("blob", "lengths", "records", "size")
+
+    def __init__(self, units: list[Unit]):
+        heads = [head for unit in units for head in unit.payloads.heads]
+        self.lengths = array("I", map(len, heads))
+        self.blob = deflate.compress(b"".join(heads), 3)
+        self.records = [(len(unit.payloads), unit.payloads.tail, unit.done) for unit in units]
+        self.size = sum(unit.payloads.held_bytes() for unit in units)  # uncompressed, as budgeted
+
+    def units(self) -> list[Unit]:
+        data, offset, lengths = memoryview(deflate.decompress(self.blob)), 0, iter(self.lengths)
+        units = []
+        for count, tail, done in self.records:
+            heads = []
+            for _ in range(count):
+                length = next(lengths)
+                heads.append(bytes(data[offset : offset + length]))
+                offset += length
+            units.append(Unit(Payloads(heads, tail), done))
+        return units
 
 
 def _start(record, default: int) -> int:
