@@ -144,9 +144,9 @@ class OpenWhiskSource:
 
         Nothing new can appear in a settled range, so skip offsets stay valid from either end. The
         pages after ``newest`` are turned into units as they arrive (while the next one is fetched)
-        and held compressed, up to ``held_pages`` of them and ``held_bytes`` of events; a range that ends there
-        needs no count. Holding delivers nothing until it ends, so it may take at most half of the time
-        left for pulling: against a slow API the far end (the oldest records) still goes out.
+        and held compressed, up to ``held_pages`` of them and ``held_bytes`` of events; a range that
+        ends there needs no count. Holding delivers nothing until it ends, so it may take at most half
+        of the time left for pulling: against a slow API the far end (the oldest records) still goes out.
         """
         (since, upto), queued = run.settled_range(), OrderedDict()
         left = deadline.pull_remaining()
