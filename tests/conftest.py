@@ -5,8 +5,8 @@ import random
 import pytest
 
 from fakes import T0, FakeClock
-from logfwd.emulator.server import Emulator
-from logfwd.receiver.server import Receiver
+from logfwd_dev.emulator.server import Emulator
+from logfwd_dev.receiver.server import Receiver
 from servers import couchdb_server, redis_server  # noqa: F401  (session fixtures: real servers)
 
 

@@ -22,9 +22,9 @@ import pytest
 import requests
 
 from logfwd.codecs.lumberjack import Event, FrameDecoder, Window, encode_ack
-from logfwd.emulator.server import Emulator
+from logfwd_dev.emulator.server import Emulator
 from logfwd.errors import ConfigError, LogfwdError
-from logfwd.receiver.server import Receiver
+from logfwd_dev.receiver.server import Receiver
 from logfwd.retry import NO_WAIT, RetryPolicy
 from logfwd.runner import run_once
 from logfwd.settings import load_settings

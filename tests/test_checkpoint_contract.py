@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from logfwd.checkpoints import CheckpointStore, open_store
-from logfwd.emulator.server import DEFAULT_API_KEY, Emulator
+from logfwd_dev.emulator.server import DEFAULT_API_KEY, Emulator
 from logfwd.errors import CheckpointError, ConflictError, LeaseHeldError
 from logfwd.retry import NO_WAIT
 from logfwd.sources.openwhisk.api import OpenWhiskAPI

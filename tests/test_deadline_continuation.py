@@ -8,8 +8,8 @@ gives it, stops pulling ``deadline_grace`` before it, saves, says ``more``, and 
 import random
 import time
 
-from logfwd.emulator.server import Emulator
-from logfwd.receiver.server import Receiver
+from logfwd_dev.emulator.server import Emulator
+from logfwd_dev.receiver.server import Receiver
 from logfwd.runner import run_once
 from logfwd.settings import load_settings
 

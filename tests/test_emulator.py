@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from logfwd.emulator import DEFAULT_API_KEY, Emulator, format_line, format_time
-from logfwd.emulator.loglines import COLLECTION_FAILED, DEVELOPER_ERROR, TRUNCATED
-from logfwd.emulator.producer import Producer
+from logfwd_dev.emulator import DEFAULT_API_KEY, Emulator, format_line, format_time
+from logfwd_dev.emulator.loglines import COLLECTION_FAILED, DEVELOPER_ERROR, TRUNCATED
+from logfwd_dev.emulator.producer import Producer
 
 from fakes import T0
 

@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from logfwd.action import main as action_main
-from logfwd.emulator.server import Emulator
-from logfwd.receiver.server import Receiver
+from logfwd_dev.emulator.server import Emulator
+from logfwd_dev.receiver.server import Receiver
 from logfwd.retry import NO_WAIT, RetryPolicy
 from logfwd.runner import run_once
 from logfwd.settings import load_settings

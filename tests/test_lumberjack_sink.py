@@ -11,7 +11,7 @@ from tlsutil import make_pki
 
 from logfwd.codecs.lumberjack import Event, FrameDecoder, Window, encode_ack
 from logfwd.errors import ConfigError, DeliveryError, ProtocolError
-from logfwd.receiver.server import Receiver
+from logfwd_dev.receiver.server import Receiver
 from logfwd.retry import NO_WAIT, RetryPolicy
 from logfwd.sinks.lumberjack import LumberjackSink
 from logfwd.sinks.tls import client_context, server_context

@@ -14,9 +14,9 @@ from tlsutil import make_pki
 
 from logfwd.codecs.lumberjack import AckDecoder, encode_window
 from logfwd.errors import ProtocolError
-from logfwd.receiver import validate
-from logfwd.receiver.output import EventLog
-from logfwd.receiver.server import Receiver
+from logfwd_dev.receiver import validate
+from logfwd_dev.receiver.output import EventLog
+from logfwd_dev.receiver.server import Receiver
 from logfwd.retry import NO_WAIT
 from logfwd.sinks.lumberjack import LumberjackSink
 from logfwd.sinks.tls import client_context

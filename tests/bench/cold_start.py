@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from statistics import median
 
-from logfwd.emulator import DEFAULT_API_KEY
+from logfwd_dev.emulator import DEFAULT_API_KEY
 
 from . import procs
 

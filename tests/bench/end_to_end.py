@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from logfwd.emulator import DEFAULT_API_KEY
+from logfwd_dev.emulator import DEFAULT_API_KEY
 
 from . import procs, workload
 

@@ -12,8 +12,8 @@ import random
 import time
 
 from logfwd.codecs import jsonbytes
-from logfwd.emulator.generate import ActivationFactory
-from logfwd.emulator.records import DEFAULT_CATALOG, full_record
+from logfwd_dev.emulator.generate import ActivationFactory
+from logfwd_dev.emulator.records import DEFAULT_CATALOG, full_record
 from logfwd.events import activation_events, payloads
 
 from . import workload

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from logfwd.emulator import DEFAULT_API_KEY
+from logfwd_dev.emulator import DEFAULT_API_KEY
 from logfwd.runner import run_once
 from logfwd.settings import load_settings
 

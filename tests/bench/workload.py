@@ -7,8 +7,8 @@ events from the forwarder's event builder and encoder: what the sink really carr
 import random
 import time
 
-from logfwd.emulator.generate import ActivationFactory
-from logfwd.emulator.records import DEFAULT_CATALOG, full_record
+from logfwd_dev.emulator.generate import ActivationFactory
+from logfwd_dev.emulator.records import DEFAULT_CATALOG, full_record
 from logfwd.events import activation_events, payloads as encode
 
 # Plain actions only: each activation then has exactly ``lines`` log lines (sequences and triggers log ids).

@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Callable
 
-from logfwd.emulator import ActionSpec, Emulator
-from logfwd.receiver.server import Receiver
+from logfwd_dev.emulator import ActionSpec, Emulator
+from logfwd_dev.receiver.server import Receiver
 
 from .config import SoakConfig
 from .faults import Profile, ReceiverProfile
@@ -159,7 +159,7 @@ class World:
         self.production_stopped_at: float | None = None
 
     def start(self) -> "World":
-        logger = logging.getLogger("logfwd.receiver")
+        logger = logging.getLogger("logfwd_dev.receiver")
         logger.setLevel(logging.INFO)
         logger.addHandler(self.log)
         logger.propagate = False
@@ -217,7 +217,7 @@ class World:
         self.emulator.stop()
         for slot in self.slots:
             slot.stop()
-        logging.getLogger("logfwd.receiver").removeHandler(self.log)
+        logging.getLogger("logfwd_dev.receiver").removeHandler(self.log)
 
 
 def _unused_port() -> int:

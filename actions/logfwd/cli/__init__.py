@@ -1,20 +1,20 @@
-"""The ``logfwd`` command: one sub-command per module in this package.
+"""The ``logfwd`` command: one sub-command per module.
 
-Only the chosen sub-command's module is imported (the emulator and receiver are large), so
-``logfwd run`` starts as fast as the action does.
+Only the chosen sub-command's module is imported, so ``logfwd run`` starts as fast as the action does.
+The development tools (emulator, receiver, demo) live in ``logfwd_dev``, outside the deployed package.
 """
 
 import argparse
 import importlib
 import sys
 
-# Sub-command -> (module in this package exposing ``register(subparsers)``, one-line help). Each
-# registered parser sets ``func(args) -> int`` as its default.
+# Sub-command -> (module exposing ``register(subparsers)``, one-line help). Each registered parser
+# sets ``func(args) -> int`` as its default.
 COMMANDS = {
-    "run": ("run", "run one forwarding pass"),
-    "emulate": ("emulate", "serve a local OpenWhisk API emulator"),
-    "receive": ("receive", "run a local Lumberjack v2 receiver"),
-    "demo": ("demo", "run the pipeline locally: emulator, receiver, two passes"),
+    "run": ("logfwd.cli.run", "run one forwarding pass"),
+    "emulate": ("logfwd_dev.cli.emulate", "serve a local OpenWhisk API emulator"),
+    "receive": ("logfwd_dev.cli.receive", "run a local Lumberjack v2 receiver"),
+    "demo": ("logfwd_dev.cli.demo", "run the pipeline locally: emulator, receiver, two passes"),
 }
 
 
@@ -27,7 +27,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         if command in (None, name):
-            importlib.import_module(f"{__name__}.{module_name}").register(subparsers)
+            importlib.import_module(module_name).register(subparsers)
         else:
             subparsers.add_parser(name, help=help_text)
     return parser

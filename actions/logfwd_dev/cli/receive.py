@@ -7,9 +7,9 @@ import signal
 import sys
 import threading
 
-from ..errors import ConfigError
+from logfwd.errors import ConfigError
 from ..receiver.server import Receiver
-from ..sinks.tls import server_context
+from logfwd.sinks.tls import server_context
 
 
 def register(subparsers) -> None:

@@ -21,8 +21,8 @@ import collections
 import json
 from typing import Sequence
 
-from ..codecs.jsonbytes import orjson  # None on a platform without its wheel: correct, only slower
-from ..errors import ProtocolError
+from logfwd.codecs.jsonbytes import orjson  # None on a platform without its wheel: correct, only slower
+from logfwd.errors import ProtocolError
 
 try:
     import msgspec

@@ -17,8 +17,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..codecs.lumberjack import EventRun, FrameDecoder, encode_ack
-from ..errors import ProtocolError
+from logfwd.codecs.lumberjack import EventRun, FrameDecoder, encode_ack
+from logfwd.errors import ProtocolError
 from .output import EventLog
 
 log = logging.getLogger(__name__)

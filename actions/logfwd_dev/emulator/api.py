@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ..codecs.jsonbytes import dumps
+from logfwd.codecs.jsonbytes import dumps
 from . import records
 from .records import ActionSpec
 from .store import ActivationStore

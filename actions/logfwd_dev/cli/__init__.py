@@ -1,0 +1,1 @@
+"""The development sub-commands of ``logfwd``: emulate, receive, demo."""
