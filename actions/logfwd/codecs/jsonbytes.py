@@ -54,3 +54,14 @@ def _finite(value):
     if isinstance(value, (list, tuple)):
         return [_finite(item) for item in value]
     return value
+
+
+def json_payloads(events) -> list[bytes]:
+    """``events`` as compact JSON objects, one ``bytes`` each: the encoder of the JSON sinks.
+
+    A sequence that can encode itself faster (``RecordEvents``, which encodes the keys its lines share
+    once) is asked to; any other sequence of dicts is encoded event by event."""
+    encode_all = getattr(events, "payloads", None)
+    if encode_all is not None:
+        return encode_all()
+    return [dumps(event) for event in events]

@@ -1,4 +1,4 @@
-"""What a sink offers the pipeline."""
+"""What a sink offers the pipeline: an encoder for events, and delivery of what it encoded."""
 
 from typing import Protocol, Sequence
 
@@ -6,11 +6,15 @@ from ..deadline import Deadline
 
 
 class Sink(Protocol):
-    windows_acked: int  # windows the receiver acknowledged in full so far (for the run summary)
+    guarantee: str     # plugs.ACKNOWLEDGED | plugs.WRITTEN | plugs.BEST_EFFORT: what "delivered" means here
+    batches_sent: int  # batches (Lumberjack windows, connections, datagrams) delivered in full so far
+
+    def encode(self, events: Sequence[dict]) -> Sequence[bytes]:
+        """The events of one record in this sink's wire form, one or more payloads each (pure)."""
 
     def send(self, payloads: Sequence[bytes], deadline: Deadline) -> None:
-        """Return only once every payload is acknowledged; else raise ``DeliveryError(acked=k)``
-        where the first ``k`` payloads are known to be delivered."""
+        """Return only once every payload is delivered as far as ``guarantee`` reaches; else raise
+        ``DeliveryError(acked=k)`` where the first ``k`` payloads are known to be delivered."""
 
     def describe(self) -> str:
         """Where events go, without secrets."""

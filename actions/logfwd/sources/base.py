@@ -1,20 +1,29 @@
-"""What a source gives the pipeline: units of work whose events are delivered together or not at all."""
+"""What a source gives the pipeline: units of work whose events are delivered together or not at all.
+
+Two kinds of source share this shape. A *pulled* source (OpenWhisk activations) reads on a schedule
+and keeps its position in a checkpoint (``open``/``checkpoint``). A *pushed* source (Kinesis, S3, a
+log drain) is handed its records in the invocation's input and has no checkpoint: the platform
+retries what the ``answer`` does not confirm.
+"""
 
 from typing import Callable, Iterator, NamedTuple, Protocol, Sequence
 
 from ..deadline import Deadline
 
+Encode = Callable[[Sequence[dict]], Sequence[bytes]]  # the sink's encoder: one record's events -> payloads
+
 
 class Unit(NamedTuple):
-    """The events of one source record (e.g. one activation), encoded, and what to do once all are acknowledged.
+    """The events of one source record (e.g. one activation), encoded by the sink, and what to do once
+    all of them are delivered.
 
     A unit with no events still has its ``done`` run in order, after everything queued before it is
-    acknowledged: sources use that to mark records without log lines, and the end of a phase. A unit
+    delivered: sources use that to mark records without log lines, and the end of a phase. A unit
     with neither is a pause: the source is working on something that yields nothing yet, and the
     pipeline may check its deadline.
     """
 
-    payloads: Sequence[bytes]  # one serialized event each (see events.payloads)
+    payloads: Sequence[bytes]
     done: Callable[[], None] | None = None
 
 
@@ -22,15 +31,23 @@ class Source(Protocol):
     errors: list[str]    # problems with records or parts of the source; the rest of the run goes on
     warnings: list[str]  # things the user should know (unknown actions, a checkpoint started over)
 
-    def open(self, document: dict | None) -> None:
-        """Restore the source's position from a checkpoint document (``None``: the first run)."""
+    def units(self, deadline: Deadline, encode: Encode) -> Iterator[Unit]:
+        """The work of this run, in the order the source can confirm it. ``deadline`` bounds work that
+        delivers nothing until it ends (the pipeline stops pulling at its pull deadline)."""
 
-    def units(self, deadline: Deadline) -> Iterator[Unit]:
-        """The work of this run, in the order the checkpoint can advance through it. ``deadline`` bounds
-        work that delivers nothing until it ends (the pipeline stops pulling at its pull deadline)."""
+    def summary(self) -> dict:
+        """Counts for the run summary: ``records``, ``more`` (is work left?), and the source's own detail."""
+
+
+class PulledSource(Source, Protocol):
+    def open(self, document: dict | None) -> None:
+        """Restore the position from a checkpoint document (``None``: the first run)."""
 
     def checkpoint(self) -> dict:
         """The document to save: it reflects only units whose ``done`` has run."""
 
-    def summary(self) -> dict:
-        """Counts for the run summary: activations, lag_seconds, more (is work left?), per-part counts."""
+
+class PushedSource(Source, Protocol):
+    def answer(self) -> dict:
+        """The platform's answer, built only from units whose ``done`` has run (e.g. Kinesis's
+        ``batchItemFailures`` for the rest, or an HTTP status for a drain)."""
