@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test soak bench build clean
+.PHONY: run test soak bench build docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ bench: $(STAMP) build
 ## make build: the OpenWhisk action zip (build/logfwd-action.zip)
 build: $(STAMP)
 	$(PY) .ci/build_action.py --out build/logfwd-action.zip
+
+## make docs: the parameter reference (docs/parameters.md) from the declarations in the code
+docs: $(STAMP)
+	$(PY) -m logfwd_dev.paramdocs > docs/parameters.md
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache state/*.json

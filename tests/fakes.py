@@ -7,6 +7,7 @@ start, ``since``/``upto`` are inclusive on start, a record is listed only once i
 import copy
 import uuid
 
+from logfwd.codecs.jsonbytes import json_payloads
 from logfwd.errors import ConflictError, DeliveryError
 
 
@@ -78,7 +79,10 @@ class FakeSink:
     def __init__(self):
         self.received: list[bytes] = []
         self.fail_next: int | None = None
-        self.windows_acked = 0
+        self.batches_sent = 0
+
+    guarantee = "acknowledged"
+    encode = staticmethod(json_payloads)
 
     def send(self, payloads, deadline):
         if self.fail_next is not None:
@@ -86,7 +90,7 @@ class FakeSink:
             self.received += payloads[:acked]
             raise DeliveryError("receiver went away", acked=acked)
         self.received += payloads
-        self.windows_acked += 1
+        self.batches_sent += 1
 
     def describe(self):
         return "fake"
@@ -122,6 +126,9 @@ class MemoryStore:
 
     def describe(self):
         return "memory"
+
+    def result_fields(self):
+        return {}
 
     def close(self):
         pass

@@ -251,7 +251,7 @@ def test_oddly_shaped_logs_are_forwarded_as_text_and_flagged(emulator, receiver,
                                           lines=[7, None, {"k": [1, 2]}, log_line(3, "a real line")])
     clock.now += 5
     summary = forward(emulator.url, receiver.address, tmp_path, clock)
-    assert summary["ok"] and summary["activations"] == 3 and summary["events"] == 7, summary
+    assert summary["ok"] and summary["records"] == 3 and summary["events"] == 7, summary
     assert summary["lines_unparsed"] == 4
 
     [one] = events_of(receiver, logs_dict["activationId"])
@@ -352,7 +352,7 @@ def test_an_activation_with_100000_lines_is_delivered_whole_in_several_windows(e
     # Plain frames: the emulator, the forwarder and the receiver share this process, so spare them zlib.
     summary = forward(emulator.url, receiver.address, tmp_path, clock, compression_level="0")
     assert summary["ok"] and summary["events"] == 100_008, summary
-    assert summary["windows"] >= 100_000 // 2048
+    assert summary["batches"] >= 100_000 // 2048
     offsets = [e["log"]["offset"] for e in receiver.events if e["faas"]["execution"] == busy]
     assert sorted(offsets) == list(range(100_000))
     assert sorted(ids(receiver.events)) == sorted(produced_ids(emulator))
@@ -506,7 +506,7 @@ def test_a_receiver_breaking_the_protocol_moves_nothing_and_a_good_one_gets_ever
     host = "127.0.0.1:%d" % peer.address[1]
     assert f"protocol error from {host}" in said and re.search(complaint, said), said
     assert "0 of 6 events acknowledged" in said
-    assert summary["activations"] == 0 and summary["more"]
+    assert summary["records"] == 0 and summary["more"]
     assert unmoved(cursors(tmp_path), clock)
     assert_no_secrets(say(summary, caplog))
 
@@ -590,7 +590,7 @@ def test_a_corrupt_checkpoint_file_stops_the_run_and_says_what_to_do(emulator, r
     path = tmp_path / "checkpoint.json"
     path.write_bytes(content)
     summary, said = attempt(emulator.url, receiver.address, tmp_path, clock)
-    assert (summary is None or summary["activations"] == 0) and f"checkpoint file {path} {problem}" in said and "move it away" in said
+    assert (summary is None or summary["records"] == 0) and f"checkpoint file {path} {problem}" in said and "move it away" in said
     assert path.read_bytes() == content and receiver.events == []  # left for the user to inspect
     assert_no_secrets(said)
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from logfwd.action import main as action_main
+from logfwd.entries.openwhisk import main as action_main
 from logfwd_dev.emulator.server import Emulator
 from logfwd_dev.receiver.server import Receiver
 from logfwd.retry import NO_WAIT, RetryPolicy
@@ -53,22 +53,22 @@ def test_backlog_over_200_per_action_then_nothing_twice(emulator, receiver, tmp_
     clock.now += 5
     summary = forward(emulator, receiver, tmp_path, clock)
     assert summary["ok"], summary
-    assert summary["activations"] == 680 and summary["events"] == 450 * 3 + 230 * 2
+    assert summary["records"] == 680 and summary["events"] == 450 * 3 + 230 * 2
     assert sorted(ids(receiver)) == sorted(produced_ids(emulator))
     again = forward(emulator, receiver, tmp_path, clock)
-    assert again["ok"] and again["activations"] == 0 and len(receiver.events) == 1810
+    assert again["ok"] and again["records"] == 0 and len(receiver.events) == 1810
 
 
 def test_activation_visible_only_after_a_later_run_passed_its_start(emulator, receiver, tmp_path, clock):
     emulator.add_activation("hello", start_ms=int((T0 - 10) * 1000), lines=2)
     slow = emulator.add_activation("hello", start_ms=int((T0 - 20) * 1000), duration_ms=150_000, lines=4)
     clock.now += 5
-    assert forward(emulator, receiver, tmp_path, clock)["activations"] == 1
+    assert forward(emulator, receiver, tmp_path, clock)["records"] == 1
     clock.now += 60  # a run whose range covers the slow one's start, before it ended
-    assert forward(emulator, receiver, tmp_path, clock)["activations"] == 0
+    assert forward(emulator, receiver, tmp_path, clock)["records"] == 0
     clock.now += 120
     late = forward(emulator, receiver, tmp_path, clock)
-    assert late["activations"] == 1
+    assert late["records"] == 1
     assert {e["faas"]["execution"] for e in receiver.events[-4:]} == {slow["activationId"]}
     assert sorted(ids(receiver)) == sorted(produced_ids(emulator))
 
@@ -77,9 +77,9 @@ def test_lagging_list_view(clock, receiver, tmp_path):
     with Emulator(clock=clock, list_lag=30, rng=random.Random(1)) as emulator:
         emulator.add_activation("hello", start_ms=int((T0 - 5) * 1000), lines=2)
         clock.now += 1
-        assert forward(emulator, receiver, tmp_path, clock)["activations"] == 0
+        assert forward(emulator, receiver, tmp_path, clock)["records"] == 0
         clock.now += 40
-        assert forward(emulator, receiver, tmp_path, clock)["activations"] == 1
+        assert forward(emulator, receiver, tmp_path, clock)["records"] == 1
 
 
 def test_identical_start_milliseconds(emulator, receiver, tmp_path, clock):
@@ -87,8 +87,8 @@ def test_identical_start_milliseconds(emulator, receiver, tmp_path, clock):
     for _ in range(5):
         emulator.add_activation("hello", start_ms=start, lines=2)
     clock.now += 5
-    assert forward(emulator, receiver, tmp_path, clock)["activations"] == 5
-    assert forward(emulator, receiver, tmp_path, clock)["activations"] == 0
+    assert forward(emulator, receiver, tmp_path, clock)["records"] == 5
+    assert forward(emulator, receiver, tmp_path, clock)["records"] == 0
     assert sorted(ids(receiver)) == sorted(produced_ids(emulator))
 
 
@@ -98,13 +98,13 @@ def test_receiver_dropping_before_the_ack_loses_nothing(emulator, tmp_path, cloc
     clock.now += 5
     with Receiver(drop_before_ack=1.0) as dropping:
         failed = forward(emulator, dropping, tmp_path, clock, retry=RetryPolicy(attempts=2, initial=0, maximum=0))
-        assert not failed["ok"] and failed["activations"] == 0 and failed["more"]
+        assert not failed["ok"] and failed["records"] == 0 and failed["more"]
         assert dropping.events  # it received events, but never acknowledged them
     document = json.loads((tmp_path / "checkpoint.json").read_text())
     cursor = document["source"]["actions"]["hello"]
     assert cursor["seen"] == "" and cursor["since"] == int((T0 + 5 - 7200) * 1000)  # did not move
     with Receiver() as good:
-        assert forward(emulator, good, tmp_path, clock)["activations"] == 40
+        assert forward(emulator, good, tmp_path, clock)["records"] == 40
         assert sorted(ids(good)) == sorted(produced_ids(emulator))
 
 
@@ -182,10 +182,10 @@ def test_openwhisk_entry_with_platform_variables_keeps_its_checkpoint_in_the_res
         return result
 
     first = invoke()
-    assert "error" not in first and first["activations"] == 5 and first["checkpoint"]["source"]["actions"]["hello"]
+    assert "error" not in first and first["records"] == 5 and first["checkpoint"]["source"]["actions"]["hello"]
     assert "logfwd/forward" not in first["actions"]  # never forwards its own logs
     second = invoke()
-    assert second["activations"] == 0 and len(receiver.events) == 10
+    assert second["records"] == 0 and len(receiver.events) == 10
     json.dumps(second)  # the result is JSON
 
     # The CLI runs the same pass with the same parameters.

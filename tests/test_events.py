@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from logfwd.errors import BadRecordError, ConfigError
-from logfwd.events import RESERVED_FIELDS, RecordEvents, activation_events, check_fields, event_id, payloads
+from logfwd.codecs.jsonbytes import json_payloads as payloads
+from logfwd.sources.openwhisk.events import RESERVED_FIELDS, RecordEvents, activation_events, check_fields, event_id
 
 SAMPLES = Path(__file__).parent / "events"
 

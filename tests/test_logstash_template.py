@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from logfwd.events import RESERVED_FIELDS, activation_events
+from logfwd.sources.openwhisk.events import RESERVED_FIELDS, activation_events
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path(__file__).parent / "events"

@@ -13,7 +13,7 @@ from logfwd.codecs.lumberjack import Event, FrameDecoder, Window, encode_ack
 from logfwd.errors import ConfigError, DeliveryError, ProtocolError
 from logfwd_dev.receiver.server import Receiver
 from logfwd.retry import NO_WAIT, RetryPolicy
-from logfwd.sinks.lumberjack import LumberjackSink
+from logfwd.sinks.lumberjack.sink import LumberjackSink
 from logfwd.sinks.tls import client_context, server_context
 
 FEW_RETRIES = RetryPolicy(attempts=2, initial=0, maximum=0, jitter=0)

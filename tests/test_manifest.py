@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from logfwd.errors import ConfigError
-from logfwd.settings import PARAMETERS, SPECS, load_settings
+from logfwd.settings import declared, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text())
@@ -24,7 +24,9 @@ ALARM_FEED = "/whisk.system/alarms/alarm"
 # On OpenWhisk the runtime sets these; the manifest must not need them.
 PLATFORM = {"__OW_API_HOST": "https://openwhisk.example.com", "__OW_API_KEY": "uuid:key",
             "__OW_NAMESPACE": "guest", "__OW_ACTION_NAME": "/guest/logfwd/forward"}
-SENT_PARAMETERS = set(PARAMETERS) - {"api_key"}  # the key comes from the provide-api-key annotation
+SPECS = declared("openwhisk", "lumberjack")
+# The key comes from the provide-api-key annotation; the forwarder is the default pipeline (no source/sink).
+SENT_PARAMETERS = set(SPECS) - {"api_key", "source", "sink"}
 
 
 def env_name(parameter: str) -> str:

@@ -7,7 +7,8 @@ import pytest
 
 from logfwd.deadline import Deadline
 from logfwd.pipeline import forward
-from logfwd.events import activation_events, payloads
+from logfwd.codecs.jsonbytes import json_payloads as payloads
+from logfwd.sources.openwhisk.events import activation_events
 from logfwd.sources.base import Unit
 from logfwd.sources.openwhisk.source import OpenWhiskSource, _HeldPage
 
@@ -44,7 +45,7 @@ def test_backlog_over_200_is_delivered_oldest_first_and_once(world):
         api.add("hello", T0 - 3_000_000 + i * 1000)
     clock.now += 10
     summary = run(world)
-    assert summary["ok"] and summary["activations"] == 450 and summary["events"] == 900
+    assert summary["ok"] and summary["records"] == 450 and summary["events"] == 900
     ids = delivered_ids(sink)
     assert len(ids) == len(set(ids)) == 900 and set(ids) == expected_ids(api)
     starts = [json.loads(p)["openwhisk"]["activation"]["start"] for p in sink.received]
@@ -53,7 +54,7 @@ def test_backlog_over_200_is_delivered_oldest_first_and_once(world):
     assert api.requests_made == 3
 
     again = run(world)
-    assert again["activations"] == 0 and len(sink.received) == 900
+    assert again["records"] == 0 and len(sink.received) == 900
 
 
 def test_a_small_range_takes_one_request(world):
@@ -61,7 +62,7 @@ def test_a_small_range_takes_one_request(world):
     for i in range(150):
         api.add("hello", T0 - 1_000_000 + i * 5000)  # settled and live records, 150 in all
     clock.now += 10
-    assert run(world)["activations"] == 150 and api.requests_made == 1
+    assert run(world)["records"] == 150 and api.requests_made == 1
 
 
 def test_large_live_and_settled_ranges_take_one_request_per_200(world):
@@ -71,7 +72,7 @@ def test_large_live_and_settled_ranges_take_one_request_per_200(world):
         api.add("hello", T0 - 2_000_000 + i * 1000)   # settled
     clock.now += 10
     summary = run(world)
-    assert summary["activations"] == 600 and set(delivered_ids(sink)) == expected_ids(api)
+    assert summary["records"] == 600 and set(delivered_ids(sink)) == expected_ids(api)
     # live: the first page and one more; settled: two pages
     assert api.requests_made == 4
 
@@ -101,13 +102,13 @@ def check_settled_backlog(world, settled, requests, logs=None, **options):
         api.add("hello", T0 - 3_000_000 + i * 1000, lines=1, logs=logs)
     clock.now += 10
     summary = run(world, **options)
-    assert summary["ok"] and summary["activations"] == settled
+    assert summary["ok"] and summary["records"] == settled
     ids = delivered_ids(sink)
     assert len(ids) == len(set(ids)) and set(ids) == expected_ids(api)
     starts = [json.loads(p)["openwhisk"]["activation"]["start"] for p in sink.received]
     assert starts == sorted(starts)  # oldest first all the way: the checkpoint can follow
     assert api.requests_made == requests
-    assert run(world, **options)["activations"] == 0
+    assert run(world, **options)["records"] == 0
 
 
 def test_a_held_page_gives_back_its_units_byte_for_byte():
@@ -128,11 +129,11 @@ def test_late_activation_is_forwarded_by_a_later_run(world):
     api.add("hello", T0 - 1000)
     late = api.add("hello", T0 - 2000, visible_after=200)  # started earlier, ends and shows 200 s later
     clock.now += 5
-    assert run(world)["activations"] == 1
+    assert run(world)["records"] == 1
     clock.now += 60
-    assert run(world)["activations"] == 0
+    assert run(world)["records"] == 0
     clock.now += 200
-    assert run(world)["activations"] == 1
+    assert run(world)["records"] == 1
     assert any(late["activationId"] in i for i in delivered_ids(sink))
     assert set(delivered_ids(sink)) == expected_ids(api)
 
@@ -161,7 +162,7 @@ def test_delivery_failure_keeps_the_checkpoint_behind_what_was_not_acknowledged(
     sink.fail_next = 0
     summary = run(world, max_events=10)
     assert not summary["ok"] and "receiver went away" in summary["errors"][0]
-    assert summary["activations"] == 0
+    assert summary["records"] == 0
     run(world, max_events=10)
     assert set(delivered_ids(sink)) == expected_ids(api)
 
@@ -178,7 +179,7 @@ def test_deadline_cuts_the_run_and_the_next_run_continues(world):
             return super().remaining()
 
     summary = run(world, deadline=Ticking(at=clock.now + 120, grace=20, clock=clock))
-    assert summary["more"] and summary["stopped_at_deadline"] and 0 < summary["activations"] < 500
+    assert summary["more"] and summary["stopped_at_deadline"] and 0 < summary["records"] < 500
     assert summary["lag_seconds"] > 0
     while run(world)["more"]:
         pass
@@ -205,8 +206,8 @@ def test_runs_against_a_slow_api_keep_moving_the_cursor_and_their_deadline(world
         deadline = Deadline(at=clock.now + 60, grace=20, clock=clock)
         summary = run(world, deadline=deadline)
         # Holding the newest pages takes at most half the pulling time: the oldest still go out.
-        assert clock.now <= deadline.at and summary["activations"] > 0, summary
-        delivered.append(summary["activations"])
+        assert clock.now <= deadline.at and summary["records"] > 0, summary
+        delivered.append(summary["records"])
         if not summary["more"]:
             break
     assert not summary["more"] and sum(delivered) == 3000
@@ -235,7 +236,7 @@ def test_unreadable_checkpoint_starts_over_with_a_warning(world):
     clock.now += 5
     store.document = {"source": {"type": "openwhisk", "namespace": "_", "actions": {"hello": {"since": "x"}}}}
     summary = run(world)
-    assert summary["activations"] == 1 and "checkpoint unreadable" in summary["warnings"][0]
+    assert summary["records"] == 1 and "checkpoint unreadable" in summary["warnings"][0]
 
 
 def test_bad_record_is_reported_and_the_rest_forwarded(world):
@@ -246,7 +247,7 @@ def test_bad_record_is_reported_and_the_rest_forwarded(world):
     bad["_visible"] = 0
     clock.now += 5
     summary = run(world)
-    assert summary["activations"] >= 1 and summary["errors"] and bad["activationId"] in summary["errors"][0]
+    assert summary["records"] >= 1 and summary["errors"] and bad["activationId"] in summary["errors"][0]
     assert not summary["ok"]
 
 
@@ -298,7 +299,7 @@ def test_an_unexpected_error_still_saves_what_was_delivered(world, monkeypatch):
     monkeypatch.setattr(source_module, "activation_events", breaks_on_the_fifteenth)
     summary = run(world, max_events=4)
     assert not summary["ok"] and "RuntimeError: a bug" in summary["errors"][0]
-    assert 0 < summary["activations"] < 15 and store.document is not None  # the acknowledged part is saved
+    assert 0 < summary["records"] < 15 and store.document is not None  # the acknowledged part is saved
     monkeypatch.setattr(source_module, "activation_events", real)
     run(world)
     assert set(delivered_ids(sink)) == expected_ids(api)

@@ -18,7 +18,7 @@ from logfwd_dev.receiver import validate
 from logfwd_dev.receiver.output import EventLog
 from logfwd_dev.receiver.server import Receiver
 from logfwd.retry import NO_WAIT
-from logfwd.sinks.lumberjack import LumberjackSink
+from logfwd.sinks.lumberjack.sink import LumberjackSink
 from logfwd.sinks.tls import client_context
 
 LOGFWD = Path(sys.executable).with_name("logfwd")

@@ -25,15 +25,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from logfwd.settings import PARAMETERS
-from test_manifest import SENT_PARAMETERS, env_name
+from test_manifest import SENT_PARAMETERS, SPECS, env_name
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools" / "serverless"
 PINNED = {"serverless": "3", "serverless-openwhisk": "0.18.4"}  # npm specs: major 3, exact plugin
 SERVICE_FILES = ("serverless.yml", ".serverless_plugins/openwhisk-fixes.js", "actions/__main__.py")
 API_KEY = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:secret"
-CONFIG_VARIABLES = {env_name(p) for p in PARAMETERS} | {"LOGFWD_SCHEDULE", "LOGFWD_API_KEY"}
+CONFIG_VARIABLES = {env_name(p) for p in SENT_PARAMETERS} | {"LOGFWD_SCHEDULE", "LOGFWD_API_KEY"}
 
 
 def installed_version(package: str) -> str | None:

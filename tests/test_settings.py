@@ -3,7 +3,9 @@
 import pytest
 
 from logfwd.errors import ConfigError
-from logfwd.settings import FILE_CHECKPOINT, PARAMETERS, load_settings, parse_wskprops
+from logfwd.settings import FILE_CHECKPOINT, declared, load_settings, parse_wskprops
+
+PARAMETERS = tuple(declared())
 
 REQUIRED = {"apihost": "ow.example.com", "api_key": "uuid:sekrit", "actions": "hello",
             "logstash_hosts": "logstash.example.com:5044"}

@@ -18,6 +18,16 @@ class ConfigError(LogfwdError, ValueError):
         super().__init__(f"{message}. {fix}" if fix else message)
 
 
+class ConfigErrors(ConfigError):
+    """Several parameters are missing or invalid: every problem, one per line, in one answer."""
+
+    def __init__(self, problems: list[ConfigError]):
+        self.problems = problems
+        self.parameter = problems[0].parameter
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        LogfwdError.__init__(self, f"{len(problems)} problems with the parameters:\n{lines}")
+
+
 class TransientError(LogfwdError):
     """A failure worth retrying: connection errors, timeouts, 429 and 5xx answers."""
 

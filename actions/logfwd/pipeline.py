@@ -1,7 +1,9 @@
-"""One forwarding pass: source -> events -> sink -> checkpoint.
+"""One forwarding pass: source -> events -> sink -> checkpoint (pulled) or answer (pushed).
 
-The checkpoint is saved at the end of every pass, also a failed one, and it only ever reflects units
-the sink acknowledged. A pass stops pulling ``deadline.grace`` seconds before its deadline; the window
+The source encodes each record's events with the sink's encoder; the batcher sends them and runs each
+unit's ``done`` once the sink delivered it. A pulled source's checkpoint is saved at the end of every
+pass, also a failed one, and a pushed source's answer is built at the end: both only ever reflect
+units the sink delivered, as far as its guarantee reaches. A pass stops pulling ``deadline.grace`` seconds before its deadline; the window
 in flight then has until ``deadline.for_work()``, and the rest is kept for saving.
 """
 
@@ -22,19 +24,21 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 
 
-def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Deadline = NO_DEADLINE,
+def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *, deadline: Deadline = NO_DEADLINE,
             max_events: int = 2048, max_bytes: int = 8 << 20,
             progress: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time) -> dict:
     """Run one pass and return its summary. Errors of the pass are reported in the summary, not raised,
-    once the checkpoint could be loaded: what was delivered is always saved."""
+    once the checkpoint could be loaded: what was delivered is always saved. ``store`` is None for a
+    pushed source, which has no checkpoint."""
     started = clock()
-    document = store.load()
-    source.open(document.get("source") if isinstance(document, dict) else None)
+    if store is not None:
+        document = store.load()
+        source.open(document.get("source") if isinstance(document, dict) else None)
 
     batcher = Batcher(sink, deadline.for_work(), max_events=max_events, max_bytes=max_bytes,
                       on_flush=(lambda b: progress(_counts(source, b, sink))) if progress else None)
     stopped_early = False
-    units = source.units(deadline)
+    units = source.units(deadline, sink.encode)
     errors = []
     try:
         for unit in units:
@@ -52,17 +56,20 @@ def forward(source: Source, sink: Sink, store: CheckpointStore, *, deadline: Dea
     except Exception as exc:
         errors.append(_describe(exc))
 
-    saved = _save(store, source, clock)
-    if saved is not None:
-        errors.append(saved)
+    if store is not None:
+        saved = _save(store, source, clock)
+        if saved is not None:
+            errors.append(saved)
     summary = {
         "ok": not errors and not source.errors,
         **_counts(source, batcher, sink),
         "stopped_at_deadline": stopped_early,
         "seconds": round(clock() - started, 3),
         "sink": sink.describe(),
-        "checkpoint": store.describe(),
+        "guarantee": sink.guarantee,
     }
+    if store is not None:
+        summary["checkpoint"] = store.describe()
     summary["more"] = summary["more"] or stopped_early or bool(errors)
     errors = list(source.errors) + errors
     if errors:
@@ -83,7 +90,7 @@ def _describe(exc: Exception) -> str:
 
 def _counts(source: Source, batcher: Batcher, sink: Sink) -> dict:
     return {**source.summary(), "events": batcher.events_sent, "bytes": batcher.bytes_sent,
-            "windows": sink.windows_acked}
+            "batches": sink.batches_sent}
 
 
 def _save(store: CheckpointStore, source: Source, clock: Callable[[], float]) -> str | None:

@@ -7,10 +7,13 @@ all made from these declarations.
 """
 
 import importlib
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from .deadline import Deadline
 from .errors import ConfigError
+from .retry import RetryPolicy
 
 # Delivery guarantees a sink declares; the pipeline moves a checkpoint or answers the platform only
 # as far as its sink's guarantee reaches.
@@ -54,6 +57,18 @@ class Plug:
     mode: str | None = None
     check: Callable[[Mapping[str, Any]], None] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What a plug's ``build`` gets besides the settings: the run's deadline and retry policy, the
+    clock, the invocation's input (pushed sources), and a place to share parts with the runner."""
+
+    deadline: Deadline = field(default_factory=Deadline)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    clock: Callable[[], float] = time.time
+    event: Any = None  # the platform's input: a Lambda event, or {method, path, headers, body} of an HTTP drain
+    resources: dict = field(default_factory=dict)  # e.g. "openwhisk_api": the client the activation store reads through
 
 
 # name -> module that defines PLUG. Adding a component is one module and one line here.

@@ -1,116 +1,72 @@
 """Validated settings from action parameters, the environment and ``~/.wskprops``.
 
 ``load_settings`` is pure: entry points read the environment and the wskprops file and pass them in.
-Precedence, highest first: parameters, ``LOGFWD_<NAME>`` variables, the platform's ``__OW_*``
-variables, ``~/.wskprops`` (CLI only), defaults. Values may arrive as strings (wskdeploy turns every
-value into one, and an unset variable into ``""``): they are coerced, and ``""`` means "unset".
+Which parameters exist comes from the declarations of the core (below) and of the chosen source and
+sink (``plugs.py``). Precedence, highest first: parameters, ``LOGFWD_<NAME>`` variables, the
+platform's ``__OW_*`` variables, ``~/.wskprops`` (CLI only), defaults. Values may arrive as strings
+(wskdeploy turns every value into one, and an unset variable into ``""``): they are coerced, and
+``""`` means "unset". Every problem is reported at once, in one ``ConfigError``.
 """
 
 import difflib
-from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from .coerce import Secret, boolean, hosts, json_object, listing, number, pem, secret, secret_pem, text
-from .errors import ConfigError
-from .events import check_fields
+from .coerce import Secret, number, secret, text
+from .errors import ConfigError, ConfigErrors
+from .plugs import SINKS, SOURCES, Param, Plug, all_plugs, plug
 
 FILE_CHECKPOINT = "file:state/checkpoint.json"
 ACTIVATION_CHECKPOINT = "activation"
-
-
-@dataclass(frozen=True)
-class Parameter:
-    name: str
-    coerce: Callable[[str, Any], Any]
-    default: Any = None
-    required: bool = False
-    platform_env: str | None = None  # the __OW_* variable that supplies it on OpenWhisk
-    wskprops: str | None = None      # the ~/.wskprops key (CLI only)
-    help: str = ""
-
-
-_SPECS = (
-    Parameter("apihost", text, required=True, platform_env="__OW_API_HOST", wskprops="APIHOST",
-              help="OpenWhisk API host, with or without https://"),
-    Parameter("api_key", secret, required=True, platform_env="__OW_API_KEY", wskprops="AUTH",
-              help="OpenWhisk API key uuid:key (on OpenWhisk: the provide-api-key annotation supplies it)"),
-    Parameter("namespace", text, "_", platform_env="__OW_NAMESPACE", wskprops="NAMESPACE",
-              help="namespace to read; _ is the key's default namespace"),
-    Parameter("actions", listing, required=True,
-              help="monitored actions: name, package/action, package/*, *, !exclusion"),
-    Parameter("logstash_hosts", hosts, required=True,
-              help="Logstash beats inputs, host:port (port 5044 if left out); starts at a random one, "
-                   "fails over to the next"),
-    Parameter("logstash_tls", boolean, True, help="TLS to Logstash, with certificate and hostname verification"),
-    Parameter("logstash_ca", pem, help="CA certificate(s) to trust, PEM text or file path"),
-    Parameter("logstash_cert", pem, help="client certificate for mutual TLS, PEM text or file path"),
-    Parameter("logstash_key", secret_pem, help="client private key for mutual TLS, PEM text or file path"),
-    Parameter("fields", json_object, {}, help="JSON object merged into every event, e.g. a Logz.io token"),
-    Parameter("checkpoint", text, help="checkpoint store: activation, file:PATH, couchdb+https://..., redis://..."),
-    Parameter("checkpoint_username", text, help="user name for the checkpoint store, if not in its URL"),
-    Parameter("checkpoint_password", secret, help="password for the checkpoint store, if not in its URL"),
-    Parameter("overlap", number(float, 0, 86400), 360.0,
-              help="seconds behind now that every run re-reads for late records "
-                   "(>= the longest action time limit + margin)"),
-    Parameter("settle", number(float, 0, 3600), 2.0, help="seconds behind now where a run stops reading"),
-    Parameter("initial_lookback", number(float, 0, 30 * 86400), 600.0,
-              help="seconds back a newly monitored action starts from"),
-    Parameter("batch_size", number(int, 1, 10000), 2048, help="events per Lumberjack window"),
-    Parameter("compression_level", number(int, 0, 9), 3,
-              help="zlib level of a window (1 fastest .. 9 smallest; 1-3 run on ISA-L); 0 sends plain frames"),
-    Parameter("window_timeout", number(float, 1, 3600), 30.0, help="seconds one window may take to be acknowledged"),
-    Parameter("deadline_grace", number(float, 2, 3600), 15.0,
-              help="seconds before the action's deadline at which a run stops pulling"),
-    Parameter("max_line_bytes", number(int, 1024, 100 * 1024 * 1024), 1048576,
-              help="longer log lines are truncated (and flagged)"),
-    Parameter("api_verify", boolean, True, help="verify the OpenWhisk API host's TLS certificate"),
-)
-
-SPECS: Mapping[str, Parameter] = {spec.name: spec for spec in _SPECS}
-PARAMETERS: tuple[str, ...] = tuple(SPECS)
 ENV_PREFIX = "LOGFWD_"
 # Keys OpenWhisk or a trigger may add to the parameters; not typos.
 _IGNORED_KEYS = ("payload", "trigger_payload")
+# Variables of ours that are not parameters.
+_KNOWN_VARIABLES = ("LOGFWD_SCHEDULE", "LOGFWD_SHARDS")
+
+CORE = (
+    Param("source", text, "openwhisk", help="where logs come from: " + ", ".join(SOURCES)),
+    Param("sink", text, "lumberjack", help="where events go: " + ", ".join(SINKS)),
+    Param("checkpoint", text,
+          help="checkpoint store of a pulled source: activation (default on OpenWhisk), file:PATH (default "
+               "elsewhere: file:state/checkpoint.json), couchdb+https://..., redis://..."),
+    Param("checkpoint_username", text, help="user name for the checkpoint store, if not in its URL"),
+    Param("checkpoint_password", secret, secret=True, help="password for the checkpoint store, if not in its URL"),
+    Param("deadline_grace", number(float, 2, 3600), 15.0,
+          help="seconds before the invocation's deadline at which a run stops pulling"),
+)
 
 
 @dataclass(frozen=True)
 class Settings:
-    apihost: str
-    api_key: Secret
-    namespace: str
-    actions: tuple[str, ...]
-    logstash_hosts: tuple[tuple[str, int], ...]
-    logstash_tls: bool
-    logstash_ca: str | None
-    logstash_cert: str | None
-    logstash_key: Secret | None
-    fields: dict
-    checkpoint: str
-    checkpoint_username: str | None
-    checkpoint_password: Secret | None
-    overlap: float
-    settle: float
-    initial_lookback: float
-    batch_size: int
-    compression_level: int
-    window_timeout: float
-    deadline_grace: float
-    max_line_bytes: int
-    api_verify: bool
+    """The chosen source and sink, and every parameter's value by name (also readable as attributes)."""
+
+    values: Mapping[str, Any]
     # From the platform, not parameters:
-    deadline: float | None = None          # epoch seconds (__OW_DEADLINE)
+    deadline: float | None = None          # epoch seconds (__OW_DEADLINE, or the Lambda context)
     self_action: str | None = None         # /namespace/package/action (__OW_ACTION_NAME)
     activation_id: str | None = None       # __OW_ACTIVATION_ID
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
-                          if f.name not in ("fields", "checkpoint"))
-        shown += f", checkpoint={_without_credentials(self.checkpoint)!r}"
-        # fields may hold tokens (Logz.io): show only its keys.
-        return f"Settings({shown}, fields=<keys {sorted(self.fields)}>)"
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
 
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={_shown(name, value)}" for name, value in self.values.items())
+        return (f"Settings({shown}, deadline={self.deadline!r}, self_action={self.self_action!r}, "
+                f"activation_id={self.activation_id!r})")
+
+
+def _shown(name: str, value: Any) -> str:
+    if name == "checkpoint" and isinstance(value, str):
+        return repr(_without_credentials(value))
+    if isinstance(value, dict):  # static fields may hold tokens (Logz.io): show only the keys
+        return f"<keys {sorted(value)}>"
+    return repr(value)
 
 
 def _without_credentials(url: str) -> str:
@@ -131,15 +87,58 @@ def parse_wskprops(text: str) -> dict[str, str]:
     return props
 
 
-def _unset(raw: Any) -> bool:
-    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+def declared(source: str = "openwhisk", sink: str = "lumberjack") -> dict[str, Param]:
+    """The parameters of a pipeline: the core's, then the source's, then the sink's."""
+    params = {p.name: p for p in CORE}
+    for kind, name in (("source", source), ("sink", sink)):
+        params.update((p.name, p) for p in plug(kind, name).params)
+    return params
 
 
 def load_settings(params: Mapping[str, Any], environ: Mapping[str, str],
                   wskprops: Mapping[str, str] | None = None) -> Settings:
-    """Build validated settings. Raises ``ConfigError`` naming the first bad parameter."""
+    """Build validated settings. Raises ``ConfigError`` listing every bad or missing parameter."""
+    problems: list[ConfigError] = []
     values: dict[str, Any] = {}
-    for spec in _SPECS:
+    _resolve(CORE, params, environ, wskprops, values, problems)
+    chosen: list[Plug] = []
+    for kind in ("source", "sink"):
+        try:
+            chosen.append(plug(kind, values[kind]))
+        except ConfigError as exc:
+            problems.append(exc)
+    for component in chosen:
+        before = len(problems)
+        _resolve(component.params, params, environ, wskprops, values, problems)
+        if component.check and len(problems) == before:
+            try:
+                component.check(values)
+            except ConfigError as exc:
+                problems.append(exc)
+    names = {p.name for p in CORE} | {p.name for c in chosen for p in c.params}
+    missing = {exc.parameter for exc in problems if "is required" in str(exc)}
+    warnings = list(_unknown_parameter_warnings(params, names, chosen))
+    for exc in problems:
+        if exc.parameter in missing:
+            _hint_misspelling(exc, params)
+    if problems:
+        raise problems[0] if len(problems) == 1 else ConfigErrors(problems)
+
+    on_openwhisk = not _unset(environ.get("__OW_ACTION_NAME"))
+    if values["checkpoint"] is None:
+        values["checkpoint"] = ACTIVATION_CHECKPOINT if on_openwhisk else FILE_CHECKPOINT
+    warnings += _unknown_variable_warnings(environ, names)
+    return Settings(
+        values=values,
+        deadline=_deadline(environ.get("__OW_DEADLINE")),
+        self_action=environ.get("__OW_ACTION_NAME") or None,
+        activation_id=environ.get("__OW_ACTIVATION_ID") or None,
+        warnings=tuple(warnings),
+    )
+
+
+def _resolve(specs, params, environ, wskprops, values: dict, problems: list) -> None:
+    for spec in specs:
         candidates = (
             params.get(spec.name),
             environ.get(ENV_PREFIX + spec.name.upper()),
@@ -147,41 +146,23 @@ def load_settings(params: Mapping[str, Any], environ: Mapping[str, str],
             (wskprops or {}).get(spec.wskprops) if spec.wskprops else None,
         )
         raw = next((c for c in candidates if not _unset(c)), None)
-        if raw is None:
-            if spec.required:
-                raise ConfigError(spec.name, "is required but empty or unset", _how_to_set(spec))
+        try:
+            if raw is None:
+                if spec.required:
+                    raise ConfigError(spec.name, "is required but empty or unset", _how_to_set(spec))
+                values[spec.name] = spec.default
+                continue
+            value = spec.coerce(spec.name, raw)
+            if spec.required and value in ("", ()):
+                raise ConfigError(spec.name, "is required but empty", _how_to_set(spec))
+            values[spec.name] = value
+        except ConfigError as exc:
+            problems.append(exc)
             values[spec.name] = spec.default
-            continue
-        value = spec.coerce(spec.name, raw)
-        if spec.required and value in ("", ()):
-            raise ConfigError(spec.name, "is required but empty", _how_to_set(spec))
-        values[spec.name] = value
 
-    check_fields(values["fields"])
-    on_openwhisk = not _unset(environ.get("__OW_ACTION_NAME"))
-    if values["checkpoint"] is None:
-        values["checkpoint"] = ACTIVATION_CHECKPOINT if on_openwhisk else FILE_CHECKPOINT
-    if values["overlap"] <= values["settle"]:
-        raise ConfigError("overlap", f"must be more than settle ({values['settle']} s)",
-                          "Runs read up to now - settle and move on to now - overlap; a smaller overlap "
-                          "would skip what starts in between.")
-    if values["logstash_key"] and not values["logstash_cert"]:
-        raise ConfigError("logstash_key", "is set but logstash_cert is not",
-                          "Mutual TLS needs both the client certificate and its key.")
-    if values["logstash_cert"] and not values["logstash_key"]:
-        raise ConfigError("logstash_cert", "is set but logstash_key is not",
-                          "Mutual TLS needs both the client certificate and its key.")
-    if not values["logstash_tls"] and (values["logstash_ca"] or values["logstash_cert"]):
-        raise ConfigError("logstash_tls", "is false but TLS material (logstash_ca/logstash_cert) is given",
-                          "Set logstash_tls=true, or remove the certificates.")
 
-    return Settings(
-        **values,
-        deadline=_deadline(environ.get("__OW_DEADLINE")),
-        self_action=environ.get("__OW_ACTION_NAME") or None,
-        activation_id=environ.get("__OW_ACTIVATION_ID") or None,
-        warnings=tuple(_unknown_parameter_warnings(params)),
-    )
+def _unset(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
 
 
 def _deadline(raw: str | None) -> float | None:
@@ -193,7 +174,7 @@ def _deadline(raw: str | None) -> float | None:
         raise ConfigError("__OW_DEADLINE", f"expected epoch milliseconds, got {raw!r}") from None
 
 
-def _how_to_set(spec: Parameter) -> str:
+def _how_to_set(spec: Param) -> str:
     ways = [f"the parameter '{spec.name}'", f"the variable {ENV_PREFIX}{spec.name.upper()}"]
     if spec.platform_env:
         ways.append(f"{spec.platform_env} (set by OpenWhisk)")
@@ -205,10 +186,44 @@ def _how_to_set(spec: Parameter) -> str:
     return f"Set it with {', '.join(ways[:-1])} or {ways[-1]}.{hint}"
 
 
-def _unknown_parameter_warnings(params: Mapping[str, Any]):
+def _hint_misspelling(exc: ConfigError, params: Mapping[str, Any]) -> None:
+    """A required parameter is missing: was it given under a near name (``logstash_host``)?"""
+    close = difflib.get_close_matches(exc.parameter, [k for k in params if isinstance(k, str)], n=1, cutoff=0.75)
+    if close:
+        exc.args = (f"{exc.args[0]} (a parameter '{close[0]}' was given: did you mean '{exc.parameter}'?)",)
+
+
+def _owners() -> dict[str, str]:
+    owners = {}
+    for component in all_plugs():
+        for p in component.params:
+            owners.setdefault(p.name, f"{component.kind} '{component.name}'")
+    return owners
+
+
+def _unknown_parameter_warnings(params: Mapping[str, Any], names: set[str], chosen: list[Plug]):
+    owners = None
     for key in params:
-        if key in SPECS or key in _IGNORED_KEYS or key.startswith("__"):
+        if key in names or key in _IGNORED_KEYS or key.startswith("__"):
             continue
-        close = difflib.get_close_matches(key, PARAMETERS, n=1)
+        owners = owners if owners is not None else _owners()
+        if key in owners:
+            in_use = " and ".join(f"{c.kind} '{c.name}'" for c in chosen)
+            yield f"parameter '{key}' belongs to {owners[key]}, not to {in_use}: ignored"
+            continue
+        close = difflib.get_close_matches(key, sorted(names), n=1)
         suggestion = f"; did you mean '{close[0]}'?" if close else ""
         yield f"unknown parameter '{key}' ignored{suggestion}"
+
+
+def _unknown_variable_warnings(environ: Mapping[str, str], names: set[str]) -> list[str]:
+    known = {ENV_PREFIX + name.upper() for name in names} | set(_KNOWN_VARIABLES)
+    everything = known | {ENV_PREFIX + p.name.upper() for c in all_plugs() for p in c.params}
+    warnings = []
+    for variable in sorted(environ):
+        if not variable.startswith(ENV_PREFIX) or variable in everything:
+            continue
+        close = difflib.get_close_matches(variable, sorted(known), n=1)
+        suggestion = f"; did you mean {close[0]}?" if close else ""
+        warnings.append(f"unknown variable {variable} ignored{suggestion}")
+    return warnings

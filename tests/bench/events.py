@@ -14,7 +14,8 @@ import time
 from logfwd.codecs import jsonbytes
 from logfwd_dev.emulator.generate import ActivationFactory
 from logfwd_dev.emulator.records import DEFAULT_CATALOG, full_record
-from logfwd.events import activation_events, payloads
+from logfwd.codecs.jsonbytes import json_payloads as payloads
+from logfwd.sources.openwhisk.events import activation_events
 
 from . import workload
 

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="logfwd-hotspots-") as work:
         summary, stats = profile(args.activations, Path(work))
-    print(f"{summary['events']} lines from {summary['activations']} activations in "
+    print(f"{summary['events']} lines from {summary['records']} activations in "
           f"{summary['profiled_wall_seconds']} s under cProfile ({summary['api_requests']} API requests)")
     if args.dump:
         stats.dump_stats(args.dump)

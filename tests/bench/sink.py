@@ -24,7 +24,7 @@ from typing import Callable
 import pylogbeat
 
 from logfwd.codecs.lumberjack import encode_window
-from logfwd.sinks.lumberjack import LumberjackSink
+from logfwd.sinks.lumberjack.sink import LumberjackSink
 
 from . import procs, workload
 

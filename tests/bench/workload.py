@@ -9,7 +9,8 @@ import time
 
 from logfwd_dev.emulator.generate import ActivationFactory
 from logfwd_dev.emulator.records import DEFAULT_CATALOG, full_record
-from logfwd.events import activation_events, payloads as encode
+from logfwd.codecs.jsonbytes import json_payloads as encode
+from logfwd.sources.openwhisk.events import activation_events
 
 # Plain actions only: each activation then has exactly ``lines`` log lines (sequences and triggers log ids).
 ACTIONS = ("hello", "shop/checkout", "shop/cart", "etl/ingest")

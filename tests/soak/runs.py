@@ -77,7 +77,7 @@ class Run:
             "run": self.index, "profile": self.profile, "started": round(self.started, 3),
             "deadline": round(self.deadline, 3), "ended": round(self.ended or 0, 3), "exit": self.exit_code,
             "solo": self.solo, "killed": self.killed, "kill_phase": self.kill_phase,
-            **{key: summary.get(key) for key in ("ok", "skipped", "activations", "events", "more",
+            **{key: summary.get(key) for key in ("ok", "skipped", "records", "events", "more",
                                                  "stopped_at_deadline", "lag_seconds", "errors", "seconds")},
         }
 

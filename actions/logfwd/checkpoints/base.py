@@ -30,11 +30,22 @@ class CheckpointStore(Protocol):
     def describe(self) -> str:
         """Where the checkpoint lives, without credentials."""
 
+    def result_fields(self) -> dict:
+        """Keys to add to the run's result: the ``activation`` store saves its document there; the
+        others add nothing."""
+
     def close(self) -> None:
         """Release connections."""
 
 
-class NoLease:
+class ElsewhereThanResult:
+    """Mixin for stores that keep the checkpoint elsewhere than in the run's result."""
+
+    def result_fields(self) -> dict:
+        return {}
+
+
+class NoLease(ElsewhereThanResult):
     """Mixin for stores that cannot hold a lease: overlapping runs may re-send, never lose."""
 
     supports_lease = False

@@ -19,12 +19,13 @@ import requests
 from ..errors import CheckpointError, CheckpointTransientError, ConfigError, ConflictError, LeaseHeldError
 from ..deadline import NO_DEADLINE, Deadline
 from ..retry import RetryPolicy
+from .base import ElsewhereThanResult
 
 DEFAULT_DOC_ID = "logfwd-checkpoint"
 _DATABASE_NAME = re.compile(r"^[a-z][a-z0-9_$()+/-]*$")  # CouchDB's rule for database names
 
 
-class CouchDBStore:
+class CouchDBStore(ElsewhereThanResult):
     supports_lease = True
 
     def __init__(self, base_url: str, database: str, doc_id: str = DEFAULT_DOC_ID, *,

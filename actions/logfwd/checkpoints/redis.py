@@ -18,6 +18,7 @@ from ..errors import CheckpointError, CheckpointTransientError, ConfigError, Con
 from ..errors import ProtocolError
 from ..deadline import NO_DEADLINE, Deadline
 from ..retry import RetryPolicy
+from .base import ElsewhereThanResult
 
 DEFAULT_KEY = "logfwd:checkpoint"
 
@@ -52,7 +53,7 @@ _TRANSIENT_CODES = {"LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN", "CLUSTERDOWN", 
 _AUTH_CODES = {"WRONGPASS", "NOAUTH", "NOPERM"}
 
 
-class RedisStore:
+class RedisStore(ElsewhereThanResult):
     supports_lease = True
 
     def __init__(self, host: str, port: int = 6379, *, db: int = 0, key: str = DEFAULT_KEY,

@@ -12,6 +12,7 @@ import sys
 # sets ``func(args) -> int`` as its default.
 COMMANDS = {
     "run": ("logfwd.cli.run", "run one forwarding pass"),
+    "invoke": ("logfwd.cli.invoke", "run a pushed source on a saved event (Kinesis, S3, a drain request)"),
     "emulate": ("logfwd_dev.cli.emulate", "serve a local OpenWhisk API emulator"),
     "receive": ("logfwd_dev.cli.receive", "run a local Lumberjack v2 receiver"),
     "demo": ("logfwd_dev.cli.demo", "run the pipeline locally: emulator, receiver, two passes"),
@@ -22,7 +23,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``command``, only that sub-command is fully registered."""
     parser = argparse.ArgumentParser(
         prog="logfwd",
-        description="Forward OpenWhisk activation logs to Logstash over Lumberjack v2.",
+        description="Forward serverless logs: OpenWhisk activations, Kinesis, S3 load-balancer logs and Heroku drains, "
+                    "to Logstash, syslog or statsd.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError, LogfwdError
-from ..settings import PARAMETERS, load_settings, parse_wskprops
+from ..settings import declared, load_settings, parse_wskprops
 from .progress import ProgressLine
 
 
@@ -17,13 +17,26 @@ def register(subparsers) -> None:
         "run", help="run one forwarding pass",
         description="Run one forwarding pass. Parameters come from --param, LOGFWD_<NAME> variables and "
                     "~/.wskprops (APIHOST, AUTH, NAMESPACE; WSK_CONFIG_FILE names another file), in that order.",
-        epilog="parameters: " + ", ".join(PARAMETERS))
+        epilog=parameter_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
                         help="a parameter, as given to the action (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress line")
     parser.add_argument("--verbose", "-v", action="store_true", help="log what happens to stderr")
     parser.set_defaults(func=run)
+
+
+def parameter_help() -> str:
+    """Every source's and sink's parameters, from their declarations."""
+    from ..plugs import all_plugs
+    from ..settings import CORE
+
+    lines = ["parameters (--param NAME=VALUE, or LOGFWD_NAME):", "  common:"]
+    lines += [f"    {p.name:22} {p.help}" for p in CORE]
+    for component in all_plugs():
+        lines.append(f"  {component.kind} {component.name} ({component.guarantee or component.mode}): {component.summary}")
+        lines += [f"    {p.name:22} {p.help}{' (required)' if p.required else ''}" for p in component.params]
+    return "\n".join(lines)
 
 
 def parse_params(pairs: list[str]) -> dict[str, str]:
@@ -69,20 +82,28 @@ def run(args: argparse.Namespace) -> int:
     return 0 if summary.get("ok") else 1
 
 
+def _count(n: int, noun: str, plural: str = "") -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
+
+
 def render(summary: dict) -> str:
     if "skipped" in summary:
         return f"skipped: {summary['skipped']}"
+    where = [f"sink {summary.get('sink', '?')} ({summary.get('guarantee', '?')})"]
+    if "checkpoint" in summary:
+        where.append(f"checkpoint {summary['checkpoint']}")
+    if "lag_seconds" in summary:
+        where.append(f"lag {summary['lag_seconds']} s")
     lines = [
-        f"forwarded {summary['events']} events from {summary['activations']} activations "
-        f"({summary['bytes']} bytes, {summary['windows']} windows) in {summary['seconds']} s",
-        f"  sink {summary['sink']}; checkpoint {summary['checkpoint']}; lag {summary['lag_seconds']} s"
-        f"{'; more waiting' if summary['more'] else ''}",
+        f"forwarded {_count(summary.get('events', 0), 'event')} from {_count(summary.get('records', 0), 'record')} "
+        f"({summary.get('bytes', 0)} bytes, {_count(summary.get('batches', 0), 'batch', 'batches')}) in {summary.get('seconds', 0)} s",
+        "  " + "; ".join(where) + ("; more waiting" if summary.get("more") else ""),
     ]
     for name, counts in summary.get("actions", {}).items():
-        lines.append(f"  {name}: {counts['activations']} activations, {counts['events']} events"
+        lines.append(f"  {name}: {_count(counts['activations'], 'activation')}, {_count(counts['events'], 'event')}"
                      f"{' (newly monitored)' if counts.get('new') else ''}")
     if summary.get("lines_unparsed") or summary.get("lines_truncated"):
-        lines.append(f"  lines unparsed: {summary['lines_unparsed']}, truncated: {summary['lines_truncated']}")
+        lines.append(f"  lines unparsed: {summary.get('lines_unparsed', 0)}, truncated: {summary.get('lines_truncated', 0)}")
     lines += [f"  warning: {w}" for w in summary.get("warnings", [])]
     lines += [f"  error: {e}" for e in summary.get("errors", [])]
     return "\n".join(lines)

@@ -38,6 +38,9 @@ class Source(Protocol):
     def summary(self) -> dict:
         """Counts for the run summary: ``records``, ``more`` (is work left?), and the source's own detail."""
 
+    def close(self) -> None:
+        """Release connections."""
+
 
 class PulledSource(Source, Protocol):
     def open(self, document: dict | None) -> None:
@@ -50,4 +53,6 @@ class PulledSource(Source, Protocol):
 class PushedSource(Source, Protocol):
     def answer(self) -> dict:
         """The platform's answer, built only from units whose ``done`` has run (e.g. Kinesis's
-        ``batchItemFailures`` for the rest, or an HTTP status for a drain)."""
+        ``batchItemFailures`` for the rest, or an HTTP status for a drain). Where that shape cannot
+        express a failure (an S3 notification is retried whole or not at all), the answer carries
+        ``"failed": "<why>"`` and the entry fails the invocation, so the platform retries it."""

@@ -1,0 +1,55 @@
+"""The ``openwhisk`` source: the activation records of monitored actions, pulled on a schedule."""
+
+from ...coerce import boolean, json_object, listing, number, secret, text
+from ...errors import ConfigError
+from ...plugs import PULLED, Param, Plug
+
+
+def _check(values) -> None:
+    from .events import check_fields
+
+    check_fields(values["fields"])
+    if values["overlap"] <= values["settle"]:
+        raise ConfigError("overlap", f"must be more than settle ({values['settle']} s)",
+                          "Runs read up to now - settle and move on to now - overlap; a smaller overlap "
+                          "would skip what starts in between.")
+
+
+def _build(settings, context):
+    from .api import OpenWhiskAPI
+    from .source import OpenWhiskSource
+
+    values = settings.values
+    api = OpenWhiskAPI(values["apihost"], values["api_key"].reveal(), values["namespace"], retry=context.retry,
+                       verify=values["api_verify"], deadline=context.deadline.for_work())
+    context.resources["openwhisk_api"] = api  # the activation checkpoint store reads through it
+    return OpenWhiskSource(api, values["actions"], namespace=values["namespace"], self_action=settings.self_action,
+                           overlap=values["overlap"], settle=values["settle"],
+                           initial_lookback=values["initial_lookback"], fields=values["fields"],
+                           max_line_bytes=values["max_line_bytes"], clock=context.clock)
+
+
+PLUG = Plug(
+    name="openwhisk", kind="source", mode=PULLED, build=_build, check=_check,
+    summary="the activation records of monitored OpenWhisk actions, read through the REST API",
+    params=(
+        Param("apihost", text, required=True, platform_env="__OW_API_HOST", wskprops="APIHOST",
+              help="OpenWhisk API host, with or without https://"),
+        Param("api_key", secret, required=True, secret=True, platform_env="__OW_API_KEY", wskprops="AUTH",
+              help="OpenWhisk API key uuid:key (on OpenWhisk: the provide-api-key annotation supplies it)"),
+        Param("namespace", text, "_", platform_env="__OW_NAMESPACE", wskprops="NAMESPACE",
+              help="namespace to read; _ is the key's default namespace"),
+        Param("actions", listing, required=True,
+              help="monitored actions: name, package/action, package/*, *, !exclusion"),
+        Param("fields", json_object, {}, help="JSON object merged into every event, e.g. a Logz.io token"),
+        Param("overlap", number(float, 0, 86400), 360.0,
+              help="seconds behind now that every run re-reads for late records "
+                   "(>= the longest action time limit + margin)"),
+        Param("settle", number(float, 0, 3600), 2.0, help="seconds behind now where a run stops reading"),
+        Param("initial_lookback", number(float, 0, 30 * 86400), 600.0,
+              help="seconds back a newly monitored action starts from"),
+        Param("max_line_bytes", number(int, 1024, 100 * 1024 * 1024), 1048576,
+              help="longer log lines are truncated (and flagged)"),
+        Param("api_verify", boolean, True, help="verify the OpenWhisk API host's TLS certificate"),
+    ),
+)

@@ -24,9 +24,11 @@ from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
 
 from ...codecs import deflate
+from ...codecs.jsonbytes import json_payloads
 from ...deadline import NO_DEADLINE, Deadline
 from ...errors import AuthError, BadRecordError, SourceError, SourceTransientError
-from ...events import Payloads, RecordEvents, activation_events, payloads
+from ..base import Encode
+from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
 from .selection import select_actions
@@ -58,6 +60,7 @@ class OpenWhiskSource:
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.unparsed = self.truncated = self.log_requests = 0
+        self._encode: Encode = json_payloads
 
     # --- checkpoint --------------------------------------------------------------------------
 
@@ -103,7 +106,8 @@ class OpenWhiskSource:
 
     # --- work --------------------------------------------------------------------------------
 
-    def units(self, deadline: Deadline = NO_DEADLINE) -> Iterator[Unit]:
+    def units(self, deadline: Deadline = NO_DEADLINE, encode: Encode = json_payloads) -> Iterator[Unit]:
+        self._encode = encode
         runs = [run for run in self.runs if run.since <= run.upto]
         # One page over each action's whole range first: most runs find everything in it. The next
         # action's is fetched while this one's is worked through.
@@ -233,7 +237,7 @@ class OpenWhiskSource:
         if len(queued) > 2 * PAGE:
             queued.popitem(last=False)
         self._count_flags(events)
-        return Unit(payloads(events), partial(run.delivered, activation_id, start, len(events)))
+        return Unit(_held_form(self._encode(events)), partial(run.delivered, activation_id, start, len(events)))
 
     def _logs(self, record: dict, run: ActionRun) -> list | None:
         """Deployments with an external log store return records with empty ``logs``: ask ``/logs``.
@@ -260,11 +264,15 @@ class OpenWhiskSource:
                 self.unparsed += bool(flags.get("unparsed"))
                 self.truncated += "truncated_bytes" in flags
 
+    def close(self) -> None:
+        self.api.close()
+
     def summary(self) -> dict:
         return {
-            "activations": sum(run.activations for run in self.runs),
+            "records": sum(run.activations for run in self.runs),
             "lag_seconds": round(max((run.lag_seconds() for run in self.runs), default=0.0), 3),
             "more": not all(run.complete for run in self.runs),
+            "api_requests": self.api.requests_made,
             "lines_unparsed": self.unparsed,
             "lines_truncated": self.truncated,
             "actions": {run.name: {"activations": run.activations, "events": run.events,
@@ -305,6 +313,12 @@ class _HeldPage:
                 offset += length
             units.append(Unit(Payloads(heads, tail), done))
         return units
+
+
+def _held_form(encoded) -> Payloads:
+    # Held pages keep each payload's own part apart from the part a record's payloads share; an
+    # encoder that shares nothing (any sink but the JSON ones) gives payloads with an empty shared part.
+    return encoded if isinstance(encoded, Payloads) else Payloads(list(encoded), b"")
 
 
 def _start(record, default: int) -> int:

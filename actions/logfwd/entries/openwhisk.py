@@ -9,15 +9,15 @@ import logging
 import os
 import sys
 
-from .errors import LogfwdError
-from .settings import load_settings
+from ..errors import LogfwdError
+from ..settings import load_settings
 
 
 def main(params: dict) -> dict:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings(params, os.environ)
-        from .runner import run_once
+        from ..runner import run_once
         summary = run_once(settings)
     except LogfwdError as exc:
         return {"error": str(exc)}

@@ -56,11 +56,11 @@ once per record, which keeps the per-line cost low (see ``payloads``).
 import json
 from collections.abc import Mapping, Sequence
 
-from .codecs.jsonbytes import dumps
-from .codecs.owlog import format_time_ns, parse_line
-from .errors import BadRecordError, ConfigError
+from ...codecs.jsonbytes import dumps
+from ...codecs.owlog import format_time_ns, parse_line
+from ...errors import BadRecordError, ConfigError
 
-__all__ = ["activation_events", "payloads", "event_id", "check_fields", "Payloads", "RecordEvents", "RESERVED_FIELDS"]
+__all__ = ["activation_events", "event_id", "check_fields", "Payloads", "RecordEvents", "RESERVED_FIELDS"]
 
 RESERVED_FIELDS = frozenset(
     {"@timestamp", "@metadata", "message", "stream", "log", "faas", "openwhisk", "logfwd"}
@@ -135,13 +135,6 @@ class Payloads(Sequence):
     def held_bytes(self) -> int:
         """The bytes these events take while held: each head, and the tail once."""
         return sum(map(len, self.heads)) + len(self.tail)
-
-
-def payloads(events: Sequence[dict]) -> Sequence[bytes]:
-    """``events`` as compact JSON objects, one ``bytes`` each: what sinks carry."""
-    if isinstance(events, RecordEvents):
-        return events.payloads()
-    return [dumps(event) for event in events]
 
 
 def event_id(namespace: str, activation_id: str, offset: int) -> str:

@@ -15,11 +15,13 @@ import time
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..codecs.lumberjack import AckDecoder, encode_window
-from ..deadline import NO_DEADLINE, Deadline
-from ..errors import ConfigError, DeliveryError, ProtocolError, SinkError, SinkTransientError
-from ..retry import RetryPolicy
-from .tls import client_cert_rejected, handshake, rejection_message
+from ...codecs.jsonbytes import json_payloads
+from ...codecs.lumberjack import AckDecoder, encode_window
+from ...deadline import NO_DEADLINE, Deadline
+from ...errors import ConfigError, DeliveryError, ProtocolError, SinkError, SinkTransientError
+from ...plugs import ACKNOWLEDGED
+from ...retry import RetryPolicy
+from ..tls import client_cert_rejected, handshake, rejection_message
 
 __all__ = ["LumberjackSink"]
 
@@ -117,7 +119,10 @@ class LumberjackSink:
         self.pipelining = max(1, pipelining)
         self._next_host = (rng or random.Random()).randrange(len(self.hosts))
         self._link: _Link | None = None
-        self.windows_acked = 0
+        self.batches_sent = 0
+
+    guarantee = ACKNOWLEDGED
+    encode = staticmethod(json_payloads)
 
     def describe(self) -> str:
         hosts = ",".join(f"{host}:{port}" for host, port in self.hosts)
@@ -184,7 +189,7 @@ class LumberjackSink:
                 if seq == in_flight[0]:
                     in_flight.popleft()
                     head_acked = 0
-                    self.windows_acked += 1
+                    self.batches_sent += 1
                     # The next window's own deadline starts now that it is the oldest.
                     until = time.monotonic() + deadline.budget(self.window_timeout)
 
