@@ -29,7 +29,7 @@ soak: $(STAMP)
 bench: $(STAMP) build
 	$(PY) -m tests.bench --out bench-result.json
 
-## make build: the OpenWhisk action zip (build/logfwd-action.zip)
+## make build: the OpenWhisk action zip (build/logfwd-action.zip) and the AWS Lambda zip (build/logfwd-lambda.zip)
 build: $(STAMP)
 	$(PY) .ci/build_action.py --out build/logfwd-action.zip
 

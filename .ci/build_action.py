@@ -1,14 +1,19 @@
-"""Build the OpenWhisk action zip: ``__main__.py`` at the root, the ``logfwd`` package and its runtime
-dependencies vendored next to it, and nothing else (no tests, caches, scripts or package metadata
-beyond the dependencies' license texts).
+"""Build the deployable zips: the ``logfwd`` library (what a run imports: entries, sources, sinks,
+codecs, checkpoint stores; not the command line in ``logfwd/cli`` nor the development tools in
+``logfwd_dev``) and its runtime dependencies vendored next to it, and nothing else (no tests, caches,
+scripts or package metadata beyond the dependencies' license texts).
 
     .venv/bin/python .ci/build_action.py --out build/logfwd-action.zip
 
-writes two zips with the same files:
-- ``build/logfwd-action.zip``, the action (wskdeploy's manifest.yaml deploys it);
-- ``build/serverless/logfwd-action.zip``, with the entry stored at ``actions/__main__.py``:
+writes three zips:
+- ``build/logfwd-action.zip``, the OpenWhisk action, ``__main__.py`` at the root (wskdeploy's
+  manifest.yaml deploys it; the web action of a log drain uses the same zip);
+- ``build/serverless/logfwd-action.zip``, the same files with the entry stored at ``actions/__main__.py``:
   serverless-openwhisk looks the handler ``actions/__main__.main`` up at that path in the artifact
-  and moves it to ``__main__.py`` at the root, which yields exactly the first zip.
+  and moves it to ``__main__.py`` at the root, which yields exactly the first zip;
+- ``build/logfwd-lambda.zip``, the AWS Lambda function (handler ``logfwd.entries.aws_lambda.handler``,
+  runtime python3.11): the same library and dependencies without the OpenWhisk entry. boto3, which
+  the S3 source uses, is part of Lambda's Python runtime and is not shipped.
 
 Dependencies are pinned to the versions installed in the running (tested) environment and fetched
 as pure-Python wheels, except those in ``PLATFORM_WHEELS`` (orjson, isal), fetched as compiled wheels for the
@@ -44,6 +49,7 @@ PLATFORM_WHEELS = {"orjson", "isal"}
 TARGET_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp", "--abi", "cp311"]
 PURE_PYTHON = ["--platform", "any", "--implementation", "py", "--abi", "none"]
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+TERMINAL_ONLY = ("cli", "__main__.py")  # inside logfwd/: the command line, which no run imports
 # Not needed to run the action: caches, stubs, tests, console scripts and install metadata.
 DROPPED_DIRS = {"__pycache__", "tests", "test", "bin"}
 DROPPED_SUFFIXES = {".pyc", ".pyo", ".pyi"}
@@ -114,6 +120,9 @@ def copy_sources(into: Path) -> None:
     shutil.copy2(entry, into / ENTRY)
     shutil.copytree(ACTIONS / "logfwd", into / "logfwd",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
+    # The command line is for terminals, not for a run: ``logfwd`` there is installed with pip.
+    shutil.rmtree(into / "logfwd" / TERMINAL_ONLY[0])
+    (into / "logfwd" / TERMINAL_ONLY[1]).unlink()
 
 
 def prune(tree: Path) -> None:
@@ -149,13 +158,15 @@ def compile_tree(tree: Path) -> bool:
     return True
 
 
-def write_zip(tree: Path, out: Path, entry_name: str = ENTRY) -> None:
+def write_zip(tree: Path, out: Path, entry_name: str | None = ENTRY) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".part")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         files = {path.relative_to(tree).as_posix(): path for path in tree.rglob("*") if path.is_file()}
         for name, path in sorted(files.items()):
             if name == ENTRY:
+                if entry_name is None:
+                    continue
                 name = entry_name
             info = zipfile.ZipInfo(name, ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
@@ -194,7 +205,7 @@ def import_seconds(artifact: Path, runs: int = 3) -> tuple[float, float]:
     return min(t[0] for t in timings), min(t[1] for t in timings)
 
 
-def build(out: Path, serverless_out: Path, precompile: bool = True) -> None:
+def build(out: Path, serverless_out: Path, lambda_out: Path, precompile: bool = True) -> None:
     with tempfile.TemporaryDirectory(prefix="logfwd-build-") as work:
         tree = Path(work) / "action"
         tree.mkdir()
@@ -205,6 +216,7 @@ def build(out: Path, serverless_out: Path, precompile: bool = True) -> None:
             compile_tree(tree)
         write_zip(tree, out)
         write_zip(tree, serverless_out, SERVERLESS_ENTRY)
+        write_zip(tree, lambda_out, None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,15 +229,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="ship sources only (slower cold start, smaller zip)")
     parser.add_argument("--no-measure", dest="measure", action="store_false",
                         help="skip the import-time measurement")
+    parser.add_argument("--lambda-out", type=Path,
+                        help="where to write the AWS Lambda zip; default: logfwd-lambda.zip next to --out")
     args = parser.parse_args(argv)
     serverless_out = args.serverless_out or args.out.parent / "serverless" / args.out.name
-    build(args.out, serverless_out, args.precompile)
+    lambda_out = args.lambda_out or args.out.parent / "logfwd-lambda.zip"
+    build(args.out, serverless_out, lambda_out, args.precompile)
     with zipfile.ZipFile(args.out) as archive:
         files = len(archive.infolist())
         unpacked = sum(i.file_size for i in archive.infolist())
     print(f"{args.out}: {args.out.stat().st_size / 1024:.0f} KiB, {files} files, "
           f"{unpacked / 1024:.0f} KiB unpacked")
     print(f"{serverless_out}: the same files, entry at {SERVERLESS_ENTRY} for serverless-openwhisk")
+    print(f"{lambda_out}: the same files without the OpenWhisk entry, for AWS Lambda "
+          "(handler logfwd.entries.aws_lambda.handler)")
     if args.measure:
         entry, run = import_seconds(args.out)
         print(f"import time of the action entry (fresh interpreter, unzipped, best of 3): {entry * 1000:.0f} ms, "

@@ -59,12 +59,28 @@ def unpacked(built, tmp_path_factory):
     return folder
 
 
-def test_entry_at_the_root_and_the_whole_library_inside(names):
+def shipped_library() -> set[str]:
+    """What a run imports: every module of logfwd but the command line."""
+    return {p.relative_to(ROOT / "actions").as_posix()
+            for p in (ROOT / "actions" / "logfwd").rglob("*.py")
+            if "__pycache__" not in p.parts and p.relative_to(ROOT / "actions" / "logfwd").parts[0] not in
+            ("cli", "__main__.py")}
+
+
+def test_entry_at_the_root_and_the_library_inside_and_no_more(names):
     assert "__main__.py" in names
-    library = {p.relative_to(ROOT / "actions").as_posix()
-               for p in (ROOT / "actions" / "logfwd").rglob("*.py") if "__pycache__" not in p.parts}
+    library = shipped_library()
     assert library, "no library sources found"
-    assert library <= set(names), f"missing from the zip: {sorted(library - set(names))}"
+    ours = {n for n in names if n.startswith("logfwd/") and n.endswith(".py")}
+    assert ours == library, f"missing: {sorted(library - ours)}; not for a run: {sorted(ours - library)}"
+    assert not any(n.startswith(("logfwd_dev/", "logfwd/cli/")) for n in names), "development tools shipped"
+
+
+def test_the_lambda_zip_is_the_same_library_without_the_openwhisk_entry(built):
+    with zipfile.ZipFile(built[0]) as action, zipfile.ZipFile(built[0].parent / "logfwd-lambda.zip") as function:
+        assert set(function.namelist()) == set(action.namelist()) - {"__main__.py"}
+        assert "logfwd/entries/aws_lambda.py" in function.namelist()
+        assert not any(n.startswith(("boto3/", "botocore/")) for n in function.namelist())
 
 
 def test_dependencies_are_vendored_next_to_the_entry(names):
