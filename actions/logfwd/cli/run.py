@@ -89,7 +89,7 @@ def _count(n: int, noun: str, plural: str = "") -> str:
 def render(summary: dict) -> str:
     if "skipped" in summary:
         return f"skipped: {summary['skipped']}"
-    where = [f"sink {summary.get('sink', '?')} ({summary.get('guarantee', '?')})"]
+    where = [f"sink {summary.get('sink', '?')}, {summary.get('guarantee', '?')} delivery"]
     if "checkpoint" in summary:
         where.append(f"checkpoint {summary['checkpoint']}")
     if "lag_seconds" in summary:
