@@ -218,10 +218,14 @@ def _unknown_parameter_warnings(params: Mapping[str, Any], names: set[str], chos
 
 def _unknown_variable_warnings(environ: Mapping[str, str], names: set[str]) -> list[str]:
     known = {ENV_PREFIX + name.upper() for name in names} | set(_KNOWN_VARIABLES)
-    everything = known | {ENV_PREFIX + p.name.upper() for c in all_plugs() for p in c.params}
+    unknown = sorted(v for v in environ if v.startswith(ENV_PREFIX) and v not in known)
+    if not unknown:
+        return []
+    # Variables of the plugs not chosen are not typos (one environment may serve several pipelines).
+    others = {ENV_PREFIX + p.name.upper() for c in all_plugs() for p in c.params}
     warnings = []
-    for variable in sorted(environ):
-        if not variable.startswith(ENV_PREFIX) or variable in everything:
+    for variable in unknown:
+        if variable in others:
             continue
         close = difflib.get_close_matches(variable, sorted(known), n=1)
         suggestion = f"; did you mean {close[0]}?" if close else ""
