@@ -93,18 +93,22 @@ class Rsyslog:
         path = self.folder / "messages.jsonl"
         if not path.exists():
             return []
-        lines = path.read_bytes().decode("utf-8", "replace").splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+        data = path.read_bytes()
+        complete = data[:data.rfind(b"\n") + 1]  # rsyslog may be writing the last line right now
+        return [json.loads(line) for line in complete.decode("utf-8", "replace").splitlines() if line.strip()]
+
+    def count(self) -> int:
+        """How many messages are written so far (cheaper than reading them)."""
+        path = self.folder / "messages.jsonl"
+        return path.read_bytes().count(b"\n") if path.exists() else 0
 
     def wait_for(self, count: int, timeout: float = 60.0) -> list[dict]:
         """The messages once there are at least ``count``, or all there are after ``timeout`` (then the
         test's own assertion says what is missing)."""
         give_up = time.monotonic() + timeout
-        while True:
-            found = self.messages()
-            if len(found) >= count or time.monotonic() > give_up or self.process.poll() is not None:
-                return found
-            time.sleep(0.05)
+        while self.count() < count and time.monotonic() < give_up and self.process.poll() is None:
+            time.sleep(0.01)
+        return self.messages()
 
     def settle(self, quiet: float = 0.5, timeout: float = 30.0) -> list[dict]:
         """The messages once the file stopped growing for ``quiet`` seconds."""
@@ -142,15 +146,15 @@ def _config(folder: Path, mode: str, pki: Pki | None, max_message: int, udp_port
         lines.append(f'  defaultNetstreamDriverCAFile="{paths["ca"]}" defaultNetstreamDriverCertFile='
                      f'"{paths["server_cert"]}" defaultNetstreamDriverKeyFile="{paths["server_key"]}"')
     lines.append(")")
+    # On SIGTERM, write everything already received before exiting (the default gives up after 1.5 s).
+    lines.append('main_queue(queue.timeoutShutdown="30000" queue.timeoutActionCompletion="30000")')
     if mode == "tcp":
         lines.append('module(load="imtcp")')
-        stream = ""
     else:
         auth = "x509/certvalid" if mode == "mtls" else "anon"
         lines.append('module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1" '
                      f'streamDriver.authMode="{auth}")')
-        stream = ""
-    lines.append(f'input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{folder / "port"}"{stream})')
+    lines.append(f'input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{folder / "port"}")')
     if udp_port is not None:
         lines.append('module(load="imudp")')
         lines.append(f'input(type="imudp" address="127.0.0.1" port="{udp_port}")')
