@@ -9,13 +9,14 @@ Answer (Kinesis): with ``partial`` (the mapping sets ``FunctionResponseTypes: [R
 which Lambda does not tell the function), ``batchItemFailures`` lists every record from the first one
 not delivered on, so Lambda checkpoints before it and replays nothing that was delivered. Without it,
 or for a direct CloudWatch Logs invocation, anything undelivered raises ``DeliveryError``: the
-invocation fails and Lambda retries the whole batch (or the payload).
+invocation fails and Lambda retries the whole batch (or the payload): the answer then carries
+``"failed"``, which the Lambda entry turns into a failed invocation.
 """
 
 from typing import Callable, Iterator
 
 from ...deadline import Deadline
-from ...errors import DeliveryError, SourceError
+from ...errors import SourceError
 from ..base import Encode, Unit
 from .records import decode_awslogs, decode_record, record_identity
 
@@ -81,16 +82,16 @@ class KinesisSource:
 
     def answer(self) -> dict:
         """Lambda's answer: ``batchItemFailures`` from the first undelivered record on (``partial``),
-        else ``{}`` when everything was delivered; raises ``DeliveryError`` when it was not and no
-        partial answer is possible."""
+        else ``{}`` when everything was delivered, and ``{"failed": why}`` when it was not."""
         if self.delivered >= len(self.records):
             return {"batchItemFailures": []} if self.partial and not self.direct else {}
         if self.partial and not self.direct:
             return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in self.undelivered()]}
-        first = self._name(self.delivered)
-        raise DeliveryError(f"{len(self.records) - self.delivered} of {len(self.records)} record(s) not "
-                            f"delivered, from record {first} on: failing the invocation so Lambda retries",
-                            acked=self.delivered)
+        return {"failed": f"{len(self.records) - self.delivered} of {len(self.records)} record(s) not delivered, "
+                          f"from record {self._name(self.delivered)} on: failing the invocation so Lambda retries"}
+
+    def close(self) -> None:
+        """Nothing to release: the records came in the invocation's input."""
 
     def summary(self) -> dict:
         return {"records": len(self.records), "delivered_records": self.delivered,
