@@ -139,7 +139,7 @@ class Rsyslog:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def _config(folder: Path, mode: str, pki: Pki | None, max_message: int, udp_port: int | None) -> str:
+def _config(folder: Path, mode: str, pki: Pki | None, max_message: int, udp_port: int | None, port: int) -> str:
     lines = [f'global(workDirectory="{folder / "work"}" maxMessageSize="{max_message}"']
     if mode != "tcp":
         paths = pki.write(folder / "pki")
@@ -154,7 +154,7 @@ def _config(folder: Path, mode: str, pki: Pki | None, max_message: int, udp_port
         auth = "x509/certvalid" if mode == "mtls" else "anon"
         lines.append('module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1" '
                      f'streamDriver.authMode="{auth}")')
-    lines.append(f'input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{folder / "port"}")')
+    lines.append(f'input(type="imtcp" address="127.0.0.1" port="{port}" listenPortFileName="{folder / "port"}")')
     if udp_port is not None:
         lines.append('module(load="imudp")')
         lines.append(f'input(type="imudp" address="127.0.0.1" port="{udp_port}")')
@@ -171,8 +171,9 @@ def _free_udp_port() -> int:
 
 @contextlib.contextmanager
 def run_rsyslog(mode: str = "tls", *, pki: Pki | None = None, max_message: int = 256 * 1024,
-                udp: bool = False) -> Iterator[Rsyslog]:
-    """A fresh rsyslogd; ``mode`` is ``tcp``, ``tls`` or ``mtls`` (clients need a cert signed by ``pki.ca``)."""
+                udp: bool = False, port: int = 0) -> Iterator[Rsyslog]:
+    """A fresh rsyslogd; ``mode`` is ``tcp``, ``tls`` or ``mtls`` (clients need a cert signed by ``pki.ca``).
+    ``port`` 0 lets the OS choose one (a restart passes the port of the one before)."""
     if mode not in ("tcp", "tls", "mtls"):
         raise ValueError(f"mode must be tcp, tls or mtls, not {mode!r}")
     program = ensure_rsyslog()
@@ -182,7 +183,7 @@ def run_rsyslog(mode: str = "tls", *, pki: Pki | None = None, max_message: int =
         folder = Path(name)
         (folder / "work").mkdir()
         conf = folder / "rsyslog.conf"
-        conf.write_text(_config(folder, mode, pki, max_message, udp_port))
+        conf.write_text(_config(folder, mode, pki, max_message, udp_port, port))
         check = subprocess.run([program, "-N1", "-f", str(conf)], capture_output=True, text=True, timeout=60)
         if check.returncode != 0:
             raise ServerSetupError(f"rsyslogd rejected its test config:\n{check.stdout}{check.stderr}")
@@ -193,16 +194,17 @@ def run_rsyslog(mode: str = "tls", *, pki: Pki | None = None, max_message: int =
                                        start_new_session=True)
         server = Rsyslog("127.0.0.1", 0, udp_port, folder, process, pki)
         try:
-            server.port = _wait_for_port(folder / "port", process, log)
+            server.port = _wait_for_port(folder / "port", process, log, port)
             yield server
         finally:
             server.stop()
 
 
-def _wait_for_port(path: Path, process: subprocess.Popen, log: Path) -> int:
+def _wait_for_port(path: Path, process: subprocess.Popen, log: Path, known: int) -> int:
+    """The port rsyslogd listens on, once it answers (it writes the port file only for port 0)."""
     give_up = time.monotonic() + START_TIMEOUT
     while True:
-        text = path.read_text().strip() if path.exists() else ""
+        text = str(known) if known else path.read_text().strip() if path.exists() else ""
         if text.isdigit():
             port = int(text)
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -241,3 +243,52 @@ def rsyslog_mtls() -> Iterator[Rsyslog]:
             yield server
     except ServerSetupError as exc:
         pytest.fail(str(exc), pytrace=False)
+
+
+class _RunningSyslog:
+    """For the sink contract suite: an rsyslogd that can be stopped and started again on its port."""
+
+    def __init__(self, tls: bool):
+        self.mode = "mtls" if tls else "tcp"
+        self.pki = make_pki() if tls else None
+        self.earlier: list[str] = []
+        self.server: Rsyslog | None = None
+        self._stack = contextlib.ExitStack()
+        self.port = 0
+        self.start()
+
+    def params(self) -> dict:
+        params = {"sink": "syslog", "syslog_host": f"127.0.0.1:{self.port}", "syslog_transport": "tcp"}
+        if self.pki:
+            params.update(syslog_transport="tls", syslog_ca=self.pki.ca, syslog_cert=self.pki.client_cert,
+                          syslog_key=self.pki.client_key)
+        return params
+
+    def messages(self) -> list[str]:
+        return self.earlier + [m["msg"] for m in (self.server.settle(quiet=0.3) if self.server else [])]
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.earlier = self.earlier + [m["msg"] for m in self.server.messages()]
+            self.server = None
+            self._stack.close()
+
+    def start(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self.server = self._stack.enter_context(run_rsyslog(self.mode, pki=self.pki, port=self.port))
+        self.port = self.server.port
+
+
+class SyslogHarness:
+    name = "syslog"
+    confirms = True
+    secret_param = "syslog_key"
+
+    @contextlib.contextmanager
+    def running(self, tls: bool = False) -> Iterator[_RunningSyslog]:
+        running = _RunningSyslog(tls)
+        try:
+            yield running
+        finally:
+            running.stop()
