@@ -83,6 +83,7 @@ class Rsyslog:
     folder: Path
     process: subprocess.Popen = field(repr=False)
     pki: Pki | None = field(default=None, repr=False)
+    _counted: tuple[int, int] = field(default=(0, 0), repr=False)  # (bytes, lines) counted so far
 
     @property
     def where(self) -> str:
@@ -98,9 +99,15 @@ class Rsyslog:
         return [json.loads(line) for line in complete.decode("utf-8", "replace").splitlines() if line.strip()]
 
     def count(self) -> int:
-        """How many messages are written so far (cheaper than reading them)."""
+        """How many messages are written so far (cheaper than reading them: counts only what is new)."""
         path = self.folder / "messages.jsonl"
-        return path.read_bytes().count(b"\n") if path.exists() else 0
+        if not path.exists():
+            return 0
+        with open(path, "rb") as file:
+            file.seek(self._counted[0])
+            new = file.read()
+        self._counted = (self._counted[0] + len(new), self._counted[1] + new.count(b"\n"))
+        return self._counted[1]
 
     def wait_for(self, count: int, timeout: float = 60.0) -> list[dict]:
         """The messages once there are at least ``count``, or all there are after ``timeout`` (then the

@@ -14,6 +14,7 @@ same header, each marked ``part="i" parts="n"`` in its structured data: none is 
 """
 
 import re
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 __all__ = ["FACILITIES", "SEVERITIES", "prival", "timestamp", "header_field", "sd_element", "message",
@@ -34,6 +35,7 @@ _NOT_PRINTABLE = re.compile(r"[^\x21-\x7e]")
 _NOT_SD_NAME = re.compile(r'[^\x21-\x7e]|[= \]"]')
 _SD_ESCAPE = str.maketrans({"\\": "\\\\", '"': '\\"', "]": "\\]"})
 _RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)\Z")
+_MS_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 _NEWLINE_UNSAFE = bytes.maketrans(b"\r\n\x00", b"   ")
 _MIN_PART = 16  # below this many MSG bytes per part, splitting would only multiply headers
 
@@ -50,6 +52,8 @@ def timestamp(text: str | None) -> str:
     ``T``/``Z``; the NILVALUE when ``text`` is absent or not RFC 3339."""
     if not text:
         return NILVALUE
+    if len(text) == 24 and text[19] == "." and text[23] == "Z" and _MS_UTC.match(text):
+        return text  # the usual shape of an event's time: nothing to change
     match = _RFC3339.match(text.upper())
     if match is None:
         return NILVALUE
@@ -61,8 +65,12 @@ def header_field(value: object, limit: int) -> str:
     """``value`` as a header field: printable US-ASCII, at most ``limit`` characters, ``-`` if empty."""
     if value is None:
         return NILVALUE
-    text = _NOT_PRINTABLE.sub("_", str(value))[:limit]
-    return text or NILVALUE
+    return _header_text(str(value), limit)
+
+
+@lru_cache(maxsize=4096)  # host and app names repeat from line to line
+def _header_text(value: str, limit: int) -> str:
+    return _NOT_PRINTABLE.sub("_", value)[:limit] or NILVALUE
 
 
 def sd_element(sd_id: str, params: Iterable[tuple[str, object]]) -> str:
@@ -78,6 +86,7 @@ def sd_element(sd_id: str, params: Iterable[tuple[str, object]]) -> str:
     return "[" + " ".join(parts) + "]"
 
 
+@lru_cache(maxsize=1024)
 def _sd_name(name: str) -> str:
     return _NOT_SD_NAME.sub("_", name)[:SD_NAME_MAX] or "_"
 

@@ -31,9 +31,8 @@ _LEVELS = {
     "err": 3, "error": 3, "warn": 4, "warning": 4, "notice": 5, "info": 6, "information": 6,
     "informational": 6, "debug": 7, "trace": 7,
 }
-_ORIGIN = (("aws", "kinesis", "stream", "stream"), ("aws", "kinesis", "shard_id", "shard"),
-           ("aws", "kinesis", "sequence_number", "seq"), ("aws", "cloudwatch", "log_group", "group"),
-           ("aws", "cloudwatch", "log_stream", "logstream"))
+_ORIGIN = (("kinesis", (("stream", "stream"), ("shard_id", "shard"), ("sequence_number", "seq"))),
+           ("cloudwatch", (("log_group", "group"), ("log_stream", "logstream"))))  # under aws: key -> SD name
 
 
 def severity_of(event: dict) -> int:
@@ -43,12 +42,9 @@ def severity_of(event: dict) -> int:
     return syslog.SEVERITIES["err"] if event.get("stream") == "stderr" else syslog.SEVERITIES["info"]
 
 
-def _get(event: dict, *path: str):
-    for key in path:
-        if not isinstance(event, dict):
-            return None
-        event = event.get(key)
-    return event
+def _get(event: dict, outer: str, inner: str):
+    part = event.get(outer)
+    return part.get(inner) if isinstance(part, dict) else None
 
 
 class SyslogEncoder:
@@ -81,7 +77,12 @@ class SyslogEncoder:
         procid = syslog.header_field(procid, syslog.PROCID_MAX)
         msgid = syslog.header_field(_get(event, "event", "action"), syslog.MSGID_MAX)
         params = [("id", _get(event, "@metadata", "_id"))]
-        params += [(name, _get(event, *path)) for *path, name in _ORIGIN]
+        aws = event.get("aws")
+        if isinstance(aws, dict):
+            for group, names in _ORIGIN:
+                part = aws.get(group)
+                if isinstance(part, dict):
+                    params += [(name, part.get(key)) for key, name in names]
         flags = event.get("logfwd")
         if isinstance(flags, dict):
             params += [(name, value) for name, value in flags.items() if isinstance(value, (str, int, float))]

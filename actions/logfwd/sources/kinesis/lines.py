@@ -12,6 +12,7 @@ line is sent as it is. One that does not parse is sent as text and flagged ``log
 
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from ...codecs.jsonbytes import loads
 
@@ -32,7 +33,17 @@ def app_name(resource: str) -> str:
 def format_ms(ms: int) -> str:
     """Epoch milliseconds as RFC 3339 UTC text with milliseconds and ``Z``."""
     ms = min(max(ms, 0), _MAX_MS)
-    return datetime.fromtimestamp(ms // 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+    return f"{_second(ms // 1000)}.{ms % 1000:03d}Z"
+
+
+@lru_cache(maxsize=4096)  # the lines of a batch share a few seconds
+def _second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@lru_cache(maxsize=4096)
+def _convox_ms(when: str) -> int | None:
+    return parse_time(when.replace(" ", "T") + "Z")
 
 
 def parse_time(value) -> int | None:
@@ -67,7 +78,7 @@ def line_fields(line: str, app: str, default_ms: int) -> dict:
         if release:
             event["service"] = {"version": release}
         if when:
-            ms = parse_time(when.replace(" ", "T") + "Z") or ms
+            ms = _convox_ms(when) or ms
     if line.startswith("{"):
         try:
             document = loads(line.encode("utf-8", "surrogatepass"))
