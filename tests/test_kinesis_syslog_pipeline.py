@@ -84,3 +84,19 @@ def test_lambda_handler_without_partial_answers_fails_the_invocation(rsyslog_tls
     rsyslog_tls.stop()
     with pytest.raises(aws_lambda.InvocationFailed, match="5 of 5 record"):
         aws_lambda.handler(big_event(5), FakeLambdaContext(60_000))
+
+
+def test_the_kinesis_syslog_benchmark_runs(tmp_path):
+    """``python -m tests.bench.kinesis_syslog`` at a tiny size: every figure is there (no timing asserted)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "tests.bench.kinesis_syslog", "--records", "300", "--repeats", "1",
+                           "--out", str(out)], cwd=root, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    assert result["records"] == 300 and result["rounds"][0]["connections"] == 1
+    assert result["lines_per_s"] > 0 and result["client_cpu_s"] > 0
+    assert "lines/s, event to rsyslog's file" in done.stdout
