@@ -225,31 +225,29 @@ def _wait_for_port(path: Path, process: subprocess.Popen, log: Path, known: int)
         time.sleep(0.05)
 
 
-@pytest.fixture
-def rsyslog_tcp() -> Iterator[Rsyslog]:
+def _serving(mode: str, **options) -> Iterator[Rsyslog]:
     try:
-        with run_rsyslog("tcp", udp=True) as server:
+        with run_rsyslog(mode, **options) as server:
             yield server
     except ServerSetupError as exc:
         pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture
+def rsyslog_tcp() -> Iterator[Rsyslog]:
+    """Plain TCP, and UDP on ``udp_port``."""
+    yield from _serving("tcp", udp=True)
 
 
 @pytest.fixture
 def rsyslog_tls() -> Iterator[Rsyslog]:
-    try:
-        with run_rsyslog("tls") as server:
-            yield server
-    except ServerSetupError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    yield from _serving("tls")
 
 
 @pytest.fixture
 def rsyslog_mtls() -> Iterator[Rsyslog]:
-    try:
-        with run_rsyslog("mtls") as server:
-            yield server
-    except ServerSetupError as exc:
-        pytest.fail(str(exc), pytrace=False)
+    """TLS that requires a client certificate signed by ``pki.ca`` (``pki.client_cert``/``client_key``)."""
+    yield from _serving("mtls")
 
 
 class _RunningSyslog:

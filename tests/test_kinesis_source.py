@@ -191,8 +191,37 @@ def test_convox_prefix(line, process, message):
                          "max_memory_used_mb": 9, "xray_trace_id": "1-5e-abc"}}}),
     ("2024-01-01T00:00:00.000Z\t6f6ba1c2-0c42-4a1a-9c5e-9b1a0c6b2f11\tWARN\tdisk low",
      {"log": {"level": "warn"}, "faas": {"execution": "6f6ba1c2-0c42-4a1a-9c5e-9b1a0c6b2f11"}}),
+    ('{"time":"2024-01-01T00:00:00.000Z","type":"platform.start","record":{"requestId":"abc","version":"$LATEST"}}',
+     {"event": {"action": "START"}, "faas": {"execution": "abc"}, "aws": {"lambda": {"version": "$LATEST"}}}),
+    ('{"time":"2024-01-01T00:00:00.000Z","type":"platform.report","record":{"requestId":"abc","metrics":'
+     '{"durationMs":1.5,"billedDurationMs":2,"memorySizeMB":128,"maxMemoryUsedMB":9,"initDurationMs":80.2},'
+     '"status":"success"}}',
+     {"event": {"action": "REPORT"}, "faas": {"execution": "abc", "coldstart": True},
+      "aws": {"lambda": {"duration_ms": 1.5, "billed_duration_ms": 2, "memory_size_mb": 128, "max_memory_used_mb": 9,
+                         "init_duration_ms": 80.2}}}),
+    ('{"time":"2024-01-01T00:00:00.000Z","type":"platform.runtimeDone","record":{"requestId":"abc"}}',
+     {"event": {"action": "platform.runtimeDone"}, "faas": {"execution": "abc"}}),
+    ('{"timestamp":"2024-01-01T00:00:00Z","level":"ERROR","requestId":"abc","message":"boom"}',
+     {"log": {"level": "error"}, "faas": {"execution": "abc"}}),
+    ('{"not": "lambda"', {}),
     ("STARTED something", {}),
     ("plain text", {}),
 ])
 def test_lambda_lines(text, expected):
     assert lambda_fields(text) == expected
+
+
+@pytest.mark.parametrize(("line", "level"), [
+    ('{"level":30,"msg":"pino info"}', "info"), ('{"level":50,"msg":"bunyan error"}', "error"),
+    ('{"level":"WARN"}', "warn"), ('{"severity":"Critical"}', "critical"), ('{"level":35}', None),
+    ('{"level":true}', None),
+])
+def test_json_line_levels(line, level):
+    assert line_fields(line, "app", 0).get("log", {}).get("level") == level
+
+
+def test_the_events_of_a_record_share_no_dict():
+    _, units = run(load("kinesis_plain.json"))
+    first, second = units[1]
+    first["aws"]["kinesis"]["stream"] = "changed"
+    assert second["aws"]["kinesis"]["stream"] == "myapp-Kinesis-L6MUKT1VH451"

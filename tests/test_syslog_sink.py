@@ -249,6 +249,9 @@ def test_refused_connection_names_the_receiver_and_counts_nothing_delivered(rsys
     ({"syslog_host": "h:1", "syslog_facility": "kernel7"}, "syslog_facility.*unknown facility"),
     ({"syslog_host": "h:1", "syslog_max_message_bytes": "100"}, "syslog_max_message_bytes.*out of range"),
     ({"syslog_host": "h:1", "syslog_ca": "/no/such/ca.pem"}, "syslog_ca.*neither PEM text nor an existing file"),
+    ({"syslog_host": "h:1", "syslog_transport": "udp", "syslog_max_message_bytes": "70000"},
+     "syslog_max_message_bytes.*largest UDP datagram"),
+    ({"syslog_host": "h:1", "syslog_transport": "udp", "syslog_framing": "newline"}, "syslog_framing.*udp"),
 ])
 def test_bad_settings_name_the_parameter(values, words):
     declared = plug("sink", "syslog")

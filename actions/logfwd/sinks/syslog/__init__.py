@@ -11,6 +11,7 @@ DEFAULT_PORT = {"tls": 6514, "tcp": 514, "udp": 514}
 # receivers SHOULD take and rsyslog's default maxMessageSize; Papertrail takes 100,000 over TCP and
 # syslog-ng 65,536 by default. Over UDP Papertrail takes 1024 bytes, so that is the UDP default.
 DEFAULT_MAX_BYTES = {"tls": 8192, "tcp": 8192, "udp": 1024}
+MAX_DATAGRAM = 65_507  # IPv4 UDP payload
 
 
 def host_port(name: str, raw: Any) -> tuple[str, int | None]:
@@ -63,6 +64,9 @@ def _check(values: Mapping[str, Any]) -> None:
     if bool(values.get("syslog_cert")) != bool(values.get("syslog_key")):
         missing = "syslog_key" if values.get("syslog_cert") else "syslog_cert"
         raise ConfigError(missing, "is missing", "give both syslog_cert and syslog_key for a client certificate")
+    if transport == "udp" and (values.get("syslog_max_message_bytes") or 0) > MAX_DATAGRAM:
+        raise ConfigError("syslog_max_message_bytes", f"is above {MAX_DATAGRAM:,}, the largest UDP datagram",
+                          "use tls or tcp for longer messages, or leave it unset (1024)")
     if transport == "udp" and (values.get("syslog_framing") or "octet") != "octet":
         raise ConfigError("syslog_framing", "does not apply to udp (one message per datagram)", "remove it")
 

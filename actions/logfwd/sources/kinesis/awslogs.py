@@ -6,7 +6,8 @@ destination is reachable: it carries no logs.
 
 Log groups ``/aws/lambda/<function>`` hold a function's logs: ``START``, ``END`` and ``REPORT`` lines
 are parsed into ``faas.execution`` (the request id) and ``aws.lambda.*`` (durations in ms, memory in
-MB), and the runtimes' ``<time> <request id> <LEVEL> text`` lines give their level.
+MB), and the runtimes' ``<time> <request id> <LEVEL> text`` lines give their level; the same for
+Lambda's JSON log format (``platform.start``/``platform.report`` records, app lines with ``level``).
 """
 
 import gzip
@@ -29,6 +30,9 @@ _METRICS = {  # REPORT's tab-separated "Name: value unit" pairs -> aws.lambda ke
     "Duration": "duration_ms", "Billed Duration": "billed_duration_ms", "Memory Size": "memory_size_mb",
     "Max Memory Used": "max_memory_used_mb", "Init Duration": "init_duration_ms",
 }
+_JSON_ACTIONS = {"platform.start": "START", "platform.report": "REPORT"}
+_JSON_METRICS = {"durationMs": "duration_ms", "billedDurationMs": "billed_duration_ms", "memorySizeMB": "memory_size_mb",
+                 "maxMemoryUsedMB": "max_memory_used_mb", "initDurationMs": "init_duration_ms"}
 _METRIC = re.compile(r"(Duration|Billed Duration|Memory Size|Max Memory Used|Init Duration): ([0-9.]+)")
 _TRACE = re.compile(r"XRAY TraceId: (\S+)")
 # Python: "[INFO]\t<time>\t<id>\ttext"; Node.js and others: "<time>\t<id>\tINFO\ttext"
@@ -94,7 +98,10 @@ def payload_events(payload: Payload, default_ms: int) -> list[dict]:
 
 
 def lambda_fields(text: str) -> dict:
-    """Fields of one line of a Lambda function's log: platform lines and the runtimes' level prefix."""
+    """Fields of one line of a Lambda function's log: platform lines and the runtimes' level prefix,
+    in the text log format or the JSON one."""
+    if text.startswith("{"):
+        return _json_lambda_fields(text)
     if text.startswith("START "):
         match = _START.match(text)
         if match:
@@ -122,6 +129,37 @@ def lambda_fields(text: str) -> dict:
         level = match[1] or match[4]
         return {"log": {"level": level.lower()}, "faas": {"execution": match[2] or match[3]}}
     return {}
+
+
+def _json_lambda_fields(text: str) -> dict:
+    """``{"type": "platform.start|report|...", "record": {...}}`` or an app line ``{"level", "requestId"}``."""
+    try:
+        document = loads(text.encode("utf-8", "surrogatepass"))
+    except ValueError:
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    kind, record = document.get("type"), document.get("record")
+    if isinstance(kind, str) and kind.startswith("platform.") and isinstance(record, dict):
+        fields: dict = {"event": {"action": _JSON_ACTIONS.get(kind, kind)}}
+        if isinstance(record.get("requestId"), str):
+            fields["faas"] = {"execution": record["requestId"]}
+        metrics = record.get("metrics") if isinstance(record.get("metrics"), dict) else {}
+        numbers = {key: metrics[name] for name, key in _JSON_METRICS.items()
+                   if isinstance(metrics.get(name), (int, float)) and not isinstance(metrics.get(name), bool)}
+        if isinstance(record.get("version"), str):
+            numbers["version"] = record["version"]
+        if numbers:
+            fields["aws"] = {"lambda": numbers}
+        if "init_duration_ms" in numbers:
+            fields.setdefault("faas", {})["coldstart"] = True
+        return fields
+    fields = {}
+    if isinstance(document.get("level"), str):
+        fields["log"] = {"level": document["level"].lower()}
+    if isinstance(document.get("requestId"), str):
+        fields["faas"] = {"execution": document["requestId"]}
+    return fields
 
 
 def _number(value: str) -> int | float:

@@ -5,9 +5,9 @@ text`` (UTC time to the second, then ``process:release/container``) and to Cloud
 time. The process becomes ``process.name`` (the syslog APP-NAME); a line without the prefix keeps the
 app's name there, so no line is refused for its shape.
 
-A line that starts with ``{`` is read as JSON: its level (``level``, ``severity``, ``lvl``) and time
-(``@timestamp``, ``time``, ``timestamp``: RFC 3339 text or epoch seconds/milliseconds) are used, and the
-line is sent as it is. One that does not parse is sent as text and flagged ``logfwd.bad_json``.
+A line that starts with ``{`` is read as JSON: its level (``level``, ``severity``, ``lvl``; bunyan's
+and pino's numbers too) and time (``@timestamp``, ``time``, ``timestamp``: RFC 3339 text or epoch
+seconds/milliseconds) are used, and the line is sent as it is. One that does not parse is sent as text and flagged ``logfwd.bad_json``.
 """
 
 import re
@@ -16,13 +16,23 @@ from functools import lru_cache
 
 from ...codecs.jsonbytes import loads
 
-__all__ = ["line_fields", "app_name", "format_ms", "parse_time"]
+__all__ = ["line_fields", "app_name", "format_ms", "parse_time", "level_name"]
 
 _CONVOX = re.compile(r"(?:(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) )?([\w.-]+):([\w.-]*)/([0-9a-f]{12})(?: (.*)|\Z)", re.S)
 _LEVEL_KEYS = ("level", "severity", "lvl", "log.level")
 _TIME_KEYS = ("@timestamp", "time", "timestamp", "ts")
 _RESOURCE_SUFFIX = re.compile(r"-(?:Kinesis|LogGroup)-[A-Z0-9]+\Z")
 _MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+_NUMBERED_LEVELS = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
+
+
+def level_name(value) -> str | None:
+    """A level as text: names lower-cased; bunyan's and pino's numbers (10 trace .. 60 fatal) by name."""
+    if isinstance(value, str):
+        return value.lower() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _NUMBERED_LEVELS.get(value)
+    return None
 
 
 def app_name(resource: str) -> str:
@@ -86,9 +96,9 @@ def line_fields(line: str, app: str, default_ms: int) -> dict:
             document = None
             event["logfwd"] = {"bad_json": True}
         if isinstance(document, dict):
-            level = next((document[k] for k in _LEVEL_KEYS if isinstance(document.get(k), str)), None)
+            level = next((level_name(document[k]) for k in _LEVEL_KEYS if k in document), None)
             if level:
-                event["log"] = {"level": level.lower()}
+                event["log"] = {"level": level}
             own = next((parse_time(document[k]) for k in _TIME_KEYS if k in document), None)
             ms = own if own is not None else ms
     event["@timestamp"] = format_ms(ms)

@@ -66,7 +66,7 @@ def decode_record(record: dict, now_ms: int) -> Decoded:
     region = record.get("awsRegion")
     for offset, event in enumerate(decoded.events):
         event.setdefault("@metadata", {"_id": f"{stream}/{shard}/{sequence}:{offset}"})
-        event.setdefault("aws", {})["kinesis"] = ids
+        event.setdefault("aws", {})["kinesis"] = dict(ids)
         if region:
             event.setdefault("cloud", {"provider": "aws"})["region"] = region
     return decoded
