@@ -1,7 +1,6 @@
 """The whole pipeline, Kinesis (or CloudWatch Logs) event -> syslog over TLS -> a real rsyslogd, through
 ``logfwd invoke`` and the AWS Lambda entry, for every payload shape in tests/events/."""
 
-import base64
 import json
 from pathlib import Path
 
@@ -9,6 +8,8 @@ import pytest
 
 from logfwd.cli import main as cli_main
 from logfwd.entries import aws_lambda
+
+from kinesis_events import kinesis_event
 
 EVENTS = Path(__file__).parent / "events"
 # event file -> (messages rsyslog gets, the answer, problems reported)
@@ -57,18 +58,14 @@ def lambda_env(monkeypatch, server, **more):
 
 
 def big_event(count: int) -> dict:
-    return {"Records": [{
-        "kinesis": {"partitionKey": "k", "sequenceNumber": str(10_000_000 + n), "approximateArrivalTimestamp": 1.7e9,
-                    "data": base64.b64encode(b"web:R1/0123456789ab line %d" % n).decode()},
-        "eventSource": "aws:kinesis", "eventID": f"shardId-000000000001:{10_000_000 + n}",
-        "eventSourceARN": "arn:aws:kinesis:us-east-1:1:stream/shop-Kinesis-AAAA1111"} for n in range(count)]}
+    return kinesis_event([b"web:R1/0123456789ab line %d" % n for n in range(count)], first=10_000_000)
 
 
 def test_lambda_handler_forwards_a_batch(rsyslog_tls, monkeypatch, capsys):
     lambda_env(monkeypatch, rsyslog_tls)
     assert aws_lambda.handler(big_event(3000), FakeLambdaContext(60_000)) == {"batchItemFailures": []}
     summary = json.loads(capsys.readouterr().out)
-    assert summary["ok"] and summary["delivered_records"] == 3000 and summary["guarantee"] == "written"
+    assert summary["ok"] and summary["records"] == 3000 and summary["guarantee"] == "written"
     assert len(rsyslog_tls.wait_for(3000)) == 3000
 
 

@@ -4,7 +4,6 @@ rsyslog writes each message it receives with every RFC 5424 part as one JSON lin
 that file and check what arrived, field by field.
 """
 
-import base64
 import json
 import re
 import threading
@@ -20,11 +19,11 @@ from logfwd.errors import ConfigError, DeliveryError
 from logfwd.plugs import BEST_EFFORT, WRITTEN, plug
 from logfwd.retry import NO_WAIT
 from logfwd.sources.kinesis.source import KinesisSource
+from kinesis_events import kinesis_event
 from servers_rsyslog import run_rsyslog
 from tlsutil import make_pki
 
 EVENTS = Path(__file__).parent / "events"
-ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/shop-Kinesis-ABCDEF123456"
 _SD_PARAM = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
@@ -59,14 +58,6 @@ def forward(event: dict, sink, *, max_events: int = 2048, partial: bool = True) 
 def sd_params(structured_data: str) -> dict:
     assert structured_data.startswith("[logfwd@32473 ") and structured_data.endswith("]")
     return {name: re.sub(r"\\(.)", r"\1", value) for name, value in _SD_PARAM.findall(structured_data)}
-
-
-def kinesis_event(lines: list[bytes], first: int = 1000) -> dict:
-    return {"Records": [{
-        "kinesis": {"partitionKey": "k", "sequenceNumber": str(first + n), "data": base64.b64encode(line).decode(),
-                    "approximateArrivalTimestamp": 1452160800.5 + n / 1000},
-        "eventSource": "aws:kinesis", "eventID": f"shardId-000000000007:{first + n}", "awsRegion": "us-east-1",
-        "eventSourceARN": ARN} for n, line in enumerate(lines)]}
 
 
 def test_plain_tcp_every_field_arrives(rsyslog_tcp):
@@ -162,7 +153,7 @@ def test_default_message_size_fits_rsyslog_defaults():
 def test_ten_thousand_record_batch_over_tls(rsyslog_tls):
     lines = [b"web:RXZMCQEPDKO/1d11a78279e0 request %05d " % n + b"x" * 160 for n in range(10_000)]
     sink = syslog_sink(rsyslog_tls)
-    source = forward(kinesis_event(lines), sink)
+    source = forward(kinesis_event(lines, first=1000), sink)
     assert source.answer() == {"batchItemFailures": []}
     assert sink.batches_sent == 5  # 2048 messages per connection
     got = rsyslog_tls.wait_for(10_000)
@@ -188,7 +179,7 @@ def test_receiver_stopping_between_batches_fails_exactly_what_did_not_arrive():
             return real_send(payloads, deadline)
 
         sink.send = send
-        source = forward(kinesis_event(lines), sink, max_events=1000)
+        source = forward(kinesis_event(lines, first=1000), sink, max_events=1000)
         arrived = _sequences(server.messages())
     failed = {int(item["itemIdentifier"]) for item in source.answer()["batchItemFailures"]}
     assert arrived == set(range(1000, 3000))
@@ -207,7 +198,7 @@ def test_receiver_stopping_mid_connection_loses_nothing_reported_delivered():
 
         stopper = threading.Thread(target=stop_halfway)
         stopper.start()
-        source = forward(kinesis_event(lines), sink, max_events=10_000)
+        source = forward(kinesis_event(lines, first=1000), sink, max_events=10_000)
         stopper.join()
         arrived = _sequences(server.messages())
     failed = [int(item["itemIdentifier"]) for item in source.answer()["batchItemFailures"]]

@@ -9,7 +9,6 @@ and per batch, and rsyslogd's CPU for the batch (to show who limits). Issue 12's
 """
 
 import argparse
-import base64
 import json
 import os
 import statistics
@@ -20,6 +19,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
+from kinesis_events import kinesis_event  # noqa: E402
 from servers_rsyslog import run_rsyslog  # noqa: E402
 
 from logfwd.retry import NO_WAIT  # noqa: E402
@@ -32,15 +32,7 @@ LINE = "web:RXZMCQEPDKO/1d11a78279e0 method=GET path=/orders/{n:06d} host=shop.e
 
 
 def event(records: int) -> dict:
-    first = 49590668435772834867384701968912358023909117360707174420
-    return {"Records": [{
-        "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": str(n), "sequenceNumber": str(first + n),
-                    "approximateArrivalTimestamp": 1764480000.0 + n / 1000,
-                    "data": base64.b64encode(("2026-11-30 05:00:00 " + LINE.format(n=n, ms=n % 97)).encode()).decode()},
-        "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"shardId-000000000000:{first + n}",
-        "eventName": "aws:kinesis:record", "awsRegion": "us-east-1",
-        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/shop-Kinesis-L6MUKT1VH451"}
-        for n in range(records)]}
+    return kinesis_event([("2026-11-30 05:00:00 " + LINE.format(n=n, ms=n % 97)).encode() for n in range(records)])
 
 
 def _cpu_seconds(pid: int) -> float:

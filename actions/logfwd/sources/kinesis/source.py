@@ -94,6 +94,6 @@ class KinesisSource:
         """Nothing to release: the records came in the invocation's input."""
 
     def summary(self) -> dict:
-        return {"records": len(self.records), "delivered_records": self.delivered,
+        return {"records": self.delivered, "received": len(self.records),
                 "more": self.delivered < len(self.records), "lines": self.lines,
                 "control_messages": self.control_messages, "bad_records": self.bad_records}
