@@ -12,7 +12,7 @@ from logfwd.sources.kinesis.awslogs import lambda_fields
 from logfwd.sources.kinesis.lines import app_name, line_fields
 from logfwd.sources.kinesis.source import KinesisSource
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).parent / "events" / "kinesis"
 NOW_MS = 1_700_000_000_000
 SEQ0 = 4959066843577283486738470196891235802390911736070717442
 
@@ -33,7 +33,7 @@ def run(event: dict, deliver: int | None = None, **options) -> tuple[KinesisSour
 
 
 def test_plain_lines_with_and_without_convox_prefix():
-    source, units = run(load("kinesis_plain.json"))
+    source, units = run(load("plain.json"))
     first, second, third = units
     assert first == [{
         "@timestamp": "2016-01-07T10:00:00.000Z", "message": 'Started GET "/" for 10.0.0.1',
@@ -55,7 +55,7 @@ def test_plain_lines_with_and_without_convox_prefix():
 
 
 def test_json_lines_give_level_and_time():
-    source, units = run(load("kinesis_json_lines.json"))
+    source, units = run(load("json_lines.json"))
     first, second = units
     assert [e["log"].get("level") for e in first] == ["error", "info"]
     assert [e["@timestamp"] for e in first] == ["2016-01-07T10:00:02.250Z", "2016-01-07T10:00:02.500Z"]
@@ -65,7 +65,7 @@ def test_json_lines_give_level_and_time():
 
 
 def test_cloudwatch_payload_in_kinesis_parses_lambda_lines():
-    source, units = run(load("kinesis_cloudwatch.json"))
+    source, units = run(load("cloudwatch.json"))
     start, error, end, report = units[0]
     assert start["host"] == {"name": "thumbnailer"} and start["process"] == {"name": "lambda"}
     assert start["event"] == {"action": "START"}
@@ -88,7 +88,7 @@ def test_cloudwatch_payload_in_kinesis_parses_lambda_lines():
 
 
 def test_control_message_is_skipped_and_counted():
-    source, units = run(load("kinesis_control_message.json"))
+    source, units = run(load("control_message.json"))
     assert units[0] == [] and len(units[1]) == 1
     assert source.summary()["control_messages"] == 1
     assert source.answer() == {"batchItemFailures": []}
@@ -108,7 +108,7 @@ def test_direct_cloudwatch_subscription_not_delivered_fails_the_invocation():
 
 
 def test_bad_records_are_forwarded_flagged_and_reported_by_sequence_number():
-    source, units = run(load("kinesis_bad_records.json"))
+    source, units = run(load("bad_records.json"))
     assert units[0][0]["message"] == "this is not base64!"
     assert units[0][0]["logfwd"]["bad_record"].startswith("kinesis.data is not base64")
     assert units[1][0]["logfwd"]["bad_record"].startswith("gzip does not inflate")
@@ -127,21 +127,21 @@ def test_bad_records_are_forwarded_flagged_and_reported_by_sequence_number():
 
 @pytest.mark.parametrize("delivered", [0, 1, 4])
 def test_answer_lists_every_record_from_the_first_not_delivered(delivered):
-    source, _ = run(load("kinesis_bad_records.json"), deliver=delivered)
+    source, _ = run(load("bad_records.json"), deliver=delivered)
     assert source.answer() == {"batchItemFailures": [{"itemIdentifier": str(SEQ0 + i)} for i in range(delivered, 5)]}
 
 
 def test_without_partial_answers_an_undelivered_record_fails_the_invocation():
-    source, _ = run(load("kinesis_plain.json"), deliver=2, partial=False)
+    source, _ = run(load("plain.json"), deliver=2, partial=False)
     assert re.fullmatch(f"1 of 3 record.* {SEQ0 + 2} .*Lambda retries", source.answer()["failed"])
-    complete, _ = run(load("kinesis_plain.json"), partial=False)
+    complete, _ = run(load("plain.json"), partial=False)
     assert complete.answer() == {}
 
 
 def test_stops_at_the_deadline_and_reports_the_rest():
     clock = [0.0]
     deadline = Deadline(at=10.0, grace=2.0, clock=lambda: clock[0])
-    source = KinesisSource(load("kinesis_plain.json"), now_ms=lambda: NOW_MS)
+    source = KinesisSource(load("plain.json"), now_ms=lambda: NOW_MS)
     for unit in source.units(deadline, lambda events: []):
         unit.done()
         clock[0] = 9.0  # past the point where pulling stops
@@ -221,7 +221,7 @@ def test_json_line_levels(line, level):
 
 
 def test_the_events_of_a_record_share_no_dict():
-    _, units = run(load("kinesis_plain.json"))
+    _, units = run(load("plain.json"))
     first, second = units[1]
     first["aws"]["kinesis"]["stream"] = "changed"
     assert second["aws"]["kinesis"]["stream"] == "myapp-Kinesis-L6MUKT1VH451"

@@ -11,15 +11,15 @@ from logfwd.entries import aws_lambda
 
 from kinesis_events import kinesis_event
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).parent / "events" / "kinesis"
 # event file -> (messages rsyslog gets, the answer, problems reported)
 SHAPES = {
-    "kinesis_plain.json": (4, {"batchItemFailures": []}, 0),
-    "kinesis_json_lines.json": (3, {"batchItemFailures": []}, 0),
-    "kinesis_cloudwatch.json": (5, {"batchItemFailures": []}, 0),
-    "kinesis_control_message.json": (1, {"batchItemFailures": []}, 0),
+    "plain.json": (4, {"batchItemFailures": []}, 0),
+    "json_lines.json": (3, {"batchItemFailures": []}, 0),
+    "cloudwatch.json": (5, {"batchItemFailures": []}, 0),
+    "control_message.json": (1, {"batchItemFailures": []}, 0),
     "awslogs_direct.json": (4, {}, 0),
-    "kinesis_bad_records.json": (6, {"batchItemFailures": []}, 4),
+    "bad_records.json": (6, {"batchItemFailures": []}, 4),
 }
 
 

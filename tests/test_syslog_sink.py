@@ -23,7 +23,7 @@ from kinesis_events import kinesis_event
 from servers_rsyslog import run_rsyslog
 from tlsutil import make_pki
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).parent / "events" / "kinesis"
 _SD_PARAM = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
@@ -63,7 +63,7 @@ def sd_params(structured_data: str) -> dict:
 def test_plain_tcp_every_field_arrives(rsyslog_tcp):
     sink = syslog_sink(rsyslog_tcp, syslog_transport="tcp", syslog_facility="local3")
     assert sink.guarantee == WRITTEN
-    source = forward(json.loads((EVENTS / "kinesis_plain.json").read_text()), sink)
+    source = forward(json.loads((EVENTS / "plain.json").read_text()), sink)
     assert source.answer() == {"batchItemFailures": []}
     got = rsyslog_tcp.wait_for(4)
     assert len(got) == 4
@@ -84,7 +84,7 @@ def test_plain_tcp_every_field_arrives(rsyslog_tcp):
 
 def test_levels_and_lambda_lines_over_tls(rsyslog_tls):
     sink = syslog_sink(rsyslog_tls)
-    for name in ("kinesis_json_lines.json", "kinesis_cloudwatch.json"):
+    for name in ("json_lines.json", "cloudwatch.json"):
         assert forward(json.loads((EVENTS / name).read_text()), sink).answer() == {"batchItemFailures": []}
     got = rsyslog_tls.wait_for(8)
     assert [int(m["pri"]) % 8 for m in got[:3]] == [3, 6, 4]  # ERROR, info, warning from the JSON lines
