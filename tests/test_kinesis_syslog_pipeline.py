@@ -97,3 +97,10 @@ def test_the_kinesis_syslog_benchmark_runs(tmp_path):
     assert result["records"] == 300 and result["rounds"][0]["connections"] == 1
     assert result["lines_per_s"] > 0 and result["client_cpu_s"] > 0
     assert "lines/s, event to rsyslog's file" in done.stdout
+
+
+def test_lambda_handler_near_its_deadline_forwards_nothing_and_reports_every_record(rsyslog_tls, monkeypatch):
+    lambda_env(monkeypatch, rsyslog_tls, DEADLINE_GRACE="10")
+    answer = aws_lambda.handler(big_event(3), FakeLambdaContext(5_000))  # 5 s left, stop 10 s before the end
+    assert answer == {"batchItemFailures": [{"itemIdentifier": str(10_000_000 + n)} for n in range(3)]}
+    assert rsyslog_tls.settle(quiet=0.3) == []
