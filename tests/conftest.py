@@ -8,6 +8,7 @@ from fakes import T0, FakeClock
 from logfwd_dev.emulator.server import Emulator
 from logfwd_dev.receiver.server import Receiver
 from servers import couchdb_server, redis_server  # noqa: F401  (session fixtures: real servers)
+from servers_rsyslog import rsyslog_mtls, rsyslog_tcp, rsyslog_tls  # noqa: F401  (real rsyslogd per test)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import contextlib
 import socket
 from typing import Iterator, Protocol
 
+from servers_rsyslog import SyslogHarness
 from tlsutil import make_pki
 
 from logfwd_dev.receiver.server import Receiver
@@ -78,4 +79,5 @@ class LumberjackHarness:
 
 HARNESSES: dict[str, Harness] = {
     "lumberjack": LumberjackHarness(),
+    "syslog": SyslogHarness(),
 }

@@ -14,6 +14,7 @@ from logfwd.settings import load_settings
 from logfwd_dev.emulator.server import Emulator
 
 from fakes import T0, FakeClock
+from kinesis_events import KinesisHarness
 
 
 class Harness(Protocol):
@@ -47,4 +48,5 @@ class OpenWhiskHarness:
 
 HARNESSES: dict[str, Harness] = {
     "openwhisk": OpenWhiskHarness(),
+    "kinesis": KinesisHarness(),
 }

@@ -74,9 +74,11 @@ class Context:
 # name -> module that defines PLUG. Adding a component is one module and one line here.
 SOURCES: dict[str, str] = {
     "openwhisk": "logfwd.sources.openwhisk",
+    "kinesis": "logfwd.sources.kinesis",
 }
 SINKS: dict[str, str] = {
     "lumberjack": "logfwd.sinks.lumberjack",
+    "syslog": "logfwd.sinks.syslog",
 }
 _KINDS = {"source": SOURCES, "sink": SINKS}
 

@@ -1,0 +1,201 @@
+"""Syslog over TLS, TCP or UDP. Syslog has no application ACK, so what "delivered" means is chosen here.
+
+TLS and TCP (guarantee WRITTEN): each ``send`` opens a connection, writes the whole batch, then ends
+the connection and waits for the receiver to end it too: TLS sends ``close_notify`` and waits for the
+receiver's ``close_notify`` or its closing of the connection (rsyslog closes without answering);
+plain TCP half-closes and waits for the receiver's EOF. The batch counts as delivered only if, at
+that point, the receiver's TCP has acknowledged every byte (the socket's send queue is empty): a
+receiver closes with a reset, not an EOF, when it leaves bytes unread, so an EOF after all our bytes
+were acknowledged means its process read them all. What it does with them next (a full disk, a crash
+before writing) is beyond what syslog can tell (RFC 5425 6.3). Anything else raises ``DeliveryError``
+with nothing counted delivered; the retry policy reconnects and re-sends the batch, so a receiver may
+see a line twice (each carries its id in the structured data), never zero times once confirmed.
+
+UDP (guarantee BEST_EFFORT): one message per datagram, delivered once the kernel accepted it.
+"""
+
+import fcntl
+import select
+import socket
+import ssl
+import struct
+import termios
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+from ...deadline import NO_DEADLINE, Deadline
+from ...errors import DeliveryError, SinkError, SinkTransientError
+from ...plugs import BEST_EFFORT, WRITTEN
+from ...retry import RetryPolicy
+from ..tls import handshake
+from .encode import SyslogEncoder
+
+__all__ = ["SyslogSink", "TRANSPORTS"]
+
+TRANSPORTS = ("tls", "tcp", "udp")
+_CHUNK = 1 << 20
+_RENAMED = {"logstash_ca": "syslog_ca", "logstash_cert": "syslog_cert", "logstash_key": "syslog_key"}
+
+
+@dataclass
+class SyslogSink:
+    host: str
+    port: int
+    encoder: SyslogEncoder
+    transport: str = "tls"
+    ssl_context: ssl.SSLContext | None = None
+    connect_timeout: float = 10.0
+    timeout: float = 30.0
+    retry: RetryPolicy = RetryPolicy()
+
+    def __post_init__(self):
+        if self.transport not in TRANSPORTS:
+            raise ValueError(f"transport must be one of {TRANSPORTS}, not {self.transport!r}")
+        if self.transport == "tls" and self.ssl_context is None:
+            raise ValueError("the tls transport needs an ssl_context")
+        self.guarantee = BEST_EFFORT if self.transport == "udp" else WRITTEN
+        self.batches_sent = 0
+        self.where = f"{self.host}:{self.port}"
+        self._udp: socket.socket | None = None
+
+    def encode(self, events: Sequence[dict]) -> list[bytes]:
+        return self.encoder(events)
+
+    def describe(self) -> str:
+        return f"syslog+{self.transport}://{self.where} ({self.encoder.framing} framing)"
+
+    def send(self, payloads: Sequence[bytes], deadline: Deadline = NO_DEADLINE) -> None:
+        if not payloads:
+            return
+        if self.transport == "udp":
+            return self._send_datagrams(payloads)
+        attempts = 0
+
+        def attempt() -> None:
+            nonlocal attempts
+            attempts += 1
+            self._send_stream(payloads, deadline)
+
+        try:
+            self.retry.call(attempt, deadline)
+        except SinkError as exc:
+            raise DeliveryError(f"delivery to {self.describe()} failed after {attempts} attempt(s); none of "
+                                f"the {len(payloads)} messages is confirmed: {exc}", acked=0) from exc
+        self.batches_sent += 1
+
+    def close(self) -> None:
+        if self._udp is not None:
+            self._udp.close()
+            self._udp = None
+
+    def _send_stream(self, payloads: Sequence[bytes], deadline: Deadline) -> None:
+        if deadline.expired():
+            raise SinkError("the run's deadline passed")
+        until = time.monotonic() + deadline.budget(self.timeout)
+        sock = self._connect(deadline)
+        try:
+            for start in range(0, len(payloads), 4096):
+                data = b"".join(payloads[start:start + 4096])
+                for offset in range(0, len(data), _CHUNK):
+                    sock.settimeout(_left(until, f"writing to {self.where}"))
+                    sock.sendall(data[offset:offset + _CHUNK])
+            self._confirm(sock, until)
+        except TimeoutError:
+            raise SinkTransientError(f"timed out writing to {self.where} (syslog_timeout {self.timeout:g}s)") from None
+        except ssl.SSLError as exc:
+            raise SinkTransientError(f"TLS connection to {self.where} failed: {exc}") from exc
+        except OSError as exc:
+            raise SinkTransientError(f"connection to {self.where} failed while writing: {exc}") from exc
+        finally:
+            sock.close()
+
+    def _confirm(self, sock: socket.socket, until: float) -> None:
+        """End the connection and wait for the receiver to end it after reading everything (see above)."""
+        if select.select([sock], [], [], 0)[0] and _ended_early(sock):
+            raise SinkTransientError(f"{self.where} closed the connection before the batch was complete")
+        sock.settimeout(_left(until, f"waiting for {self.where} to close the connection"))
+        if isinstance(sock, ssl.SSLSocket):
+            try:
+                sock = sock.unwrap()  # our close_notify, then the receiver's
+            except ssl.SSLEOFError:
+                pass  # it closed the connection instead of answering: fine once it acknowledged every byte
+        else:
+            sock.shutdown(socket.SHUT_WR)
+            while sock.recv(65536):
+                pass  # a syslog receiver sends nothing; read to its EOF
+        unacknowledged = _send_queue(sock)
+        if unacknowledged:
+            raise SinkTransientError(f"{self.where} closed the connection with {unacknowledged} bytes not "
+                                     "acknowledged")
+
+    def _connect(self, deadline: Deadline) -> socket.socket:
+        timeout = deadline.budget(self.connect_timeout)
+        if timeout <= 0:
+            raise SinkTransientError(f"no time left to connect to {self.where} before the run's deadline")
+        try:
+            sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        except socket.gaierror as exc:
+            raise SinkTransientError(f"cannot resolve {self.host!r} ({exc.strerror}): check syslog_host") from exc
+        except ConnectionRefusedError:
+            raise SinkTransientError(f"connection refused by {self.where}: is the receiver listening there, "
+                                     f"for {self.transport}?") from None
+        except TimeoutError:
+            raise SinkTransientError(f"connecting to {self.where} timed out after {timeout:.3g}s") from None
+        except OSError as exc:
+            raise SinkTransientError(f"cannot connect to {self.where}: {exc}") from exc
+        if self.ssl_context is None:
+            return sock
+        try:
+            return handshake(sock, self.ssl_context, self.host, self.port)
+        except SinkError as exc:
+            sock.close()
+            raise type(exc)(_renamed(str(exc))) from None
+
+    def _send_datagrams(self, payloads: Sequence[bytes]) -> None:
+        if self._udp is None:
+            try:
+                self._udp = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_DGRAM)
+                self._udp.connect((self.host, self.port))
+            except OSError as exc:
+                self.close()
+                raise DeliveryError(f"cannot send UDP to {self.where}: {exc}", acked=0) from exc
+        for index, payload in enumerate(payloads):
+            try:
+                self._udp.send(payload)
+            except OSError as exc:
+                raise DeliveryError(f"UDP datagram {index + 1} of {len(payloads)} to {self.where} refused: {exc}",
+                                    acked=index) from exc
+        self.batches_sent += 1
+
+
+def _renamed(message: str) -> str:
+    for old, new in _RENAMED.items():
+        message = message.replace(old, new)
+    return message
+
+
+def _ended_early(sock: socket.socket) -> bool:
+    """Did the receiver close (or fail) the connection before we ended it? (Nothing else is expected.)"""
+    sock.setblocking(False)
+    try:
+        return not sock.recv(65536)
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return False  # TLS housekeeping only (session tickets)
+    except OSError:
+        return True
+
+
+def _send_queue(sock: socket.socket) -> int:
+    """Bytes the receiver's TCP has not acknowledged yet (Linux ``SIOCOUTQ``; 0 where unsupported)."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
+    except OSError:
+        return 0
+
+
+def _left(until: float, doing: str) -> float:
+    left = until - time.monotonic()
+    if left <= 0:
+        raise SinkTransientError(f"timed out {doing}")
+    return left

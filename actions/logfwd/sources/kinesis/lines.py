@@ -1,0 +1,105 @@
+"""One log line of text to the fields of an event: Convox's prefix, JSON lines, plain text. Pure.
+
+Convox's agent writes each container line to Kinesis as ``2016-01-07 10:00:00 web:RXZMCQEPDKO/1d11a78279e0
+text`` (UTC time to the second, then ``process:release/container``) and to CloudWatch Logs without the
+time. The process becomes ``process.name`` (the syslog APP-NAME); a line without the prefix keeps the
+app's name there, so no line is refused for its shape.
+
+A line that starts with ``{`` is read as JSON: its level (``level``, ``severity``, ``lvl``; bunyan's
+and pino's numbers too) and time (``@timestamp``, ``time``, ``timestamp``: RFC 3339 text or epoch
+seconds/milliseconds) are used, and the line is sent as it is. One that does not parse is sent as text and flagged ``logfwd.bad_json``.
+"""
+
+import re
+from datetime import datetime, timezone
+from functools import lru_cache
+
+from ...codecs.jsonbytes import loads
+
+__all__ = ["line_fields", "app_name", "format_ms", "parse_time", "level_name"]
+
+_CONVOX = re.compile(r"(?:(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) )?([\w.-]+):([\w.-]*)/([0-9a-f]{12})(?: (.*)|\Z)", re.S)
+_LEVEL_KEYS = ("level", "severity", "lvl", "log.level")
+_TIME_KEYS = ("@timestamp", "time", "timestamp", "ts")
+_RESOURCE_SUFFIX = re.compile(r"-(?:Kinesis|LogGroup)-[A-Z0-9]+\Z")
+_MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+_NUMBERED_LEVELS = {10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}
+
+
+def level_name(value) -> str | None:
+    """A level as text: names lower-cased; bunyan's and pino's numbers (10 trace .. 60 fatal) by name."""
+    if isinstance(value, str):
+        return value.lower() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _NUMBERED_LEVELS.get(value)
+    return None
+
+
+def app_name(resource: str) -> str:
+    """The app a Convox stream or log group belongs to: ``myapp-Kinesis-L6MUKT1VH451`` -> ``myapp``."""
+    return _RESOURCE_SUFFIX.sub("", resource) or resource
+
+
+def format_ms(ms: int) -> str:
+    """Epoch milliseconds as RFC 3339 UTC text with milliseconds and ``Z``."""
+    ms = min(max(ms, 0), _MAX_MS)
+    return f"{_second(ms // 1000)}.{ms % 1000:03d}Z"
+
+
+@lru_cache(maxsize=4096)  # the lines of a batch share a few seconds
+def _second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@lru_cache(maxsize=4096)
+def _convox_ms(when: str) -> int | None:
+    return parse_time(when.replace(" ", "T") + "Z")
+
+
+def parse_time(value) -> int | None:
+    """Epoch milliseconds from RFC 3339 text, or epoch seconds / milliseconds as a number; else ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        ms = value if value > 1e11 else value * 1000  # after 1973 in ms, before 5138 in s
+        return int(ms) if 0 <= ms <= _MAX_MS else None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return int(parsed.timestamp() * 1000)
+    return None
+
+
+def line_fields(line: str, app: str, default_ms: int) -> dict:
+    """The event fields of one line: ``@timestamp``, ``message``, ``host``, ``process`` and, when the
+    line says so, ``container``, ``service``, ``log.level`` and ``logfwd`` flags."""
+    event = {"@timestamp": None, "message": line, "host": {"name": app}, "process": {"name": app}}
+    ms = default_ms
+    convox = _CONVOX.match(line)
+    if convox is not None:
+        when, process, release, container, text = convox.groups()
+        event["message"] = line = text or ""
+        event["process"] = {"name": process}
+        event["container"] = {"id": container}
+        if release:
+            event["service"] = {"version": release}
+        if when:
+            ms = _convox_ms(when) or ms
+    if line.startswith("{"):
+        try:
+            document = loads(line.encode("utf-8", "surrogatepass"))
+        except ValueError:
+            document = None
+            event["logfwd"] = {"bad_json": True}
+        if isinstance(document, dict):
+            level = next((level_name(document[k]) for k in _LEVEL_KEYS if k in document), None)
+            if level:
+                event["log"] = {"level": level}
+            own = next((parse_time(document[k]) for k in _TIME_KEYS if k in document), None)
+            ms = own if own is not None else ms
+    event["@timestamp"] = format_ms(ms)
+    return event

@@ -1,0 +1,132 @@
+"""One Kinesis event record to events: base64, then the shape told by the bytes. Pure.
+
+Shapes: a gzip stream (``1f 8b``) is a CloudWatch Logs subscription payload; anything else is text,
+one event per non-empty line (JSON lines and plain lines alike, see ``lines``). A record that cannot
+be decoded is still forwarded, raw, flagged ``logfwd.bad_record`` with the reason, and reported by its
+sequence number: it is never fatal for the batch, and never dropped in silence.
+"""
+
+import base64
+import binascii
+import gzip
+import zlib
+from dataclasses import dataclass, field
+
+from ...errors import BadRecordError
+from .awslogs import GZIP_MAGIC, decode_payload, payload_events
+from .lines import app_name, format_ms, line_fields
+
+__all__ = ["Decoded", "decode_record", "decode_awslogs", "record_identity"]
+
+CONTROL_MESSAGE = "CONTROL_MESSAGE"
+
+
+@dataclass
+class Decoded:
+    """What one record holds: its events, what was wrong with it, and whether it was a control message."""
+
+    events: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    control: bool = False
+
+
+def record_identity(record: dict) -> tuple[str, str, str]:
+    """(stream name, shard id, sequence number) of a Kinesis event record, ``""`` where absent."""
+    kinesis = record.get("kinesis") if isinstance(record.get("kinesis"), dict) else {}
+    arn = str(record.get("eventSourceARN") or "")
+    stream = arn.rsplit("stream/", 1)[-1] if "stream/" in arn else arn
+    shard = str(record.get("eventID") or "").split(":", 1)[0]
+    return stream, shard, str(kinesis.get("sequenceNumber") or "")
+
+
+def decode_record(record: dict, now_ms: int) -> Decoded:
+    """The events of one Kinesis record, each carrying ``aws.kinesis`` ids and a deterministic ``_id``.
+
+    Lines without a time of their own take the record's arrival time (else ``now_ms``)."""
+    stream, shard, sequence = record_identity(record)
+    kinesis = record.get("kinesis") if isinstance(record.get("kinesis"), dict) else {}
+    arrival = kinesis.get("approximateArrivalTimestamp")
+    usable = isinstance(arrival, (int, float)) and not isinstance(arrival, bool)
+    arrival_ms = round(arrival * 1000) if usable else now_ms
+    app = app_name(stream) or "-"
+    data = kinesis.get("data")
+    decoded = Decoded()
+    if not isinstance(data, str):
+        decoded.events = [_bad(f"kinesis.data is missing or not text ({type(data).__name__})", "", app, arrival_ms)]
+    else:
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            decoded.events = [_bad(f"kinesis.data is not base64 ({exc})", data, app, arrival_ms)]
+        else:
+            decoded = _decode_bytes(raw, data, app, arrival_ms)
+    decoded.problems = _problems(decoded.events)
+    ids = {"stream": stream, "shard_id": shard, "sequence_number": sequence,
+           "partition_key": kinesis.get("partitionKey")}
+    region = record.get("awsRegion")
+    for offset, event in enumerate(decoded.events):
+        event.setdefault("@metadata", {"_id": f"{stream}/{shard}/{sequence}:{offset}"})
+        event.setdefault("aws", {})["kinesis"] = dict(ids)
+        if region:
+            event.setdefault("cloud", {"provider": "aws"})["region"] = region
+    return decoded
+
+
+def decode_awslogs(data: object, now_ms: int) -> Decoded:
+    """A CloudWatch Logs subscription that invokes the function itself: ``event.awslogs.data``."""
+    if not isinstance(data, str):
+        return Decoded([_bad("awslogs.data is missing or not text", "", "-", now_ms)])
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        problem = f"awslogs.data is not base64 ({exc})"
+        return Decoded([_bad(problem, data, "-", now_ms)])
+    decoded = _decode_bytes(raw, data, "-", now_ms)
+    decoded.problems = _problems(decoded.events)
+    return decoded
+
+
+def _decode_bytes(raw: bytes, data: str, app: str, arrival_ms: int) -> Decoded:
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            payload = decode_payload(raw)
+        except BadRecordError as exc:
+            return Decoded([_bad(str(exc), _text_or_base64(raw, data), app, arrival_ms)])
+        if payload.message_type == CONTROL_MESSAGE:
+            return Decoded(control=True)
+        return Decoded(payload_events(payload, arrival_ms))
+    text = raw.decode("utf-8", "replace")
+    events = []
+    for line in text.split("\n"):
+        line = line.rstrip("\r")
+        if line.strip():
+            event = line_fields(line, app, arrival_ms)
+            event["log"] = {**event.get("log", {}), "offset": len(events)}
+            events.append(event)
+    return Decoded(events)
+
+
+def _problems(events: list[dict]) -> list[str]:
+    """What was wrong with a record, one sentence per bad part, for the run's errors."""
+    problems = []
+    for event in events:
+        flags = event.get("logfwd", {})
+        if "bad_record" in flags:
+            problems.append(f"{flags['bad_record']}; forwarded raw, flagged logfwd.bad_record")
+        elif flags.get("bad_json"):
+            problems.append(f"line {event['log']['offset']} is not valid JSON; forwarded as text, "
+                            "flagged logfwd.bad_json")
+    return problems
+
+
+def _text_or_base64(raw: bytes, data: str) -> str:
+    """A payload that did not decode, as the receiver can show it: its inflated text if gzip worked."""
+    try:
+        return gzip.decompress(raw).decode("utf-8", "replace")
+    except (OSError, EOFError, zlib.error):
+        return data
+
+
+def _bad(problem: str, raw: str, app: str, ms: int) -> dict:
+    return {"@timestamp": format_ms(ms), "message": raw, "host": {"name": app}, "process": {"name": app},
+            "log": {"offset": 0}, "logfwd": {"bad_record": problem}}

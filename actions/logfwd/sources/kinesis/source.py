@@ -1,0 +1,99 @@
+"""The Kinesis source: the records of one Lambda invocation, and the answer Lambda gets back.
+
+The input is either a Kinesis batch (``Records``, one shard's records in order) or a CloudWatch Logs
+subscription invoking the function directly (``awslogs.data``, one payload). Each record is one unit;
+its ``done`` runs once the sink delivered it and every record before it, so the delivered records are
+always a prefix of the batch.
+
+Answer (Kinesis): with ``partial`` (the mapping sets ``FunctionResponseTypes: [ReportBatchItemFailures]``,
+which Lambda does not tell the function), ``batchItemFailures`` lists every record from the first one
+not delivered on, so Lambda checkpoints before it and replays nothing that was delivered. Without it,
+or for a direct CloudWatch Logs invocation, anything undelivered raises ``DeliveryError``: the
+invocation fails and Lambda retries the whole batch (or the payload): the answer then carries
+``"failed"``, which the Lambda entry turns into a failed invocation.
+"""
+
+from typing import Callable, Iterator
+
+from ...deadline import Deadline
+from ...errors import SourceError
+from ..base import Encode, Unit
+from .records import decode_awslogs, decode_record, record_identity
+
+__all__ = ["KinesisSource"]
+
+
+class KinesisSource:
+    def __init__(self, event: object, *, partial: bool = True, now_ms: Callable[[], int]):
+        if isinstance(event, dict) and isinstance(event.get("awslogs"), dict):
+            self.direct = True
+            self.records: list = [event["awslogs"].get("data")]
+        elif isinstance(event, dict) and isinstance(event.get("Records"), list):
+            self.direct = False
+            self.records = event["Records"]
+            for index, record in enumerate(self.records):
+                source = record.get("eventSource") if isinstance(record, dict) else None
+                if source != "aws:kinesis":
+                    raise SourceError(f"record {index} of the event comes from {source!r}, not aws:kinesis: "
+                                      "connect the kinesis source to a Kinesis stream or a CloudWatch Logs "
+                                      "subscription")
+        else:
+            keys = ", ".join(sorted(event)) if isinstance(event, dict) else type(event).__name__
+            raise SourceError(f"the event is neither a Kinesis batch (Records) nor a CloudWatch Logs "
+                              f"subscription (awslogs.data); it has: {keys or 'nothing'}")
+        self.partial = partial
+        self.now_ms = now_ms
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.delivered = 0  # records delivered: always the first ones
+        self.lines = self.control_messages = self.bad_records = 0
+
+    def units(self, deadline: Deadline, encode: Encode) -> Iterator[Unit]:
+        for index, record in enumerate(self.records):
+            if deadline.pull_expired():
+                self.warnings.append(f"stopped before the deadline at record {self._name(index)}: "
+                                     f"{len(self.records) - index} record(s) left for Lambda to retry")
+                return
+            if self.direct:
+                decoded = decode_awslogs(record, self.now_ms())
+            else:
+                decoded = decode_record(record if isinstance(record, dict) else {}, self.now_ms())
+            self.control_messages += decoded.control
+            if decoded.problems:
+                self.bad_records += 1
+                self.errors += [f"record {self._name(index)}: {problem}" for problem in decoded.problems]
+            self.lines += len(decoded.events)
+            payloads = encode(decoded.events) if decoded.events else []
+            yield Unit(payloads, lambda index=index: self._done(index))
+
+    def _done(self, index: int) -> None:
+        self.delivered = index + 1
+
+    def _name(self, index: int) -> str:
+        if self.direct:
+            return "awslogs.data"
+        record = self.records[index]
+        sequence = record_identity(record)[2] if isinstance(record, dict) else ""
+        return f"{sequence} (#{index})" if sequence else f"#{index}"
+
+    def undelivered(self) -> list[str]:
+        """Sequence numbers of the records not delivered, first one first."""
+        return [record_identity(record)[2] for record in self.records[self.delivered:]]
+
+    def answer(self) -> dict:
+        """Lambda's answer: ``batchItemFailures`` from the first undelivered record on (``partial``),
+        else ``{}`` when everything was delivered, and ``{"failed": why}`` when it was not."""
+        if self.delivered >= len(self.records):
+            return {"batchItemFailures": []} if self.partial and not self.direct else {}
+        if self.partial and not self.direct:
+            return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in self.undelivered()]}
+        return {"failed": f"{len(self.records) - self.delivered} of {len(self.records)} record(s) not delivered, "
+                          f"from record {self._name(self.delivered)} on: failing the invocation so Lambda retries"}
+
+    def close(self) -> None:
+        """Nothing to release: the records came in the invocation's input."""
+
+    def summary(self) -> dict:
+        return {"records": self.delivered, "received": len(self.records),
+                "more": self.delivered < len(self.records), "lines": self.lines,
+                "control_messages": self.control_messages, "bad_records": self.bad_records}

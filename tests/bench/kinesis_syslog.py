@@ -1,0 +1,113 @@
+"""``python -m tests.bench.kinesis_syslog [--records 10000] [--repeats 3] [--out FILE]``.
+
+One Kinesis batch of ``--records`` records of ~200-byte Convox lines, from the Lambda event to
+rsyslog's file over TLS (rsyslogd from Debian, GnuTLS, with verification): the whole pipeline in this
+process (decoding, events, RFC 5424 encoding, TLS, the clean close), rsyslogd in its own. Reports
+lines/s from the invocation's start to the last line in rsyslog's file, the forwarder's CPU per line
+and per batch, and rsyslogd's CPU for the batch (to show who limits). Issue 12's targets:
+>= 100,000 lines/s, and a 10,000-record batch in under 0.5 s of client CPU.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS))
+
+from kinesis_events import kinesis_event  # noqa: E402
+from servers_rsyslog import run_rsyslog  # noqa: E402
+
+from logfwd.retry import NO_WAIT  # noqa: E402
+from logfwd.runner import run_once  # noqa: E402
+from logfwd.settings import load_settings  # noqa: E402
+
+from .report import machine, table  # noqa: E402
+
+LINE = "web:RXZMCQEPDKO/1d11a78279e0 method=GET path=/orders/{n:06d} host=shop.example.com request_id={n:08x}-6f6b-4a1a-9c5e-9b1a0c6b2f11 fwd=203.0.113.7 dyno=web.1 connect=1ms service={ms}ms status=200 bytes=5120"
+
+
+def event(records: int) -> dict:
+    return kinesis_event([("2026-11-30 05:00:00 " + LINE.format(n=n, ms=n % 97)).encode() for n in range(records)])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_batch(records: int, batch: dict, server, ca_file: Path) -> dict:
+    settings = load_settings({"source": "kinesis", "sink": "syslog", "syslog_host": f"127.0.0.1:{server.port}",
+                              "syslog_ca": str(ca_file)}, {}, None)
+    before = server.count()
+    receiver_cpu = _cpu_seconds(server.process.pid)
+    wall, cpu = time.perf_counter(), time.process_time()
+    summary = run_once(settings, event=batch, retry=NO_WAIT)
+    client_cpu = time.process_time() - cpu
+    sent = time.perf_counter() - wall
+    server.wait_for(before + records, timeout=120)
+    arrived = time.perf_counter() - wall
+    if not summary["ok"] or summary["answer"] != {"batchItemFailures": []} or server.count() != before + records:
+        raise RuntimeError(f"the batch was not delivered whole: {json.dumps(summary)[:2000]}")
+    return {"seconds_to_rsyslog_file": round(arrived, 4), "seconds_client": round(sent, 4),
+            "client_cpu_s": round(client_cpu, 4), "receiver_cpu_s": round(_cpu_seconds(server.process.pid) - receiver_cpu, 4),
+            "bytes": summary["bytes"], "connections": summary["batches"]}
+
+
+def run(records: int, repeats: int, work: Path) -> dict:
+    batch = event(records)
+    payload_bytes = len(json.dumps(batch))
+    rounds = []
+    with run_rsyslog("tls") as server:
+        ca_file = work / "ca.pem"
+        ca_file.write_text(server.pki.ca)
+        one_batch(min(records, 1000), event(min(records, 1000)), server, ca_file)  # warm up: imports, TLS
+        for _ in range(repeats):
+            rounds.append(one_batch(records, batch, server, ca_file))
+    median = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+    return {"records": records, "event_bytes": payload_bytes, "repeats": repeats, "rounds": rounds,
+            "lines_per_s": round(records / median["seconds_to_rsyslog_file"]),
+            "client_cpu_s": median["client_cpu_s"], "client_cpu_us_per_line": round(median["client_cpu_s"] / records * 1e6, 1),
+            "receiver_cpu_s": median["receiver_cpu_s"],
+            "receiver_cpu_us_per_line": round(median["receiver_cpu_s"] / records * 1e6, 1),
+            "seconds_to_rsyslog_file": median["seconds_to_rsyslog_file"], "seconds_client": median["seconds_client"]}
+
+
+def render(result: dict) -> str:
+    rows = [["lines/s, event to rsyslog's file", f"{result['lines_per_s']:,}", ">= 100,000",
+             "met" if result["lines_per_s"] >= 100_000 else "NOT met"],
+            ["client CPU for the batch (s)", result["client_cpu_s"], "< 0.5", "met" if result["client_cpu_s"] < 0.5 else "NOT met"],
+            ["client CPU per line (us)", result["client_cpu_us_per_line"], "", ""],
+            ["rsyslogd CPU for the batch (s)", result["receiver_cpu_s"], "", ""],
+            ["rsyslogd CPU per line (us)", result["receiver_cpu_us_per_line"], "", ""],
+            ["seconds until the client returned", result["seconds_client"], "", ""],
+            ["seconds until the last line was in the file", result["seconds_to_rsyslog_file"], "", ""]]
+    load = result.get("machine", {}).get("load_average")
+    return (f"One Kinesis batch of {result['records']:,} records ({result['event_bytes']:,}-byte event) over TLS "
+            f"to rsyslogd, median of {result['repeats']} (load average before: {load}):\n"
+            + table(["figure", "measured", "target", ""], rows))
+
+
+def main(argv: list[str] | None = None) -> int:
+    import tempfile
+
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.kinesis_syslog", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="logfwd-bench-") as work:
+        result = {"machine": machine(), **run(args.records, args.repeats, Path(work))}
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
