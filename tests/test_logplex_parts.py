@@ -1,0 +1,125 @@
+"""The drain's parts without servers: credentials, the memory of counted frames, plug parameters."""
+
+import base64
+import json
+
+import pytest
+
+from logfwd.cli.serve import plug_values
+from logfwd.errors import ConfigError
+from logfwd.sinks.statsd import collectors
+from logfwd.sources.logplex.credentials import app_credentials, authorized
+from logfwd.sources.logplex.seen import DONE, NEW, PENDING, RecentFrames, RedisFrames
+
+SECRET = "s3cr3t-pa55"
+
+
+@pytest.mark.parametrize("raw", [
+    {"heaven": f"logplex:{SECRET}", "hell": "u:p:w"},
+    json.dumps({"heaven": f"logplex:{SECRET}", "hell": "u:p:w"}),
+    f"heaven:logplex:{SECRET}, hell:u:p:w",
+    [f"heaven:logplex:{SECRET}", "hell:u:p:w"],
+])
+def test_credentials_come_as_an_object_or_a_list(raw):
+    apps = app_credentials("logplex_credentials", raw)
+    assert {app: secret.reveal() for app, secret in apps.items()} == {"heaven": f"logplex:{SECRET}", "hell": "u:p:w"}
+    assert SECRET not in repr(apps) and SECRET not in str(apps)
+
+
+@pytest.mark.parametrize("raw, says", [
+    ('{"heaven": "logplex' + SECRET, "not valid JSON"),
+    ({"heaven": SECRET}, "the credentials of app 'heaven' are not user:password"),
+    ({"heaven": "logplex:"}, "are not user:password"),
+    ({"": f"u:{SECRET}"}, "is not a name"),
+    (f"heaven{SECRET}", "entry 1 is not app:user:password"),
+    ({}, "no app given"),
+    (42, "expected a JSON object or a list"),
+])
+def test_bad_credentials_name_the_parameter_and_hide_the_password(raw, says):
+    with pytest.raises(ConfigError) as caught:
+        app_credentials("logplex_credentials", raw)
+    assert says in str(caught.value) and "parameter 'logplex_credentials'" in str(caught.value)
+    assert SECRET not in str(caught.value)
+
+
+def _basic(text: str) -> str:
+    return "Basic " + base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize("app, header, ok", [
+    ("heaven", _basic(f"logplex:{SECRET}"), True),
+    ("heaven", "basic  " + _basic(f"logplex:{SECRET}")[6:], True),
+    ("heaven", _basic(f"logplex:{SECRET}x"), False),
+    ("heaven", _basic(f"other:{SECRET}"), False),
+    ("hell", _basic(f"logplex:{SECRET}"), False),
+    (None, _basic(f"logplex:{SECRET}"), False),
+    ("heaven", None, False),
+    ("heaven", "Bearer " + SECRET, False),
+    ("heaven", "Basic %%%", False),
+])
+def test_basic_auth_is_checked_per_app(app, header, ok):
+    apps = app_credentials("c", {"heaven": f"logplex:{SECRET}", "hell": "logplex:other"})
+    assert authorized(apps, app, header) is ok
+
+
+def test_a_frame_is_counted_once_and_a_failed_one_can_be_retried():
+    now = [0.0]
+    frames = RecentFrames(limit=3, remember=60, clock=lambda: now[0])
+    assert frames.claim("a", "F1") == NEW
+    assert frames.claim("a", "F1") == PENDING      # another request is counting it
+    assert frames.claim("b", "F1") == NEW          # ids are per app
+    frames.confirm("a", "F1")
+    assert frames.claim("a", "F1") == DONE
+    frames.release("a", "F1")                      # a confirmed frame stays counted
+    assert frames.claim("a", "F1") == DONE
+    assert frames.claim("a", "F2") == NEW
+    frames.release("a", "F2")                      # its counters were not sent: the retry counts
+    assert frames.claim("a", "F2") == NEW
+    now[0] = 31.0                                  # a claim of a request that died expires
+    assert frames.claim("a", "F2") == NEW
+    now[0] = 61.0                                  # so does the memory of a counted frame
+    assert frames.claim("a", "F1") == NEW
+
+
+def test_the_memory_of_frames_is_bounded():
+    frames = RecentFrames(limit=3)
+    for number in range(5):
+        frames.claim("a", f"F{number}")
+        frames.confirm("a", f"F{number}")
+    assert [frames.claim("a", f"F{n}") for n in reversed(range(5))] == [DONE, DONE, DONE, NEW, NEW]
+
+
+@pytest.mark.parametrize("url", ["http://h/0", "redis://", "redis://h:port/0", "redis://h/zero"])
+def test_a_bad_store_url_names_the_parameter(url):
+    with pytest.raises(ConfigError, match="parameter 'logplex_store'"):
+        RedisFrames(url)
+
+
+def test_collectors_default_to_port_8125():
+    assert collectors("statsd_cluster", "a, b:9125,[::1]:8,[::1]") == (
+        ("a", 8125), ("b", 9125), ("::1", 8), ("::1", 8125))
+    with pytest.raises(ConfigError, match="parameter 'statsd_cluster': no collector given"):
+        collectors("statsd_cluster", " , ")
+
+
+@pytest.mark.parametrize("params, says", [
+    ({"statsd_cluster": "h:1"}, "parameter 'logplex_credentials': is required"),
+    ({"logplex_credentials": "a:u:p"}, "parameter 'statsd_cluster': is required"),
+    ({"logplex_credentials": "a:u:p", "statsd_cluster": "h:1", "statsd_routing": "random"},
+     "parameter 'statsd_routing': unknown routing 'random'. Choose one of: consistent, crc32-mod-n."),
+    ({"logplex_credentials": "a:u:p", "statsd_cluster": "h:1", "statsd_prefx": "x"},
+     "parameter 'statsd_prefx': logplex and statsd take no such parameter"),
+    ({"logplex_credentials": "a:u:p", "statsd_cluster": "h:1", "statsd_packet_size": "20"},
+     "parameter 'statsd_packet_size': 20 is out of range"),
+])
+def test_serve_checks_the_parameters_of_its_source_and_sink(params, says):
+    with pytest.raises(ConfigError) as caught:
+        plug_values(params)
+    assert says in str(caught.value)
+
+
+def test_serve_defaults():
+    _, _, values = plug_values({"logplex_credentials": "a:u:p", "statsd_cluster": "h"})
+    assert values["statsd_routing"] == "consistent" and values["statsd_packet_size"] == 1432
+    assert values["statsd_prefix"] == "" and values["logplex_platform_only"] is True
+    assert values["logplex_max_body"] == 1 << 20 and values["logplex_store"] is None
