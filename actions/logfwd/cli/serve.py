@@ -141,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
         if length is None or not length.isdigit():
             return self._send({"statusCode": 411, "headers": {}, "body": "a Content-Length is required\n"})
         if int(length) > self.server.max_body:
-            self.close_connection = True  # the body stays unread
+            self._discard(int(length))  # read, so that the client hears the answer instead of a reset
             return self._send({"statusCode": 413, "headers": {},
                                "body": f"the body has {length} bytes, more than {self.server.max_body}\n"})
         request = {"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
@@ -149,6 +149,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(self.server.answer(request))
 
     do_POST = do_PUT = do_GET = do_DELETE = _serve
+
+    def _discard(self, length: int) -> None:
+        if length > 64 * self.server.max_body:
+            self.close_connection = True  # not worth reading: the client may see a reset
+            return
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 16))
+            if not chunk:
+                break
+            length -= len(chunk)
 
     def _send(self, answer: dict) -> None:
         body = answer.get("body", "")
