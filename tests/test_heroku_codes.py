@@ -2,7 +2,7 @@
 
 import pytest
 
-from logfwd.codecs.heroku import PlatformError, key_values, platform_error, router_times
+from logfwd.codecs.heroku import PlatformError, platform_error, router_times
 from logplex_frames import L10, MEMORY, R10, R14, ROUTER_H10, ROUTER_H12, ROUTER_INFO
 
 
@@ -38,12 +38,6 @@ def test_other_lines_are_no_platform_error(message):
     assert platform_error(message) is None
 
 
-def test_router_pairs_keep_empty_and_quoted_values():
-    pairs = key_values(ROUTER_H10)
-    assert pairs["dyno"] == "" and pairs["connect"] == "" and pairs["bytes"] == ""
-    assert pairs["path"] == "/" and pairs["desc"] == "App crashed" and pairs["fwd"] == "17.17.17.17"
-
-
 @pytest.mark.parametrize("message, times", [
     (ROUTER_H12, (1, 30001)),
     (ROUTER_INFO, (2, 45)),
@@ -51,6 +45,8 @@ def test_router_pairs_keep_empty_and_quoted_values():
     (R14, None),
     ("connect=5 service=7", (5, 7)),
     ("connect=5ms service=abc", None),
+    ("xconnect=5ms service=7ms", None),
+    ('at=info desc="connect=1ms service=2ms" connect= service=', None),
 ])
 def test_router_times(message, times):
     assert router_times(message) == times

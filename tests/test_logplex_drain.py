@@ -196,7 +196,8 @@ def test_malformed_requests_are_answered_and_nothing_is_sent(statsd_cluster, mut
 
 def test_a_frame_with_a_bad_header_is_skipped_and_the_rest_counted(statsd_cluster):
     app = new_app()
-    bad = b"10 <999>1 x y"
+    bad_msg = b"<999>1 2026-11-30T06:02:17Z host heroku web.1 - Error R14 (Memory quota exceeded)\n"
+    bad = b"%d %s" % (len(bad_msg), bad_msg)  # a line that would count, but its priority is out of range
     data = frame("heroku", "router", ROUTER_H12) + bad + frame("heroku", "web.1", "Error R14 (x)")
     with serve([app], statsd_cluster) as server:
         status, _, text = post(server, f"/{app}/logs", data, count=3)

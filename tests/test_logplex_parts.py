@@ -10,6 +10,7 @@ from logfwd.errors import ConfigError
 from logfwd.sinks.statsd import collectors
 from logfwd.sources.logplex.credentials import app_credentials, authorized
 from logfwd.sources.logplex.seen import DONE, NEW, PENDING, RecentFrames, RedisFrames
+from logplex_frames import ROUTER_H12, TS, body
 
 SECRET = "s3cr3t-pa55"
 
@@ -123,3 +124,36 @@ def test_serve_defaults():
     assert values["statsd_routing"] == "consistent" and values["statsd_packet_size"] == 1432
     assert values["statsd_prefix"] == "" and values["logplex_platform_only"] is True
     assert values["logplex_max_body"] == 1 << 20 and values["logplex_store"] is None
+
+
+def _request(data: bytes) -> dict:
+    return {"method": "POST", "path": "/api/v1/web/ns/logfwd/drain/heaven/logs", "body": data,
+            "headers": {"content-type": "application/logplex-1; charset=utf-8",
+                        "Authorization": _basic(f"logplex:{SECRET}")}}
+
+
+@pytest.mark.parametrize("every_line, messages", [
+    (False, [ROUTER_H12, "Error R14 (Memory quota exceeded)"]),
+    (True, [ROUTER_H12, "Started GET /", "Error R14 (Memory quota exceeded)"]),
+])
+def test_lines_become_ecs_events(every_line, messages):
+    from logfwd.deadline import NO_DEADLINE
+    from logfwd.sources.logplex.source import LogplexSource
+    data = body([("heroku", "router", ROUTER_H12), ("app", "web.1", "Started GET /"),
+                 ("heroku", "web.1", "Error R14 (Memory quota exceeded)")])
+    source = LogplexSource(_request(data), credentials=app_credentials("c", {"heaven": f"logplex:{SECRET}"}),
+                           every_line=every_line)
+    seen = []
+    [unit] = list(source.units(NO_DEADLINE, lambda events: seen.extend(events) or [b"x"]))
+    assert source.answer()["statusCode"] == 503  # nothing confirmed the unit yet
+    unit.done()
+    assert source.answer() == {"statusCode": 200, "headers": {"Content-Type": "text/plain; charset=utf-8"},
+                               "body": "3 frame(s), 2 Heroku error(s) counted\n"}
+    assert [event["message"] for event in seen] == messages
+    first = seen[0]
+    assert first["@timestamp"] == TS.replace("+00:00", "Z") and first["service"] == {"name": "heaven"}
+    assert first["error"] == {"code": "H12", "message": "Request timeout"}
+    assert first["metrics"] == [("heaven.heroku.errors.H12", "c", 1)]
+    assert first["log"] == {"offset": 0, "syslog": {"priority": 158, "appname": "heroku"}}
+    assert first["process"] == {"name": "router"} and first["@metadata"]["_id"].startswith("heaven:")
+    assert len({event["@metadata"]["_id"] for event in seen}) == len(seen)

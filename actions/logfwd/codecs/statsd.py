@@ -28,18 +28,22 @@ def counters_and_timers(metrics: Iterable[tuple[str, str, int]]) -> list[bytes]:
     """Lines for ``(name, type, value)`` metrics: counters of the same name summed into one line (in
     the order names first appear), every timer its own line. Names are sanitized; an empty one is
     dropped. Types other than ``c`` and ``ms`` raise ``ValueError``."""
-    counts: dict[str, int] = {}
+    raw_counts: dict[str, int] = {}
     timers = []
     for name, kind, value in metrics:
-        name = sanitize(name)
-        if not name:
-            continue
         if kind == "c":
-            counts[name] = counts.get(name, 0) + value
+            raw_counts[name] = raw_counts.get(name, 0) + value
         elif kind == "ms":
-            timers.append(b"%s:%d|ms" % (name.encode(), max(0, value)))
+            name = sanitize(name)
+            if name:
+                timers.append(b"%s:%d|ms" % (name.encode(), max(0, value)))
         else:
             raise ValueError(f"statsd metric type {kind!r} is not c or ms")
+    counts: dict[str, int] = {}
+    for name, count in raw_counts.items():  # each distinct name is cleaned once
+        name = sanitize(name)
+        if name:
+            counts[name] = counts.get(name, 0) + count
     return [b"%s:%d|c" % (name.encode(), count) for name, count in counts.items()] + timers
 
 

@@ -14,7 +14,7 @@ def _build(settings, context):
     return LogplexSource(context.event, credentials=values["logplex_credentials"],
                          drain_tokens=values["logplex_drain_tokens"], frames=frames,
                          max_body=values["logplex_max_body"], platform_only=values["logplex_platform_only"],
-                         router_timers=values["logplex_router_timers"])
+                         router_timers=values["logplex_router_timers"], every_line=values["logplex_every_line"])
 
 
 PLUG = Plug(
@@ -40,5 +40,8 @@ PLUG = Plug(
               help="count errors only in lines from Heroku itself (app 'heroku'), not in the app's own lines"),
         Param("logplex_router_timers", boolean, False,
               help="also send every router line's connect and service times as statsd timers"),
+        Param("logplex_every_line", boolean, False,
+              help="make an event of every line, for a log sink; by default only lines that carry a "
+                   "metric become events (and only those are parsed)"),
     ),
 )

@@ -29,6 +29,7 @@ _REALM = 'Basic realm="logfwd logplex drain", charset="UTF-8"'
 class LogplexSource:
     def __init__(self, request: dict, *, credentials: dict, drain_tokens: dict | None = None, frames=None,
                  max_body: int = 1 << 20, platform_only: bool = True, router_timers: bool = False,
+                 every_line: bool = False,
                  clock: Callable[[], float] = time.time):
         self.errors: list[str] = []
         self.warnings: list[str] = []
@@ -37,6 +38,7 @@ class LogplexSource:
         self._credentials, self._tokens = credentials, drain_tokens or {}
         self._frames = frames  # RecentFrames / RedisFrames, or None: no de-duplication
         self._max_body, self._platform_only, self._router_timers = max_body, platform_only, router_timers
+        self._every_line = every_line  # an event for every line (a log sink), not only for those with metrics
         self._clock = clock
         self._status, self._message, self._extra_headers = 500, "the request was not handled", {}
         self.app: str | None = None
@@ -135,7 +137,11 @@ class LogplexSource:
                                      "frame(s)")
         identity = self.frame_id or hashlib.md5(body).hexdigest()
         app, events = self.app, []
+        every_line, timers = self._every_line, self._router_timers
         for offset, data in enumerate(frames):
+            # Most lines carry no metric: a byte search skips them before any parsing.
+            if not (every_line or b"Error " in data or b"at=error" in data or (timers and b" router " in data)):
+                continue
             try:
                 frame = parse_frame(data)
             except BadRecordError as exc:
