@@ -25,7 +25,7 @@ def serve(apps, cluster, **params) -> DrainServer:
     values = {"source": "logplex", "sink": "statsd",
               "logplex_credentials": json.dumps({app: f"logplex:{PASSWORD}" for app in apps}),
               "statsd_cluster": ",".join(c.address if hasattr(c, "address") else c for c in cluster)}
-    return DrainServer(values | params)
+    return DrainServer(values | params, environ={})
 
 
 def post(server, path, data, *, count=None, frame_id=None, password=PASSWORD, user="logplex",

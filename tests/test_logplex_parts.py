@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from logfwd.cli.serve import plug_values
 from logfwd.errors import ConfigError
+from logfwd.settings import load_settings
 from logfwd.sinks.statsd import collectors
 from logfwd.sources.logplex.credentials import app_credentials, authorized
 from logfwd.sources.logplex.seen import DONE, NEW, PENDING, RecentFrames, RedisFrames
@@ -103,27 +103,32 @@ def test_collectors_default_to_port_8125():
         collectors("statsd_cluster", " , ")
 
 
+DRAIN = {"source": "logplex", "sink": "statsd"}
+
+
 @pytest.mark.parametrize("params, says", [
     ({"statsd_cluster": "h:1"}, "parameter 'logplex_credentials': is required"),
     ({"logplex_credentials": "a:u:p"}, "parameter 'statsd_cluster': is required"),
     ({"logplex_credentials": "a:u:p", "statsd_cluster": "h:1", "statsd_routing": "random"},
      "parameter 'statsd_routing': unknown routing 'random'. Choose one of: consistent, crc32-mod-n."),
-    ({"logplex_credentials": "a:u:p", "statsd_cluster": "h:1", "statsd_prefx": "x"},
-     "parameter 'statsd_prefx': logplex and statsd take no such parameter"),
     ({"logplex_credentials": "a:u:p", "statsd_cluster": "h:1", "statsd_packet_size": "20"},
      "parameter 'statsd_packet_size': 20 is out of range"),
+    ({"logplex_credentials": "a:u:p", "statsd_cluster": "h:1", "logplex_drain_tokens": "[1]"},
+     "parameter 'logplex_drain_tokens': expected a JSON object"),
 ])
-def test_serve_checks_the_parameters_of_its_source_and_sink(params, says):
+def test_the_drain_parameters_are_checked(params, says):
     with pytest.raises(ConfigError) as caught:
-        plug_values(params)
+        load_settings({**DRAIN, **params}, {})
     assert says in str(caught.value)
 
 
-def test_serve_defaults():
-    _, _, values = plug_values({"logplex_credentials": "a:u:p", "statsd_cluster": "h"})
+def test_the_drain_defaults():
+    values = load_settings({**DRAIN, "logplex_credentials": "a:u:p", "statsd_cluster": "h"}, {}).values
     assert values["statsd_routing"] == "consistent" and values["statsd_packet_size"] == 1432
     assert values["statsd_prefix"] == "" and values["logplex_platform_only"] is True
     assert values["logplex_max_body"] == 1 << 20 and values["logplex_store"] is None
+    assert SECRET not in repr(load_settings({**DRAIN, "logplex_credentials": f"a:u:{SECRET}",
+                                             "logplex_store": f"redis://:{SECRET}@h/0", "statsd_cluster": "h"}, {}))
 
 
 def _request(data: bytes) -> dict:

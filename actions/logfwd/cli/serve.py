@@ -7,18 +7,22 @@ the sink (built once, so its sockets and error counts live as long as the server
 
 import argparse
 import json
+import logging
+import os
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 from typing import Any, Mapping
 
 from ..deadline import Deadline
 from ..errors import ConfigError, LogfwdError
-from ..plugs import PUSHED, plug
-from ..retry import RetryPolicy
+from ..pipeline import forward
+from ..plugs import PUSHED, Context, plug
+from ..settings import load_settings
 from .run import parse_params
+
+log = logging.getLogger(__name__)
 
 ANSWER_WITHIN = 4.0  # seconds: logplex gives up on a request after 5 and sends it again
 
@@ -37,11 +41,14 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         server = DrainServer(parse_params(args.param), host=args.host, port=args.port)
     except LogfwdError as exc:
         print(f"logfwd serve: {exc}", file=sys.stderr)
         return 2
+    for warning in server.settings.warnings:
+        print(f"logfwd serve: warning: {warning}", file=sys.stderr)
     print(f"logfwd serve: {server.describe()} at {server.url}", file=sys.stderr, flush=True)
     try:
         server.serve_forever()
@@ -50,40 +57,20 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def plug_values(params: Mapping[str, Any]) -> tuple[Any, Any, dict]:
-    """The chosen source and sink declarations and their coerced parameter values."""
-    source = plug("source", params.get("source") or "logplex")
-    sink = plug("sink", params.get("sink") or "statsd")
-    if source.mode != PUSHED:
-        raise ConfigError("source", f"{source.name} is not pushed", "logfwd serve serves pushed sources.")
-    known = {param.name: param for declared in (source, sink) for param in declared.params}
-    unknown = sorted(set(params) - set(known) - {"source", "sink"})
-    if unknown:
-        raise ConfigError(unknown[0], f"{source.name} and {sink.name} take no such parameter",
-                          f"They take: {', '.join(known)}.")
-    values = {}
-    for name, param in known.items():
-        raw = params.get(name)
-        if raw is None or raw == "":
-            if param.required:
-                raise ConfigError(name, "is required", param.help)
-            values[name] = param.default
-        else:
-            values[name] = param.coerce(name, raw)
-    for declared in (source, sink):
-        if declared.check:
-            declared.check(values)
-    return source, sink, values
-
-
 class DrainServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, params: Mapping[str, Any], *, host: str = "127.0.0.1", port: int = 0):
-        self.source_plug, sink_plug, values = plug_values(params)
-        self.settings = SimpleNamespace(values=values)
-        self.sink = sink_plug.build(self.settings, SimpleNamespace(retry=RetryPolicy(), clock=time.time))
-        self.max_body = values.get("logplex_max_body") or 1 << 20
+    def __init__(self, params: Mapping[str, Any], *, host: str = "127.0.0.1", port: int = 0,
+                 environ: Mapping[str, str] | None = None):
+        """``params`` as given to the action (``source`` defaults to logplex, ``sink`` to statsd)."""
+        self.settings = load_settings({"source": "logplex", "sink": "statsd", **params},
+                                      os.environ if environ is None else environ)
+        self.source_plug = plug("source", self.settings.source)
+        if self.source_plug.mode != PUSHED:
+            raise ConfigError("source", f"'{self.settings.source}' is not pushed",
+                              "logfwd serve serves a pushed source, e.g. source=logplex.")
+        self.sink = plug("sink", self.settings.sink).build(self.settings, Context())
+        self.max_body = self.settings.values.get("logplex_max_body") or 1 << 20
         self.answered: dict[int, int] = {}  # status -> count, for the operator and the tests
         self._count_lock = threading.Lock()
         super().__init__((host, port), _Handler)
@@ -93,28 +80,23 @@ class DrainServer(ThreadingHTTPServer):
         return f"{self.source_plug.name} -> {self.sink.describe()}"
 
     def answer(self, request: dict) -> dict:
-        """Build the source for this request, send its units, and return its answer."""
-        deadline = Deadline(time.time() + ANSWER_WITHIN)
-        context = SimpleNamespace(event=request, deadline=deadline, retry=RetryPolicy(), clock=time.time)
+        """Build the source for this request, forward its units to the sink, and return its answer."""
+        deadline = Deadline(time.time() + ANSWER_WITHIN, grace=0.0)
+        source = None
         try:
-            source = self.source_plug.build(self.settings, context)
-        except LogfwdError as exc:
-            return self._count({"statusCode": 500, "headers": {}, "body": f"{exc}\n"})
-        failure = None
-        try:
-            for unit in source.units(deadline, self.sink.encode):
-                if unit.payloads:
-                    self.sink.send(unit.payloads, deadline)
-                if unit.done:
-                    unit.done()
-        except LogfwdError as exc:
-            failure = str(exc)
-        answer = source.answer()
-        if failure and answer["statusCode"] >= 500:
-            answer["body"] = f"{answer['body'].rstrip()}: {failure}\n"
-        return self._count(answer)
-
-    def _count(self, answer: dict) -> dict:
+            source = self.source_plug.build(self.settings, Context(deadline=deadline, event=request))
+            summary = forward(source, self.sink, None, deadline=deadline)
+            answer = source.answer()
+        except LogfwdError as exc:  # the source could not be built (e.g. its store URL)
+            log.error("%s", exc)
+            answer = {"statusCode": 500, "headers": {}, "body": "the drain is misconfigured; see its log\n"}
+        else:
+            failures = summary.get("errors", [])[len(source.errors):]  # the sink's, after the source's own
+            if failures and answer["statusCode"] >= 500:
+                answer["body"] = f"{answer['body'].rstrip()}: {'; '.join(failures)}\n"
+        finally:
+            if source is not None:
+                source.close()
         with self._count_lock:
             self.answered[answer["statusCode"]] = self.answered.get(answer["statusCode"], 0) + 1
         return answer

@@ -29,7 +29,7 @@ def _build(settings, context):
     from .sink import StatsdSink
     values = settings.values
     return StatsdSink(values["statsd_cluster"], routing=values["statsd_routing"], prefix=values["statsd_prefix"],
-                      packet_size=values["statsd_packet_size"])
+                      packet_size=values["statsd_packet_size"], count_by=values["statsd_count_by"])
 
 
 PLUG = Plug(
@@ -46,6 +46,9 @@ PLUG = Plug(
               help="consistent (a hash ring like statsd's cluster proxy: a new collector takes ~1/N of the "
                    "names) or crc32-mod-n (keithduncan/statsd-client's routing)"),
         Param("statsd_prefix", text, "", help="prepended with a dot to every metric name, e.g. heroku"),
+        Param("statsd_count_by", text, "",
+              help="also count every event under the value of this field (dotted path, e.g. error.code or "
+                   "log.level): <prefix>.<value>:1|c; events also bring their own metrics"),
         Param("statsd_packet_size", number(int, 64, 65507), 1432,
               help="largest UDP payload in bytes: 1432 on an intranet, 512 across the Internet"),
     ),

@@ -25,13 +25,14 @@ class StatsdSink:
     guarantee = BEST_EFFORT
 
     def __init__(self, collectors: Sequence[tuple[str, int]], *, routing: str = "consistent", prefix: str = "",
-                 packet_size: int = DEFAULT_PACKET_SIZE):
+                 packet_size: int = DEFAULT_PACKET_SIZE, count_by: str = ""):
         self.collectors = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}" for host, port in collectors]
         self._addresses = list(collectors)
         self._router = ROUTINGS[routing](self.collectors)
         self.routing = routing
         self._prefix = f"{prefix}." if prefix else ""
         self._packet_size = packet_size
+        self._count_by = tuple(count_by.split(".")) if count_by else ()
         self._sockets: list[socket.socket | None] = [None] * len(collectors)
         self._lock = threading.Lock()  # one send at a time: an ICMP error must be read by the send it answers
         self.batches_sent = 0          # datagrams handed to the network
@@ -39,10 +40,17 @@ class StatsdSink:
         self.errors: list[str] = []    # the latest problems, newest last (bounded)
 
     def encode(self, events: Sequence[dict]) -> list[bytes]:
-        """One line per metric name (counters summed over these events) and per timer value."""
+        """One line per metric name (counters summed over these events) and per timer value. An event
+        brings its own ``metrics`` ``[(name, "c" | "ms", value)]``, and with ``count_by`` one count
+        under the value of that field."""
         prefix = self._prefix
-        return counters_and_timers((prefix + name, kind, value)
-                                   for event in events for name, kind, value in event.get("metrics", ()))
+        metrics = [(prefix + name, kind, value) for event in events for name, kind, value in event.get("metrics", ())]
+        if self._count_by:
+            for event in events:
+                value = _field(event, self._count_by)
+                if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+                    metrics.append((f"{prefix}{value}", "c", 1))
+        return counters_and_timers(metrics)
 
     def send(self, payloads: Sequence[bytes], deadline: Deadline) -> None:
         """Send every line to its collector, packed into datagrams. ``DeliveryError`` names each
@@ -110,6 +118,14 @@ class StatsdSink:
     def close(self) -> None:
         for index in range(len(self._sockets)):
             self._close(index)
+
+
+def _field(event: dict, path: tuple[str, ...]):
+    for key in path:
+        if not isinstance(event, dict):
+            return None
+        event = event.get(key)
+    return event
 
 
 def _reason(errno_value: int) -> str:

@@ -43,8 +43,9 @@ class LogplexSource:
         self._status, self._message, self._extra_headers = 500, "the request was not handled", {}
         self.app: str | None = None
         self.frame_id = self._headers.get("logplex-frame-id") or None
-        self.counts = {"frames": 0, "bad_frames": 0, "errors": 0, "metrics": 0}
+        self.counts = {"frames": 0, "bad_frames": 0, "heroku_errors": 0, "metrics": 0}
         self._claimed = False
+        self._delivered = False
 
     # --- the unit ---
 
@@ -62,11 +63,12 @@ class LogplexSource:
         yield Unit(encode(events), self._done)
 
     def _done(self) -> None:
+        self._delivered = True
         if self._claimed:
             self._frames.confirm(self.app, self.frame_id)
             self._claimed = False
         skipped = f", {self.counts['bad_frames']} bad frame(s) skipped" if self.counts["bad_frames"] else ""
-        self._reply(200, f"{self.counts['frames']} frame(s), {self.counts['errors']} Heroku error(s) counted{skipped}")
+        self._reply(200, f"{self.counts['frames']} frame(s), {self.counts['heroku_errors']} Heroku error(s) counted{skipped}")
 
     def _accepted(self) -> bytes | None:
         """The body, once the request passed every check; else ``None`` with the answer set."""
@@ -146,7 +148,7 @@ class LogplexSource:
                 frame = parse_frame(data)
             except BadRecordError as exc:
                 self.counts["bad_frames"] += 1
-                self.errors.append(f"app {app}, frame {offset + 1} of {identity}: {exc}")
+                self.errors.append(f"app {app}: record {offset + 1} (a frame) of request {identity} skipped: {exc}")
                 continue
             event = {
                 "@timestamp": self._utc(frame.timestamp),
@@ -169,7 +171,7 @@ class LogplexSource:
         if error is not None:
             event["error"] = {"code": error.code, "message": error.description}
             metrics.append((f"{self.app}.heroku.errors.{error.code}", "c", 1))
-            self.counts["errors"] += 1
+            self.counts["heroku_errors"] += 1
         if self._router_timers and proc == "router":
             times = router_times(message)
             if times is not None:
@@ -207,5 +209,9 @@ class LogplexSource:
         return {"statusCode": self._status, "headers": headers, "body": self._message + "\n"}
 
     def summary(self) -> dict:
-        return {"records": self.counts["frames"], "more": False, "app": self.app, "frame_id": self.frame_id,
-                "status": self._status, **self.counts}
+        """``records``: the frames whose counters were sent; ``more``: should logplex send it again?"""
+        return {"records": self.counts["frames"] if self._delivered else 0, "more": self._status >= 500,
+                "app": self.app, "frame_id": self.frame_id, "status": self._status, **self.counts}
+
+    def close(self) -> None:
+        """Nothing to release: the memory of frames outlives the request (and its Redis connection too)."""
