@@ -98,9 +98,10 @@ class Statsd:
 
 
 @contextlib.contextmanager
-def run_statsd() -> Iterator[Statsd]:
+def run_statsd(port: int | None = None, admin_port: int | None = None) -> Iterator[Statsd]:
+    """A fresh daemon; give the ports of a stopped one to restart it where it was."""
     folder = ensure_statsd()
-    port, admin_port = free_udp_port(), free_port()
+    port, admin_port = port or free_udp_port(), admin_port or free_port()
     with tempfile.TemporaryDirectory(prefix="statsd-") as work:
         config = Path(work) / "config.js"
         config.write_text(f'{{ port: {port}, address: "127.0.0.1", mgmt_port: {admin_port}, '
