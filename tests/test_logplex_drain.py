@@ -238,3 +238,35 @@ def test_a_drain_url_without_the_app_names_it_by_its_drain_token(statsd_cluster)
         assert post(server, "/logs", data, drain_token=f"d.{uuid.uuid4()}")[0] == 401
     totals = {k: v for found in counted(statsd_cluster, app) for k, v in found.items()}
     assert totals == {f"{app}.heroku.errors.R14": 1}
+
+
+def test_the_openwhisk_web_action_answers_the_drain(statsd_cluster):
+    from logfwd.entries import web
+    app = new_app()
+    data = body([("heroku", "router", ROUTER_H12), ("heroku", "web.1", "Error R14 (Memory quota exceeded)")])
+    params = {"source": "logplex", "sink": "statsd", "logplex_credentials": f"{app}:logplex:{PASSWORD}",
+              "statsd_cluster": ",".join(c.address for c in statsd_cluster),
+              "__ow_method": "post", "__ow_path": f"/{app}/logs", "__ow_body": base64.b64encode(data).decode(),
+              "__ow_headers": {"content-type": "application/logplex-1", "logplex-msg-count": "2",
+                               "logplex-frame-id": uuid.uuid4().hex.upper(),
+                               "authorization": "Basic " + base64.b64encode(f"logplex:{PASSWORD}".encode()).decode()}}
+    assert web.main(params)["statusCode"] == 200
+    assert web.main({**params, "__ow_headers": {**params["__ow_headers"], "authorization": "Basic eDp5"}}
+                    )["statusCode"] == 401
+    totals = {k: v for found in counted(statsd_cluster, app) for k, v in found.items()}
+    assert totals == {f"{app}.heroku.errors.H12": 1, f"{app}.heroku.errors.R14": 1}
+
+
+def test_logfwd_invoke_runs_the_saved_drain_request(statsd_cluster, capsys):
+    from pathlib import Path
+
+    from logfwd.cli import main as cli_main
+    event = Path(__file__).parent / "events" / "logplex_drain.json"
+    prefix = new_app()
+    rc = cli_main(["invoke", "--event", str(event), "-p", "source=logplex", "-p", "sink=statsd",
+                   "-p", "logplex_credentials=myapp:logplex:example-password", "-p", f"statsd_prefix={prefix}",
+                   "-p", "statsd_cluster=" + ",".join(c.address for c in statsd_cluster)])
+    out = capsys.readouterr().out
+    assert rc == 0 and json.loads(out)["statusCode"] == 200, out
+    totals = {k: v for found in counted(statsd_cluster, prefix) for k, v in found.items()}
+    assert totals == {f"{prefix}.myapp.heroku.errors.{code}": n for code, n in DOCUMENTED_CODES.items()}
