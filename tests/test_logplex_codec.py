@@ -2,7 +2,7 @@
 
 import pytest
 
-from logfwd.codecs.logplex import Frame, parse_frame, split_frames
+from logfwd.codecs.logplex import Frame, frame_spans, frames_containing, parse_frame, split_frames
 from logfwd.errors import BadRecordError
 from logplex_frames import SEED_BODY, body, frame
 
@@ -91,3 +91,18 @@ def test_a_count_that_does_not_match_its_frame_is_an_error(data, complaint):
 
 def test_an_empty_body_has_no_frames():
     assert split_frames(b"") == []
+
+
+def test_frames_holding_a_marker_are_found_in_one_search():
+    lines = [("app", "web.1", "ok"), ("heroku", "router", "at=error code=H12"), ("app", "web.1", "Error R14 x"),
+             ("app", "web.1", "Error at=error both"), ("app", "web.1", "no")]
+    data = body(lines)
+    spans = frame_spans(data)
+    assert [data[s:e] for s, e in spans] == split_frames(data)
+    assert frames_containing(data, spans, (b"Error ", b"at=error")) == [1, 2, 3]
+    assert frames_containing(data, spans, (b" router ",)) == [1]
+    assert frames_containing(data, spans, (b"nowhere",)) == []
+    # a marker that only appears across a frame boundary, or in a count, belongs to no frame
+    glued = frame("app", "web.1", "ends with Err") + frame("app", "web.1", "x")
+    assert frames_containing(glued, frame_spans(glued), (b"Err\n",)) == [0]
+    assert frames_containing(glued, frame_spans(glued), (b"Err\n5",)) == []

@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import socket
 import sys
 import threading
 import time
@@ -17,7 +18,6 @@ from typing import Any, Mapping
 
 from ..deadline import Deadline
 from ..errors import ConfigError, LogfwdError
-from ..pipeline import forward
 from ..plugs import PUSHED, Context, plug
 from ..settings import load_settings
 from .run import parse_params
@@ -82,21 +82,19 @@ class DrainServer(ThreadingHTTPServer):
     def answer(self, request: dict) -> dict:
         """Build the source for this request, forward its units to the sink, and return its answer."""
         deadline = Deadline(time.time() + ANSWER_WITHIN, grace=0.0)
-        source = None
         try:
             source = self.source_plug.build(self.settings, Context(deadline=deadline, event=request))
-            summary = forward(source, self.sink, None, deadline=deadline)
-            answer = source.answer()
-        except LogfwdError as exc:  # the source could not be built (e.g. its store URL)
+        except LogfwdError as exc:  # e.g. the frame store's URL
             log.error("%s", exc)
             answer = {"statusCode": 500, "headers": {}, "body": "the drain is misconfigured; see its log\n"}
         else:
-            failures = summary.get("errors", [])[len(source.errors):]  # the sink's, after the source's own
-            if failures and answer["statusCode"] >= 500:
-                answer["body"] = f"{answer['body'].rstrip()}: {'; '.join(failures)}\n"
-        finally:
-            if source is not None:
+            try:
+                failure = _deliver(source, self.sink, deadline)
+                answer = source.answer()
+            finally:
                 source.close()
+            if failure and answer["statusCode"] >= 500:
+                answer["body"] = f"{answer['body'].rstrip()}: {failure}\n"
         with self._count_lock:
             self.answered[answer["statusCode"]] = self.answered.get(answer["statusCode"], 0) + 1
         return answer
@@ -114,9 +112,29 @@ class DrainServer(ThreadingHTTPServer):
         self.close()
 
 
+def _deliver(source, sink, deadline: Deadline) -> str | None:
+    """Send each unit, then confirm it, in this (request) thread; the reason if one failed. The
+    pipeline's ``forward`` does the same with a background sender, which costs a thread per request."""
+    try:
+        for unit in source.units(deadline, sink.encode):
+            if unit.payloads:
+                sink.send(unit.payloads, deadline)
+            if unit.done:
+                unit.done()
+    except LogfwdError as exc:
+        return str(exc)
+    return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: logplex reuses its connections
     server: DrainServer
+
+    def setup(self) -> None:
+        super().setup()
+        # The head and the body of an answer are two writes: without this, Nagle's algorithm holds
+        # the body until the client's delayed ACK (40 ms) on every kept-alive request.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _serve(self) -> None:
         length = self.headers.get("Content-Length")

@@ -7,11 +7,12 @@ senders put ``-`` or ``[id k="v"]`` elements before MSG. All three are accepted.
 message that itself starts with ``- `` loses that dash: the two layouts cannot be told apart.)
 """
 
+import bisect
 from typing import NamedTuple
 
 from ..errors import BadRecordError
 
-__all__ = ["Frame", "split_frames", "parse_frame"]
+__all__ = ["Frame", "split_frames", "frame_spans", "frames_containing", "parse_frame"]
 
 _MAX_COUNT_DIGITS = 7  # frames of up to 9,999,999 bytes; logplex splits dyno lines at 10,000
 _BOM = "\ufeff"
@@ -30,29 +31,51 @@ class Frame(NamedTuple):
 
 
 def split_frames(body: bytes) -> list[bytes]:
-    """The ``msg`` of every frame, in order. A count that is not a number, or that does not end where
-    the next frame starts, raises ``BadRecordError`` naming the frame and its byte offset: after a
-    wrong count nothing that follows can be trusted."""
-    frames = []
-    position, size = 0, len(body)
+    """The ``msg`` of every frame, in order (see ``frame_spans``)."""
+    return [body[start:end] for start, end in frame_spans(body)]
+
+
+def frame_spans(body: bytes) -> list[tuple[int, int]]:
+    """Where the ``msg`` of every frame starts and ends in ``body``. A count that is not a number, or
+    that does not end where the next frame starts, raises ``BadRecordError`` naming the frame and its
+    byte offset: after a wrong count nothing that follows can be trusted."""
+    spans = []
+    position, size, find = 0, len(body), body.find
     while position < size:
-        space = body.find(b" ", position, position + _MAX_COUNT_DIGITS + 1)
+        space = find(b" ", position, position + _MAX_COUNT_DIGITS + 1)
         digits = body[position:space] if space > 0 else b""
-        if not digits.isdigit() or digits[:1] == b"0":
-            raise BadRecordError(f"frame {len(frames) + 1} at byte {position}: expected an octet count and a "
+        if not digits.isdigit() or digits[0] == 48:  # 48: a leading "0"
+            raise BadRecordError(f"frame {len(spans) + 1} at byte {position}: expected an octet count and a "
                                  f"space, found {body[position:position + 24]!r}; a count of an earlier frame "
                                  "may be wrong (it counts bytes, the trailing newline included)")
         start = space + 1
         end = start + int(digits)
         if end > size:
-            raise BadRecordError(f"frame {len(frames) + 1} at byte {position} counts {int(digits)} bytes but "
+            raise BadRecordError(f"frame {len(spans) + 1} at byte {position} counts {int(digits)} bytes but "
                                  f"only {size - start} remain in the body")
-        if body[start:start + 1] != b"<":
-            raise BadRecordError(f"frame {len(frames) + 1} at byte {position} does not start with <PRI>: "
+        if body[start] != 60:  # 60: "<"
+            raise BadRecordError(f"frame {len(spans) + 1} at byte {position} does not start with <PRI>: "
                                  f"found {body[start:start + 24]!r}")
-        frames.append(body[start:end])
+        spans.append((start, end))
         position = end
-    return frames
+    return spans
+
+
+def frames_containing(body: bytes, spans: list[tuple[int, int]], markers: tuple[bytes, ...]) -> list[int]:
+    """The indexes, in order, of the frames whose bytes contain any of ``markers``: one search over the
+    whole body, so frames without them cost nothing more."""
+    starts = [start for start, _ in spans]
+    found = set()
+    for marker in markers:
+        position = body.find(marker)
+        while position >= 0:
+            index = bisect.bisect_right(starts, position) - 1
+            if index >= 0 and position + len(marker) <= spans[index][1]:
+                found.add(index)
+                position = body.find(marker, spans[index][1])  # the rest of this frame is settled
+            else:
+                position = body.find(marker, position + 1)
+    return sorted(found)
 
 
 def parse_frame(data: bytes) -> Frame:

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterator
 
 from ...codecs.heroku import platform_error, router_times
-from ...codecs.logplex import parse_frame, split_frames
+from ...codecs.logplex import frame_spans, frames_containing, parse_frame
 from ...deadline import Deadline
 from ...errors import BadRecordError, SourceError
 from ..base import Encode, Unit
@@ -23,6 +23,8 @@ from .seen import DONE, NEW, PENDING
 
 CONTENT_TYPE = "application/logplex-1"
 _APP_PATH = re.compile(r"(?:^|/)([A-Za-z0-9][A-Za-z0-9._-]{0,99})/logs/?$")
+_MARKERS = (b"Error ", b"at=error")  # what a line reporting a Heroku error must contain
+_TIMED_MARKERS = _MARKERS + (b" router ",)
 _REALM = 'Basic realm="logfwd logplex drain", charset="UTF-8"'
 
 
@@ -128,22 +130,23 @@ class LogplexSource:
 
     def _events(self, body: bytes) -> list[dict] | None:
         try:
-            frames = split_frames(body)
+            spans = frame_spans(body)
         except BadRecordError as exc:
             self.counts["bad_frames"] += 1
             return self._refuse(400, f"malformed logplex body: {exc}")
         expected = self._headers.get("logplex-msg-count")
-        if expected is not None and expected.strip() != str(len(frames)):
+        if expected is not None and expected.strip() != str(len(spans)):
             self.counts["bad_frames"] += 1
-            return self._refuse(400, f"Logplex-Msg-Count says {expected.strip()} but the body has {len(frames)} "
+            return self._refuse(400, f"Logplex-Msg-Count says {expected.strip()} but the body has {len(spans)} "
                                      "frame(s)")
         identity = self.frame_id or hashlib.md5(body).hexdigest()
         app, events = self.app, []
-        every_line, timers = self._every_line, self._router_timers
-        for offset, data in enumerate(frames):
-            # Most lines carry no metric: a byte search skips them before any parsing.
-            if not (every_line or b"Error " in data or b"at=error" in data or (timers and b" router " in data)):
-                continue
+        if self._every_line:
+            wanted = range(len(spans))
+        else:  # most lines carry no metric: one search of the body skips them before any parsing
+            wanted = frames_containing(body, spans, _TIMED_MARKERS if self._router_timers else _MARKERS)
+        for offset in wanted:
+            data = body[spans[offset][0]:spans[offset][1]]
             try:
                 frame = parse_frame(data)
             except BadRecordError as exc:
@@ -162,7 +165,7 @@ class LogplexSource:
             if frame.app == "heroku" or not self._platform_only:
                 self._metrics(event, frame.message, frame.proc)
             events.append(event)
-        self.counts["frames"] = len(frames)
+        self.counts["frames"] = len(spans)
         return events
 
     def _metrics(self, event: dict, message: str, proc: str) -> None:
