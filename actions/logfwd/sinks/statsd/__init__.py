@@ -47,8 +47,8 @@ PLUG = Plug(
                    "names) or crc32-mod-n (keithduncan/statsd-client's routing)"),
         Param("statsd_prefix", text, "", help="prepended with a dot to every metric name, e.g. heroku"),
         Param("statsd_count_by", text, "",
-              help="also count every event under the value of this field (dotted path, e.g. error.code or "
-                   "log.level): <prefix>.<value>:1|c; events also bring their own metrics"),
+              help="also count every event under the value of this field (a dotted path such as error.code "
+                   "or log.level), as the counter <prefix>.<value>; events also bring their own metrics"),
         Param("statsd_packet_size", number(int, 64, 65507), 1432,
               help="largest UDP payload in bytes: 1432 on an intranet, 512 across the Internet"),
     ),

@@ -29,7 +29,7 @@ PLUG = Plug(
                    "myapp:logplex:PASSWORD,... (the drain URL is https://logplex:PASSWORD@HOST/myapp/logs)"),
         Param("logplex_drain_tokens", json_object, {},
               help='drain token -> app, for drain URLs without /<app>/logs: {"d.01234567-...": "myapp"}'),
-        Param("logplex_store", secret,
+        Param("logplex_store", secret, secret=True,
               help="redis://[user:password@]host:port/db that remembers counted frame ids across "
                    "containers; without it only this process remembers them"),
         Param("logplex_remember", number(float, 1, 7 * 86400), 3600.0,
