@@ -270,3 +270,16 @@ def test_logfwd_invoke_runs_the_saved_drain_request(statsd_cluster, capsys):
     assert rc == 0 and json.loads(out)["statusCode"] == 200, out
     totals = {k: v for found in counted(statsd_cluster, prefix) for k, v in found.items()}
     assert totals == {f"{prefix}.myapp.heroku.errors.{code}": n for code, n in DOCUMENTED_CODES.items()}
+
+
+def test_a_frame_store_that_is_down_costs_the_de_duplication_not_the_counts(statsd_cluster, caplog):
+    from servers import free_port
+    app, frame_id, port = new_app(), uuid.uuid4().hex.upper(), free_port()
+    data = body([("heroku", "web.1", "Error R16 (Detached)")])
+    with serve([app], statsd_cluster, logplex_store=f"redis://127.0.0.1:{port}/0") as server:
+        answers = [post(server, f"/{app}/logs", data, frame_id=frame_id) for _ in range(2)]
+    assert [status for status, _, _ in answers] == [200, 200]
+    assert f"the frame id store redis://127.0.0.1:{port}/0 failed during EVAL" in caplog.text
+    assert "this frame is counted without checking for a re-send" in caplog.text
+    totals = {k: v for found in counted(statsd_cluster, app) for k, v in found.items()}
+    assert totals == {f"{app}.heroku.errors.R16": 2}  # the documented cost: a re-send counts again

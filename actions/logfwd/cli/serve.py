@@ -93,6 +93,8 @@ class DrainServer(ThreadingHTTPServer):
                 answer = source.answer()
             finally:
                 source.close()
+            for problem in source.errors + source.warnings:  # the operator's view; the sender gets the answer
+                log.warning("%s", problem)
             if failure and answer["statusCode"] >= 500:
                 answer["body"] = f"{answer['body'].rstrip()}: {failure}\n"
         with self._count_lock:

@@ -95,7 +95,10 @@ class RedisFrames:
         self._lock = threading.Lock()
 
     def describe(self) -> str:
-        return f"frame ids in {'rediss' if self._tls else 'redis'}://{self._address[0]}:{self._address[1]}/{self._db}"
+        return f"frame ids in {self._where()}"
+
+    def _where(self) -> str:
+        return f"{'rediss' if self._tls else 'redis'}://{self._address[0]}:{self._address[1]}/{self._db}"
 
     def claim(self, app: str, frame_id: str) -> str:
         reply = self._call("EVAL", _CLAIM, 1, self._key(app, frame_id), int(PENDING_SECONDS * 1000))
@@ -119,10 +122,10 @@ class RedisFrames:
                 reply = self._roundtrip(command)
             except (OSError, ProtocolError) as exc:
                 self.close()
-                raise SourceTransientError(f"the frame store {self.describe()} failed during {command[0]} "
+                raise SourceTransientError(f"the frame id store {self._where()} failed during {command[0]} "
                                            f"({getattr(exc, 'strerror', None) or exc})") from None
         if isinstance(reply, ErrorReply):
-            raise SourceError(f"the frame store {self.describe()} refused {command[0]}: {reply}")
+            raise SourceError(f"the frame id store {self._where()} refused {command[0]}: {reply}")
         return reply
 
     def _open(self) -> None:
@@ -134,7 +137,7 @@ class RedisFrames:
             reply = self._roundtrip(command)
             if isinstance(reply, ErrorReply):
                 self.close()
-                raise SourceError(f"the frame store {self.describe()} refused {command[0]}: {reply.code}; "
+                raise SourceError(f"the frame id store {self._where()} refused {command[0]}: {reply.code}; "
                                   "check the user and password in logplex_store")
 
     def _roundtrip(self, command):

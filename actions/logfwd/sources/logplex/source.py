@@ -67,8 +67,11 @@ class LogplexSource:
     def _done(self) -> None:
         self._delivered = True
         if self._claimed:
-            self._frames.confirm(self.app, self.frame_id)
             self._claimed = False
+            try:
+                self._frames.confirm(self.app, self.frame_id)
+            except SourceError as exc:  # the counters are sent all the same: say so, and answer 2xx
+                self.warnings.append(f"{exc}; a re-send of frame {self.frame_id} would be counted again")
         skipped = f", {self.counts['bad_frames']} bad frame(s) skipped" if self.counts["bad_frames"] else ""
         self._reply(200, f"{self.counts['frames']} frame(s), {self.counts['heroku_errors']} Heroku error(s) counted{skipped}")
 
