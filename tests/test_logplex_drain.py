@@ -261,7 +261,7 @@ def test_logfwd_invoke_runs_the_saved_drain_request(statsd_cluster, capsys):
     from pathlib import Path
 
     from logfwd.cli import main as cli_main
-    event = Path(__file__).parent / "events" / "logplex_drain.json"
+    event = Path(__file__).parent / "events" / "logplex" / "drain_request.json"
     prefix = new_app()
     rc = cli_main(["invoke", "--event", str(event), "-p", "source=logplex", "-p", "sink=statsd",
                    "-p", "logplex_credentials=myapp:logplex:example-password", "-p", f"statsd_prefix={prefix}",
