@@ -27,8 +27,8 @@ def test_a_router_frame_counts_its_trailing_newline():
     (b"<158>1 2026-11-30T06:00:00.000001+00:00 host app web.1 - hello world\n",
      Frame(158, "1", "2026-11-30T06:00:00.000001+00:00", "host", "app", "web.1", "-", "", "hello world")),
     # syslog drain layout: structured data "-"
-    (b"<190>1 2026-11-30T06:00:00Z d.1234 app web.1 - - - hi",
-     Frame(190, "1", "2026-11-30T06:00:00Z", "d.1234", "app", "web.1", "-", "-", "- hi")),
+    (b"<190>1 2026-11-30T06:00:00Z d.1234 app web.1 - - hi\n",
+     Frame(190, "1", "2026-11-30T06:00:00Z", "d.1234", "app", "web.1", "-", "-", "hi")),
     # elements, with an escaped ] and quote inside a value
     (b'<10>1 - h a p - [x@1 k="a\\]b\\"c"][y v=""] msg',
      Frame(10, "1", "-", "h", "a", "p", "-", '[x@1 k="a\\]b\\"c"][y v=""]', "msg")),
