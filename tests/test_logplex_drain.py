@@ -5,6 +5,7 @@ import base64
 import http.client
 import json
 import secrets
+import time
 import uuid
 
 import pytest
@@ -218,16 +219,24 @@ def test_a_collector_that_is_down_is_reported_and_the_retry_counts(statsd_cluste
         owners = {code: ring.collector(f"{app}.heroku.errors.{code}".encode()) for code in codes}
     data = body([("heroku", "router", f'at=error code={code} desc="x"') for code in codes])
     with serve([app], [live.address, down]) as server:
-        status, _, text = post(server, f"/{app}/logs", data, frame_id=frame_id)
-        assert server.sink.send_errors == {live.address: 0, down: 1}
+        answers = [post(server, f"/{app}/logs", data, frame_id=frame_id)]
+        # On loopback the kernel's "port unreachable" comes before the answer unless the machine is
+        # busy; then it comes a moment later and the next request's send finds it (bounded here).
+        while answers[-1][0] == 200 and len(answers) < 20:
+            time.sleep(0.05)
+            frame_id = uuid.uuid4().hex.upper()
+            answers.append(post(server, f"/{app}/logs", data, frame_id=frame_id))
+        errors = dict(server.sink.send_errors)
+    status, _, text = answers[-1]
     assert status == 503
     assert f"statsd collector {down} did not take 1 datagram(s) (Connection refused)" in text
+    assert errors[live.address] == 0 and errors[down] >= 1
     live.barrier()
     got = {k: v for k, v in live.counters().items() if k.startswith(app)}
-    assert got == {f"{app}.heroku.errors.{code}": 1 for code, owner in owners.items() if owner == 0}
+    assert got == {f"{app}.heroku.errors.{code}": len(answers) for code, owner in owners.items() if owner == 0}
     # The collector is back (a daemon of the cluster at that address): logplex's retry of the frame counts.
     with serve([app], [live.address, statsd_cluster[1].address]) as server:
-        assert post(server, f"/{app}/logs", data, frame_id=frame_id)[0] == 200
+        assert post(server, f"/{app}/logs", data, frame_id=frame_id)[:3:2] == (200, "10 frame(s), 10 Heroku error(s) counted\n")
 
 
 def test_a_drain_url_without_the_app_names_it_by_its_drain_token(statsd_cluster):

@@ -3,8 +3,9 @@
 UDP confirms nothing, so the guarantee is best effort. What can be seen is reported: a send that
 fails (name not resolved, network unreachable) and a collector's port that answers with ICMP "port
 unreachable". That ICMP answer reaches us through the connected socket of that collector: on
-loopback before ``send`` returns (then this request fails), from a remote host usually later (then
-the next send finds it, and counts it against the collector without failing the new request).
+loopback usually before ``send`` returns (then this request fails); from a remote host, or on a busy
+machine, a moment later (then the next send finds it, and counts it against the collector without
+failing the new request).
 """
 
 import os
