@@ -50,3 +50,24 @@ def test_other_lines_are_no_platform_error(message):
 ])
 def test_router_times(message, times):
     assert router_times(message) == times
+
+
+# Heroku Error Codes (May 2024), as reference/pipelines.md lists them.
+ROUTER_CODES = [f"H{n}" for n in (*range(10, 29), 31, 32, 80, 81, 82, 83, 99)]
+RUNTIME_CODES = ["R10", "R12", "R13", "R14", "R15", "R16", "R17", "R99"]
+LOGGING_CODES = [f"L{n}" for n in range(10, 16)]
+
+
+@pytest.mark.parametrize("code", ROUTER_CODES)
+def test_every_documented_router_code_is_found(code):
+    line = (f'at=error code={code} desc="Something" method=GET path="/" host=myapp.herokuapp.com '
+            f'request_id=8601b555 fwd="1.2.3.4" dyno=web.1 connect=0ms service=10ms status=503 bytes=0')
+    assert platform_error(line) == PlatformError(code, "Something")
+    assert platform_error(f"sock=client {line}") == PlatformError(code, "Something")
+
+
+@pytest.mark.parametrize("code", RUNTIME_CODES + LOGGING_CODES)
+def test_every_documented_runtime_and_logging_code_is_found(code):
+    assert platform_error(f"Error {code} (Something happened)") == PlatformError(code, "Something happened")
+    assert platform_error(f"Error {code} (Something happened): 12 messages dropped") \
+        == PlatformError(code, "Something happened")
