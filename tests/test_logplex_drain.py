@@ -292,3 +292,26 @@ def test_a_frame_store_that_is_down_costs_the_de_duplication_not_the_counts(stat
     assert "this frame is counted without checking for a re-send" in caplog.text
     totals = {k: v for found in counted(statsd_cluster, app) for k, v in found.items()}
     assert totals == {f"{app}.heroku.errors.R16": 2}  # the documented cost: a re-send counts again
+
+
+def test_a_frame_another_container_is_counting_is_answered_retry_later(statsd_cluster, redis_server):
+    import socket as sockets
+
+    from logfwd.codecs.resp import encode_command
+    app, frame_id = new_app(), uuid.uuid4().hex.upper()
+    with sockets.create_connection((redis_server.host, redis_server.port), timeout=5) as redis:
+        redis.sendall(encode_command("AUTH", redis_server.password)
+                      + encode_command("SET", f"logfwd:logplex:{app}:{frame_id}", "pending", "PX", 30000))
+        assert redis.recv(64) == b"+OK\r\n+OK\r\n"
+    data = body([("heroku", "web.1", "Error R14 (Memory quota exceeded)")])
+    with serve([app], statsd_cluster, logplex_store=redis_server.url("redis", "/0", username="")) as server:
+        status, headers, text = post(server, f"/{app}/logs", data, frame_id=frame_id)
+    assert (status, headers["Retry-After"]) == (503, "5")
+    assert text == f"frame {frame_id} is being counted by another request; retry later\n"
+    assert counted(statsd_cluster, app) == [{}, {}]
+
+
+def test_logfwd_serve_names_a_bad_parameter(capsys):
+    from logfwd.cli import main as cli_main
+    assert cli_main(["serve", "--port", "0", "-p", "logplex_credentials=a:u:p", "-p", "statsd_cluster=h:99999"]) == 2
+    assert "parameter 'statsd_cluster': bad" in capsys.readouterr().err
