@@ -80,7 +80,7 @@ class LogplexSource:
         request, headers = self._request, self._headers
         if str(request.get("method", "")).upper() != "POST":
             return self._refuse(405, "a logplex drain takes POST requests", {"Allow": "POST"})
-        match = _APP_PATH.search(str(request.get("path") or ""))
+        match = _APP_PATH.search(str(request.get("path") or "").split("?", 1)[0])  # logplex keeps a query
         token = headers.get("logplex-drain-token")
         if match:
             self.app = match[1]
