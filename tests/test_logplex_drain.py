@@ -316,3 +316,19 @@ def test_logfwd_serve_names_a_bad_parameter(capsys):
     from logfwd.cli import main as cli_main
     assert cli_main(["serve", "--port", "0", "-p", "logplex_credentials=a:u:p", "-p", "statsd_cluster=h:99999"]) == 2
     assert "parameter 'statsd_cluster': bad" in capsys.readouterr().err
+
+
+def test_the_drain_lines_can_go_to_a_log_sink_instead(receiver):
+    # source=logplex with sink=lumberjack: every line an ECS event, answered 200 once Logstash acknowledged.
+    app = new_app()
+    values = {"source": "logplex", "sink": "lumberjack", "logplex_every_line": "true",
+              "logplex_credentials": f"{app}:logplex:{PASSWORD}", "logstash_tls": "false",
+              "logstash_hosts": f"{receiver.address[0]}:{receiver.address[1]}"}
+    with DrainServer(values, environ={}) as server:
+        status, _, text = post(server, f"/{app}/logs", body(DOCUMENTED))
+    assert (status, text) == (200, "9 frame(s), 6 Heroku error(s) counted\n")
+    events = receiver.events
+    assert [e["message"] for e in events] == [message for _, _, message in DOCUMENTED]
+    assert [e.get("error", {}).get("code") for e in events] == ["H12", None, "H10", None, "R14", None, "R10",
+                                                                "L10", "H12"]
+    assert {e["service"]["name"] for e in events} == {app}
