@@ -20,6 +20,9 @@ from logplex_frames import L10, MEMORY, R10, R14, ROUTER_H10, ROUTER_H12, ROUTER
     ("Error L99", PlatformError("L99", "")),
     ('at=error code=H12 desc="a thing happened"', PlatformError("H12", "a thing happened")),
     ('at=error code=H100 desc="future"', PlatformError("H100", "future")),
+    ('at=error code=H12 desc=""', PlatformError("H12", "")),
+    ('at=error code=H12 desc="unterminated', PlatformError("H12", "")),
+    ('at=error code=H12 desc=unquoted', PlatformError("H12", "")),
     ('at=error code=H13 desc="Connection closed without response" desc2="x=\\"y\\""',
      PlatformError("H13", "Connection closed without response")),
 ])

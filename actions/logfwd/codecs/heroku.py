@@ -17,7 +17,6 @@ __all__ = ["PlatformError", "platform_error", "router_times"]
 
 _ERROR_LINE = re.compile(r"Error ([HRL]\d{2,3})(?: \(([^)]*)\))?(?=[\s:]|$)")
 _CODE_VALUE = re.compile(r"[HRL]\d{2,3}(?=\s|$)")
-_QUOTED_VALUE = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _MILLISECONDS = re.compile(r"(\d+)(?:ms)?(?=\s|$)")
 
 
@@ -36,9 +35,7 @@ def platform_error(message: str) -> PlatformError | None:
         code = _value_at(message, "code")
         match = _CODE_VALUE.match(message, code) if code >= 0 else None
         if match:
-            desc = _value_at(message, "desc")
-            quoted = _QUOTED_VALUE.match(message, desc) if desc >= 0 else None
-            return PlatformError(match[0], quoted[1].replace('\\"', '"') if quoted else "")
+            return PlatformError(match[0], _quoted(message, _value_at(message, "desc")))
     return None
 
 
@@ -50,6 +47,16 @@ def _value_at(message: str, key: str) -> int:
         return len(probe)
     found = message.find(spaced)
     return found + len(spaced) if found >= 0 else -1
+
+
+def _quoted(message: str, start: int) -> str:
+    """The quoted value starting at ``start`` (``\\"`` inside it kept as ``"``), or ""."""
+    if start < 0 or message[start:start + 1] != '"':
+        return ""
+    end = message.find('"', start + 1)
+    while end > 0 and message[end - 1] == "\\":
+        end = message.find('"', end + 1)
+    return message[start + 1:end].replace('\\"', '"') if end > 0 else ""
 
 
 _PROBES = {key: (f"{key}=", f" {key}=") for key in ("at", "code", "desc", "connect", "service")}
