@@ -162,3 +162,17 @@ def test_lines_become_ecs_events(every_line, messages):
     assert first["log"] == {"offset": 0, "syslog": {"priority": 158, "appname": "heroku"}}
     assert first["process"] == {"name": "router"} and first["@metadata"]["_id"].startswith("heaven:")
     assert len({event["@metadata"]["_id"] for event in seen}) == len(seen)
+
+
+def test_a_frame_id_that_is_no_id_is_not_remembered():
+    from logfwd.deadline import NO_DEADLINE
+    from logfwd.sources.logplex.source import LogplexSource
+    request = _request(body([("heroku", "web.1", "Error R14 (Memory quota exceeded)")]))
+    request["headers"]["Logplex-Frame-Id"] = "x" * 300 + ":*"
+    frames = RecentFrames()
+    source = LogplexSource(request, credentials=app_credentials("c", {"heaven": f"logplex:{SECRET}"}),
+                           frames=frames)
+    for unit in source.units(NO_DEADLINE, lambda events: [b"x"]):
+        unit.done()
+    assert source.answer()["statusCode"] == 200 and source.frame_id is None
+    assert "is not an id; re-sends of this request cannot be recognised" in source.warnings[0]

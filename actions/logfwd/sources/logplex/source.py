@@ -23,6 +23,7 @@ from .seen import DONE, NEW, PENDING
 
 CONTENT_TYPE = "application/logplex-1"
 _APP_PATH = re.compile(r"(?:^|/)([A-Za-z0-9][A-Za-z0-9._-]{0,99})/logs/?$")
+_FRAME_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")  # logplex sends 32 hex digits
 _MARKERS = (b"Error ", b"at=error")  # what a line reporting a Heroku error must contain
 _TIMED_MARKERS = _MARKERS + (b" router ",)
 _REALM = 'Basic realm="logfwd logplex drain", charset="UTF-8"'
@@ -55,6 +56,10 @@ class LogplexSource:
         body = self._accepted()
         if body is None:
             return
+        if self.frame_id and not _FRAME_ID.fullmatch(self.frame_id):
+            self.warnings.append(f"Logplex-Frame-Id {self.frame_id[:40]!r}... is not an id; re-sends of this "
+                                 "request cannot be recognised")
+            self.frame_id = None
         if self._frames is not None and self.frame_id:
             if not self._claim():
                 return
@@ -72,8 +77,9 @@ class LogplexSource:
                 self._frames.confirm(self.app, self.frame_id)
             except SourceError as exc:  # the counters are sent all the same: say so, and answer 2xx
                 self.warnings.append(f"{exc}; a re-send of frame {self.frame_id} would be counted again")
-        skipped = f", {self.counts['bad_frames']} bad frame(s) skipped" if self.counts["bad_frames"] else ""
-        self._reply(200, f"{self.counts['frames']} frame(s), {self.counts['heroku_errors']} Heroku error(s) counted{skipped}")
+        counts = self.counts
+        skipped = f", {counts['bad_frames']} bad frame(s) skipped" if counts["bad_frames"] else ""
+        self._reply(200, f"{counts['frames']} frame(s), {counts['heroku_errors']} Heroku error(s) counted{skipped}")
 
     def _accepted(self) -> bytes | None:
         """The body, once the request passed every check; else ``None`` with the answer set."""
