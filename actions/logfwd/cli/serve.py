@@ -130,6 +130,7 @@ def _deliver(source, sink, deadline: Deadline) -> str | None:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: logplex reuses its connections
+    timeout = 60  # seconds a connection may sit idle or half-sent before its thread lets it go
     server: DrainServer
 
     def setup(self) -> None:
