@@ -9,6 +9,7 @@ from logfwd_dev.emulator.server import Emulator
 from logfwd_dev.receiver.server import Receiver
 from servers import couchdb_server, redis_server  # noqa: F401  (session fixtures: real servers)
 from servers_rsyslog import rsyslog_mtls, rsyslog_tcp, rsyslog_tls  # noqa: F401  (real rsyslogd per test)
+from servers_statsd import statsd_cluster  # noqa: F401  (session fixture: two statsd daemons)
 
 
 @pytest.fixture

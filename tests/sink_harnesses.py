@@ -77,7 +77,10 @@ class LumberjackHarness:
             running.receiver.stop()
 
 
+from drain_harnesses import StatsdHarness  # noqa: E402
+
 HARNESSES: dict[str, Harness] = {
     "lumberjack": LumberjackHarness(),
     "syslog": SyslogHarness(),
+    "statsd": StatsdHarness(),
 }

@@ -46,7 +46,10 @@ class OpenWhiskHarness:
                          "actions": "hello", "initial_lookback": "3600"}, clock=clock)
 
 
+from drain_harnesses import LogplexHarness  # noqa: E402  (it builds with build() above)
+
 HARNESSES: dict[str, Harness] = {
     "openwhisk": OpenWhiskHarness(),
     "kinesis": KinesisHarness(),
+    "logplex": LogplexHarness(),
 }

@@ -101,6 +101,9 @@ def test_an_expired_deadline_ends_the_send_with_an_error(harness):
 
 
 def test_secrets_are_never_shown(harness, capfd):
+    if harness.secret_param is None:  # a sink that takes no secret has none to show
+        assert not any(param.secret for param in plug("sink", harness.name).params)
+        return
     with harness.running(tls=True) as receiver:
         params = receiver.params()
         secret = params[harness.secret_param]

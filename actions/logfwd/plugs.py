@@ -75,10 +75,12 @@ class Context:
 SOURCES: dict[str, str] = {
     "openwhisk": "logfwd.sources.openwhisk",
     "kinesis": "logfwd.sources.kinesis",
+    "logplex": "logfwd.sources.logplex",
 }
 SINKS: dict[str, str] = {
     "lumberjack": "logfwd.sinks.lumberjack",
     "syslog": "logfwd.sinks.syslog",
+    "statsd": "logfwd.sinks.statsd",
 }
 _KINDS = {"source": SOURCES, "sink": SINKS}
 

@@ -13,6 +13,7 @@ import sys
 COMMANDS = {
     "run": ("logfwd.cli.run", "run one forwarding pass"),
     "invoke": ("logfwd.cli.invoke", "run a pushed source on a saved event (Kinesis, S3, a drain request)"),
+    "serve": ("logfwd.cli.serve", "serve a pushed source (a logplex drain) over HTTP"),
     "emulate": ("logfwd_dev.cli.emulate", "serve a local OpenWhisk API emulator"),
     "receive": ("logfwd_dev.cli.receive", "run a local Lumberjack v2 receiver"),
     "demo": ("logfwd_dev.cli.demo", "run the pipeline locally: emulator, receiver, two passes"),
