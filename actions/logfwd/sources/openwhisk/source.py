@@ -30,7 +30,9 @@ from ...errors import AuthError, BadRecordError, SourceError, SourceTransientErr
 from ..base import Encode
 from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
-from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
+from . import handover
+from .cursor import ActionRun
+from .shards import Shard
 from .selection import select_actions
 
 
@@ -43,7 +45,8 @@ class OpenWhiskSource:
     def __init__(self, api, patterns: Iterable[str], *, namespace: str = "_", self_action: str | None = None,
                  overlap: float = 360.0, settle: float = 2.0, initial_lookback: float = 600.0,
                  fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = 10_000,
-                 held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, clock: Callable[[], float] = time.time):
+                 held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, shard: Shard | None = None,
+                 clock: Callable[[], float] = time.time):
         self.api = api
         self.patterns = tuple(patterns)
         self.namespace = namespace
@@ -56,7 +59,9 @@ class OpenWhiskSource:
         self.held_pages = max(1, held_pages)
         self.held_bytes = held_bytes
         self.clock = clock
+        self.shard = shard  # forwards only the actions that hash to it; None: all of them
         self.runs: list[ActionRun] = []
+        self.carried: dict = {}  # positions of actions moved to another shard, kept for their new owner
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.unparsed = self.truncated = self.log_requests = 0
@@ -65,44 +70,48 @@ class OpenWhiskSource:
     # --- checkpoint --------------------------------------------------------------------------
 
     def open(self, document: dict | None) -> None:
-        cursors = self._restore(document)
+        own, peers = self._restore(document)
         names, warnings = select_actions(self.patterns, self.api.list_actions, self.self_action,
                                          where=self.api.actions_url)
         self.warnings += warnings
-        for gone in sorted(set(cursors) - set(names)):
+        for gone in sorted(set(own) - set(names)):
             self.warnings.append(f"no longer monitoring {gone!r}; its position is forgotten")
+        owns = self.shard.owns if self.shard else (lambda name: True)
+        cursors, self.carried = handover.resolve(own, peers, names, owns)
         now_ms = int(self.clock() * 1000)
         self.runs = [ActionRun(name, cursors.get(name), now_ms=now_ms, overlap_ms=self.overlap_ms,
-                               settle_ms=self.settle_ms, lookback_ms=self.lookback_ms) for name in names]
+                               settle_ms=self.settle_ms, lookback_ms=self.lookback_ms)
+                     for name in names if owns(name)]
 
     def checkpoint(self) -> dict:
         cap = max(100, self.max_seen // max(1, len(self.runs)))
-        actions = {}
-        for run in self.runs:
-            cursor = run.next_cursor(cap)
-            actions[run.name] = {"since": cursor.since, "seen": encode_seen(cursor.since, cursor.seen)}
-        return {"type": "openwhisk", "namespace": self.namespace, "actions": actions}
+        actions = {run.name: handover.encode(run.next_cursor(cap)) for run in self.runs}
+        actions.update((name, handover.encode(cursor, carried=True)) for name, cursor in self.carried.items())
+        document = {"type": "openwhisk", "namespace": self.namespace, "actions": actions}
+        return {**document, "shard": str(self.shard)} if self.shard else document
 
-    def _restore(self, document: dict | None) -> dict[str, ActionCursor]:
+    def _restore(self, document: dict | None) -> tuple[dict, list[dict]]:
+        """This shard's saved entries, and those of the other shards' checkpoints (``peers``, read
+        beside it by a sharded store)."""
         if not document:
-            return {}
+            return {}, []
+        peers = []
+        for peer in document.get("peers") or ():
+            try:
+                peers.append(handover.parse(peer, self.namespace))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                self.warnings.append(f"another shard's checkpoint is unreadable ({exc}); its actions start "
+                                     "from their own shard's position or the initial lookback")
+        if set(document) <= {"peers"}:
+            return {}, peers
         try:
-            if document.get("type") != "openwhisk" or not isinstance(document.get("actions"), dict):
-                raise ValueError("not an OpenWhisk checkpoint")
-            if document.get("namespace") != self.namespace:
+            if document.get("type") == "openwhisk" and document.get("namespace") != self.namespace:
                 self.warnings.append(f"checkpoint is for namespace {document.get('namespace')!r}, "
                                      f"not {self.namespace!r}; starting from the initial lookback")
-                return {}
-            cursors = {}
-            for name, entry in document["actions"].items():
-                since = entry["since"]
-                if not isinstance(since, int) or isinstance(since, bool):
-                    raise ValueError(f"'since' of {name!r} is not an integer")
-                cursors[name] = ActionCursor(since, decode_seen(since, entry["seen"]))
-            return cursors
+            return handover.parse(document, self.namespace), peers
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             self.warnings.append(f"checkpoint unreadable ({exc}); starting from the initial lookback")
-            return {}
+            return {}, peers
 
     # --- work --------------------------------------------------------------------------------
 
