@@ -9,7 +9,7 @@ import pytest
 
 from logfwd.checkpoints import open_store, shard_location
 from logfwd.coerce import fraction_of
-from logfwd.errors import ConfigError
+from logfwd.errors import CheckpointError, ConfigError
 from logfwd.retry import NO_WAIT
 from logfwd.runner import run_once
 from logfwd.settings import load_settings
@@ -164,3 +164,51 @@ def change_layouts(emulator, receiver, clock, checkpoint, stragglers: bool):
     produced = {f"guest/{a['activationId']}:{i}": a["start"] for a in emulator.produced() for i in range(a["lines"])}
     assert len(produced) > 1000
     return sent_at, produced
+
+
+class ForwarderRuns:
+    """Each forwarder action's own activation results, newest first (what the activation store reads)."""
+
+    def __init__(self, results: dict[str, list[dict]], failing: str | None = None):
+        self.results, self.failing, self.listed = results, failing, []
+
+    def list_activations(self, name, *, limit, docs):
+        self.listed.append(name)
+        if name == self.failing:
+            from logfwd.errors import SourceTransientError
+            raise SourceTransientError("503 after 5 attempts")
+        return [{"activationId": f"{name}#{i}"} for i in range(len(self.results.get(name, [])))][:limit]
+
+    def get_activation(self, activation_id):
+        name, _, i = activation_id.partition("#")
+        return {"response": {"result": self.results[name][int(i)]}}
+
+
+def test_with_the_activation_store_a_shard_reads_the_other_forwarders_results_and_saves_its_count():
+    shard1 = {"shards": 1, "source": {"type": "openwhisk", "actions": {}}}
+    api = ForwarderRuns({"logfwd/forward": [{"checkpoint": shard1}],
+                         "logfwd/forward-2": [{"checkpoint": {"source": {"type": "openwhisk", "mine": 1}}}]})
+    store = open_store("activation", api=api, self_action="/guest/logfwd/forward-2", activation_id="now", shard=(2, 2))
+    assert store.load() == {"source": {"type": "openwhisk", "mine": 1, "peers": [shard1["source"]]}}
+    assert api.listed == ["logfwd/forward-2", "logfwd/forward"]
+    store.save({"source": {"type": "openwhisk"}})
+    assert store.result_fields() == {"checkpoint": {"source": {"type": "openwhisk"}, "shards": 2}}
+
+
+def test_a_shard_whose_peer_cannot_be_read_does_not_forward_and_names_the_peer():
+    api = ForwarderRuns({}, failing="logfwd/forward")
+    store = open_store("activation", api=api, self_action="/guest/logfwd/forward-2", shard=(2, 2))
+    with pytest.raises(CheckpointError, match="checkpoint of shard 1 .*503.*not forwarding"):
+        store.load()
+
+
+def test_an_unsharded_forwarder_reads_no_other_checkpoint_unless_a_shard_saved_its_own(tmp_path):
+    path = tmp_path / "checkpoint.json"
+    store = open_store(f"file:{path}")
+    assert store.load() is None
+    store.save({"source": {"type": "openwhisk"}})
+    assert "shards" not in path.read_text()  # saved exactly as before sharding existed
+    (tmp_path / "checkpoint.shard-2.json").write_text('{"shards": 2, "source": {"n": 2}}')
+    assert open_store(f"file:{path}").load() == {"source": {"type": "openwhisk"}}
+    path.write_text('{"shards": 2, "source": {"n": 1}}')  # shard 1 of 2 saved it last: shrinking back
+    assert open_store(f"file:{path}").load() == {"shards": 2, "source": {"n": 1, "peers": [{"n": 2}]}}
