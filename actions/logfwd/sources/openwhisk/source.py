@@ -31,7 +31,7 @@ from ..base import Encode
 from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
 from . import handover
-from .cursor import ActionRun
+from .cursor import ActionCursor, ActionRun, share
 from .shards import Shard
 from .selection import select_actions
 
@@ -39,12 +39,14 @@ from .selection import select_actions
 PAGE = 200  # the API's maximum page size
 HELD_PAGES = 16  # settled pages held after the first: 3,200 records, ~11 MB of events at 10 lines each
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
+MAX_SEEN = 50_000  # ids remembered over all actions: ~650 KB, within the activation store's 1 MB result;
+# the live range of 100 activations/s over the default 360 s overlap is 36,000
 
 
 class OpenWhiskSource:
     def __init__(self, api, patterns: Iterable[str], *, namespace: str = "_", self_action: str | None = None,
                  overlap: float = 360.0, settle: float = 2.0, initial_lookback: float = 600.0,
-                 fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = 10_000,
+                 fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = MAX_SEEN,
                  held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, shard: Shard | None = None,
                  clock: Callable[[], float] = time.time):
         self.api = api
@@ -84,8 +86,9 @@ class OpenWhiskSource:
                      for name in names if owns(name)]
 
     def checkpoint(self) -> dict:
-        cap = max(100, self.max_seen // max(1, len(self.runs)))
-        actions = {run.name: handover.encode(run.next_cursor(cap)) for run in self.runs}
+        cursors = {run.name: run.next_cursor(self.max_seen) for run in self.runs}
+        caps = share({name: len(cursor.seen) for name, cursor in cursors.items()}, self.max_seen)
+        actions = {name: handover.encode(_newest(cursor, caps[name])) for name, cursor in cursors.items()}
         actions.update((name, handover.encode(cursor, carried=True)) for name, cursor in self.carried.items())
         document = {"type": "openwhisk", "namespace": self.namespace, "actions": actions}
         return {**document, "shard": str(self.shard)} if self.shard else document
@@ -229,7 +232,7 @@ class OpenWhiskSource:
             self.errors.append(f"action {run.name!r}: skipped a record that is not an object: {str(record)[:80]!r}")
             return None
         activation_id = record.get("activationId")
-        if isinstance(activation_id, str) and (activation_id in run.seen or activation_id in queued):
+        if isinstance(activation_id, str) and (run.has_seen(activation_id) or activation_id in queued):
             return None
         start = record.get("start")
         if not isinstance(start, int) or isinstance(start, bool):
@@ -328,6 +331,14 @@ def _held_form(encoded) -> Payloads:
     # Held pages keep each payload's own part apart from the part a record's payloads share; an
     # encoder that shares nothing (any sink but the JSON ones) gives payloads with an empty shared part.
     return encoded if isinstance(encoded, Payloads) else Payloads(list(encoded), b"")
+
+
+def _newest(cursor: ActionCursor, cap: int) -> ActionCursor:
+    # Over the cap, forget the oldest ids: at worst they are re-sent, with the same _id.
+    if len(cursor.seen) <= cap:
+        return cursor
+    kept = sorted(cursor.seen.items(), key=lambda item: item[1])[len(cursor.seen) - cap:]
+    return ActionCursor(cursor.since, dict(kept))
 
 
 def _start(record, default: int) -> int:
