@@ -1,7 +1,7 @@
 """``python -m tests.bench --out bench-result.json [--quick] [--only events,compression,sink,...]``.
 
-Runs the three benchmarks of issue 5 (sink, end_to_end, cold_start) and the event and compression
-tables behind the choices made; prints the tables and the targets, writes every figure as JSON.
+Runs the three benchmarks of issue 5 (sink, end_to_end, cold_start), the event and compression
+tables behind the choices made, and the busy-namespace and shards tables of issue 15; prints the tables and the targets, writes every figure as JSON.
 ``--quick`` uses tiny sizes (the smoke test in ``make test`` runs it); its figures mean nothing.
 """
 
@@ -13,15 +13,18 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cold_start, compression, end_to_end, events, report, sink
+from . import busy, cold_start, compression, end_to_end, events, report, sink
 
 FULL = {"event_activations": 2000, "compression_events": 16 * 2048, "compression_repeats": 3,
         "sink_events": 40 * 2048, "sink_rounds": 5,
-        "sizes": [1_000, 10_000, 100_000], "size_repeats": {1_000: 5, 10_000: 3}, "cold_repeats": 7}
+        "sizes": [1_000, 10_000, 100_000], "size_repeats": {1_000: 5, 10_000: 3}, "cold_repeats": 7,
+        "busy_rates": [10, 50, 100, 300], "busy_durable_rates": [300], "busy_runs": 12, "shard_rate": 300, "shard_counts": [1, 2, 4],
+        "shard_budget": 1.0}
 QUICK = {"event_activations": 50, "compression_events": 2048, "compression_repeats": 1,
          "sink_events": 2 * 2048, "sink_rounds": 1,
-         "sizes": [50, 200], "size_repeats": {50: 2}, "cold_repeats": 2}
-BENCHMARKS = ("events", "compression", "sink", "end_to_end", "cold_start")
+         "sizes": [50, 200], "size_repeats": {50: 2}, "cold_repeats": 2,
+        "busy_rates": [2], "busy_durable_rates": [2], "busy_runs": 3, "shard_rate": 2, "shard_counts": [1, 2], "shard_budget": 10.0}
+BENCHMARKS = ("events", "compression", "sink", "end_to_end", "cold_start", "busy")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         if "cold_start" in chosen:
             _progress("cold start")
             result["cold_start"] = cold_start.run(sizes["cold_repeats"], work)
+        if "busy" in chosen:
+            _progress(f"busy namespace, {', '.join(map(str, sizes['busy_rates']))} activations/s, and shards")
+            result["busy"] = busy.run(sizes["busy_rates"], sizes["busy_durable_rates"], sizes["busy_runs"], work,
+                                      sizes["shard_rate"],
+                                      sizes["shard_counts"], sizes["shard_budget"])
     result["machine_after"] = {"load_average": [round(x, 2) for x in os.getloadavg()]}
     result["seconds"] = round(time.monotonic() - started, 1)
     result["targets"] = report.targets(result)

@@ -18,7 +18,7 @@ def _check(values) -> None:
 def _build(settings, context):
     from .api import OpenWhiskAPI
     from .shards import Shard
-    from .source import OpenWhiskSource
+    from .source import MAX_SEEN, MAX_SEEN_DURABLE, OpenWhiskSource
 
     values = settings.values
     api = OpenWhiskAPI(values["apihost"], values["api_key"].reveal(), values["namespace"], retry=context.retry,
@@ -28,7 +28,9 @@ def _build(settings, context):
                            overlap=values["overlap"], settle=values["settle"],
                            initial_lookback=values["initial_lookback"], fields=values["fields"],
                            max_line_bytes=values["max_line_bytes"], clock=context.clock,
-                           shard=Shard(*values["shard"]) if values["shard"] else None)
+                           shard=Shard(*values["shard"]) if values["shard"] else None,
+                           # The activation store keeps the checkpoint in a result of at most 1 MB.
+                           max_seen=MAX_SEEN if str(settings.checkpoint).lower() == "activation" else MAX_SEEN_DURABLE)
 
 
 PLUG = Plug(

@@ -39,6 +39,9 @@ def fingerprint(activation_id: str) -> str:
 class ActionCursor:
     since: int                                         # epoch ms, inclusive: the next run reads from here
     seen: dict[str, int] = field(default_factory=dict)  # fingerprint of an activation id -> start ms, all >= since
+    # From here on, the run that saved this delivered every record it could read: a settled range above
+    # it was live then, and only what turned up late needs reading (found by counting, recheck.py).
+    covered: int | None = None
 
 
 def encode_seen(since: int, seen: dict[str, int]) -> str:
@@ -151,6 +154,7 @@ class ActionRun:
         self.name = name
         self.new = cursor is None
         self.since = cursor.since if cursor else now_ms - lookback_ms
+        self.covered = cursor.covered if cursor else None
         self.seen = dict(cursor.seen) if cursor else {}
         self.boundary = now_ms - overlap_ms
         self.upto = now_ms - settle_ms
@@ -183,6 +187,10 @@ class ActionRun:
                 self.delivered_through, self.through_ids = start, {}
             self.through_ids[activation_id] = start
 
+    def settled_was_live(self) -> bool:
+        """Was all of the settled range live at a run that read its live range through?"""
+        return self.covered is not None and self.covered <= self.since
+
     def has_seen(self, activation_id: str) -> bool:
         return fingerprint(activation_id) in self.seen
 
@@ -207,7 +215,8 @@ class ActionRun:
             seen = {**self.seen, **self.through_ids}
         kept = sorted(((start, i) for i, start in seen.items() if start >= since), reverse=True)
         # Over the cap, forget the oldest ids: at worst they are re-sent, with the same _id.
-        return ActionCursor(since, {i: start for start, i in kept[:max_seen]})
+        return ActionCursor(since, {i: start for start, i in kept[:max_seen]},
+                            max(since, self.boundary) if self.complete else self.covered)
 
     def lag_seconds(self) -> float:
         """How far the settled frontier trails ``now - overlap`` after this run."""

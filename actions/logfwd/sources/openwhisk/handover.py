@@ -39,12 +39,18 @@ def parse(document: dict, namespace: str) -> dict[str, Entry]:
         since = entry["since"]
         if not isinstance(since, int) or isinstance(since, bool):
             raise ValueError(f"'since' of {name!r} is not an integer")
-        entries[name] = Entry(ActionCursor(since, decode_seen(since, entry["seen"])), entry.get("carried") is True)
+        covered = entry.get("covered")
+        if not isinstance(covered, int) or isinstance(covered, bool):
+            covered = None  # older checkpoints: nothing known to be covered, which costs reading, never loses
+        cursor = ActionCursor(since, decode_seen(since, entry["seen"]), covered)
+        entries[name] = Entry(cursor, entry.get("carried") is True)
     return entries
 
 
 def encode(cursor: ActionCursor, carried: bool = False) -> dict:
     entry = {"since": cursor.since, "seen": encode_seen(cursor.since, cursor.seen)}
+    if cursor.covered is not None:
+        entry["covered"] = cursor.covered
     return {**entry, "carried": True} if carried else entry
 
 
@@ -57,7 +63,9 @@ def latest(cursors: Iterable[ActionCursor]) -> ActionCursor | None:
     seen: dict[str, int] = {}
     for cursor in cursors:
         seen.update((activation_id, start) for activation_id, start in cursor.seen.items() if start >= since)
-    return ActionCursor(since, seen)
+    # Each ``covered`` holds for the union of the ids too; it only ever spares reading, so the lowest.
+    covered = [cursor.covered for cursor in cursors]
+    return ActionCursor(since, seen, None if None in covered else min(covered))
 
 
 def resolve(own: dict[str, Entry], peers: list[dict[str, Entry]], names: Iterable[str],

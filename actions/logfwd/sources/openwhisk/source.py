@@ -16,6 +16,7 @@ or the run at its deadline, that page was fetched for nothing.
 
 import math
 import time
+from bisect import bisect_left
 from array import array
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +33,7 @@ from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
 from . import handover
 from .cursor import ActionCursor, ActionRun, share
+from .recheck import changed_ranges
 from .shards import Shard
 from .selection import select_actions
 
@@ -41,6 +43,7 @@ HELD_PAGES = 16  # settled pages held after the first: 3,200 records, ~11 MB of 
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
 MAX_SEEN = 50_000  # ids remembered over all actions: ~650 KB, within the activation store's 1 MB result;
 # the live range of 100 activations/s over the default 360 s overlap is 36,000
+MAX_SEEN_DURABLE = 200_000  # ~2.6 MB, for the other stores (CouchDB's default document limit is 8 MB)
 
 
 class OpenWhiskSource:
@@ -140,9 +143,12 @@ class OpenWhiskSource:
         # If the first page is full, it is the live range's first page (the live range is the newest
         # part). Live before settled is safe: delivered live ids are kept in `seen` whatever happens
         # to the settled range.
+        # The starts remembered before this run delivers anything (delivering adds to them).
+        known = sorted(run.seen.values())
         live = [record for record in probe if _start(record, run.since) >= run.boundary]
         if len(live) == PAGE:
-            live = chain(live, self._newest_first(run.name, run.boundary, run.upto, skip=PAGE))
+            live = chain(live, self._rest_of_live(run, _start(probe[-1], run.boundary),
+                                                  known[bisect_left(known, run.boundary):]))
         yield from self._units_of(run, live)
         yield Unit([], run.finish_live)
         if run.settled_range():
@@ -151,8 +157,40 @@ class OpenWhiskSource:
             if len(probe) < PAGE:
                 yield from self._units_of(run, reversed(newest))
             else:
-                yield from self._oldest_first(run, newest, deadline)
+                yield from self._settled(run, newest, known[:bisect_left(known, run.boundary)], deadline)
             yield Unit([], run.finish_settled)
+
+    def _rest_of_live(self, run: ActionRun, probed: int, starts: list[int]) -> Iterator[dict]:
+        """The live range's records past its first page, which reached down to start ``probed``;
+        ``starts``: those of the ids remembered in the live range, sorted.
+
+        Records newer than every remembered one have not been read before: read them whole. Below, earlier
+        runs read everything but what turned up late: only the parts whose count changed are read again
+        (``recheck.py``), so a busy action costs its new records, not its whole live range, every run.
+        """
+        if not starts:
+            yield from self._newest_first(run.name, run.boundary, run.upto, skip=PAGE)
+            return
+        if probed > starts[-1]:  # the first page held only new records: the rest of the new ones
+            yield from self._newest_first(run.name, starts[-1] + 1, run.upto, skip=PAGE)
+        for low, high, _ in reversed(self._changed(run, starts, run.boundary, min(probed, starts[-1]))):
+            yield from self._newest_first(run.name, low, high)
+
+    def _settled(self, run: ActionRun, newest: list[dict], starts: list[int], deadline: Deadline) -> Iterator[Unit]:
+        """The settled range, oldest first. When it was live at a run that read its live range through
+        (``starts``: the ids remembered in it), only what turned up late is read, found by counting; a
+        backlog is read whole."""
+        since, high = run.settled_range()
+        changed = self._changed(run, starts, since, high) if run.settled_was_live() else None
+        if changed is None or sum(records for *_, records in changed) > self.held_pages * PAGE:
+            yield from self._oldest_first(run, newest, deadline)
+            return
+        for low, high, _ in changed:
+            yield from self._units_of(run, reversed(list(self._newest_first(run.name, low, high))))
+
+    def _changed(self, run: ActionRun, starts: list[int], low: int, high: int) -> list[tuple[int, int, int]]:
+        count = lambda low, high: self.api.count_activations(run.name, since=low, upto=high)  # noqa: E731
+        return changed_ranges(count, starts, low, high, PAGE)
 
     def _oldest_first(self, run: ActionRun, newest: list[dict], deadline: Deadline) -> Iterator[Unit]:
         """The settled range's units oldest first, ending with those of ``newest`` (its newest records,
@@ -338,7 +376,8 @@ def _newest(cursor: ActionCursor, cap: int) -> ActionCursor:
     if len(cursor.seen) <= cap:
         return cursor
     kept = sorted(cursor.seen.items(), key=lambda item: item[1])[len(cursor.seen) - cap:]
-    return ActionCursor(cursor.since, dict(kept))
+    # The forgotten ids no longer count as read: their part must be read again, not counted.
+    return ActionCursor(cursor.since, dict(kept), None)
 
 
 def _start(record, default: int) -> int:

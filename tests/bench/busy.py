@@ -1,0 +1,207 @@
+"""Busy namespaces: one forwarder against a namespace producing activations continuously, and shards.
+
+The emulator (with a producer) and the receiver run in a child process; the forwarder runs in this
+process, so its CPU time and peak RSS are its own. The clock is a fake one, shared by both sides and
+moved one schedule interval (60 s) between runs: the producer starts ``rate`` activations a second
+over that interval (each visible only when it ends, up to 30 s later, so late records are common),
+then the forwarder makes one pass, exactly as an alarm run would. The *pass time* is real wall time,
+compared with the 60 s interval it must fit in. Nothing else about time is faked.
+
+Figures per rate, over ``runs`` consecutive runs: lines forwarded, re-sent lines (an ``_id`` the
+receiver already had), API bytes read (bodies, as the forwarder received them) against the bytes of the
+records forwarded (each delivered activation's full record as the API serves it), pass time (median and
+longest), the checkpoint's size (the activation store must stay under the 1 MB result limit), the
+forwarder's peak RSS and its CPU per line.
+
+The shards table: a rate at which one forwarder cannot finish a pass within its budget, forwarded by
+1, 2 and 4 shards. Each run of each shard gets the same real-time budget (a stand-in for the schedule
+interval: the clock here moves 60 s per run, so the budget scales the forwarder's speed, not the
+platform's); shards run one after the other, as separate containers would run side by side, and an
+interval's wall time is its slowest shard's pass.
+"""
+
+import multiprocessing
+import re
+import resource
+import statistics
+import time
+from pathlib import Path
+
+import requests
+
+from logfwd.checkpoints import open_store
+from logfwd.codecs.jsonbytes import dumps
+from logfwd.deadline import Deadline
+from logfwd.pipeline import forward
+from logfwd.retry import RetryPolicy
+from logfwd.sinks.lumberjack.sink import LumberjackSink
+from logfwd.sources.openwhisk.api import OpenWhiskAPI
+from logfwd.sources.openwhisk.shards import Shard
+from logfwd.sources.openwhisk.source import MAX_SEEN, MAX_SEEN_DURABLE, OpenWhiskSource
+
+INTERVAL = 60.0  # seconds between runs (the alarm's finest schedule)
+LINES = 10
+MAX_DURATION = 30.0  # activations run up to this long: their records appear that much after their start
+T0 = 1_700_000_000.0
+ACTIONS = [f"svc{i}/handler" for i in range(12)]
+_ID = re.compile(rb'"_id":"[^"/]*/([0-9a-f]+):(\d+)"')
+
+
+class _Clock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# --- the child: emulator, producer and receiver -------------------------------------------------------
+
+def _peers(conn, rate: float, out: str, seed: int) -> None:
+    import random
+
+    from logfwd_dev.emulator.producer import Producer
+    from logfwd_dev.emulator.records import full_record
+    from logfwd_dev.emulator.server import Emulator
+    from logfwd_dev.receiver.server import Receiver
+
+    clock = _Clock(T0)
+    with Emulator(clock=clock, rng=random.Random(seed)) as emulator, Receiver(out, validate=False) as receiver:
+        producer = Producer(emulator._invoke, random.Random(seed + 1), clock, rate=rate, actions=ACTIONS,
+                            max_duration=MAX_DURATION, lines=LINES)
+        conn.send((emulator.url, emulator.api_key, receiver.address))
+        ids: set[bytes] = set()
+        offset = 0
+        while True:
+            command, value = conn.recv()
+            if command == "step":
+                clock.now = value
+                conn.send(producer.step())
+            elif command == "received":  # what arrived since the last call: lines, re-sent, record bytes
+                with open(out, "rb") as file:
+                    file.seek(offset)
+                    data = file.read()
+                offset += data.rfind(b"\n") + 1 if data else 0
+                lines = resent = 0
+                fresh: set[str] = set()
+                for activation_id, index in _ID.findall(data[: data.rfind(b"\n") + 1]):
+                    key = activation_id + b":" + index
+                    lines += 1
+                    if key in ids:
+                        resent += 1
+                    else:
+                        ids.add(key)
+                        fresh.add(activation_id.decode())
+                acts = {a.activation_id: a for a in emulator.store.all() if a.activation_id in fresh}
+                record_bytes = sum(len(dumps(full_record(a, emulator.namespace))) for a in acts.values())
+                conn.send({"lines": lines, "resent": resent, "record_bytes": record_bytes})
+            elif command == "missing":  # lines that were readable by the last run and never arrived
+                conn.send(sum(1 for a in emulator.store.all()
+                              if a.visible_at <= clock.now * 1000 and a.start <= value
+                              for i in range(a.text_line_count()) if f"{a.activation_id}:{i}".encode() not in ids))
+            else:
+                conn.send(None)
+                return
+
+
+class Peers:
+    def __init__(self, rate: float, work: Path, seed: int = 5):
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_peers, args=(child, rate, str(work / f"busy-{rate}.jsonl"), seed),
+                                       daemon=True)
+        self.process.start()
+        self.url, self.api_key, self.receiver = self.conn.recv()
+
+    def ask(self, command: str, value=None):
+        self.conn.send((command, value))
+        return self.conn.recv()
+
+    def close(self) -> None:
+        self.ask("stop")
+        self.process.join(timeout=30)
+
+
+# --- the forwarder: one pass -------------------------------------------------------------------------
+
+def _pass(peers: Peers, clock: _Clock, checkpoint: str, shard: Shard | None, budget: float | None,
+          max_seen: int) -> dict:
+    counted = {"bytes": 0}
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, *a, **k: counted.__setitem__(
+        "bytes", counted["bytes"] + len(response.content)))
+    deadline = Deadline(time.time() + budget if budget else None, grace=0.0)
+    api = OpenWhiskAPI(peers.url, peers.api_key, "guest", session=session, retry=RetryPolicy(attempts=3),
+                       deadline=deadline.for_work())
+    source = OpenWhiskSource(api, ["*"], namespace="guest", overlap=360.0, settle=2.0, initial_lookback=600.0,
+                             clock=clock, shard=shard, max_seen=max_seen)
+    sink = LumberjackSink([peers.receiver], retry=RetryPolicy(attempts=3))
+    store = open_store(checkpoint, shard=(shard.index, shard.count) if shard else None)
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    try:
+        summary = forward(source, sink, store, deadline=deadline, max_events=4096)
+    finally:
+        sink.close()
+        source.close()
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    saved = Path(checkpoint.removeprefix("file:"))
+    if shard and shard.index > 1:
+        saved = saved.with_name(f"{saved.stem}.shard-{shard.index}{saved.suffix}")
+    return {"seconds": seconds, "cpu": (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime),
+            "api_bytes": counted["bytes"], "events": summary["events"], "lag": summary.get("lag_seconds", 0.0),
+            "ok": summary["ok"], "checkpoint_bytes": saved.stat().st_size if saved.exists() else 0,
+            "more": summary["more"]}
+
+
+def _series(rate: float, runs: int, work: Path, shards: int | None = None, budget: float | None = None,
+            store: str = "activation") -> dict:
+    """``store``: whose id budget the forwarder gets (``activation``: the checkpoint must fit a 1 MB
+    result; ``durable``: CouchDB, Redis or a file). The checkpoint itself is written to a file."""
+    max_seen = MAX_SEEN if store == "activation" else MAX_SEEN_DURABLE
+    peers = Peers(rate, work)
+    clock = _Clock(T0)
+    checkpoint = f"file:{work}/busy-{rate}-{shards}-{store}.json"
+    rows = []
+    try:
+        for _ in range(runs):
+            clock.now += INTERVAL
+            peers.ask("step", clock.now)
+            passes = [_pass(peers, clock, checkpoint, Shard(i, shards) if shards else None, budget, max_seen)
+                      for i in range(1, (shards or 1) + 1)]
+            got = peers.ask("received")
+            rows.append({"seconds": max(p["seconds"] for p in passes), "cpu": sum(p["cpu"] for p in passes),
+                         "api_bytes": sum(p["api_bytes"] for p in passes), "lag": max(p["lag"] for p in passes),
+                         "checkpoint_bytes": max(p["checkpoint_bytes"] for p in passes),
+                         "ok": all(p["ok"] for p in passes), **got})
+        missing = peers.ask("missing", int((clock.now - 2.0) * 1000))
+    finally:
+        peers.close()
+    lines = sum(r["lines"] for r in rows)
+    new = lines - sum(r["resent"] for r in rows)
+    record_bytes = sum(r["record_bytes"] for r in rows)
+    times = [r["seconds"] for r in rows]
+    return {
+        "rate": rate, "runs": runs, "shards": shards or 1, "store": store, "max_seen": max_seen, "lines": lines, "new_lines": new,
+        "missing_lines": missing, "resent_pct": round(100 * (lines - new) / max(1, lines), 2),
+        "api_bytes": sum(r["api_bytes"] for r in rows), "record_bytes": record_bytes,
+        "api_bytes_per_record_byte": round(sum(r["api_bytes"] for r in rows) / max(1, record_bytes), 2),
+        "pass_seconds_median": round(statistics.median(times), 3), "pass_seconds_max": round(max(times), 3),
+        "pass_share_of_interval_max": round(max(times) / INTERVAL, 3),
+        "checkpoint_kb_max": round(max(r["checkpoint_bytes"] for r in rows) / 1024, 1),
+        "cpu_us_per_line": round(1e6 * sum(r["cpu"] for r in rows) / max(1, lines), 2),
+        "lines_per_s": round(lines / max(1e-9, sum(times))),
+        "lag_seconds_last": rows[-1]["lag"], "all_ok": all(r["ok"] for r in rows),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def run(rates: list[float], durable_rates: list[float], runs: int, work: Path, shard_rate: float,
+        shard_counts: list[int], shard_budget: float) -> dict:
+    busy = [_series(rate, runs, work) for rate in rates]
+    busy += [_series(rate, runs, work, store="durable") for rate in durable_rates]
+    shards = [_series(shard_rate, runs, work, shards=n, budget=shard_budget) for n in shard_counts]
+    return {"interval_s": INTERVAL, "lines_per_activation": LINES, "max_duration_s": MAX_DURATION,
+            "actions": len(ACTIONS), "rates": busy, "shards": shards, "shard_budget_s": shard_budget,
+            "clock": "fake: moved 60 s between runs; pass times, CPU and memory are real"}
