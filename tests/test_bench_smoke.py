@@ -149,3 +149,15 @@ def test_table_aligns_columns():
     lines = text.splitlines()
     assert lines[2].endswith("123,456") and lines[3].endswith("      7")
     assert len({len(line) for line in lines}) == 1
+
+
+@pytest.mark.slow
+def test_busy_namespace_and_shards_tables_lose_nothing_and_report_every_figure(quick):
+    result, output = quick
+    busy = result["busy"]
+    for series in busy["rates"] + busy["shards"]:
+        assert series["missing_lines"] == 0 and series["all_ok"], series
+        assert series["lines"] > 0 and series["api_bytes"] > series["record_bytes"] > 0
+        assert series["cpu_us_per_line"] > 0 and series["peak_rss_mb"] > 0 and series["checkpoint_kb_max"] > 0
+    assert [s["shards"] for s in busy["shards"]] == [1, 2]
+    assert "4. Busy namespace" in output and "5. Shards at" in output

@@ -108,8 +108,8 @@ class Peers:
     def __init__(self, rate: float, work: Path, seed: int = 5):
         context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_peers, args=(child, rate, str(work / f"busy-{rate}.jsonl"), seed),
-                                       daemon=True)
+        self.out = work / f"busy-{rate}-{time.monotonic_ns()}.jsonl"  # one receiver file a series
+        self.process = context.Process(target=_peers, args=(child, rate, str(self.out), seed), daemon=True)
         self.process.start()
         self.url, self.api_key, self.receiver = self.conn.recv()
 
@@ -120,6 +120,7 @@ class Peers:
     def close(self) -> None:
         self.ask("stop")
         self.process.join(timeout=30)
+        self.out.unlink(missing_ok=True)
 
 
 # --- the forwarder: one pass -------------------------------------------------------------------------
@@ -205,3 +206,38 @@ def run(rates: list[float], durable_rates: list[float], runs: int, work: Path, s
     return {"interval_s": INTERVAL, "lines_per_activation": LINES, "max_duration_s": MAX_DURATION,
             "actions": len(ACTIONS), "rates": busy, "shards": shards, "shard_budget_s": shard_budget,
             "clock": "fake: moved 60 s between runs; pass times, CPU and memory are real"}
+
+
+def render(busy: dict, table) -> list[str]:
+    columns = ["act/s", "shards", "id budget", "lines", "missing", "re-sent %", "API B / record B", "pass s median",
+               "pass s max", "checkpoint KB", "CPU us/line", "lines/s", "lag s", "peak RSS MB"]
+
+    def row(s: dict) -> list:
+        return [s["rate"], s["shards"], f"{s['store']} ({s['max_seen']:,})", s["lines"], s["missing_lines"],
+                f"{s['resent_pct']:.2f}", f"{s['api_bytes_per_record_byte']:.2f}", f"{s['pass_seconds_median']:.2f}",
+                f"{s['pass_seconds_max']:.2f}", s["checkpoint_kb_max"], f"{s['cpu_us_per_line']:.1f}",
+                s["lines_per_s"], s["lag_seconds_last"], s["peak_rss_mb"]]
+
+    return ["", f"4. Busy namespace: {busy['actions']} actions, {busy['lines_per_activation']} lines an activation, "
+            f"activations up to {busy['max_duration_s']:.0f} s long, one run every {busy['interval_s']:.0f} s "
+            f"({busy['rates'][0]['runs']} runs); {busy['clock']}; peak RSS is this process's so far",
+            table(columns, [row(s) for s in busy["rates"]]),
+            "", f"5. Shards at {busy['shards'][0]['rate']:.0f} activations/s, each run of each shard with "
+            f"{busy['shard_budget_s']:.1f} s of real time (the interval's stand-in); shards run one after the other, "
+            "an interval's pass time is its slowest shard's; lines/s = lines over the summed pass times",
+            table(columns, [row(s) for s in busy["shards"]])]
+
+
+def targets(busy: dict, add) -> None:
+    at_100 = next((s for s in busy["rates"] if s["rate"] == 100 and s["store"] == "activation"), None)
+    if at_100:
+        add("busy 100/s re-sent", "<= 1 % of lines", f"{at_100['resent_pct']:.2f} %", at_100["resent_pct"] <= 1)
+        add("busy 100/s API bytes", "<= 1.5x the records forwarded", f"{at_100['api_bytes_per_record_byte']:.2f}x",
+            at_100["api_bytes_per_record_byte"] <= 1.5)
+        add("busy 100/s pass time", "< half the 60 s interval", f"{at_100['pass_seconds_max']:.1f} s at most",
+            at_100["pass_share_of_interval_max"] < 0.5)
+        add("busy 100/s memory", "<= 256 MB (the action's)", f"{at_100['peak_rss_mb']:.0f} MB",
+            at_100["peak_rss_mb"] <= 256)
+    every = busy["rates"] + busy["shards"]
+    add("busy: nothing lost", "every line readable by the last run arrived",
+        f"{sum(s['missing_lines'] for s in every)} missing", all(s["missing_lines"] == 0 for s in every))
