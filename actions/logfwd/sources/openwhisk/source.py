@@ -182,10 +182,10 @@ class OpenWhiskSource:
         backlog is read whole."""
         since, high = run.settled_range()
         changed = self._changed(run, starts, since, high) if run.settled_was_live() else None
-        if changed is None or sum(records for *_, records in changed) > self.held_pages * PAGE:
-            yield from self._oldest_first(run, newest, deadline)
+        if changed is None or any(records > 2 * PAGE for *_, records in changed):
+            yield from self._oldest_first(run, newest, deadline)  # a backlog: held compressed, far end first
             return
-        for low, high, _ in changed:
+        for low, high, _ in changed:  # each part held whole (two pages at most), sent oldest first
             yield from self._units_of(run, reversed(list(self._newest_first(run.name, low, high))))
 
     def _changed(self, run: ActionRun, starts: list[int], low: int, high: int) -> list[tuple[int, int, int]]:
