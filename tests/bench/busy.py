@@ -188,6 +188,8 @@ def _series(rate: float, runs: int, work: Path, shards: int | None = None, budge
         "missing_lines": missing, "resent_pct": round(100 * (lines - new) / max(1, lines), 2),
         "api_bytes": sum(r["api_bytes"] for r in rows), "record_bytes": record_bytes,
         "api_bytes_per_record_byte": round(sum(r["api_bytes"] for r in rows) / max(1, record_bytes), 2),
+        "api_bytes_per_record_byte_each": [round(r["api_bytes"] / max(1, r["record_bytes"]), 2) for r in rows],
+        "pass_seconds_each": [round(r["seconds"], 2) for r in rows],
         "pass_seconds_median": round(statistics.median(times), 3), "pass_seconds_max": round(max(times), 3),
         "pass_share_of_interval_max": round(max(times) / INTERVAL, 3),
         "checkpoint_kb_max": round(max(r["checkpoint_bytes"] for r in rows) / 1024, 1),
