@@ -89,3 +89,31 @@ def test_a_busy_action_is_forwarded_whole_once_reading_little_more_than_its_new_
     # Re-reading the whole live range (360 s of records every 60 s) would read each record ~6 times.
     assert sum(read) < 1.6 * record_bytes, (sum(read), record_bytes)
     print(f"read {sum(read) / record_bytes:.2f} bytes a byte of record")
+
+
+def test_a_late_record_that_cannot_be_read_by_id_is_reported_and_the_rest_goes_on(
+        emulator, receiver, clock, tmp_path, monkeypatch):
+    from logfwd.errors import NotFoundError
+    from logfwd.sources.openwhisk.api import OpenWhiskAPI
+
+    params = {"apihost": emulator.url, "api_key": emulator.api_key, "actions": "busy",
+              "logstash_hosts": "127.0.0.1:%d" % receiver.address[1], "logstash_tls": "false",
+              "checkpoint": f"file:{tmp_path}/checkpoint.json", "overlap": "360"}
+    base = int(clock.now * 1000)
+    for i in range(1000):  # a live range of 1,000 records, read once
+        emulator.add_activation("busy", start_ms=base - 300_000 + i * 200, lines=1)
+    clock.now += 5
+    assert run_once(load_settings(params, {}, None), clock=clock, retry=NO_WAIT)["events"] == 1000
+    late = [emulator.add_activation("busy", start_ms=base - 250_000 + i, lines=1)["activationId"] for i in range(3)]
+    clock.now += 60
+    get = OpenWhiskAPI.get_activation
+
+    def broken(self, activation_id):
+        if activation_id == late[0]:
+            raise NotFoundError("HTTP 404: the record cannot be read")
+        return get(self, activation_id)
+
+    monkeypatch.setattr(OpenWhiskAPI, "get_activation", broken)
+    summary = run_once(load_settings(params, {}, None), clock=clock, retry=NO_WAIT)
+    assert summary["events"] == 2 and f"activation {late[0]} is listed but cannot be read" in summary["errors"][0]
+    assert {e["@metadata"]["_id"] for e in receiver.events[-2:]} == {f"guest/{i}:0" for i in late[1:]}

@@ -187,7 +187,13 @@ class OpenWhiskSource:
             yield from self._newest_first(run.name, low, high)  # (a record without an id is reported there)
             return
         for activation_id in new:
-            yield self.api.get_activation(activation_id)
+            try:
+                yield self.api.get_activation(activation_id)
+            except (SourceTransientError, AuthError):
+                raise
+            except SourceError as exc:  # e.g. a record the store cannot parse: the list leaves it out too
+                self.errors.append(f"action {run.name!r}: activation {activation_id} is listed but cannot be "
+                                   f"read, not forwarded: {exc}")
 
     def _settled(self, run: ActionRun, newest: list[dict], starts: list[int], deadline: Deadline) -> Iterator[Unit]:
         """The settled range, oldest first. When it was live at a run that read its live range through
