@@ -19,7 +19,7 @@ FULL = {"event_activations": 2000, "compression_events": 16 * 2048, "compression
         "sink_events": 40 * 2048, "sink_rounds": 5,
         "sizes": [1_000, 10_000, 100_000], "size_repeats": {1_000: 5, 10_000: 3}, "cold_repeats": 7,
         "busy_rates": [10, 50, 100, 300], "busy_durable_rates": [300], "busy_runs": 12, "shard_rate": 300, "shard_counts": [1, 2, 4],
-        "shard_budget": 1.0}
+        "shard_budget": 4.0}
 QUICK = {"event_activations": 50, "compression_events": 2048, "compression_repeats": 1,
          "sink_events": 2 * 2048, "sink_rounds": 1,
          "sizes": [50, 200], "size_repeats": {50: 2}, "cold_repeats": 2,
