@@ -27,6 +27,10 @@ PLATFORM = {"__OW_API_HOST": "https://openwhisk.example.com", "__OW_API_KEY": "u
 SPECS = declared("openwhisk", "lumberjack")
 # The key comes from the provide-api-key annotation; the forwarder is the default pipeline (no source/sink).
 SENT_PARAMETERS = set(SPECS) - {"api_key", "source", "sink"}
+DRAIN = MANIFEST["packages"]["logfwd-drain"]
+# The drain names its pipeline; it keeps no checkpoint and has no deadline to tune.
+DRAIN_PARAMETERS = set(declared("logplex", "statsd")) - {"checkpoint", "checkpoint_username", "checkpoint_password",
+                                                         "deadline_grace"}
 
 
 def env_name(parameter: str) -> str:
@@ -178,3 +182,35 @@ def test_string_values_from_the_environment_become_typed_settings():
     assert settings.fields == {"token": "t0k", "type": "openwhisk"}
     assert (settings.batch_size, settings.compression_level, settings.overlap) == (500, 0, 420.0)
     assert settings.api_verify is False and settings.namespace == "team"
+
+
+# --- the Heroku log drain: a raw web action in its own package --------------------------------------
+
+
+def test_the_drain_is_a_raw_web_action_of_the_same_zip_with_its_own_entry():
+    drain = DRAIN["actions"]["drain"]
+    assert drain["function"] == ACTION["function"] and drain["runtime"] == "python:3.11"
+    assert drain["main"] == "web" and drain["web"] == "raw"
+    assert "provide-api-key" not in drain.get("annotations", {})  # it reads no API: no key for it
+    assert "require-whisk-auth" not in drain.get("annotations", {})  # the apps' credentials protect it
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("entry", ROOT / "actions" / "__main__.py")
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    assert callable(getattr(entry, drain["main"])) and callable(getattr(entry, ACTION.get("main", "main")))
+
+
+def test_the_drain_inputs_are_its_pipeline_parameters_and_load_as_settings():
+    assert set(DRAIN["inputs"]) == DRAIN_PARAMETERS
+    environ = {"LOGFWD_LOGPLEX_CREDENTIALS": '{"shop": "logplex:pw"}', "LOGFWD_STATSD_CLUSTER": "10.0.0.1:8125"}
+    params = resolve_inputs(DRAIN["inputs"], environ)
+    settings = load_settings(params, {**PLATFORM, "__OW_ACTION_NAME": "/guest/logfwd-drain/drain"})
+    assert (settings.source, settings.sink) == ("logplex", "statsd")
+    assert settings.statsd_cluster == (("10.0.0.1", 8125),) and settings.warnings == ()
+
+
+def test_the_drain_without_its_credentials_is_a_clear_configuration_error():
+    params = resolve_inputs(DRAIN["inputs"], {})
+    with pytest.raises(ConfigError) as err:
+        load_settings(params, PLATFORM)
+    assert "logplex_credentials" in str(err.value) and "statsd_cluster" in str(err.value)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_manifest import SENT_PARAMETERS, SPECS, env_name
+from test_manifest import DRAIN_PARAMETERS, SENT_PARAMETERS, SPECS, env_name
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools" / "serverless"
@@ -144,6 +144,18 @@ def test_serverless_and_wskdeploy_read_the_same_variables():
     assert set(parameters) == SENT_PARAMETERS
     for name, value in parameters.items():
         assert value == f"${{env:{env_name(name)}, ''}}", name
+    drain = config["functions"]["drain"]["parameters"]
+    assert set(drain) == DRAIN_PARAMETERS
+    for name, value in drain.items():
+        assert value == ({"source": "logplex", "sink": "statsd"}.get(name) or f"${{env:{env_name(name)}, ''}}"), name
+
+
+def test_the_drain_is_the_web_entry_of_the_same_zip(serverless):
+    config = json.loads(serverless("print", "--format", "json").stdout)
+    drain = config["functions"]["drain"]
+    assert drain["handler"] == "actions/__main__.web" and drain["name"] == "logfwd-drain/drain"
+    assert drain["package"]["artifact"] == config["functions"]["forward"]["package"]["artifact"]
+    assert drain["annotations"] == {"web-export": True, "raw-http": True, "final": True}
 
 
 # --- deploy and remove against a recording OpenWhisk API ----------------------------------------
@@ -218,6 +230,16 @@ def test_deploy_sends_the_artifact_binds_the_alarm_updates_and_removes_everythin
         assert all(deployed.read(name) == built.read(name) for name in built.namelist())
         assert "__main__.py" in deployed.namelist()
 
+    # The drain: a raw web action from the same zip, its own entry, no OpenWhisk key asked for.
+    (drain,) = find(requests, "PUT", "_/actions/logfwd-drain/drain")
+    assert drain["body"]["exec"]["main"] == "web" and drain["body"]["exec"]["kind"] == "python:3.11"
+    annotations = {a["key"]: a["value"] for a in drain["body"]["annotations"]}
+    assert annotations["web-export"] is True and annotations["raw-http"] is True
+    assert "require-whisk-auth" not in annotations and "provide-api-key" not in annotations
+    drain_parameters = {p["key"]: p["value"] for p in drain["body"]["parameters"]}
+    assert drain_parameters["source"] == "logplex" and drain_parameters["sink"] == "statsd"
+    assert set(drain_parameters) == DRAIN_PARAMETERS
+
     (trigger,) = find(requests, "PUT", "_/triggers/logfwd-alarm")
     assert {"key": "feed", "value": "/whisk.system/alarms/alarm"} in trigger["body"]["annotations"]
     feeds = find(requests, "POST", "whisk.system/actions/alarms/alarm")
@@ -240,6 +262,6 @@ def test_deploy_sends_the_artifact_binds_the_alarm_updates_and_removes_everythin
     serverless("remove", env=env)
     deleted = {r["path"].removeprefix("/api/v1/namespaces/_/") for r in requests if r["method"] == "DELETE"}
     assert deleted == {"rules/logfwd-alarm-forward", "actions/logfwd/forward", "triggers/logfwd-alarm",
-                       "packages/logfwd"}
+                       "packages/logfwd", "actions/logfwd-drain/drain", "packages/logfwd-drain"}
     unbound = [f["body"] for f in find(requests, "POST", "whisk.system/actions/alarms/alarm")]
     assert unbound == [{"lifecycleEvent": "DELETE", "authKey": API_KEY, "triggerName": "/_/logfwd-alarm"}]
