@@ -31,7 +31,7 @@ from ..base import Encode
 from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
-from .selection import select_actions
+from .selection import is_wildcard, no_such_action, parse, select_actions
 
 
 PAGE = 200  # the API's maximum page size
@@ -61,6 +61,8 @@ class OpenWhiskSource:
         self.warnings: list[str] = []
         self.unparsed = self.truncated = self.log_requests = 0
         self._encode: Encode = json_payloads
+        self.missing: set[str] = set()  # monitored names that no action has
+        self._unverified: set[str] = set()
 
     # --- checkpoint --------------------------------------------------------------------------
 
@@ -74,11 +76,30 @@ class OpenWhiskSource:
         now_ms = int(self.clock() * 1000)
         self.runs = [ActionRun(name, cursors.get(name), now_ms=now_ms, overlap_ms=self.overlap_ms,
                                settle_ms=self.settle_ms, lookback_ms=self.lookback_ms) for name in names]
+        # Names given as written and never seen before: if they show no activation, is there such an action?
+        self._unverified = {p for p in parse(self.patterns)[0] if not is_wildcard(p)} - set(cursors)
+
+    def _action_exists(self, name: str) -> bool:
+        """False (with a warning naming the closest actions) for a name no action has: it is left out
+        of the checkpoint, so the next run asks again, and finds it once it is created."""
+        try:
+            if self.api.action_exists(name):
+                return True
+            self.warnings.append(no_such_action(name, self.api.list_actions, self.api.actions_url))
+        except AuthError:
+            raise
+        except SourceError as exc:  # cannot tell: keep monitoring it, its activations will say
+            self.warnings.append(f"could not look up action {name!r}: {exc}")
+            return True
+        self.missing.add(name)
+        return False
 
     def checkpoint(self) -> dict:
         cap = max(100, self.max_seen // max(1, len(self.runs)))
         actions = {}
         for run in self.runs:
+            if run.name in self.missing:
+                continue
             cursor = run.next_cursor(cap)
             actions[run.name] = {"since": cursor.since, "seen": encode_seen(cursor.since, cursor.seen)}
         return {"type": "openwhisk", "namespace": self.namespace, "actions": actions}
@@ -118,6 +139,8 @@ class OpenWhiskSource:
                     probe = probes(i)
                     if i + 1 < len(runs):
                         probes.ahead(i + 1)
+                    if not probe and run.name in self._unverified and not self._action_exists(run.name):
+                        continue
                     yield from self._action_units(run, probe, deadline)
                 except AuthError:
                     raise  # every other action would fail the same way
@@ -268,15 +291,16 @@ class OpenWhiskSource:
         self.api.close()
 
     def summary(self) -> dict:
+        runs = [run for run in self.runs if run.name not in self.missing]
         return {
-            "records": sum(run.activations for run in self.runs),
-            "lag_seconds": round(max((run.lag_seconds() for run in self.runs), default=0.0), 3),
-            "more": not all(run.complete for run in self.runs),
+            "records": sum(run.activations for run in runs),
+            "lag_seconds": round(max((run.lag_seconds() for run in runs), default=0.0), 3),
+            "more": not all(run.complete for run in runs),
             "api_requests": self.api.requests_made,
             "lines_unparsed": self.unparsed,
             "lines_truncated": self.truncated,
             "actions": {run.name: {"activations": run.activations, "events": run.events,
-                                   **({"new": True} if run.new else {})} for run in self.runs},
+                                   **({"new": True} if run.new else {})} for run in runs},
         }
 
 
