@@ -6,6 +6,7 @@ The development tools (emulator, receiver, demo) live in ``logfwd_dev``, outside
 
 import argparse
 import importlib
+import os
 import sys
 
 # Sub-command -> (module exposing ``register(subparsers)``, one-line help). Each registered parser
@@ -41,9 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     chosen = next((arg for arg in argv if not arg.startswith("-")), None)
     args = build_parser(chosen if chosen in COMMANDS else None).parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`logfwd run | head`): what it did not read is not worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a process ended by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import time
 from array import array
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timezone
 from functools import partial
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
@@ -37,6 +38,7 @@ from .selection import is_wildcard, no_such_action, parse, select_actions
 PAGE = 200  # the API's maximum page size
 HELD_PAGES = 16  # settled pages held after the first: 3,200 records, ~11 MB of events at 10 lines each
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
+CLOCK_SKEW_MS = 60_000  # a saved position this far past now is not a clock difference between hosts
 
 
 class OpenWhiskSource:
@@ -115,10 +117,18 @@ class OpenWhiskSource:
                                      f"not {self.namespace!r}; starting from the initial lookback")
                 return {}
             cursors = {}
+            now_ms = int(self.clock() * 1000)
             for name, entry in document["actions"].items():
                 since = entry["since"]
                 if not isinstance(since, int) or isinstance(since, bool):
                     raise ValueError(f"'since' of {name!r} is not an integer")
+                if since > now_ms + CLOCK_SKEW_MS:
+                    # Trusting it would skip everything until then; the position is unknown.
+                    self.warnings.append(
+                        f"checkpoint position of {name!r} lies in the future ({_iso(since)}, now {_iso(now_ms)}): "
+                        "not trusted, starting that action from the initial lookback. Check the clock of the "
+                        "host that saved it")
+                    continue
                 cursors[name] = ActionCursor(since, decode_seen(since, entry["seen"]))
             return cursors
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -343,6 +353,10 @@ def _held_form(encoded) -> Payloads:
     # Held pages keep each payload's own part apart from the part a record's payloads share; an
     # encoder that shares nothing (any sink but the JSON ones) gives payloads with an empty shared part.
     return encoded if isinstance(encoded, Payloads) else Payloads(list(encoded), b"")
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="seconds")
 
 
 def _start(record, default: int) -> int:
