@@ -248,7 +248,7 @@ def test_a_send_that_fails_midway_counts_one_truth(live_emulator, tmp_path):
     assert not summary["ok"] and "10 of 20 events acknowledged" in " ".join(summary["errors"])
     per_action = sum(counts["events"] for counts in summary["actions"].values())
     assert summary["events"] == per_action == 10
-    assert summary["activations"] == summary["actions"]["hello"]["activations"] == 5
+    assert summary["records"] == summary["actions"]["hello"]["activations"] == 5
 
 
 # --- output --------------------------------------------------------------------------------------
