@@ -266,3 +266,44 @@ def test_a_reader_that_goes_away_early_gets_no_traceback(live_emulator, receiver
     assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr, done.stderr
     assert done.returncode == 141
     assert len(receiver.events) == 12  # the run itself went through
+
+
+def test_a_checkpoint_of_another_format_is_neither_trusted_nor_replaced(live_emulator, receiver, tmp_path):
+    written = json.dumps({"format": 2, "source": {"cursor": "something newer"}})
+    (tmp_path / "checkpoint.json").write_text(written)
+    outcome = run(live_emulator, receiver, tmp_path)
+    assert outcome.code == 1
+    assert "has format 2, and this logfwd reads format 1" in outcome.out and "move the checkpoint away" in outcome.out
+    assert (tmp_path / "checkpoint.json").read_text() == written and receiver.events == []
+
+
+def test_a_list_that_selects_nothing_is_a_configuration_error(live_emulator, receiver, tmp_path):
+    outcome = run(live_emulator, receiver, tmp_path, actions="!hello")
+    assert outcome.code == 2 and "parameter 'actions': names no action to monitor" in outcome.err
+
+
+@pytest.mark.parametrize("case", ["wrong key", "corrupt checkpoint", "checkpoint under a file"])
+def test_a_run_that_fails_before_sending_prints_its_whole_summary_as_text(live_emulator, receiver, tmp_path, case):
+    extra = {"actions": "*"}
+    if case == "wrong key":
+        extra["api_key"] = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d:NotTheRightKey"
+        reason = "refused the API key (HTTP 401)"
+    elif case == "corrupt checkpoint":
+        (tmp_path / "checkpoint.json").write_text("{nope")
+        reason = "is not valid JSON"
+    else:
+        (tmp_path / "state").write_text("")
+        extra["checkpoint"] = f"file:{tmp_path / 'state' / 'checkpoint.json'}"
+        reason = "is not a folder"
+    outcome = run(live_emulator, receiver, tmp_path, **extra)
+    assert outcome.code == 1
+    lines = outcome.out.splitlines()
+    assert lines[0].startswith("forwarded 0 events from 0 records (0 bytes, 0 batches)"), outcome.out
+    assert any(line.startswith("  error: ") and reason in line for line in lines), outcome.out
+    assert "NotTheRightKey" not in outcome.said
+
+
+def test_one_batch_is_one_batch(live_emulator, receiver, tmp_path):
+    outcome = run(live_emulator, receiver, tmp_path)
+    first = outcome.out.splitlines()[0]
+    assert outcome.code == 0 and first.startswith("forwarded 12 events from 6 records") and ", 1 batch) in " in first

@@ -15,7 +15,7 @@ from typing import Callable
 from .batcher import Batcher
 from .checkpoints.base import CheckpointStore
 from .deadline import NO_DEADLINE, Deadline
-from .errors import LogfwdError
+from .errors import CheckpointError, LogfwdError
 from .sinks.base import Sink
 from .sources.base import Source
 
@@ -32,8 +32,8 @@ def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *,
     pushed source, which has no checkpoint."""
     started = clock()
     if store is not None:
-        document = store.load()
-        source.open(document.get("source") if isinstance(document, dict) else None)
+        document = _readable(store.load(), store)
+        source.open(document.get("source") if document else None)
 
     batcher = Batcher(sink, deadline.for_work(), max_events=max_events, max_bytes=max_bytes,
                       on_flush=(lambda b: progress(_counts(source, b, sink))) if progress else None)
@@ -78,6 +78,20 @@ def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *,
     if warnings:
         summary["warnings"] = warnings
     return summary
+
+
+def _readable(document: dict | None, store: CheckpointStore) -> dict | None:
+    """The checkpoint, if this version can read it; one of another format is neither trusted nor
+    replaced (a newer logfwd wrote it, or something else did)."""
+    if document is None:
+        return None
+    found = document.get("format", FORMAT) if isinstance(document, dict) else None  # none given: as written now
+    if found != FORMAT:
+        raise CheckpointError(
+            f"the checkpoint in {store.describe()} has format {found!r}, and this logfwd reads format {FORMAT}; "
+            "not forwarding, so that it is not overwritten. Run the logfwd version that wrote it, or move the "
+            "checkpoint away to start again from the initial lookback")
+    return document
 
 
 def _describe(exc: Exception) -> str:
