@@ -13,6 +13,7 @@ import sys
 # sets ``func(args) -> int`` as its default.
 COMMANDS = {
     "run": ("logfwd.cli.run", "run one forwarding pass"),
+    "check": ("logfwd.cli.check", "check a configuration without forwarding anything"),
     "invoke": ("logfwd.cli.invoke", "run a pushed source on a saved event (Kinesis, S3, a drain request)"),
     "serve": ("logfwd.cli.serve", "serve a pushed source (a logplex drain) over HTTP"),
     "emulate": ("logfwd_dev.cli.emulate", "serve a local OpenWhisk API emulator"),

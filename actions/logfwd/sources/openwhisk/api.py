@@ -110,6 +110,14 @@ class OpenWhiskAPI:
         body = _expect(body, dict, self._endpoint(path))
         return _expect(body.get("logs"), list, self._endpoint(path) + " field 'logs'")
 
+    def info(self) -> dict:
+        """The API's self-description (``GET /api/v1``, no key needed): is it there at all?"""
+        return _expect(self._get("", {}, subject=None), dict, self._endpoint(""))
+
+    def list_namespaces(self) -> list[str]:
+        """The namespaces the key may read (``GET /namespaces``)."""
+        return _expect(self._get("/namespaces", {}, subject=None), list, self._endpoint("/namespaces"))
+
     def action_exists(self, name: str) -> bool:
         """Does ``name`` (``action`` or ``package/action``) exist? (``GET /actions/{name}``, code omitted.)"""
         path = f"{self._namespace_path}/actions/{quote(name, safe='/')}"

@@ -70,7 +70,7 @@ def is_wildcard(pattern: str) -> bool:
 
 def no_such_action(name: str, list_actions: Callable[[], list[dict]], where: str = "the actions listing") -> str:
     """The warning for a monitored name that no action has, with the closest existing names."""
-    return (f"actions: no action {name!r} exists in the namespace, nothing to forward for it; "
+    return (f"no action {name!r} exists in the namespace, nothing to forward for it; "
             f"{_Listing(list_actions, where).closest(name)}")
 
 

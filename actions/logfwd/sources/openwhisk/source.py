@@ -87,7 +87,7 @@ class OpenWhiskSource:
         try:
             if self.api.action_exists(name):
                 return True
-            self.warnings.append(no_such_action(name, self.api.list_actions, self.api.actions_url))
+            self.warnings.append("actions: " + no_such_action(name, self.api.list_actions, self.api.actions_url))
         except AuthError:
             raise
         except SourceError as exc:  # cannot tell: keep monitoring it, its activations will say
@@ -125,7 +125,7 @@ class OpenWhiskSource:
                 if since > now_ms + CLOCK_SKEW_MS:
                     # Trusting it would skip everything until then; the position is unknown.
                     self.warnings.append(
-                        f"checkpoint position of {name!r} lies in the future ({_iso(since)}, now {_iso(now_ms)}): "
+                        f"checkpoint position of {name!r} lies in the future ({iso(since)}, now {iso(now_ms)}): "
                         "not trusted, starting that action from the initial lookback. Check the clock of the "
                         "host that saved it")
                     continue
@@ -355,7 +355,7 @@ def _held_form(encoded) -> Payloads:
     return encoded if isinstance(encoded, Payloads) else Payloads(list(encoded), b"")
 
 
-def _iso(ms: int) -> str:
+def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="seconds")
 
 
