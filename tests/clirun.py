@@ -2,10 +2,16 @@
 
 import json
 import os
+import random
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
+
+from logfwd_dev.emulator.server import Emulator
 
 ACTIONS = Path(__file__).resolve().parents[1] / "actions"
 
@@ -40,3 +46,15 @@ def logfwd(*args: str, params: dict | None = None, env: dict | None = None, time
 
 def assert_no_traceback(outcome: Outcome) -> None:
     assert "Traceback" not in outcome.said, outcome.said
+
+
+@pytest.fixture
+def live_emulator():
+    """The emulator on real time (the command reads the clock itself), with 3 activations of
+    ``hello`` and of ``shop/cart``, 2 lines each, a minute ago."""
+    with Emulator(rng=random.Random(10)) as emu:
+        now_ms = int(time.time() * 1000)
+        for i in range(3):
+            for name in ("hello", "shop/cart"):
+                emu.add_activation(name, start_ms=now_ms - 60_000 + i, lines=2)
+        yield emu

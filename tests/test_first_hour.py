@@ -6,10 +6,8 @@ runs as a subprocess, as a user runs it.
 """
 
 import contextlib
-import http.server
 import json
 import os
-import random
 import socket
 import subprocess
 import sys
@@ -23,23 +21,10 @@ from logfwd.checkpoints.file import FileStore
 from logfwd.codecs.lumberjack import FrameDecoder, Window, Event, encode_ack
 from logfwd.errors import CheckpointError
 from logfwd.sinks.tls import server_context
-from logfwd_dev.emulator.server import Emulator
 from logfwd_dev.receiver.server import Receiver
 
 from clirun import assert_no_traceback, environment, logfwd
 from tlsutil import make_pki
-
-
-@pytest.fixture
-def live_emulator():
-    """The emulator on real time (the command reads the clock itself), with 3 activations of
-    ``hello`` and of ``shop/cart``, 2 lines each, a minute ago."""
-    with Emulator(rng=random.Random(10)) as emu:
-        now_ms = int(time.time() * 1000)
-        for i in range(3):
-            for name in ("hello", "shop/cart"):
-                emu.add_activation(name, start_ms=now_ms - 60_000 + i, lines=2)
-        yield emu
 
 
 def params(emulator, logstash, tmp_path, **extra) -> dict:
@@ -169,12 +154,21 @@ def test_an_api_host_without_a_scheme_that_speaks_plain_http(live_emulator, rece
 
 @pytest.fixture
 def http_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
-    server.RequestHandlerClass.log_message = lambda *args: None
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    yield server.server_address[:2]
-    server.shutdown()
-    server.server_close()
+    """An HTTP server that answers as soon as it sees a request it cannot parse, as nginx and Node do:
+    "2W..." is no HTTP method."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                with conn:
+                    conn.recv(1024)
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield listener.getsockname()[:2]
+    listener.close()
 
 
 def test_a_logstash_port_that_speaks_http(live_emulator, http_server, tmp_path):

@@ -58,7 +58,10 @@ class _Link:
             try:
                 data = self.sock.recv(_RECV_SIZE)
             except TimeoutError:
-                raise SinkTransientError(f"timed out waiting for the ACK from {self.where}") from None
+                # A blocked Logstash still sends keepalives; silence from the start is another protocol.
+                silent = "" if self.received else (": not a byte came back, is it a Beats input? (an HTTP "
+                                                   "server, for one, waits silently for more)")
+                raise SinkTransientError(f"timed out waiting for the ACK from {self.where}{silent}") from None
             if not data:
                 raise SinkTransientError(f"{self.where} closed the connection before acknowledging the window")
             self._keep(data)
