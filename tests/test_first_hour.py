@@ -8,6 +8,7 @@ runs as a subprocess, as a user runs it.
 import contextlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -301,3 +302,31 @@ def test_one_batch_is_one_batch(live_emulator, receiver, tmp_path):
     outcome = run(live_emulator, receiver, tmp_path)
     first = outcome.out.splitlines()[0]
     assert outcome.code == 0 and first.startswith("forwarded 12 events from 6 records") and ", 1 batch) in " in first
+
+
+def test_verbose_says_what_was_read_of_each_action_and_the_bytes_on_the_wire(live_emulator, receiver, tmp_path):
+    outcome = run(live_emulator, receiver, tmp_path, "--verbose")
+    lines = outcome.out.splitlines()
+    sent, wire = re.search(r"\((\d+) bytes, (\d+) on the wire, 1 batch\)", lines[0]).groups()
+    assert 0 < int(wire) < int(sent)  # compressed
+    for name in ("hello", "shop/cart"):
+        detail = lines[lines.index(f"  {name}: 3 activations, 6 events (newly monitored)") + 1]
+        assert re.fullmatch(r"    read \S+T\S+ \.\. \S+T\S+ in 1 request", detail), detail
+    quiet = run(live_emulator, receiver, tmp_path)
+    assert "    read " not in quiet.out
+
+
+def test_ids_the_checkpoint_has_no_room_for_are_counted_and_said(tmp_path):
+    from fakes import FakeAPI, FakeClock, FakeSink, MemoryStore, T0
+    from logfwd.pipeline import forward
+    from logfwd.sources.openwhisk.source import OpenWhiskSource
+
+    clock = FakeClock(T0)
+    api = FakeAPI(clock)
+    for i in range(150):  # all live: each delivered id must be remembered until the range settles
+        api.add("hello", int((T0 - 100) * 1000) + i)
+    clock.now += 5
+    source = OpenWhiskSource(api, ["hello"], clock=clock, max_seen=100)
+    summary = forward(source, FakeSink(), MemoryStore(), clock=clock)
+    assert summary["actions"]["hello"]["read"]["ids_forgotten"] == 50
+    assert any("hello: 50 delivered activations did not fit" in w and "same _id" in w for w in summary["warnings"])

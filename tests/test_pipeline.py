@@ -223,7 +223,7 @@ def test_action_added_later_starts_at_the_initial_lookback_and_removed_is_forgot
     clock.now += 5
     run(world, actions=["hello"])
     summary = run(world, actions=["hello", "shop/cart"])
-    assert summary["actions"]["shop/cart"] == {"activations": 1, "events": 2, "new": True}
+    assert summary["actions"]["shop/cart"].items() >= {"activations": 1, "events": 2, "new": True}.items()
     assert summary["actions"]["hello"]["activations"] == 0
     summary = run(world, actions=["shop/cart"])
     assert "no longer monitoring 'hello'" in summary["warnings"][0]

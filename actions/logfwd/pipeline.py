@@ -103,7 +103,9 @@ def _describe(exc: Exception) -> str:
 
 
 def _counts(source: Source, batcher: Batcher, sink: Sink) -> dict:
-    return {**source.summary(), "events": batcher.events_sent, "bytes": batcher.bytes_sent,
+    # "bytes": the events as encoded; "wire_bytes", for sinks that compress: what crossed the network.
+    wire = {"wire_bytes": sink.wire_bytes} if hasattr(sink, "wire_bytes") else {}
+    return {**source.summary(), "events": batcher.events_sent, "bytes": batcher.bytes_sent, **wire,
             "batches": sink.batches_sent}
 
 

@@ -141,6 +141,7 @@ class LumberjackSink:
         self._next_host = (rng or random.Random()).randrange(len(self.hosts))
         self._link: _Link | None = None
         self.batches_sent = 0
+        self.wire_bytes = 0  # bytes of the acknowledged windows as sent: after compression and framing
 
     guarantee = ACKNOWLEDGED
     encode = staticmethod(json_payloads)
@@ -193,6 +194,7 @@ class LumberjackSink:
     def _stream(self, link: _Link, payloads: Sequence[bytes], progress: "_Progress", deadline: Deadline) -> None:
         """Send windows from the first unacknowledged payload on; return once all are acknowledged."""
         in_flight: collections.deque[int] = collections.deque()  # window sizes, oldest first
+        wire: collections.deque[int] = collections.deque()  # their bytes as sent (framed, compressed)
         head_acked = 0  # events of the oldest window in flight acknowledged so far
         sent = progress.acked
         until = 0.0
@@ -204,6 +206,7 @@ class LumberjackSink:
                     until = time.monotonic() + progress.stalled.budget(self.window_timeout)
                 link.send(window, until)
                 in_flight.append(size)
+                wire.append(len(window))
                 sent += size
             for seq in link.read_acks(until):
                 if seq == 0:
@@ -217,6 +220,7 @@ class LumberjackSink:
                     progress.stalled.at = deadline.clock() + deadline.budget(self.window_timeout)
                 if seq == in_flight[0]:
                     in_flight.popleft()
+                    self.wire_bytes += wire.popleft()
                     head_acked = 0
                     self.batches_sent += 1
                     # The next window's own deadline starts now that it is the oldest.

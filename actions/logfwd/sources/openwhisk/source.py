@@ -15,9 +15,10 @@ or the run at its deadline, that page was fetched for nothing.
 """
 
 import math
+import threading
 import time
 from array import array
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from functools import partial
@@ -64,6 +65,9 @@ class OpenWhiskSource:
         self.unparsed = self.truncated = self.log_requests = 0
         self._encode: Encode = json_payloads
         self.missing: set[str] = set()  # monitored names that no action has
+        self.requests: Counter[str] = Counter()  # list and count requests per action
+        self._requests_lock = threading.Lock()  # pages are fetched on background threads
+        self.forgotten: dict[str, int] = {}  # delivered ids per action the checkpoint had no room for
         self._unverified: set[str] = set()
 
     # --- checkpoint --------------------------------------------------------------------------
@@ -80,6 +84,16 @@ class OpenWhiskSource:
                                settle_ms=self.settle_ms, lookback_ms=self.lookback_ms) for name in names]
         # Names given as written and never seen before: if they show no activation, is there such an action?
         self._unverified = {p for p in parse(self.patterns)[0] if not is_wildcard(p)} - set(cursors)
+
+    def _list(self, name: str, **filters) -> list:
+        with self._requests_lock:
+            self.requests[name] += 1
+        return self.api.list_activations(name, **filters)
+
+    def _count(self, name: str, **filters) -> int:
+        with self._requests_lock:
+            self.requests[name] += 1
+        return self.api.count_activations(name, **filters)
 
     def _action_exists(self, name: str) -> bool:
         """False (with a warning naming the closest actions) for a name no action has: it is left out
@@ -103,6 +117,12 @@ class OpenWhiskSource:
             if run.name in self.missing:
                 continue
             cursor = run.next_cursor(cap)
+            # Ids over the cap are forgotten: their activations may be sent again (same _id) next run.
+            self.forgotten[run.name] = len(run.next_cursor(len(run.seen) + len(run.through_ids)).seen) - len(cursor.seen)
+            if self.forgotten[run.name]:
+                self.warnings.append(f"{run.name}: {self.forgotten[run.name]} delivered activations did not fit the "
+                                     f"checkpoint's memory of ids ({cap} an action); the next run may send their "
+                                     "lines again, with the same _id")
             actions[run.name] = {"since": cursor.since, "seen": encode_seen(cursor.since, cursor.seen)}
         return {"type": "openwhisk", "namespace": self.namespace, "actions": actions}
 
@@ -142,7 +162,7 @@ class OpenWhiskSource:
         runs = [run for run in self.runs if run.since <= run.upto]
         # One page over each action's whole range first: most runs find everything in it. The next
         # action's is fetched while this one's is worked through.
-        with _Prefetcher(lambda i: self.api.list_activations(runs[i].name, since=runs[i].since,
+        with _Prefetcher(lambda i: self._list(runs[i].name, since=runs[i].since,
                                                              upto=runs[i].upto, limit=PAGE)) as probes:
             for i, run in enumerate(runs):
                 try:
@@ -189,7 +209,7 @@ class OpenWhiskSource:
         left = deadline.pull_remaining()
         hold_while = left / 2 if math.isfinite(left) else -math.inf  # pull time that must be left
         skip, full = len(newest), True
-        with _Prefetcher(lambda skip: self.api.list_activations(run.name, since=since, upto=upto, limit=PAGE,
+        with _Prefetcher(lambda skip: self._list(run.name, since=since, upto=upto, limit=PAGE,
                                                                 skip=skip)) as fetch:
             fetch.ahead(skip)
             held = [_HeldPage(list(self._units_of(run, newest, queued)), compress=False)]
@@ -212,13 +232,13 @@ class OpenWhiskSource:
 
     def _far_end(self, name: str, since: int, upto: int, held: int) -> Iterator[dict]:
         """The settled range's records past its newest ``held``, oldest first: a count, then pages."""
-        remaining = self.api.count_activations(name, since=since, upto=upto)
+        remaining = self._count(name, since=since, upto=upto)
         pages = []
         while remaining > held:
             skip = max(held, remaining - PAGE)
             pages.append({"limit": remaining - skip, "skip": skip})
             remaining = skip
-        with _Prefetcher(lambda i: self.api.list_activations(name, since=since, upto=upto, **pages[i])) as fetch:
+        with _Prefetcher(lambda i: self._list(name, since=since, upto=upto, **pages[i])) as fetch:
             for i in range(len(pages)):
                 records = fetch(i)
                 if i + 1 < len(pages):
@@ -226,7 +246,7 @@ class OpenWhiskSource:
                 yield from reversed(records)
 
     def _newest_first(self, name: str, since: int, upto: int, skip: int = 0) -> Iterator[dict]:
-        with _Prefetcher(lambda skip: self.api.list_activations(name, since=since, upto=upto, limit=PAGE,
+        with _Prefetcher(lambda skip: self._list(name, since=since, upto=upto, limit=PAGE,
                                                                 skip=skip)) as fetch:
             records = None
             while records is None or len(records) == PAGE:
@@ -310,8 +330,15 @@ class OpenWhiskSource:
             "lines_unparsed": self.unparsed,
             "lines_truncated": self.truncated,
             "actions": {run.name: {"activations": run.activations, "events": run.events,
-                                   **({"new": True} if run.new else {})} for run in runs},
+                                   **({"new": True} if run.new else {}), "read": self._read(run)} for run in runs},
         }
+
+    def _read(self, run: ActionRun) -> dict:
+        """What the run read of one action: its range, the requests it took, the ids it forgot."""
+        read = {"from": iso(run.since), "to": iso(run.upto), "requests": self.requests[run.name]}
+        if self.forgotten.get(run.name):
+            read["ids_forgotten"] = self.forgotten[run.name]
+        return read
 
 
 class _HeldPage:
