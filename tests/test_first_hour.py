@@ -293,7 +293,7 @@ def test_a_run_that_fails_before_sending_prints_its_whole_summary_as_text(live_e
     outcome = run(live_emulator, receiver, tmp_path, **extra)
     assert outcome.code == 1
     lines = outcome.out.splitlines()
-    assert lines[0].startswith("forwarded 0 events from 0 records (0 bytes, 0 batches)"), outcome.out
+    assert lines[0].startswith("forwarded 0 events from 0 records (0 bytes, 0 on the wire, 0 batches)"), outcome.out
     assert any(line.startswith("  error: ") and reason in line for line in lines), outcome.out
     assert "NotTheRightKey" not in outcome.said
 
@@ -330,3 +330,11 @@ def test_ids_the_checkpoint_has_no_room_for_are_counted_and_said(tmp_path):
     summary = forward(source, FakeSink(), MemoryStore(), clock=clock)
     assert summary["actions"]["hello"]["read"]["ids_forgotten"] == 50
     assert any("hello: 50 delivered activations did not fit" in w and "same _id" in w for w in summary["warnings"])
+
+
+def test_a_failed_run_has_the_same_summary_shape_as_a_good_one(live_emulator, receiver, tmp_path):
+    good = run(live_emulator, receiver, tmp_path, "--json").summary()
+    (tmp_path / "broken.json").write_text("{nope")
+    failed = run(live_emulator, receiver, tmp_path, "--json", checkpoint=f"file:{tmp_path / 'broken.json'}").summary()
+    assert set(failed) - {"errors"} == set(good) - {"warnings"}
+    assert (tmp_path / "broken.json").read_text() == "{nope"  # not replaced

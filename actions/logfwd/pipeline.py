@@ -27,39 +27,26 @@ FORMAT = 1
 def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *, deadline: Deadline = NO_DEADLINE,
             max_events: int = 2048, max_bytes: int = 8 << 20,
             progress: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time) -> dict:
-    """Run one pass and return its summary. Errors of the pass are reported in the summary, not raised,
-    once the checkpoint could be loaded: what was delivered is always saved. ``store`` is None for a
-    pushed source, which has no checkpoint."""
+    """Run one pass and return its summary. Errors of the pass are reported in the summary, not raised:
+    what was delivered is always saved; a checkpoint that cannot be read (or used) stops the pass before
+    anything is sent, with the same summary. ``store`` is None for a pushed source, which has no
+    checkpoint."""
     started = clock()
-    if store is not None:
-        document = _readable(store.load(), store)
-        source.open(document.get("source") if document else None)
-
     batcher = Batcher(sink, deadline.for_work(), max_events=max_events, max_bytes=max_bytes,
                       on_flush=(lambda b: progress(_counts(source, b, sink))) if progress else None)
+    errors: list[str] = []
     stopped_early = False
-    units = source.units(deadline, sink.encode)
-    errors = []
     try:
-        for unit in units:
-            if deadline.pull_expired():
-                stopped_early = True
-                break
-            batcher.add(unit.payloads, unit.done)
-        batcher.flush()
-    except Exception as exc:
-        errors.append(_describe(exc))
-    finally:
-        units.close()
-    try:
-        batcher.drain()  # also after errors: what the receiver acknowledged still counts
-    except Exception as exc:
-        errors.append(_describe(exc))
-
-    if store is not None:
-        saved = _save(store, source, clock)
-        if saved is not None:
-            errors.append(saved)
+        opened = _open(source, store)
+    except LogfwdError as exc:  # nothing sent, nothing to save: the checkpoint stays as it is
+        errors.append(str(exc))
+        batcher.drain()
+    else:
+        stopped_early = _pass(source, sink, batcher, deadline, errors)
+        if opened:
+            saved = _save(store, source, clock)
+            if saved is not None:
+                errors.append(saved)
     summary = {
         "ok": not errors and not source.errors,
         **_counts(source, batcher, sink),
@@ -78,6 +65,37 @@ def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *,
     if warnings:
         summary["warnings"] = warnings
     return summary
+
+
+def _open(source: Source, store: CheckpointStore | None) -> bool:
+    """Give a pulled source its checkpoint; True if there is a store to save to."""
+    if store is None:
+        return False
+    document = _readable(store.load(), store)
+    source.open(document.get("source") if document else None)
+    return True
+
+
+def _pass(source: Source, sink: Sink, batcher: Batcher, deadline: Deadline, errors: list[str]) -> bool:
+    """Send every unit the source has until the deadline; True if the deadline cut it short."""
+    stopped_early = False
+    units = source.units(deadline, sink.encode)
+    try:
+        for unit in units:
+            if deadline.pull_expired():
+                stopped_early = True
+                break
+            batcher.add(unit.payloads, unit.done)
+        batcher.flush()
+    except Exception as exc:
+        errors.append(_describe(exc))
+    finally:
+        units.close()
+    try:
+        batcher.drain()  # also after errors: what the receiver acknowledged still counts
+    except Exception as exc:
+        errors.append(_describe(exc))
+    return stopped_early
 
 
 def _readable(document: dict | None, store: CheckpointStore) -> dict | None:

@@ -72,12 +72,8 @@ def _under_lease(settings, source, sink, store, deadline, batch, progress, clock
     except LeaseHeldError as exc:
         return _lease_held(exc, store)
     try:
+        # A pass that fails before sending (its checkpoint unreadable) returns the same summary, with the error.
         summary = forward(source, sink, store, deadline=deadline, max_events=batch, progress=progress, clock=clock)
-    except LogfwdError as exc:
-        # Failed before anything was sent (the checkpoint or the actions list could not be read).
-        summary = {"ok": False, **source.summary(), "records": 0, "events": 0, "bytes": 0, "batches": 0,
-                   "more": True, "errors": [str(exc)], "sink": sink.describe(), "guarantee": sink.guarantee,
-                   "checkpoint": store.describe()}
     finally:
         released = _release(store, owner)
     if released:
