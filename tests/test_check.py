@@ -5,12 +5,16 @@ Nothing is ever forwarded: the receiver gets an event only with ``--send-test-ev
 checkpoint is only read.
 """
 
+import contextlib
 import http.server
 import json
+import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -298,3 +302,61 @@ def test_check_true_in_the_deployed_action(live_emulator, receiver):
 
     result = invoke_action({**action_params, "logstash_hosts": f"127.0.0.1:{free_port()}"}, environ)
     assert not result["ok"] and "connection refused" in result["error"]
+
+
+class TlsFront:
+    """TLS in front of the emulator (which speaks plain HTTP): each connection is decrypted and passed on."""
+
+    def __init__(self, upstream: tuple[str, int], context: ssl.SSLContext):
+        self.upstream, self.context = upstream, context
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = "https://localhost:%d" % self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self.listener.accept()
+                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with contextlib.suppress(OSError), self.context.wrap_socket(conn, server_side=True) as tls, \
+                socket.create_connection(self.upstream) as plain:
+            threading.Thread(target=self._pipe, args=(plain, tls), daemon=True).start()
+            self._pipe(tls, plain)
+
+    @staticmethod
+    def _pipe(source: socket.socket, target: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def tls_api(live_emulator, pki):
+    pki, files = pki
+    address = urlsplit(live_emulator.url)
+    front = TlsFront((address.hostname, address.port), server_context(pki.server_cert, pki.server_key))
+    yield front, files
+    front.close()
+
+
+def test_an_api_behind_tls_is_verified(live_emulator, receiver, tmp_path, tls_api):
+    front, files = tls_api
+    given = params(live_emulator, receiver, tmp_path, apihost=front.url)
+    outcome = logfwd("check", "--json", params=given, env=environment(REQUESTS_CA_BUNDLE=files["ca"]))
+    checks = outcome.summary()["checks"]
+    assert outcome.code == 0 and "TLS certificate verified" in lines(checks, "openwhisk api", "ok"), checks
+
+    outcome = logfwd("check", "--json", params=given, env=environment(REQUESTS_CA_BUNDLE=files["other_ca"]))
+    failed = lines(outcome.summary()["checks"], "openwhisk api", "error")
+    assert outcome.code == 1 and "TLS verification failed" in failed[0], failed
+
+    outcome = logfwd("check", "--json", params={**given, "api_verify": "false"})
+    warned = [c for c in outcome.summary()["checks"] if c["area"] == "openwhisk api" and c["status"] == "warning"]
+    assert outcome.code == 0 and warned[0]["found"] == "api_verify=false: the API's certificate is not checked"
