@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 
 from logfwd.checkpoints.file import FileStore
-from logfwd.codecs.lumberjack import FrameDecoder, Window, Event, encode_ack
+from logfwd.codecs.lumberjack import encode_ack
 from logfwd.errors import CheckpointError
 from logfwd.sinks.tls import server_context
 from logfwd_dev.receiver.server import Receiver
 
 from clirun import assert_no_traceback, environment, logfwd
+from test_bad_input import ScriptedPeer
 from tlsutil import make_pki
 
 
@@ -197,48 +198,19 @@ def test_a_receiver_that_only_sends_keepalives_is_given_up_after_one_window_time
     assert connections == 1 and summary["events"] == 0
 
 
-class AcksFirstWindowOnly:
-    """A Lumberjack server that acknowledges the first window of each connection, then only sends
-    keepalives (a pipeline that blocked)."""
-
-    def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.address = self.listener.getsockname()[:2]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        with contextlib.suppress(OSError):
-            while True:
-                conn, _ = self.listener.accept()
-                threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        decoder, expected, seen, acked = FrameDecoder(), 0, 0, False
-        with conn, contextlib.suppress(OSError):
-            while data := conn.recv(65536):
-                for frame in decoder.feed(data):
-                    if isinstance(frame, Window):
-                        expected, seen = frame.count, 0
-                    elif isinstance(frame, Event):
-                        seen += 1
-                        if seen == expected:
-                            conn.sendall(encode_ack(0) if acked else encode_ack(expected))
-                            acked = True
-
-    def close(self) -> None:
-        self.listener.close()
-
-
 def test_a_send_that_fails_midway_counts_one_truth(live_emulator, tmp_path):
     now_ms = int(time.time() * 1000)
     for i in range(20):
         live_emulator.add_activation("hello", start_ms=now_ms - 120_000 + i, lines=2)
-    peer = AcksFirstWindowOnly()
-    try:
+    acked = []
+
+    def ack_the_first_window_only(count: int) -> bytes:  # then a blocked pipeline: keepalives only
+        acked.append(count)
+        return encode_ack(count if len(acked) == 1 else 0)
+
+    with ScriptedPeer(ack_the_first_window_only) as peer:
         outcome = run(live_emulator, peer.address, tmp_path, "--json", actions="hello", batch_size="10",
                       window_timeout="1")
-    finally:
-        peer.close()
     summary = outcome.summary()
     assert not summary["ok"] and "10 of 20 events acknowledged" in " ".join(summary["errors"])
     per_action = sum(counts["events"] for counts in summary["actions"].values())
