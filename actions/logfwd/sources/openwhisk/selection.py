@@ -93,9 +93,6 @@ class _Listing:
                                          f"{str(entry)[:80]!r}")
         return self._names
 
-    def has(self, name: str) -> bool:
-        return name in self.names()
-
     def closest(self, pattern: str) -> str:
         """The existing names (and package wildcards) nearest to ``pattern``, as advice."""
         names = self.names()
