@@ -3,7 +3,6 @@
 import argparse
 import json
 import os
-import sys
 
 from ..errors import ConfigError
 from .run import parse_params, read_wskprops

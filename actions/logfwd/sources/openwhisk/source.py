@@ -17,22 +17,20 @@ or the run at its deadline, that page was fetched for nothing.
 import math
 import threading
 import time
-from array import array
 from collections import Counter, OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from functools import partial
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
 
-from ...codecs import deflate
 from ...codecs.jsonbytes import json_payloads
 from ...deadline import NO_DEADLINE, Deadline
 from ...errors import AuthError, BadRecordError, SourceError, SourceTransientError
 from ..base import Encode
-from .events import Payloads, RecordEvents, activation_events
+from .events import RecordEvents, activation_events
 from ..base import Unit
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
+from .paging import HeldPage, Prefetcher, held_form
 from .selection import is_wildcard, no_such_action, parse, select_actions
 
 
@@ -162,7 +160,7 @@ class OpenWhiskSource:
         runs = [run for run in self.runs if run.since <= run.upto]
         # One page over each action's whole range first: most runs find everything in it. The next
         # action's is fetched while this one's is worked through.
-        with _Prefetcher(lambda i: self._list(runs[i].name, since=runs[i].since,
+        with Prefetcher(lambda i: self._list(runs[i].name, since=runs[i].since,
                                                              upto=runs[i].upto, limit=PAGE)) as probes:
             for i, run in enumerate(runs):
                 try:
@@ -209,10 +207,10 @@ class OpenWhiskSource:
         left = deadline.pull_remaining()
         hold_while = left / 2 if math.isfinite(left) else -math.inf  # pull time that must be left
         skip, full = len(newest), True
-        with _Prefetcher(lambda skip: self._list(run.name, since=since, upto=upto, limit=PAGE,
+        with Prefetcher(lambda skip: self._list(run.name, since=since, upto=upto, limit=PAGE,
                                                                 skip=skip)) as fetch:
             fetch.ahead(skip)
-            held = [_HeldPage(list(self._units_of(run, newest, queued)), compress=False)]
+            held = [HeldPage(list(self._units_of(run, newest, queued)), compress=False)]
             size = held[0].size
             while (full and len(held) <= self.held_pages and size < self.held_bytes
                    and deadline.pull_remaining() > hold_while):
@@ -222,7 +220,7 @@ class OpenWhiskSource:
                 if full and len(held) < self.held_pages:  # needed unless this page fills the byte budget
                     fetch.ahead(skip)
                 # Built while the next page is fetched; compressed unless the backlog is short.
-                held.append(_HeldPage(list(self._units_of(run, records, queued)), compress=len(held) > 1))
+                held.append(HeldPage(list(self._units_of(run, records, queued)), compress=len(held) > 1))
                 size += held[-1].size
                 yield Unit([])  # nothing to send yet: lets the pipeline check its deadline between pages
         if full:  # the range goes on past what is held: its far end first
@@ -238,7 +236,7 @@ class OpenWhiskSource:
             skip = max(held, remaining - PAGE)
             pages.append({"limit": remaining - skip, "skip": skip})
             remaining = skip
-        with _Prefetcher(lambda i: self._list(name, since=since, upto=upto, **pages[i])) as fetch:
+        with Prefetcher(lambda i: self._list(name, since=since, upto=upto, **pages[i])) as fetch:
             for i in range(len(pages)):
                 records = fetch(i)
                 if i + 1 < len(pages):
@@ -246,7 +244,7 @@ class OpenWhiskSource:
                 yield from reversed(records)
 
     def _newest_first(self, name: str, since: int, upto: int, skip: int = 0) -> Iterator[dict]:
-        with _Prefetcher(lambda skip: self._list(name, since=since, upto=upto, limit=PAGE,
+        with Prefetcher(lambda skip: self._list(name, since=since, upto=upto, limit=PAGE,
                                                                 skip=skip)) as fetch:
             records = None
             while records is None or len(records) == PAGE:
@@ -290,7 +288,7 @@ class OpenWhiskSource:
         if len(queued) > 2 * PAGE:
             queued.popitem(last=False)
         self._count_flags(events)
-        return Unit(_held_form(self._encode(events)), partial(run.delivered, activation_id, start, len(events)))
+        return Unit(held_form(self._encode(events)), partial(run.delivered, activation_id, start, len(events)))
 
     def _logs(self, record: dict, run: ActionRun) -> list | None:
         """Deployments with an external log store return records with empty ``logs``: ask ``/logs``.
@@ -341,47 +339,6 @@ class OpenWhiskSource:
         return read
 
 
-class _HeldPage:
-    """The units of one held page, with their events compressed together: a fifth of the memory.
-
-    Without it, held pages made a run's memory grow with the backlog by ~0.7 MB a page (10 lines an
-    activation) until the 16 were held; compressing and inflating them costs ~1 us a line, which the
-    first two pages of an action skip (``compress=False``), so a short backlog does not pay it.
-    """
-
-    __slots__ = ("blob", "lengths", "records", "size", "plain")
-
-    def __init__(self, units: list[Unit], compress: bool = True):
-        self.size = sum(unit.payloads.held_bytes() for unit in units)  # uncompressed, as budgeted
-        self.plain = None if compress else units
-        if not compress:
-            return
-        heads = [head for unit in units for head in unit.payloads.heads]
-        self.lengths = array("I", map(len, heads))
-        self.blob = deflate.compress(b"".join(heads), 3)
-        self.records = [(len(unit.payloads), unit.payloads.tail, unit.done) for unit in units]
-
-    def units(self) -> list[Unit]:
-        if self.plain is not None:
-            return self.plain
-        data, offset, lengths = memoryview(deflate.decompress(self.blob)), 0, iter(self.lengths)
-        units = []
-        for count, tail, done in self.records:
-            heads = []
-            for _ in range(count):
-                length = next(lengths)
-                heads.append(bytes(data[offset : offset + length]))
-                offset += length
-            units.append(Unit(Payloads(heads, tail), done))
-        return units
-
-
-def _held_form(encoded) -> Payloads:
-    # Held pages keep each payload's own part apart from the part a record's payloads share; an
-    # encoder that shares nothing (any sink but the JSON ones) gives payloads with an empty shared part.
-    return encoded if isinstance(encoded, Payloads) else Payloads(list(encoded), b"")
-
-
 def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="seconds")
 
@@ -389,41 +346,3 @@ def iso(ms: int) -> str:
 def _start(record, default: int) -> int:
     start = record.get("start") if isinstance(record, dict) else None
     return start if isinstance(start, int) and not isinstance(start, bool) else default
-
-
-class _Prefetcher:
-    """Fetches the next page on a background thread while the caller works through the current one.
-
-    ``fetch(key)`` returns the page for ``key``, from the background if ``fetch.ahead(key)`` started it;
-    errors surface there, where the page is asked for.
-    """
-
-    def __init__(self, get: Callable):
-        self.get = get
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logfwd-page")
-        self.pending: tuple[object, Future] | None = None
-
-    def __call__(self, key) -> list:
-        if self.pending is not None and self.pending[0] == key:
-            future, self.pending = self.pending[1], None
-            return future.result()
-        self.cancel()
-        return self.get(key)
-
-    def ahead(self, key) -> None:
-        self.cancel()
-        self.pending = (key, self.pool.submit(self.get, key))
-
-    def cancel(self) -> None:
-        if self.pending is not None:
-            self.pending[1].cancel()
-            self.pending = None
-
-    def __enter__(self) -> "_Prefetcher":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        # A page fetched for nothing (the run stopped early) is waited for, not left running.
-        self.cancel()
-        self.pool.shutdown(wait=True)
-
