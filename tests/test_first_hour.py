@@ -310,3 +310,15 @@ def test_a_failed_run_has_the_same_summary_shape_as_a_good_one(live_emulator, re
     failed = run(live_emulator, receiver, tmp_path, "--json", checkpoint=f"file:{tmp_path / 'broken.json'}").summary()
     assert set(failed) - {"errors"} == set(good) - {"warnings"}
     assert (tmp_path / "broken.json").read_text() == "{nope"  # not replaced
+
+
+def test_an_unreachable_checkpoint_store_still_gives_the_summary(live_emulator, receiver, tmp_path):
+    from servers import free_port
+
+    store = f"redis://127.0.0.1:{free_port()}/0"
+    text = run(live_emulator, receiver, tmp_path, checkpoint=store)
+    assert text.code == 1 and text.out.startswith("forwarded 0 events from 0 records")
+    assert "  error: cannot connect to Redis at 127.0.0.1" in text.out
+    summary = run(live_emulator, receiver, tmp_path, "--json", checkpoint=store).summary()
+    assert not summary["ok"] and summary["checkpoint"].startswith("redis://127.0.0.1")
+    assert receiver.events == []  # no lease, nothing forwarded

@@ -47,11 +47,24 @@ def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *,
             saved = _save(store, source, clock)
             if saved is not None:
                 errors.append(saved)
+    return _summary(source, sink, store, batcher, errors, stopped_early, round(clock() - started, 3))
+
+
+def not_started(source: Source, sink: Sink, store: CheckpointStore | None, error: LogfwdError) -> dict:
+    """The summary of a pass that could not start (e.g. its store's lease could not be taken): nothing
+    read, nothing sent, in the shape of every other summary."""
+    batcher = Batcher(sink, NO_DEADLINE)
+    batcher.drain()
+    return _summary(source, sink, store, batcher, [str(error)], False, 0.0)
+
+
+def _summary(source: Source, sink: Sink, store: CheckpointStore | None, batcher: Batcher, errors: list[str],
+             stopped_early: bool, seconds: float) -> dict:
     summary = {
         "ok": not errors and not source.errors,
         **_counts(source, batcher, sink),
         "stopped_at_deadline": stopped_early,
-        "seconds": round(clock() - started, 3),
+        "seconds": seconds,
         "sink": sink.describe(),
         "guarantee": sink.guarantee,
     }
