@@ -1,8 +1,9 @@
 """The npm tools the tests run, installed from committed lock files: a new release upstream cannot
 change what a fresh clone gets.
 
-Each tool has a folder ``tests/tools/NAME`` with ``package.json`` (exact versions) and
-``package-lock.json`` (the whole tree, with integrity hashes). ``install("NAME")`` copies both into
+Each tool has a folder ``tests/tools/NAME`` with ``package.json`` (exact versions),
+``package-lock.json`` (the whole tree, with integrity hashes) and perhaps ``.npmrc`` (e.g.
+``omit=optional``). ``install("NAME")`` copies both into
 ``.tools/NAME`` and runs ``npm ci`` there, once: again only when the committed lock file changes.
 To add or update a tool: edit its package.json, run ``npm install --package-lock-only`` in its folder,
 and commit both files.
@@ -16,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 LOCKED = Path(__file__).resolve().parent / "tools"
 TOOLS = ROOT / ".tools"
-FILES = ("package.json", "package-lock.json")
+FILES = ("package.json", "package-lock.json", ".npmrc")  # .npmrc: the tool's npm settings, if it has any
 
 
 class ToolInstallError(Exception):
@@ -37,7 +38,8 @@ def install(name: str, timeout: float = 900) -> Path:
         if not npm:
             raise ToolInstallError(f"npm is not on the PATH: install Node.js 20 and npm to install {name} for the tests")
         for file in FILES:
-            shutil.copyfile(source / file, folder / file)
+            if (source / file).is_file():
+                shutil.copyfile(source / file, folder / file)
         argv = [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(folder)]
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)

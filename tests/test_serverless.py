@@ -1,8 +1,9 @@
 """serverless.yml with the real tools: Serverless Framework v3 and serverless-openwhisk 0.18.4 from npm.
 
 The tools are installed once into .tools/serverless (git-ignored) from the committed lock file in
-tests/tools/serverless, and reused. Without npm or the registry the tests fail, loudly: they never skip. The service runs from a scratch copy (serverless.yml,
-the local plugin, the handler file and a fresh build) so that no test writes into the work tree.
+tests/tools/serverless, and reused. Without npm or the registry the tests fail, loudly: they never skip.
+The service runs from a scratch copy (serverless.yml, the local plugin, the handler file and a fresh
+build) so that no test writes into the work tree.
 
 - `serverless package` and `serverless print` run offline, without credentials.
 - `serverless deploy` and `serverless remove` run against a loopback server that answers like the
