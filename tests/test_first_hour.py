@@ -134,9 +134,9 @@ def test_a_name_that_no_action_has_is_reported_with_the_closest_names(live_emula
 
 def test_an_action_is_looked_up_only_while_it_is_new_and_shows_nothing(live_emulator, receiver, tmp_path):
     lookups = lambda: live_emulator.stats()["requests"].get("actions.get", 0)  # noqa: E731
-    run(live_emulator, receiver, tmp_path, actions="hello,etl/ingest,nosuch")
-    assert lookups() == 2  # hello has activations: it exists
-    run(live_emulator, receiver, tmp_path, actions="hello,etl/ingest,nosuch")
+    run(live_emulator, receiver, tmp_path, actions="hello,etl/ingest,nosuch,shop/")
+    assert lookups() == 2  # hello has activations: it exists; "shop/" names no action: no need to ask
+    run(live_emulator, receiver, tmp_path, actions="hello,etl/ingest,nosuch,shop/")
     assert lookups() == 3  # etl/ingest is known now; nosuch is asked about again
 
 

@@ -97,7 +97,8 @@ class OpenWhiskSource:
         """False (with a warning naming the closest actions) for a name no action has: it is left out
         of the checkpoint, so the next run asks again, and finds it once it is created."""
         try:
-            if self.api.action_exists(name):
+            # "pkg/" names no action (and GET /actions/pkg/ would list the package): no need to ask.
+            if not name.endswith("/") and self.api.action_exists(name):
                 return True
             self.warnings.append("actions: " + no_such_action(name, self.api.list_actions, self.api.actions_url))
         except AuthError:
