@@ -1,17 +1,18 @@
 'use strict';
 
-// The `functions` of serverless.yml: the forwarder of custom.forwarder deployed as `forward`, exactly
-// as it always was, or with LOGFWD_SHARDS=N as N forwarders that share the monitored actions
+// The `functions` of serverless.yml: those written under custom.functions, exactly as they are, or with
+// LOGFWD_SHARDS=N the forwarder (`forward`) as N forwarders that share the monitored actions
 // (parameter shard=i/N, see docs/scaling.md). Shard 1 keeps the unsharded names (action, trigger,
 // rule, and so its checkpoint): growing from one forwarder continues where it was. Shard i > 1 is
 // `<name>-i` with its own alarm trigger and rule, as `make manifest SHARDS=N` names them for wskdeploy
 // and as the activation checkpoint store expects.
 
 module.exports = async ({ resolveVariable }) => {
-  const forwarder = await resolveVariable('self:custom.forwarder');
+  const written = await resolveVariable('self:custom.functions');
+  const forwarder = written.forward;
   const raw = (process.env.LOGFWD_SHARDS || '').trim();
   if (raw === '' || raw === '1') {
-    return { forward: forwarder };
+    return written;
   }
   const count = Number(raw);
   if (!Number.isInteger(count) || count < 1 || count > 100) {
@@ -35,5 +36,7 @@ module.exports = async ({ resolveVariable }) => {
       events,
     };
   }
-  return functions;
+  const others = { ...written };
+  delete others.forward;
+  return { ...functions, ...others };
 };

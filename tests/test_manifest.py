@@ -31,6 +31,10 @@ SPECS = declared("openwhisk", "lumberjack")
 # The key comes from the provide-api-key annotation; the forwarder is the default pipeline (no source/sink);
 # a shard is set per forwarder action by `make manifest SHARDS=N` (and serverless.shards.js).
 SENT_PARAMETERS = set(SPECS) - {"api_key", "source", "sink", "shard"}
+DRAIN = MANIFEST["packages"]["logfwd-drain"]
+# The drain names its pipeline; it keeps no checkpoint and has no deadline to tune.
+DRAIN_PARAMETERS = set(declared("logplex", "statsd")) - {"checkpoint", "checkpoint_username", "checkpoint_password",
+                                                         "deadline_grace"}
 
 
 def env_name(parameter: str) -> str:
@@ -197,6 +201,7 @@ def test_make_manifest_renders_a_forwarder_trigger_and_rule_per_shard(tmp_path):
                            str(tmp_path / "manifest.yaml")], capture_output=True, text=True, check=True)
     assert "with 3 forwarder(s)" in done.stdout
     rendered = yaml.safe_load((tmp_path / "manifest-shards.yaml").read_text())
+    assert rendered["packages"]["logfwd-drain"] == DRAIN  # other pipelines are deployed once, as they are
     package = rendered["packages"]["logfwd"]
     assert package["inputs"] == PACKAGE["inputs"]
     assert list(package["actions"]) == ["forward", "forward-2", "forward-3"]
@@ -221,3 +226,35 @@ def test_make_manifest_refuses_a_count_it_cannot_deploy(tmp_path):
                            str(tmp_path / "manifest.yaml")], capture_output=True, text=True)
     assert done.returncode == 2 and "SHARDS must be a whole number of forwarders from 1 to 100" in done.stderr
     assert not (tmp_path / "manifest-shards.yaml").exists()
+
+
+# --- the Heroku log drain: a raw web action in its own package --------------------------------------
+
+
+def test_the_drain_is_a_raw_web_action_of_the_same_zip_with_its_own_entry():
+    drain = DRAIN["actions"]["drain"]
+    assert drain["function"] == ACTION["function"] and drain["runtime"] == "python:3.11"
+    assert drain["main"] == "web" and drain["web"] == "raw"
+    assert "provide-api-key" not in drain.get("annotations", {})  # it reads no API: no key for it
+    assert "require-whisk-auth" not in drain.get("annotations", {})  # the apps' credentials protect it
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("entry", ROOT / "actions" / "__main__.py")
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    assert callable(getattr(entry, drain["main"])) and callable(getattr(entry, ACTION.get("main", "main")))
+
+
+def test_the_drain_inputs_are_its_pipeline_parameters_and_load_as_settings():
+    assert set(DRAIN["inputs"]) == DRAIN_PARAMETERS
+    environ = {"LOGFWD_LOGPLEX_CREDENTIALS": '{"shop": "logplex:pw"}', "LOGFWD_STATSD_CLUSTER": "10.0.0.1:8125"}
+    params = resolve_inputs(DRAIN["inputs"], environ)
+    settings = load_settings(params, {**PLATFORM, "__OW_ACTION_NAME": "/guest/logfwd-drain/drain"})
+    assert (settings.source, settings.sink) == ("logplex", "statsd")
+    assert settings.statsd_cluster == (("10.0.0.1", 8125),) and settings.warnings == ()
+
+
+def test_the_drain_without_its_credentials_is_a_clear_configuration_error():
+    params = resolve_inputs(DRAIN["inputs"], {})
+    with pytest.raises(ConfigError) as err:
+        load_settings(params, PLATFORM)
+    assert "logplex_credentials" in str(err.value) and "statsd_cluster" in str(err.value)

@@ -1,8 +1,9 @@
 """serverless.yml with the real tools: Serverless Framework v3 and serverless-openwhisk 0.18.4 from npm.
 
-The tools are installed once into .tools/serverless (git-ignored) and reused. Without npm or the
-registry the tests fail, loudly: they never skip. The service runs from a scratch copy (serverless.yml,
-the local plugin, the handler file and a fresh build) so that no test writes into the work tree.
+The tools are installed once into .tools/serverless (git-ignored) from the committed lock file in
+tests/tools/serverless, and reused. Without npm or the registry the tests fail, loudly: they never skip.
+The service runs from a scratch copy (serverless.yml, the local plugin, the handler file and a fresh
+build) so that no test writes into the work tree.
 
 - `serverless package` and `serverless print` run offline, without credentials.
 - `serverless deploy` and `serverless remove` run against a loopback server that answers like the
@@ -25,41 +26,25 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_manifest import SENT_PARAMETERS, SPECS, env_name
+import npmtools
+
+from test_manifest import DRAIN_PARAMETERS, SENT_PARAMETERS, SPECS, env_name
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools" / "serverless"
-PINNED = {"serverless": "3", "serverless-openwhisk": "0.18.4"}  # npm specs: major 3, exact plugin
 SERVICE_FILES = ("serverless.yml", "serverless.shards.js", ".serverless_plugins/openwhisk-fixes.js", "actions/__main__.py")
 API_KEY = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:secret"
 CONFIG_VARIABLES = {env_name(p) for p in SENT_PARAMETERS} | {"LOGFWD_SCHEDULE", "LOGFWD_API_KEY", "LOGFWD_SHARDS"}
 
 
-def installed_version(package: str) -> str | None:
-    manifest = TOOLS / "node_modules" / package / "package.json"
-    return json.loads(manifest.read_text())["version"] if manifest.is_file() else None
-
-
 def install_tools() -> Path:
-    """Install the pinned tools, or reuse them when the right versions are already there."""
-    binary = TOOLS / "node_modules" / ".bin" / "serverless"
-    framework, plugin = installed_version("serverless"), installed_version("serverless-openwhisk")
-    if binary.exists() and framework and framework.split(".")[0] == PINNED["serverless"] \
-            and plugin == PINNED["serverless-openwhisk"]:
-        return binary
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("npm is not on PATH: it is needed to install the Serverless Framework for these tests")
-    TOOLS.mkdir(parents=True, exist_ok=True)
-    (TOOLS / "package.json").write_text(json.dumps(
-        {"private": True, "description": "logfwd test tools", "dependencies": PINNED}, indent=2) + "\n")
+    """The tools as the committed lock file (tests/tools/serverless) says, installed on first use."""
     try:
-        result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
-                                cwd=TOOLS, capture_output=True, text=True, timeout=600)
-    except subprocess.TimeoutExpired:
-        pytest.fail("npm install of the Serverless Framework took over 10 minutes")
-    if result.returncode != 0 or not binary.exists():
-        pytest.fail(f"npm install of {PINNED} failed (is the npm registry reachable?):\n{result.stderr[-3000:]}")
+        binary = npmtools.install("serverless") / "node_modules" / ".bin" / "serverless"
+    except npmtools.ToolInstallError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if not binary.exists():
+        pytest.fail(f"npm ci installed tests/tools/serverless but {binary} is missing")
     return binary
 
 
@@ -140,9 +125,10 @@ def test_print_resolves_parameters_and_schedule_from_the_environment(serverless)
 
 def test_logfwd_shards_deploys_n_forwarders_each_with_its_shard_trigger_and_rule(serverless):
     one = json.loads(serverless("print", "--format", "json").stdout)["functions"]
-    assert list(one) == ["forward"] and "shard" not in one["forward"]["parameters"]  # the default: as before
+    assert list(one) == ["forward", "drain"] and "shard" not in one["forward"]["parameters"]  # as before
     functions = json.loads(serverless("print", "--format", "json", env={"LOGFWD_SHARDS": "3"}).stdout)["functions"]
-    assert list(functions) == ["forward", "forward-2", "forward-3"]
+    assert list(functions) == ["forward", "forward-2", "forward-3", "drain"]
+    assert functions.pop("drain") == one["drain"]
     for i, (key, function) in enumerate(functions.items(), start=1):
         suffix = "" if i == 1 else f"-{i}"
         assert function["name"] == f"logfwd/forward{suffix}"
@@ -173,10 +159,23 @@ def test_a_bad_shard_count_stops_the_deployment_with_the_reason(serverless):
 
 def test_serverless_and_wskdeploy_read_the_same_variables():
     config = yaml.safe_load((ROOT / "serverless.yml").read_text())
-    parameters = config["custom"]["forwarder"]["parameters"]
+    functions = config["custom"]["functions"]  # serverless.shards.js deploys them (tests below)
+    parameters = functions["forward"]["parameters"]
     assert set(parameters) == SENT_PARAMETERS
     for name, value in parameters.items():
         assert value == f"${{env:{env_name(name)}, ''}}", name
+    drain = functions["drain"]["parameters"]
+    assert set(drain) == DRAIN_PARAMETERS
+    for name, value in drain.items():
+        assert value == ({"source": "logplex", "sink": "statsd"}.get(name) or f"${{env:{env_name(name)}, ''}}"), name
+
+
+def test_the_drain_is_the_web_entry_of_the_same_zip(serverless):
+    config = json.loads(serverless("print", "--format", "json").stdout)
+    drain = config["functions"]["drain"]
+    assert drain["handler"] == "actions/__main__.web" and drain["name"] == "logfwd-drain/drain"
+    assert drain["package"]["artifact"] == config["functions"]["forward"]["package"]["artifact"]
+    assert drain["annotations"] == {"web-export": True, "raw-http": True, "final": True}
 
 
 # --- deploy and remove against a recording OpenWhisk API ----------------------------------------
@@ -251,6 +250,16 @@ def test_deploy_sends_the_artifact_binds_the_alarm_updates_and_removes_everythin
         assert all(deployed.read(name) == built.read(name) for name in built.namelist())
         assert "__main__.py" in deployed.namelist()
 
+    # The drain: a raw web action from the same zip, its own entry, no OpenWhisk key asked for.
+    (drain,) = find(requests, "PUT", "_/actions/logfwd-drain/drain")
+    assert drain["body"]["exec"]["main"] == "web" and drain["body"]["exec"]["kind"] == "python:3.11"
+    annotations = {a["key"]: a["value"] for a in drain["body"]["annotations"]}
+    assert annotations["web-export"] is True and annotations["raw-http"] is True
+    assert "require-whisk-auth" not in annotations and "provide-api-key" not in annotations
+    drain_parameters = {p["key"]: p["value"] for p in drain["body"]["parameters"]}
+    assert drain_parameters["source"] == "logplex" and drain_parameters["sink"] == "statsd"
+    assert set(drain_parameters) == DRAIN_PARAMETERS
+
     (trigger,) = find(requests, "PUT", "_/triggers/logfwd-alarm")
     assert {"key": "feed", "value": "/whisk.system/alarms/alarm"} in trigger["body"]["annotations"]
     feeds = find(requests, "POST", "whisk.system/actions/alarms/alarm")
@@ -273,6 +282,6 @@ def test_deploy_sends_the_artifact_binds_the_alarm_updates_and_removes_everythin
     serverless("remove", env=env)
     deleted = {r["path"].removeprefix("/api/v1/namespaces/_/") for r in requests if r["method"] == "DELETE"}
     assert deleted == {"rules/logfwd-alarm-forward", "actions/logfwd/forward", "triggers/logfwd-alarm",
-                       "packages/logfwd"}
+                       "packages/logfwd", "actions/logfwd-drain/drain", "packages/logfwd-drain"}
     unbound = [f["body"] for f in find(requests, "POST", "whisk.system/actions/alarms/alarm")]
     assert unbound == [{"lifecycleEvent": "DELETE", "authKey": API_KEY, "triggerName": "/_/logfwd-alarm"}]

@@ -26,6 +26,8 @@ def shard_manifest(manifest: dict, count: int) -> dict:
     if count == 1:
         return rendered
     for package in rendered["packages"].values():
+        if FORWARDER not in package.get("actions", {}):
+            continue  # another pipeline (e.g. the Heroku drain's web action): deployed once, as it is
         forwarder = package["actions"].pop(FORWARDER)
         (trigger_name, trigger), = [(name, t) for name, t in package["triggers"].items()]
         (rule_name, rule), = [(name, r) for name, r in package["rules"].items() if r["action"] == FORWARDER]

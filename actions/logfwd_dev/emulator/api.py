@@ -113,6 +113,11 @@ class Api:
         try:
             if collection == "actions" and not tail:
                 return "actions.list", self._actions(query, tid)
+            if collection == "actions" and len(tail) <= 2:
+                spec = self.catalog.get("/".join(tail))
+                if spec is None or not spec.is_action:
+                    return "actions.get", _error(404, _NOT_FOUND, tid)
+                return "actions.get", _json(200, self._action_entry(spec), tid)
             if collection == "activations" and not tail:
                 return "activations.list", self._activations(query, tid)
             if collection == "activations" and len(tail) <= 2:

@@ -42,6 +42,7 @@ class Plan:
         self.waiting: collections.deque[_Window] = collections.deque()
         self.taken = 0  # windows a worker holds, not yet acknowledged in full nor given back
         self.completed = 0  # windows acknowledged in full
+        self.wire_bytes = 0  # their bytes as sent, compressed and framed
 
     def reopen(self) -> None:
         """Before an attempt: every window not yet acknowledged in full waits for a host."""
@@ -60,14 +61,15 @@ class Plan:
             self.taken += 1
             return self.waiting.popleft()
 
-    def ack(self, window: _Window, acked: int) -> bool:
-        """Record an ACK; True once the window is acknowledged in full."""
+    def ack(self, window: _Window, acked: int, wire_bytes: int = 0) -> bool:
+        """Record an ACK; True once the window is acknowledged in full (``wire_bytes``: as sent)."""
         with self.cond:
             window.acked = max(window.acked, acked)
             if window.acked < window.size:
                 return False
             self.taken -= 1
             self.completed += 1
+            self.wire_bytes += wire_bytes
             self.cond.notify_all()
             return True
 
@@ -140,26 +142,30 @@ class Balancer:
                     base = window.acked
                     if not in_flight:
                         until = time.monotonic() + deadline.budget(sink.window_timeout)
-                    in_flight.append((window, base))
-                    link.send(encode_window(payloads[window.start + base : window.start + window.size],
-                                            sink.compression_level), until)
+                    data = encode_window(payloads[window.start + base : window.start + window.size],
+                                         sink.compression_level)
+                    in_flight.append((window, base, len(data)))
+                    link.send(data, until)
                 if not in_flight:
                     return
                 for seq in link.read_acks(until):
                     if seq == 0:
                         continue  # keepalive
-                    window, base = in_flight[0]
+                    window, base, size = in_flight[0]
                     if seq > window.size - base:
                         raise ProtocolError(f"ACK {seq} for a window of {window.size - base} events")
-                    if plan.ack(window, base + seq):
+                    if plan.ack(window, base + seq, size):
                         in_flight.popleft()
                         until = time.monotonic() + deadline.budget(sink.window_timeout)
         except BaseException as exc:  # the connection is in an unknown state: drop it, hand the windows on
+            explained = exc
+            if link is not None and isinstance(exc, (OSError, ProtocolError, SinkTransientError)):
+                explained = _explain(exc, link, tls=sink.ssl_context is not None)  # before the socket closes
             self.links.pop(index, None)
             if link is not None:
                 link.close()
-            plan.give_back([window for window, _ in in_flight])
-            errors[index] = _explain(exc, link.where) if link and isinstance(exc, (OSError, ProtocolError)) else exc
+            plan.give_back([window for window, *_ in in_flight])
+            errors[index] = explained
 
     def _link(self, index: int, deadline: Deadline):
         link = self.links.get(index)

@@ -15,27 +15,27 @@ or the run at its deadline, that page was fetched for nothing.
 """
 
 import math
+import threading
 import time
 from bisect import bisect_left
-from array import array
-from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import Counter, OrderedDict
+from datetime import datetime, timezone
 from functools import partial
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
 
-from ...codecs import deflate
 from ...codecs.jsonbytes import json_payloads
 from ...deadline import NO_DEADLINE, Deadline
 from ...errors import AuthError, BadRecordError, SourceError, SourceTransientError
 from ..base import Encode
-from .events import Payloads, RecordEvents, activation_events
+from .events import RecordEvents, activation_events
 from ..base import Unit
 from . import handover
 from .cursor import ActionCursor, ActionRun, share
+from .paging import HeldPage, Prefetcher, held_form
 from .recheck import changed_ranges
+from .selection import is_wildcard, no_such_action, parse, select_actions
 from .shards import Shard
-from .selection import select_actions
 
 
 PAGE = 200  # the API's maximum page size
@@ -43,8 +43,9 @@ HELD_PAGES = 16  # settled pages held after the first: 3,200 records, ~11 MB of 
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
 MAX_SEEN = 50_000  # ids remembered over all actions: ~650 KB, within the activation store's 1 MB result;
 # the live range of 100 activations/s over the default 360 s overlap is 36,000
-LATE_BY_ID = 4  # a rechecked part with up to a quarter of new records fetches them by id, else reads it whole
 MAX_SEEN_DURABLE = 200_000  # ~2.6 MB, for the other stores (CouchDB's default document limit is 8 MB)
+LATE_BY_ID = 4  # a rechecked part with up to a quarter of new records fetches them by id, else reads it whole
+CLOCK_SKEW_MS = 60_000  # a saved position this far past now is not a clock difference between hosts
 
 
 class OpenWhiskSource:
@@ -72,6 +73,11 @@ class OpenWhiskSource:
         self.warnings: list[str] = []
         self.unparsed = self.truncated = self.log_requests = 0
         self._encode: Encode = json_payloads
+        self.missing: set[str] = set()  # monitored names that no action has
+        self.requests: Counter[str] = Counter()  # list and count requests per action
+        self._requests_lock = threading.Lock()  # pages are fetched on background threads
+        self.forgotten: dict[str, int] = {}  # delivered ids per action the checkpoint had no room for
+        self._unverified: set[str] = set()
 
     # --- checkpoint --------------------------------------------------------------------------
 
@@ -88,11 +94,49 @@ class OpenWhiskSource:
         self.runs = [ActionRun(name, cursors.get(name), now_ms=now_ms, overlap_ms=self.overlap_ms,
                                settle_ms=self.settle_ms, lookback_ms=self.lookback_ms)
                      for name in names if owns(name)]
+        # Names given as written and never seen before: if they show no activation, is there such an action?
+        self._unverified = {p for p in parse(self.patterns)[0] if not is_wildcard(p)} - set(cursors)
+
+    def _list(self, name: str, **filters) -> list:
+        with self._requests_lock:
+            self.requests[name] += 1
+        return self.api.list_activations(name, **filters)
+
+    def _count(self, name: str, **filters) -> int:
+        with self._requests_lock:
+            self.requests[name] += 1
+        return self.api.count_activations(name, **filters)
+
+    def _action_exists(self, name: str) -> bool:
+        """False (with a warning naming the closest actions) for a name no action has: it is left out
+        of the checkpoint, so the next run asks again, and finds it once it is created."""
+        try:
+            # "pkg/" names no action (and GET /actions/pkg/ would list the package): no need to ask.
+            if not name.endswith("/") and self.api.action_exists(name):
+                return True
+            self.warnings.append("actions: " + no_such_action(name, self.api.list_actions, self.api.actions_url))
+        except AuthError:
+            raise
+        except SourceError as exc:  # cannot tell: keep monitoring it, its activations will say
+            self.warnings.append(f"could not look up action {name!r}: {exc}")
+            return True
+        self.missing.add(name)
+        return False
 
     def checkpoint(self) -> dict:
-        cursors = {run.name: run.next_cursor(self.max_seen) for run in self.runs}
+        runs = [run for run in self.runs if run.name not in self.missing]
+        cursors = {run.name: run.next_cursor(len(run.seen) + len(run.through_ids)) for run in runs}
         caps = share({name: len(cursor.seen) for name, cursor in cursors.items()}, self.max_seen)
-        actions = {name: handover.encode(_newest(cursor, caps[name])) for name, cursor in cursors.items()}
+        actions = {}
+        for name, cursor in cursors.items():
+            kept = _newest(cursor, caps[name])
+            # Ids over the cap are forgotten: their activations may be sent again (same _id) next run.
+            self.forgotten[name] = len(cursor.seen) - len(kept.seen)
+            if self.forgotten[name]:
+                self.warnings.append(f"{name}: {self.forgotten[name]} delivered activations did not fit the "
+                                     f"checkpoint's memory of ids ({caps[name]:,} for this action, {self.max_seen:,} "
+                                     "in all); the next run may send their lines again, with the same _id")
+            actions[name] = handover.encode(kept)
         actions.update((name, handover.encode(cursor, carried=True)) for name, cursor in self.carried.items())
         document = {"type": "openwhisk", "namespace": self.namespace, "actions": actions}
         return {**document, "shard": str(self.shard)} if self.shard else document
@@ -105,7 +149,7 @@ class OpenWhiskSource:
         peers = []
         for peer in document.get("peers") or ():
             try:
-                peers.append(handover.parse(peer, self.namespace))
+                peers.append(self._not_in_future(handover.parse(peer, self.namespace)))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 self.warnings.append(f"another shard's checkpoint is unreadable ({exc}); its actions start "
                                      "from their own shard's position or the initial lookback")
@@ -115,10 +159,23 @@ class OpenWhiskSource:
             if document.get("type") == "openwhisk" and document.get("namespace") != self.namespace:
                 self.warnings.append(f"checkpoint is for namespace {document.get('namespace')!r}, "
                                      f"not {self.namespace!r}; starting from the initial lookback")
-            return handover.parse(document, self.namespace), peers
+            return self._not_in_future(handover.parse(document, self.namespace)), peers
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             self.warnings.append(f"checkpoint unreadable ({exc}); starting from the initial lookback")
             return {}, peers
+
+    def _not_in_future(self, entries: dict) -> dict:
+        now_ms = int(self.clock() * 1000)
+        for name, entry in list(entries.items()):
+            since = entry.cursor.since
+            if since > now_ms + CLOCK_SKEW_MS:
+                # Trusting it would skip everything until then; the position is unknown.
+                self.warnings.append(
+                    f"checkpoint position of {name!r} lies in the future ({iso(since)}, now {iso(now_ms)}): "
+                    "not trusted, starting that action from the initial lookback. Check the clock of the "
+                    "host that saved it")
+                del entries[name]
+        return entries
 
     # --- work --------------------------------------------------------------------------------
 
@@ -127,13 +184,15 @@ class OpenWhiskSource:
         runs = [run for run in self.runs if run.since <= run.upto]
         # One page over each action's whole range first: most runs find everything in it. The next
         # action's is fetched while this one's is worked through.
-        with _Prefetcher(lambda i: self.api.list_activations(runs[i].name, since=runs[i].since,
+        with Prefetcher(lambda i: self._list(runs[i].name, since=runs[i].since,
                                                              upto=runs[i].upto, limit=PAGE)) as probes:
             for i, run in enumerate(runs):
                 try:
                     probe = probes(i)
                     if i + 1 < len(runs):
                         probes.ahead(i + 1)
+                    if not probe and run.name in self._unverified and not self._action_exists(run.name):
+                        continue
                     yield from self._action_units(run, probe, deadline)
                 except AuthError:
                     raise  # every other action would fail the same way
@@ -208,7 +267,7 @@ class OpenWhiskSource:
             yield from self._units_of(run, reversed(list(self._newest_first(run.name, low, high))))
 
     def _changed(self, run: ActionRun, starts: list[int], low: int, high: int) -> list[tuple[int, int, int]]:
-        count = lambda low, high: self.api.count_activations(run.name, since=low, upto=high)  # noqa: E731
+        count = lambda low, high: self._count(run.name, since=low, upto=high)  # noqa: E731
         return changed_ranges(count, starts, low, high, PAGE)
 
     def _oldest_first(self, run: ActionRun, newest: list[dict], deadline: Deadline) -> Iterator[Unit]:
@@ -225,10 +284,10 @@ class OpenWhiskSource:
         left = deadline.pull_remaining()
         hold_while = left / 2 if math.isfinite(left) else -math.inf  # pull time that must be left
         skip, full = len(newest), True
-        with _Prefetcher(lambda skip: self.api.list_activations(run.name, since=since, upto=upto, limit=PAGE,
+        with Prefetcher(lambda skip: self._list(run.name, since=since, upto=upto, limit=PAGE,
                                                                 skip=skip)) as fetch:
             fetch.ahead(skip)
-            held = [_HeldPage(list(self._units_of(run, newest, queued)), compress=False)]
+            held = [HeldPage(list(self._units_of(run, newest, queued)), compress=False)]
             size = held[0].size
             while (full and len(held) <= self.held_pages and size < self.held_bytes
                    and deadline.pull_remaining() > hold_while):
@@ -238,7 +297,7 @@ class OpenWhiskSource:
                 if full and len(held) < self.held_pages:  # needed unless this page fills the byte budget
                     fetch.ahead(skip)
                 # Built while the next page is fetched; compressed unless the backlog is short.
-                held.append(_HeldPage(list(self._units_of(run, records, queued)), compress=len(held) > 1))
+                held.append(HeldPage(list(self._units_of(run, records, queued)), compress=len(held) > 1))
                 size += held[-1].size
                 yield Unit([])  # nothing to send yet: lets the pipeline check its deadline between pages
         if full:  # the range goes on past what is held: its far end first
@@ -248,13 +307,13 @@ class OpenWhiskSource:
 
     def _far_end(self, name: str, since: int, upto: int, held: int) -> Iterator[dict]:
         """The settled range's records past its newest ``held``, oldest first: a count, then pages."""
-        remaining = self.api.count_activations(name, since=since, upto=upto)
+        remaining = self._count(name, since=since, upto=upto)
         pages = []
         while remaining > held:
             skip = max(held, remaining - PAGE)
             pages.append({"limit": remaining - skip, "skip": skip})
             remaining = skip
-        with _Prefetcher(lambda i: self.api.list_activations(name, since=since, upto=upto, **pages[i])) as fetch:
+        with Prefetcher(lambda i: self._list(name, since=since, upto=upto, **pages[i])) as fetch:
             for i in range(len(pages)):
                 records = fetch(i)
                 if i + 1 < len(pages):
@@ -262,8 +321,8 @@ class OpenWhiskSource:
                 yield from reversed(records)
 
     def _newest_first(self, name: str, since: int, upto: int, skip: int = 0, docs: bool = True) -> Iterator[dict]:
-        with _Prefetcher(lambda skip: self.api.list_activations(name, since=since, upto=upto, limit=PAGE,
-                                                                skip=skip, docs=docs)) as fetch:
+        with Prefetcher(lambda skip: self._list(name, since=since, upto=upto, limit=PAGE, skip=skip,
+                                                docs=docs)) as fetch:
             records = None
             while records is None or len(records) == PAGE:
                 records = fetch(skip)
@@ -306,7 +365,7 @@ class OpenWhiskSource:
         if len(queued) > 2 * PAGE:
             queued.popitem(last=False)
         self._count_flags(events)
-        return Unit(_held_form(self._encode(events)), partial(run.delivered, activation_id, start, len(events)))
+        return Unit(held_form(self._encode(events)), partial(run.delivered, activation_id, start, len(events)))
 
     def _logs(self, record: dict, run: ActionRun) -> list | None:
         """Deployments with an external log store return records with empty ``logs``: ask ``/logs``.
@@ -337,57 +396,28 @@ class OpenWhiskSource:
         self.api.close()
 
     def summary(self) -> dict:
+        runs = [run for run in self.runs if run.name not in self.missing]
         return {
-            "records": sum(run.activations for run in self.runs),
-            "lag_seconds": round(max((run.lag_seconds() for run in self.runs), default=0.0), 3),
-            "more": not all(run.complete for run in self.runs),
+            "records": sum(run.activations for run in runs),
+            "lag_seconds": round(max((run.lag_seconds() for run in runs), default=0.0), 3),
+            "more": not all(run.complete for run in runs),
             "api_requests": self.api.requests_made,
             "lines_unparsed": self.unparsed,
             "lines_truncated": self.truncated,
             "actions": {run.name: {"activations": run.activations, "events": run.events,
-                                   **({"new": True} if run.new else {})} for run in self.runs},
+                                   **({"new": True} if run.new else {}), "read": self._read(run)} for run in runs},
         }
 
-
-class _HeldPage:
-    """The units of one held page, with their events compressed together: a fifth of the memory.
-
-    Without it, held pages made a run's memory grow with the backlog by ~0.7 MB a page (10 lines an
-    activation) until the 16 were held; compressing and inflating them costs ~1 us a line, which the
-    first two pages of an action skip (``compress=False``), so a short backlog does not pay it.
-    """
-
-    __slots__ = ("blob", "lengths", "records", "size", "plain")
-
-    def __init__(self, units: list[Unit], compress: bool = True):
-        self.size = sum(unit.payloads.held_bytes() for unit in units)  # uncompressed, as budgeted
-        self.plain = None if compress else units
-        if not compress:
-            return
-        heads = [head for unit in units for head in unit.payloads.heads]
-        self.lengths = array("I", map(len, heads))
-        self.blob = deflate.compress(b"".join(heads), 3)
-        self.records = [(len(unit.payloads), unit.payloads.tail, unit.done) for unit in units]
-
-    def units(self) -> list[Unit]:
-        if self.plain is not None:
-            return self.plain
-        data, offset, lengths = memoryview(deflate.decompress(self.blob)), 0, iter(self.lengths)
-        units = []
-        for count, tail, done in self.records:
-            heads = []
-            for _ in range(count):
-                length = next(lengths)
-                heads.append(bytes(data[offset : offset + length]))
-                offset += length
-            units.append(Unit(Payloads(heads, tail), done))
-        return units
+    def _read(self, run: ActionRun) -> dict:
+        """What the run read of one action: its range, the requests it took, the ids it forgot."""
+        read = {"from": iso(run.since), "to": iso(run.upto), "requests": self.requests[run.name]}
+        if self.forgotten.get(run.name):
+            read["ids_forgotten"] = self.forgotten[run.name]
+        return read
 
 
-def _held_form(encoded) -> Payloads:
-    # Held pages keep each payload's own part apart from the part a record's payloads share; an
-    # encoder that shares nothing (any sink but the JSON ones) gives payloads with an empty shared part.
-    return encoded if isinstance(encoded, Payloads) else Payloads(list(encoded), b"")
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="seconds")
 
 
 def _newest(cursor: ActionCursor, cap: int) -> ActionCursor:
@@ -402,41 +432,3 @@ def _newest(cursor: ActionCursor, cap: int) -> ActionCursor:
 def _start(record, default: int) -> int:
     start = record.get("start") if isinstance(record, dict) else None
     return start if isinstance(start, int) and not isinstance(start, bool) else default
-
-
-class _Prefetcher:
-    """Fetches the next page on a background thread while the caller works through the current one.
-
-    ``fetch(key)`` returns the page for ``key``, from the background if ``fetch.ahead(key)`` started it;
-    errors surface there, where the page is asked for.
-    """
-
-    def __init__(self, get: Callable):
-        self.get = get
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logfwd-page")
-        self.pending: tuple[object, Future] | None = None
-
-    def __call__(self, key) -> list:
-        if self.pending is not None and self.pending[0] == key:
-            future, self.pending = self.pending[1], None
-            return future.result()
-        self.cancel()
-        return self.get(key)
-
-    def ahead(self, key) -> None:
-        self.cancel()
-        self.pending = (key, self.pool.submit(self.get, key))
-
-    def cancel(self) -> None:
-        if self.pending is not None:
-            self.pending[1].cancel()
-            self.pending = None
-
-    def __enter__(self) -> "_Prefetcher":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        # A page fetched for nothing (the run stopped early) is waited for, not left running.
-        self.cancel()
-        self.pool.shutdown(wait=True)
-
