@@ -35,6 +35,7 @@ def level_name(value) -> str | None:
     return None
 
 
+@lru_cache(maxsize=256)  # a batch comes from one stream or log group
 def app_name(resource: str) -> str:
     """The app a Convox stream or log group belongs to: ``myapp-Kinesis-L6MUKT1VH451`` -> ``myapp``."""
     return _RESOURCE_SUFFIX.sub("", resource) or resource
