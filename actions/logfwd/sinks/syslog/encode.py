@@ -111,7 +111,8 @@ class SyslogEncoder:
             for group, names in _ORIGIN:
                 part = aws.get(group)
                 if isinstance(part, dict):
-                    params += [(name, part.get(key)) for key, name in names]
+                    for key, name in names:
+                        params.append((name, part.get(key)))
         flags = event.get("logfwd")
         if isinstance(flags, dict):
             params += [(name, value) for name, value in flags.items() if isinstance(value, (str, int, float))]

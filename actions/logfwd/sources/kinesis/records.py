@@ -126,7 +126,9 @@ def _problems(events: list[dict]) -> list[str]:
     """What was wrong with a record, one sentence per bad part, for the run's errors."""
     problems = []
     for event in events:
-        flags = event.get("logfwd", {})
+        flags = event.get("logfwd")
+        if flags is None:
+            continue
         if "bad_record" in flags:
             problems.append(f"{flags['bad_record']}; forwarded raw, flagged logfwd.bad_record")
         elif flags.get("bad_json"):
