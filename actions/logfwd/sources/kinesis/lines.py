@@ -79,14 +79,15 @@ def parse_time(value) -> int | None:
 def line_fields(line: str, app: str, default_ms: int) -> dict:
     """The event fields of one line: ``@timestamp``, ``message``, ``host``, ``process`` and, when the
     line says so, ``container``, ``service``, ``log.level`` and ``logfwd`` flags."""
-    event = {"@timestamp": None, "message": line, "host": {"name": app}, "process": {"name": app}}
     ms = default_ms
     convox = _CONVOX.match(line)
-    if convox is not None:
+    if convox is None:
+        event = {"@timestamp": None, "message": line, "host": {"name": app}, "process": {"name": app}}
+    else:
         when, process, release, container, text = convox.groups()
-        event["message"] = line = text or ""
-        event["process"] = {"name": process}
-        event["container"] = {"id": container}
+        line = text or ""
+        event = {"@timestamp": None, "message": line, "host": {"name": app}, "process": {"name": process},
+                 "container": {"id": container}}
         if release:
             event["service"] = {"version": release}
         if when:

@@ -60,14 +60,13 @@ def decode_record(record: dict, now_ms: int) -> Decoded:
     arrival_ms = round(arrival * 1000) if usable else now_ms
     app = app_name(stream) or "-"
     data = kinesis.get("data")
-    decoded = Decoded()
     if not isinstance(data, str):
-        decoded.events = [_bad(f"kinesis.data is missing or not text ({type(data).__name__})", "", app, arrival_ms)]
+        decoded = Decoded([_bad(f"kinesis.data is missing or not text ({type(data).__name__})", "", app, arrival_ms)])
     else:
         try:
             raw = a2b_base64(data, strict_mode=True)
         except (binascii.Error, ValueError) as exc:
-            decoded.events = [_bad(f"kinesis.data is not base64 ({exc})", data, app, arrival_ms)]
+            decoded = Decoded([_bad(f"kinesis.data is not base64 ({exc})", data, app, arrival_ms)])
         else:
             decoded = _decode_bytes(raw, data, app, arrival_ms)
     decoded.problems = _problems(decoded.events)
