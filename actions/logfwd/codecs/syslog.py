@@ -18,8 +18,8 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 __all__ = ["FACILITIES", "SEVERITIES", "prival", "timestamp", "header_field", "sd_element", "message",
-           "frame_octet", "frame_newline", "split_utf8", "split_message", "HOSTNAME_MAX", "APP_NAME_MAX",
-           "PROCID_MAX", "MSGID_MAX"]
+           "structured_data_end", "frame_octet", "frame_newline", "split_utf8", "split_message", "HOSTNAME_MAX",
+           "APP_NAME_MAX", "PROCID_MAX", "MSGID_MAX"]
 
 FACILITIES = {
     "kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5, "lpr": 6, "news": 7, "uucp": 8,
@@ -98,6 +98,29 @@ def sd_element(sd_id: str, params: Iterable[tuple[str, object]]) -> str:
 @lru_cache(maxsize=1024)
 def _sd_name(name: str) -> str:
     return _NOT_SD_NAME.sub("_", name)[:SD_NAME_MAX] or "_"
+
+
+def structured_data_end(text: str) -> int:
+    """The index just past the last ``]`` of the SD-ELEMENTs at the start of ``text`` (values may hold
+    an escaped ``\\]``), or -1 when one is not closed. For receivers: parsing what a sender wrote."""
+    position = 0
+    while position < len(text) and text[position] == "[":
+        quoted = False
+        position += 1
+        while position < len(text):
+            char = text[position]
+            if quoted and char == "\\":
+                position += 2
+                continue
+            if char == '"':
+                quoted = not quoted
+            elif char == "]" and not quoted:
+                break
+            position += 1
+        else:
+            return -1
+        position += 1
+    return position
 
 
 def message(pri: int, time: str, hostname: str, app_name: str, procid: str, msgid: str,

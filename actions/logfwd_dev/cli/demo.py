@@ -1,8 +1,8 @@
 """``logfwd demo [openwhisk|kinesis]``: a whole pipeline on one machine, no cloud account needed.
 
-``kinesis`` is in ``demo_kinesis``. ``openwhisk`` (the default) starts ``logfwd emulate`` (an OpenWhisk API with a backlog of activations) and ``logfwd receive``
-(a Lumberjack v2 receiver writing JSON lines), runs ``logfwd run`` twice with a file checkpoint, and
-shows that the second run sends nothing again.
+``kinesis`` is in ``demo_kinesis``. ``openwhisk`` (the default) starts ``logfwd emulate`` (an OpenWhisk
+API with a backlog of activations) and ``logfwd receive`` (a Lumberjack v2 receiver writing JSON lines),
+runs ``logfwd run`` twice with a file checkpoint, and shows that the second run sends nothing again.
 """
 
 import argparse

@@ -87,7 +87,8 @@ def kinesis_event(now: float) -> dict:
     cloudwatch = {"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "shop-LogGroup-1A2B3C4D5E6F",
                   "logStream": "web/RXZMCQEPDKO/1d11a78279e0", "subscriptionFilters": ["convox"],
                   "logEvents": [{"id": "37000000000000000000000000000000000000000000000000000001",
-                                 "timestamp": int(now * 1000), "message": "web:RXZMCQEPDKO/1d11a78279e0 via CloudWatch Logs"}]}
+                                 "timestamp": int(now * 1000),
+                                 "message": "web:RXZMCQEPDKO/1d11a78279e0 via CloudWatch Logs"}]}
     records = [convox.encode(), json_line.encode(), gzip.compress(json.dumps(cloudwatch).encode()),
                "this record is not base64!", b"a line without the Convox prefix"]
     first = 49590668435772834867384701968912358023909117360707174400

@@ -8,6 +8,8 @@ properties (pri, version, timestamp, hostname, app_name, procid, msgid, structur
 message can be compared with what rsyslog made of the same bytes.
 """
 
+from logfwd.codecs.syslog import structured_data_end
+
 __all__ = ["Framer", "FramingError", "parse_message"]
 
 _MAX_FRAME = 16 << 20  # a length beyond this is a broken stream, not a message
@@ -89,16 +91,7 @@ def _structured_data(rest: str) -> tuple[str, str]:
         return "-", rest[2:] if rest[1:2] == " " else rest[1:]
     if not rest.startswith("["):
         raise ValueError(f"structured data {rest[:40]!r} is neither '-' nor '[...]'")
-    index, quoted = 0, False
-    while index < len(rest):
-        char = rest[index]
-        if quoted and char == "\\":
-            index += 2
-            continue
-        if char == '"':
-            quoted = not quoted
-        elif char == "]" and not quoted and rest[index + 1:index + 2] != "[":
-            end = index + 1
-            return rest[:end], rest[end + 1:] if rest[end:end + 1] == " " else rest[end:]
-        index += 1
-    raise ValueError(f"structured data {rest[:60]!r} is not closed")
+    end = structured_data_end(rest)
+    if end < 0:
+        raise ValueError(f"structured data {rest[:60]!r} is not closed")
+    return rest[:end], rest[end + 1:] if rest[end:end + 1] == " " else rest[end:]
