@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test soak bench build docs clean
+.PHONY: run run-kinesis test soak bench build docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 ## make run: the whole pipeline on a laptop (emulator + receiver + file checkpoint), twice
 run: $(STAMP)
 	$(VENV)/bin/logfwd demo
+
+## make run-kinesis: the AWS Lambda pipeline on a laptop (Kinesis events -> a local syslog receiver over TLS)
+run-kinesis: $(STAMP)
+	$(VENV)/bin/logfwd demo kinesis
 
 ## make test: the whole suite, real servers included
 test: $(STAMP)
