@@ -22,7 +22,7 @@ __all__ = ["Decoded", "decode_record", "decode_awslogs", "record_identity"]
 CONTROL_MESSAGE = "CONTROL_MESSAGE"
 
 
-@dataclass
+@dataclass(slots=True)
 class Decoded:
     """What one record holds: its events, what was wrong with it, and whether it was a control message."""
 
