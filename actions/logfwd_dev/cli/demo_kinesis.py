@@ -10,6 +10,7 @@ import argparse
 import base64
 import gzip
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -41,13 +42,12 @@ def demo(args: argparse.Namespace) -> int:
               f"writing each message's parts to {received}")
         params = {"source": "kinesis", "sink": "syslog", "syslog_host": f"{host}:{port}", "syslog_ca": str(ca_file)}
         for path in events:
-            command = [sys.executable, "-m", "logfwd", "invoke", "--event", str(path)]
+            argv = ["invoke", "--event", str(path)]
             for name, value in params.items():
-                command += ["--param", f"{name}={value}"]
-            print(f"\n$ logfwd invoke --event {path} " + " ".join(f"--param {n}={v}" for n, v in params.items()))
-            sys.stdout.flush()
+                argv += ["--param", f"{name}={value}"]
+            print(f"\n$ logfwd {shlex.join(argv)}", flush=True)  # to run the same step by hand
             # Exit code 1 is expected here: the batch holds a record that is not base64 (reported, forwarded raw).
-            code = subprocess.call(command, stderr=subprocess.STDOUT)
+            code = subprocess.call([sys.executable, "-m", "logfwd", *argv], stderr=subprocess.STDOUT)
             if code not in (0, 1):
                 return code
     messages = [json.loads(line) for line in received.read_text(encoding="utf-8").splitlines()]
