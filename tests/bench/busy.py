@@ -231,11 +231,11 @@ def render(busy: dict, table) -> list[str]:
                 f"{s['pass_seconds_max']:.2f}", s["checkpoint_kb_max"], f"{s['cpu_us_per_line']:.1f}",
                 s["lines_per_s"], s["lag_seconds_last"], s["peak_rss_mb"]]
 
-    return ["", f"4. Busy namespace: {busy['actions']} actions, {busy['lines_per_activation']} lines an activation, "
+    return ["", f"5. Busy namespace: {busy['actions']} actions, {busy['lines_per_activation']} lines an activation, "
             f"activations up to {busy['max_duration_s']:.0f} s long, one run every {busy['interval_s']:.0f} s "
             f"({busy['rates'][0]['runs']} runs); {busy['clock']}; peak RSS is this process's so far",
             table(columns, [row(s) for s in busy["rates"]]),
-            "", f"5. Shards at {busy['shards'][0]['rate']:.0f} activations/s, each run of each shard with "
+            "", f"6. Shards at {busy['shards'][0]['rate']:.0f} activations/s, each run of each shard with "
             f"{busy['shard_budget_s']:.1f} s of real time (the interval's stand-in); shards run one after the other, "
             "an interval's pass time is its slowest shard's; lines/s = lines over the summed pass times; behind: "
             "lines readable by the last run and not forwarded yet; lost: still missing after catching up without "
