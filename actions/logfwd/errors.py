@@ -52,6 +52,16 @@ class BadRecordError(SourceError):
     """A record from the source cannot be turned into events. Names the record."""
 
 
+class LineFormatError(LogfwdError, ValueError):
+    """A log line does not have its documented format; the message names the field. The line is
+    forwarded raw, flagged, and counted: never dropped."""
+
+
+class UndeliveredError(SourceError):
+    """Part of a pushed input (an S3 object, a batch) was not delivered: the invocation must fail so
+    the platform retries it. The message says how far delivery got."""
+
+
 class SinkError(LogfwdError):
     """The sink could not deliver."""
 
