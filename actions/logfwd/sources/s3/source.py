@@ -76,17 +76,21 @@ class S3Source:
         self.stopped_early = False
 
     def units(self, deadline: Deadline, encode: Encode) -> Iterator[Unit]:
-        for progress in self.progress:
-            if deadline.pull_expired():
-                self.stopped_early = True
-                return
-            try:
-                yield from self._object_units(progress, deadline, encode)
-            except SourceError as exc:
-                progress.failed = str(exc)
-                self.errors.append(f"s3://{progress.ref.bucket}/{progress.ref.key}: {exc}")
-            if self.stopped_early:
-                return
+        try:
+            for progress in self.progress:
+                if deadline.pull_expired():
+                    self.stopped_early = True
+                    return
+                try:
+                    yield from self._object_units(progress, deadline, encode)
+                except SourceError as exc:
+                    progress.failed = str(exc)
+                    self.errors.append(f"s3://{progress.ref.bucket}/{progress.ref.key}: {exc}")
+                if self.stopped_early:
+                    return
+        except GeneratorExit:  # the pipeline stopped pulling: at its deadline, or after a delivery error
+            self.stopped_early = self.stopped_early or deadline.pull_expired()
+            raise
 
     def _object_units(self, progress: _Progress, deadline: Deadline, encode: Encode) -> Iterator[Unit]:
         ref = progress.ref
