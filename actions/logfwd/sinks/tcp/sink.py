@@ -79,18 +79,20 @@ class TcpSink:
         where = f"{host}:{port}"
         sock = self._connect(host, port, deadline.budget(self.connect_timeout))
         until = time.monotonic() + deadline.budget(self.send_timeout)
+        doing = f"writing to {where}"
         try:
             view, offset = memoryview(data), 0
             while offset < len(view):
-                sock.settimeout(_left(until, f"writing to {where}"))
+                sock.settimeout(_left(until, doing))
                 offset += sock.send(view[offset: offset + _SEND_CHUNK])
-            _close_cleanly(sock, until, where)
+            doing = f"waiting for {where} to close the connection"
+            _close_cleanly(sock, until, doing)
         except BaseException as exc:
             self._next_host = (self._next_host + 1) % len(self.hosts)  # fail over
             if isinstance(exc, ssl.SSLCertVerificationError):
                 raise SinkError(f"TLS certificate of {where} rejected: {exc.verify_message}") from None
             if isinstance(exc, TimeoutError):
-                raise SinkTransientError(f"timed out writing to {where} or waiting for it to close") from None
+                raise SinkTransientError(f"timed out {doing}") from None
             if isinstance(exc, OSError):
                 raise SinkTransientError(f"connection to {where} failed before it closed cleanly: {exc}") from exc
             raise
@@ -121,17 +123,17 @@ class TcpSink:
             raise
 
 
-def _close_cleanly(sock: socket.socket, until: float, where: str) -> None:
+def _close_cleanly(sock: socket.socket, until: float, doing: str) -> None:
     """End our side and wait until the receiver ends its side (it has then read all we wrote)."""
     if isinstance(sock, ssl.SSLSocket):
-        sock.settimeout(_left(until, f"closing TLS with {where}"))
+        sock.settimeout(_left(until, doing))
         try:
             sock = sock.unwrap()  # sends close_notify; returns once the receiver answers with its own
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
             return  # the receiver closed the connection after our close_notify
     sock.shutdown(socket.SHUT_WR)
     while True:
-        sock.settimeout(_left(until, f"waiting for {where} to close"))
+        sock.settimeout(_left(until, doing))
         if not sock.recv(_DRAIN):
             return
 
