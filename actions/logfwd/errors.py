@@ -57,11 +57,6 @@ class LineFormatError(LogfwdError, ValueError):
     forwarded raw, flagged, and counted: never dropped."""
 
 
-class UndeliveredError(SourceError):
-    """Part of a pushed input (an S3 object, a batch) was not delivered: the invocation must fail so
-    the platform retries it. The message says how far delivery got."""
-
-
 class SinkError(LogfwdError):
     """The sink could not deliver."""
 

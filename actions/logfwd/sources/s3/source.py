@@ -7,11 +7,11 @@ number, so a retried invocation sends the same lines with the same ids (Logstash
 with ``document_id => "%{[@metadata][_id]}"`` then overwrites instead of duplicating).
 
 Retries: S3 and EventBridge invoke Lambda asynchronously and retry the whole event when the invocation
-fails; SQS makes the messages visible again. So ``answer`` fails the invocation (``UndeliveredError``)
-unless every object was delivered, except for SQS, where it names the messages to retry in
-``batchItemFailures`` and the rest are deleted. A retry reads each object from its first line again.
-An object too big for one invocation stops ``deadline.grace`` seconds before the deadline; the summary
-says how many of its lines were delivered.
+fails; SQS makes the messages visible again. So ``answer`` says ``failed`` (the entry then fails the
+invocation) unless every object was delivered, except for SQS, where it names the messages to retry
+in ``batchItemFailures`` and the rest are deleted. A retry reads each object from its first line again.
+An object too big for one invocation stops ``deadline.grace`` seconds before the deadline (the pipeline
+stops pulling units); the summary's ``objects`` say how many lines of each were delivered.
 """
 
 import hashlib
@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 from ...codecs.elblog import is_control_line, parse_line
 from ...deadline import Deadline
-from ...errors import LineFormatError, SourceError, UndeliveredError
+from ...errors import LineFormatError, SourceError
 from ..base import Encode, Unit
 from .lines import inflated, lines_of
 from .notifications import Announced, ObjectRef, announced_objects
@@ -76,23 +76,20 @@ class S3Source:
         self.stopped_early = False
 
     def units(self, deadline: Deadline, encode: Encode) -> Iterator[Unit]:
+        """One unit per ``lines_per_unit`` lines, object after object. The pipeline stops pulling at its
+        deadline (between units); the objects' progress then says how far each got."""
         try:
             for progress in self.progress:
-                if deadline.pull_expired():
-                    self.stopped_early = True
-                    return
                 try:
-                    yield from self._object_units(progress, deadline, encode)
+                    yield from self._object_units(progress, encode)
                 except SourceError as exc:
                     progress.failed = str(exc)
                     self.errors.append(f"s3://{progress.ref.bucket}/{progress.ref.key}: {exc}")
-                if self.stopped_early:
-                    return
         except GeneratorExit:  # the pipeline stopped pulling: at its deadline, or after a delivery error
-            self.stopped_early = self.stopped_early or deadline.pull_expired()
+            self.stopped_early = deadline.pull_expired()
             raise
 
-    def _object_units(self, progress: _Progress, deadline: Deadline, encode: Encode) -> Iterator[Unit]:
+    def _object_units(self, progress: _Progress, encode: Encode) -> Iterator[Unit]:
         ref = progress.ref
         body, etag, modified = self._open(ref)
         prefix = hashlib.sha1(f"{ref.bucket}\n{body.key}\n{etag}".encode()).hexdigest()[:20]
@@ -116,9 +113,6 @@ class S3Source:
                     if len(events) >= self.lines_per_unit:
                         yield Unit(encode(events), partial(self._delivered, progress, progress.read))
                         events = []
-                        if deadline.pull_expired():
-                            self.stopped_early = True
-                            return
             yield Unit(encode(events), partial(self._delivered, progress, progress.read, complete=True))
         except SourceError:
             raise
@@ -170,17 +164,16 @@ class S3Source:
 
     def summary(self) -> dict:
         done = sum(1 for progress in self.progress if progress.complete)
-        return {"records": len(self.progress), "more": done < len(self.progress) or bool(self.announced.bad_messages),
+        return {"records": done, "more": done < len(self.progress) or bool(self.announced.bad_messages),
                 "objects": [progress.describe() for progress in self.progress],
                 "lines_delivered": sum(progress.delivered for progress in self.progress),
                 "unparsed": sum(progress.unparsed for progress in self.progress),
-                "control_lines": sum(progress.control for progress in self.progress),
-                "stopped_at_deadline": self.stopped_early}
+                "control_lines": sum(progress.control for progress in self.progress)}
 
     def answer(self) -> dict:
         """For SQS: ``batchItemFailures`` naming every message with an object not delivered in full (and
-        every unusable message). Otherwise ``{}`` once every object is delivered; if one is not,
-        ``UndeliveredError`` so that the invocation fails and S3/EventBridge retry the event."""
+        every unusable message). Otherwise ``{}`` once every object is delivered, else ``{"failed": why}``:
+        the entry then fails the invocation, and S3 or EventBridge retry the whole event."""
         incomplete = [progress for progress in self.progress if not progress.complete]
         if self.announced.shape == "sqs":
             failed = list(self.announced.bad_messages)
@@ -191,10 +184,12 @@ class S3Source:
         if incomplete or self.announced.errors:
             where = "; ".join(f"s3://{p.ref.bucket}/{p.ref.key}: {p.delivered} lines delivered"
                               + (f" ({p.failed})" if p.failed else "") for p in incomplete)
-            raise UndeliveredError(f"not everything was delivered ({where or '; '.join(self.announced.errors)}): "
-                                   "failing the invocation so that it is retried from each object's first line "
-                                   "(the ids stay the same)")
+            return {"failed": f"not everything was delivered ({where or '; '.join(self.announced.errors)}): the "
+                              "invocation fails so that it is retried from each object's first line (same ids)"}
         return {}
+
+    def close(self) -> None:
+        """Nothing to release: each object's stream is closed once read."""
 
 
 @dataclass
