@@ -50,19 +50,6 @@ def _setter(target: str) -> Callable[[dict, object], None]:
             else:
                 inner[key] = value
         return set2
-    if len(keys) == 3:
-        first, second, key = keys
-
-        def set3(doc: dict, value) -> None:
-            middle = doc.get(first)
-            if middle is None:
-                middle = doc[first] = {}
-            inner = middle.get(second)
-            if inner is None:
-                middle[second] = {key: value}
-            else:
-                inner[key] = value
-        return set3
     path = tuple(keys)
     return lambda doc, value: put(doc, path, value)
 

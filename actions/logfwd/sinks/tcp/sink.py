@@ -19,11 +19,10 @@ from ...deadline import NO_DEADLINE, Deadline
 from ...errors import ConfigError, DeliveryError, SinkError, SinkTransientError
 from ...plugs import WRITTEN
 from ...retry import RetryPolicy
-from ..tls import handshake
+from ..stream import open_connection, time_left, write_all
 
 __all__ = ["TcpSink"]
 
-_SEND_CHUNK = 1 << 20
 _DRAIN = 65536
 
 
@@ -81,10 +80,7 @@ class TcpSink:
         until = time.monotonic() + deadline.budget(self.send_timeout)
         doing = f"writing to {where}"
         try:
-            view, offset = memoryview(data), 0
-            while offset < len(view):
-                sock.settimeout(_left(until, doing))
-                offset += sock.send(view[offset: offset + _SEND_CHUNK])
+            write_all(sock, data, until, doing)
             doing = f"waiting for {where} to close the connection"
             _close_cleanly(sock, until, doing)
         except BaseException as exc:
@@ -100,46 +96,23 @@ class TcpSink:
             sock.close()
 
     def _connect(self, host: str, port: int, timeout: float) -> socket.socket:
-        where = f"{host}:{port}"
-        if timeout <= 0:
-            raise SinkTransientError(f"no time left to connect to {where} before the run's deadline")
         try:
-            sock = socket.create_connection((host, port), timeout=timeout)
-        except socket.gaierror as exc:
-            self._next_host = (self._next_host + 1) % len(self.hosts)
-            raise SinkTransientError(f"cannot resolve {host!r} ({exc.strerror}): check logstash_hosts") from exc
-        except OSError as exc:
-            self._next_host = (self._next_host + 1) % len(self.hosts)
-            reason = "connection refused (is the tcp input listening there?)" \
-                if isinstance(exc, ConnectionRefusedError) else str(exc) or type(exc).__name__
-            raise SinkTransientError(f"cannot connect to {where}: {reason}") from None
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.ssl_context is None:
-            return sock
-        try:
-            return handshake(sock, self.ssl_context, host, port)
+            return open_connection(host, port, timeout, self.ssl_context)
         except SinkError:
-            self._next_host = (self._next_host + 1) % len(self.hosts)
+            self._next_host = (self._next_host + 1) % len(self.hosts)  # fail over
             raise
 
 
 def _close_cleanly(sock: socket.socket, until: float, doing: str) -> None:
     """End our side and wait until the receiver ends its side (it has then read all we wrote)."""
     if isinstance(sock, ssl.SSLSocket):
-        sock.settimeout(_left(until, doing))
+        sock.settimeout(time_left(until, doing))
         try:
             sock = sock.unwrap()  # sends close_notify; returns once the receiver answers with its own
         except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
             return  # the receiver closed the connection after our close_notify
     sock.shutdown(socket.SHUT_WR)
     while True:
-        sock.settimeout(_left(until, doing))
+        sock.settimeout(time_left(until, doing))
         if not sock.recv(_DRAIN):
             return
-
-
-def _left(until: float, doing: str) -> float:
-    left = until - time.monotonic()
-    if left <= 0:
-        raise SinkTransientError(f"timed out {doing}")
-    return left
