@@ -174,6 +174,10 @@ def _alpn_front(doc: dict, value: str) -> None:
         put(doc, ("tls", "next_protocol"), unquote(value))
 
 
+def _ignored(name: str) -> Field:
+    return Field(name, (), lambda doc, value: None)
+
+
 def _rule_priority(name: str, value: str) -> int | None:
     return None if value == "-1" else optional_integer(name, value)
 
@@ -197,11 +201,9 @@ _CLASSIC_HEAD = (_time("timestamp", "@timestamp"), _text("elb", "aws.elb.name"),
 
 CLASSIC_HTTP = (*_CLASSIC_HEAD, *_HTTP, *_TLS)
 CLASSIC_TCP = (*_CLASSIC_HEAD,
-               _text("elb_status_code", "http.response.status_code"),   # always "-" on TCP/SSL listeners
-               _text("backend_status_code", "aws.elb.backend.http.response.status_code"),
+               _ignored("elb_status_code"), _ignored("backend_status_code"),  # "-" on TCP/SSL listeners
                _number("received_bytes", "source.bytes", integer), _number("sent_bytes", "destination.bytes", integer),
-               Field("request", (), lambda doc, value: None),           # always "- - - "
-               _text("user_agent", "user_agent.original"),                # always "-"
+               _ignored("request"), _ignored("user_agent"),  # "- - - " and "-" on TCP/SSL listeners
                *_TLS)
 ALB = (
     _text("type", "aws.elb.type"), _time("time", "@timestamp"), _text("elb", "aws.elb.name"),

@@ -36,7 +36,7 @@ PLUG = Plug(
     guarantee=WRITTEN,
     params=(
         Param("logstash_hosts", hosts, required=True,
-              help="Logstash tcp inputs (codec json_lines), host:port; starts at a random one, fails over"),
+              help="Logstash tcp inputs (codec json_lines), host:port with the port of the input; starts at a random one, fails over"),
         Param("logstash_tls", boolean, True,
               help="TLS to Logstash, with certificate and hostname verification"),
         Param("logstash_ca", pem, help="CA certificate(s) to trust, PEM text or file path"),
