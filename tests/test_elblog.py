@@ -312,3 +312,14 @@ def test_lines_that_do_not_parse_say_which_field(line, reason):
 def test_control_line_is_recognised():
     assert is_control_line(f"Enable AccessLog for ELB: {ALB_NAME} at 2018-07-02T22:23:00.186641Z")
     assert not is_control_line(f"http {ALB_TIME} {ALB_NAME}")
+
+
+@pytest.mark.parametrize("line", [
+    'a "x \\"y\\" z" b\\"c "d\\\\" e',
+    'a\tb "c\td" e',
+    'a "q \\\\\\" r" "-" f',
+    'x "un \\"closed',
+])
+def test_the_fast_split_agrees_with_the_pattern(line):
+    from logfwd.codecs.elbtokens import _split_slowly
+    assert split_fields(line) == _split_slowly(line)

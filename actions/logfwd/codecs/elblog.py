@@ -29,11 +29,16 @@ class Field(NamedTuple):
     name: str
     targets: tuple[str, ...]
     put: Callable[[dict, str], None]
+    in_elb: bool = False  # ``put`` takes the document's ``aws.elb`` object, not the document
+
+
+_ELB = "aws.elb."
 
 
 def _setter(target: str) -> Callable[[dict, object], None]:
-    """A function that stores a value at the dotted ``target``, making inner objects as needed."""
-    keys = target.split(".")
+    """A function that stores a value at the dotted ``target`` (below ``aws.elb`` for its fields),
+    making inner objects as needed."""
+    keys = target.removeprefix(_ELB).split(".")
     if len(keys) == 1:
         (key,) = keys
 
@@ -60,7 +65,7 @@ def _text(name: str, target: str, decode: bool = False) -> Field:
     def put_text(doc: dict, value: str) -> None:
         if value != "-" and value:
             store(doc, unquote(value) if decode else value)
-    return Field(name, (target,), put_text)
+    return Field(name, (target,), put_text, target.startswith(_ELB))
 
 
 def _list(name: str, target: str, separator: str) -> Field:
@@ -69,7 +74,7 @@ def _list(name: str, target: str, separator: str) -> Field:
     def put_list(doc: dict, value: str) -> None:
         if value != "-" and value:
             store(doc, value.split(separator))
-    return Field(name, (target,), put_list)
+    return Field(name, (target,), put_list, target.startswith(_ELB))
 
 
 def _number(name: str, target: str, parse: Callable[[str, str], object]) -> Field:
@@ -79,12 +84,12 @@ def _number(name: str, target: str, parse: Callable[[str, str], object]) -> Fiel
         number = parse(name, value)
         if number is not None:
             store(doc, number)
-    return Field(name, (target,), put_number)
+    return Field(name, (target,), put_number, target.startswith(_ELB))
 
 
 def _time(name: str, target: str) -> Field:
     store = _setter(target)
-    return Field(name, (target,), lambda doc, value: store(doc, timestamp(name, value)))
+    return Field(name, (target,), lambda doc, value: store(doc, timestamp(name, value)), target.startswith(_ELB))
 
 
 def _address(name: str, prefix: str, optional: bool) -> Field:
@@ -95,7 +100,7 @@ def _address(name: str, prefix: str, optional: bool) -> Field:
             return
         ip, port = address(name, value)
         store(doc, {"ip": ip, "port": port})
-    return Field(name, (prefix + ".ip", prefix + ".port"), put_address)
+    return Field(name, (prefix + ".ip", prefix + ".port"), put_address, prefix.startswith(_ELB))
 
 
 def _status(doc: dict, value: str) -> None:
@@ -276,8 +281,9 @@ def parse_line(line: str) -> dict:
            "cloud": {"provider": "aws"}, "aws": {"elb": {"protocol": protocol}}}
     if table is not CLASSIC_TCP and table is not NLB:
         doc["http"] = {"request": {}}
+    elb = doc["aws"]["elb"]
     for spec, value in zip(table, fields):
-        spec.put(doc, value)
+        spec.put(elb if spec.in_elb else doc, value)
     if len(fields) > len(table):
         doc["aws"]["elb"]["additional_fields"] = fields[len(table):]
     if table is not CLASSIC_TCP and table is not NLB and not doc["http"]["request"]:

@@ -19,23 +19,48 @@ __all__ = ["split_fields", "timestamp", "epoch_ns", "address", "seconds", "integ
 _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"(?= |$)|([^ ]+)')
 # A quote with no space on either side: inside a token, such as NLB's "h2","http/1.1".
 _STRAY_QUOTE = re.compile(r'[^ ]"[^ ]')
-_ESCAPE = re.compile(r"\\(.)")
+_ESCAPE = re.compile(r'\\([\\"])')
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z?")
 _DIGITS = frozenset("0123456789")
 _ADDRESS_CHARS = frozenset("0123456789abcdefABCDEF.:%")
 
 
 def split_fields(line: str) -> list[str]:
-    """The fields of ``line``, quotes removed and ``\\x`` escapes resolved inside quoted fields."""
-    if "\\" not in line and _STRAY_QUOTE.search(line) is None:
-        parts = line.split('"')
-        if len(parts) % 2:  # every quote closed: 5x faster than the pattern
-            fields: list[str] = []
-            for index in range(0, len(parts) - 1, 2):
-                fields.extend(parts[index].split())
-                fields.append(parts[index + 1])
-            fields.extend(parts[-1].split())
-            return fields
+    """The fields of ``line``; quotes removed and ``\\"``, ``\\\\`` resolved inside quoted fields."""
+    escaped = "\\" in line
+    masked = line
+    if escaped:  # hide the escapes, so that the fast split below sees only real quotes
+        if "\x00" in line or "\x01" in line:
+            return _split_slowly(line)
+        masked = line.replace("\\\\", "\x01").replace('\\"', "\x00")
+    if _STRAY_QUOTE.search(masked) is not None:
+        return _split_slowly(line)
+    parts = masked.split('"')
+    if len(parts) % 2 == 0:  # a quote left open
+        return _split_slowly(line)
+    fields: list[str] = []
+    if not escaped and line.isprintable():  # no tab or other space than " ": str.split() is right
+        for index in range(0, len(parts) - 1, 2):  # 5x faster than the pattern
+            fields += parts[index].split()
+            fields.append(parts[index + 1])
+        fields += parts[-1].split()
+        return fields
+    for index in range(0, len(parts) - 1, 2):
+        fields += _outside(parts[index], escaped)
+        inside = parts[index + 1]
+        fields.append(inside.replace("\x01", "\\").replace("\x00", '"') if escaped else inside)
+    fields += _outside(parts[-1], escaped)
+    return fields
+
+
+def _outside(text: str, escaped: bool) -> list[str]:
+    """The fields between quoted ones: split at spaces only (a tab is part of a field), escapes as written."""
+    if escaped:
+        text = text.replace("\x01", "\\\\").replace("\x00", '\\"')
+    return [token for token in text.split(" ") if token]
+
+
+def _split_slowly(line: str) -> list[str]:
     fields = []
     for quoted, plain in _TOKEN.findall(line):
         if plain:
@@ -58,10 +83,17 @@ def timestamp(name: str, value: str) -> str:
 
 def epoch_ns(text: str) -> int:
     """Nanoseconds since the epoch of a time ``timestamp`` accepted."""
-    seconds = calendar.timegm((int(text[0:4]), int(text[5:7]), int(text[8:10]),
-                               int(text[11:13]), int(text[14:16]), int(text[17:19])))
+    minute = _MINUTES.get(text[:16])
+    if minute is None:
+        if len(_MINUTES) > 4096:
+            _MINUTES.clear()
+        minute = _MINUTES[text[:16]] = calendar.timegm(
+            (int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), 0))
     fraction = text[20:-1] if len(text) > 20 else ""
-    return seconds * 1_000_000_000 + int(fraction.ljust(9, "0") or 0)
+    return (minute + int(text[17:19])) * 1_000_000_000 + int(fraction.ljust(9, "0") or 0)
+
+
+_MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch seconds: a file holds few distinct minutes
 
 
 def address(name: str, value: str) -> tuple[str, int]:
