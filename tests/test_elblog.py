@@ -323,3 +323,21 @@ def test_control_line_is_recognised():
 def test_the_fast_split_agrees_with_the_pattern(line):
     from logfwd.codecs.elbtokens import _split_slowly
     assert split_fields(line) == _split_slowly(line)
+
+
+@pytest.mark.parametrize("request_line, expected", [
+    ("GET https://[2001:db8::1]:8443/a?b=c HTTP/1.1",
+     {"original": "https://[2001:db8::1]:8443/a?b=c", "scheme": "https", "domain": "2001:db8::1", "port": 8443,
+      "path": "/a", "query": "b=c"}),
+    ("POST https://[2001:db8::1]/ HTTP/2.0",
+     {"original": "https://[2001:db8::1]/", "scheme": "https", "domain": "2001:db8::1", "path": "/"}),
+    ("PUT http://example.com HTTP/1.0", {"original": "http://example.com", "scheme": "http", "domain": "example.com",
+                                         "path": ""}),
+    ("OPTIONS * HTTP/1.1", {"original": "*"}),
+])
+def test_request_urls(request_line, expected):
+    line = alb_line("grpcs", "10.0.0.9:1", "10.0.0.1:80", "0.000 0.001 0.000", "200 200", "1 2", request_line, "-",
+                    "- -", f'{TG} "-" "-" "-" 1 {ALB_START} "forward" "-" "-"')
+    doc = parse_line(line)
+    assert doc["url"] == expected and doc["aws"]["elb"]["type"] == "grpcs"
+    assert doc["http"]["request"]["method"] == request_line.split()[0]
