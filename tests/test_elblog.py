@@ -295,7 +295,7 @@ def test_split_fields(line, fields):
 @pytest.mark.parametrize("line, reason", [
     ("", "empty"),
     (f"{CLASSIC_TS} my-loadbalancer 192.168.131.39:2817", "3 fields, a classic ELB (HTTP/HTTPS listeners) line has at least 15"),
-    (f'2015-05-13 23:39:43 lb 1.2.3.4:1 - 0 0 0 200 200 0 0 "GET / HTTP/1.1" "-" - -', "timestamp is not an ISO 8601"),
+    ('2015-05-13 23:39:43 lb 1.2.3.4:1 - 0 0 0 200 200 0 0 "GET / HTTP/1.1" "-" - -', "timestamp is not an ISO 8601"),
     (f'{CLASSIC_TS} lb 1.2.3.4 - 0 0 0 200 200 0 0 "GET / HTTP/1.1" "-" - -', "client:port is not ip:port"),
     (f'{CLASSIC_TS} lb 1.2.3.4:70000 - 0 0 0 200 200 0 0 "GET / HTTP/1.1" "-" - -', "port 70000, above 65535"),
     (f'{CLASSIC_TS} lb 1.2.3.4:1 - 0 abc 0 200 200 0 0 "GET / HTTP/1.1" "-" - -', "backend_processing_time is not a number"),
