@@ -12,7 +12,7 @@ from logfwd.errors import SourceError
 from logfwd.sources.s3.lines import MAX_LINE, inflated, lines_of
 from logfwd.sources.s3.notifications import ObjectRef, announced_objects
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).parent / "events" / "s3"
 
 
 def load(name: str) -> dict:
@@ -20,7 +20,7 @@ def load(name: str) -> dict:
 
 
 def test_s3_notification_keys_are_form_decoded():
-    announced = announced_objects(load("s3_object_created.json"))
+    announced = announced_objects(load("object_created.json"))
     assert announced.shape == "s3"
     assert announced.objects == [
         ObjectRef("elb-logs", "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/30/my lb+ünï.log.gz",
@@ -30,7 +30,7 @@ def test_s3_notification_keys_are_form_decoded():
 
 
 def test_sqs_batch_keeps_message_ids_and_reports_unusable_bodies():
-    s3 = load("s3_object_created.json")
+    s3 = load("object_created.json")
     event = {"Records": [
         {"eventSource": "aws:sqs", "messageId": "m1", "body": json.dumps(s3)},
         {"eventSource": "aws:sqs", "messageId": "m2", "body": "not json"},
@@ -55,7 +55,7 @@ def test_eventbridge_key_is_kept_with_its_decoded_form_as_alternate():
 
 
 def test_other_s3_events_are_skipped_and_unknown_events_refused():
-    removed = load("s3_object_created.json")
+    removed = load("object_created.json")
     removed["Records"][0]["eventName"] = "ObjectRemoved:Delete"
     assert announced_objects(removed).objects == []
     assert announced_objects(removed).skipped == [
