@@ -48,12 +48,18 @@ def _setter(target: str) -> Callable[[dict, object], None]:
 
 
 def text_field(name: str, target: str, decode: bool = False) -> Field:
+    key = target.removeprefix(_ELB)
+    if "." not in key and not decode:  # the common case, without a second call (it runs per field)
+        def put_text(doc: dict, value: str) -> None:
+            if value != "-" and value:
+                doc[key] = value
+        return Field(name, (target,), put_text, target.startswith(_ELB))
     store = _setter(target)
 
-    def put_text(doc: dict, value: str) -> None:
+    def put_decoded(doc: dict, value: str) -> None:
         if value != "-" and value:
             store(doc, unquote(value) if decode else value)
-    return Field(name, (target,), put_text, target.startswith(_ELB))
+    return Field(name, (target,), put_decoded, target.startswith(_ELB))
 
 
 def list_field(name: str, target: str, separator: str) -> Field:
