@@ -1,10 +1,10 @@
 """JSON lines over TCP or TLS, as Logstash's ``tcp`` input with the ``json_lines`` codec reads them.
 
 The protocol has no acknowledgement, so "delivered" means *written*: each ``send`` opens a connection,
-writes one JSON document per line, ends its side (TLS ``close_notify``, then TCP FIN) and waits for the
-receiver to close its side in turn. A receiver closes after reading everything we wrote; a reset or a
-timeout instead means some lines may be lost, so the whole send counts as undelivered and is retried on
-the next host (the ids in ``@metadata._id`` let Elasticsearch drop the duplicates). Hosts are tried from
+writes one JSON document per line, ends its side (TLS ``close_notify``; TCP FIN) and waits for the
+receiver to end its side after reading everything (``stream.close_confirmed`` says what counts as
+proof). A reset, a timeout or unacknowledged bytes instead mean some lines may be lost, so the whole
+send counts as undelivered and is retried on the next host (the ids in ``@metadata._id`` let Elasticsearch drop the duplicates). Hosts are tried from
 a random one, failing over in order, as the Lumberjack sink does.
 """
 
@@ -19,7 +19,7 @@ from ...deadline import NO_DEADLINE, Deadline
 from ...errors import ConfigError, DeliveryError, SinkError, SinkTransientError
 from ...plugs import WRITTEN
 from ...retry import RetryPolicy
-from ..stream import open_connection, time_left, write_all
+from ..stream import close_confirmed, open_connection, write_all
 
 __all__ = ["TcpSink"]
 
@@ -78,17 +78,15 @@ class TcpSink:
         where = f"{host}:{port}"
         sock = self._connect(host, port, deadline.budget(self.connect_timeout))
         until = time.monotonic() + deadline.budget(self.send_timeout)
-        doing = f"writing to {where}"
         try:
-            write_all(sock, data, until, doing)
-            doing = f"waiting for {where} to close the connection"
-            _close_cleanly(sock, until, doing)
+            write_all(sock, data, until, f"writing to {where}")
+            close_confirmed(sock, until, where)
         except BaseException as exc:
             self._next_host = (self._next_host + 1) % len(self.hosts)  # fail over
             if isinstance(exc, ssl.SSLCertVerificationError):
                 raise SinkError(f"TLS certificate of {where} rejected: {exc.verify_message}") from None
             if isinstance(exc, TimeoutError):
-                raise SinkTransientError(f"timed out {doing}") from None
+                raise SinkTransientError(f"timed out writing to {where}") from None
             if isinstance(exc, OSError):
                 raise SinkTransientError(f"connection to {where} failed before it closed cleanly: {exc}") from exc
             raise
@@ -101,18 +99,3 @@ class TcpSink:
         except SinkError:
             self._next_host = (self._next_host + 1) % len(self.hosts)  # fail over
             raise
-
-
-def _close_cleanly(sock: socket.socket, until: float, doing: str) -> None:
-    """End our side and wait until the receiver ends its side (it has then read all we wrote)."""
-    if isinstance(sock, ssl.SSLSocket):
-        sock.settimeout(time_left(until, doing))
-        try:
-            sock = sock.unwrap()  # sends close_notify; returns once the receiver answers with its own
-        except (ssl.SSLEOFError, ssl.SSLZeroReturnError):
-            return  # the receiver closed the connection after our close_notify
-    sock.shutdown(socket.SHUT_WR)
-    while True:
-        sock.settimeout(time_left(until, doing))
-        if not sock.recv(_DRAIN):
-            return
