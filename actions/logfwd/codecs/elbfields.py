@@ -136,41 +136,44 @@ def _url(original: str) -> dict:
     return url
 
 
+# The composite fields below write into ``aws.elb`` directly: parse_line makes it before any field.
+
+
 def put_tls_protocol(doc: dict, value: str) -> None:
     """``TLSv1.2`` (ALB, classic) or ``tlsv12`` (NLB): ``tls.version`` 1.2, ``tls.version_protocol`` tls."""
     if absent(value):
         return
-    put(doc, ("aws", "elb", "ssl_protocol"), value)
+    doc["aws"]["elb"]["ssl_protocol"] = value
     protocol, found, version = value.partition("v")
     if found and version.isdigit():
         version = version[0] + "." + (version[1:] or "0")
     if found and version:
-        doc["tls"] = tls = doc.get("tls") or {}
+        tls = doc.setdefault("tls", {})
         tls["version"] = version
         tls["version_protocol"] = protocol.lower()
 
 
 def put_tls_cipher(doc: dict, value: str) -> None:
     if not absent(value):
-        put(doc, ("aws", "elb", "ssl_cipher"), value)
-        put(doc, ("tls", "cipher"), value)
+        doc["aws"]["elb"]["ssl_cipher"] = value
+        doc.setdefault("tls", {})["cipher"] = value
 
 
 def put_trace(doc: dict, value: str) -> None:
     if not absent(value):
-        put(doc, ("aws", "elb", "trace_id"), value)
+        doc["aws"]["elb"]["trace_id"] = value
         doc["trace"] = {"id": value}
 
 
 def put_alpn_list(doc: dict, value: str) -> None:
     if not absent(value):  # written "h2","http/1.1", each URL-encoded
-        put(doc, ("aws", "elb", "alpn_client_preference_list"), [unquote(item.strip('"')) for item in value.split(",")])
+        doc["aws"]["elb"]["alpn_client_preference_list"] = [unquote(item.strip('"')) for item in value.split(",")]
 
 
 def put_alpn_front(doc: dict, value: str) -> None:
     if not absent(value):
-        put(doc, ("aws", "elb", "alpn_fe_protocol"), unquote(value))
-        put(doc, ("tls", "next_protocol"), unquote(value))
+        doc["aws"]["elb"]["alpn_fe_protocol"] = unquote(value)
+        doc.setdefault("tls", {})["next_protocol"] = unquote(value)
 
 
 def ignored_field(name: str) -> Field:
