@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run run-kinesis test soak bench build docs clean
+.PHONY: run run-kinesis test soak bench build docs manifest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,14 @@ bench: $(STAMP) build
 build: $(STAMP)
 	$(PY) .ci/build_action.py --out build/logfwd-action.zip
 
+## make manifest SHARDS=N: manifest-shards.yaml, manifest.yaml with N forwarder shards (docs/scaling.md)
+SHARDS ?= 2
+manifest: $(STAMP)
+	$(PY) -m logfwd_dev.manifest_shards --shards $(SHARDS) manifest.yaml
+
 ## make docs: the parameter reference (docs/parameters.md) from the declarations in the code
 docs: $(STAMP)
 	$(PY) -m logfwd_dev.paramdocs > docs/parameters.md
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache state/*.json
+	rm -rf $(VENV) build dist .pytest_cache state/*.json manifest-shards.yaml

@@ -106,10 +106,10 @@ def test_output_has_machine_info_tables_and_every_target(quick):
     names = {t["name"] for t in result["targets"]}
     assert {"sink vs pylogbeat", "sink events/s", "end-to-end lines/s", "API requests", "peak memory",
             "cold start import", "every line delivered once", "kinesis batch lines/s",
-            "kinesis batch client CPU"} <= names
+            "kinesis batch client CPU", "busy: nothing lost"} <= names
     assert all(isinstance(t["met"], bool) for t in result["targets"])
     for heading in ("a. Events", "b. Compression", "1. Sink throughput", "2. End to end", "3. Cold start",
-                    "4. Kinesis -> syslog", "Targets (issues 5 and 12)"):
+                    "4. Kinesis -> syslog", "5. Busy namespace", "6. Shards at", "Targets (issues 5, 12 and 15)"):
         assert heading in stdout
 
 
@@ -166,3 +166,15 @@ def test_table_aligns_columns():
     lines = text.splitlines()
     assert lines[2].endswith("123,456") and lines[3].endswith("      7")
     assert len({len(line) for line in lines}) == 1
+
+
+@pytest.mark.slow
+def test_busy_namespace_and_shards_tables_lose_nothing_and_report_every_figure(quick):
+    result, output = quick
+    busy = result["busy"]
+    for series in busy["rates"] + busy["shards"]:
+        assert series["missing_lines"] == 0 and series["all_ok"], series
+        assert series["lines"] > 0 and series["api_bytes"] > series["record_bytes"] > 0
+        assert series["cpu_us_per_line"] > 0 and series["peak_rss_mb"] > 0 and series["checkpoint_kb_max"] > 0
+    assert [s["shards"] for s in busy["shards"]] == [1, 2]
+    assert "5. Busy namespace" in output and "6. Shards at" in output

@@ -3,22 +3,47 @@
 import pytest
 
 from logfwd.errors import ConfigError
-from logfwd.sources.openwhisk.cursor import ActionCursor, ActionRun, decode_seen, encode_seen
+from logfwd.sources.openwhisk.cursor import ActionCursor, ActionRun, decode_seen, encode_seen, fingerprint, share
 from logfwd.sources.openwhisk.selection import select_actions
 
 NOW = 1_700_000_000_000
 
 
-def test_seen_ids_round_trip_compactly():
+def test_seen_ids_round_trip_compactly_as_fingerprints():
     since = NOW - 360_000
-    seen = {f"{i:032x}": since + i * 7 for i in range(1000)}
+    seen = {fingerprint(f"{i * 0x9E3779B97F4A7C15 % 2**128:032x}"): since + i * 7 for i in range(1000)}
     seen["not-hex-vendor-id"] = since + 5
+    seen["0123456789abcdef"] = since + (1 << 40)  # far from its neighbours: a long delta
     text = encode_seen(since, seen)
     assert decode_seen(since, text) == seen
-    assert len(text) < 1000 * 21 * 4 / 3 + 100  # 21 bytes an id before base64
+    assert len(text) < 1000 * 10 * 4 / 3 + 100  # about 10 bytes an id before base64
+    assert encode_seen(since, {}) == ""
 
 
-@pytest.mark.parametrize("text", ["%%%", "AAAA", "AAAAAAWq"])
+def test_a_fingerprint_is_the_first_64_bits_of_a_hex_id_and_a_vendor_id_whole():
+    assert fingerprint("0123456789abcdef" * 2) == "0123456789abcdef"
+    assert fingerprint("0123456789ABCDEF" * 2) == "0123456789ABCDEF" * 2
+    assert fingerprint("vendor-7") == "vendor-7"
+    run = make_run(ActionCursor(NOW - 100_000))
+    run.delivered("fedcba9876543210" + "0" * 16, NOW - 50_000, 1)
+    assert run.has_seen("fedcba9876543210" + "0" * 16) and not run.has_seen("fedcba9876543211" + "0" * 16)
+
+
+def test_a_checkpoint_of_the_first_format_still_reads_with_its_ids_as_fingerprints():
+    # Format 1: 4-byte offset, a length byte with the hex-packed bit, the id (16 bytes for 32 hex digits).
+    import base64
+    import struct
+    raw = struct.pack(">IB", 5, 0x80 | 16) + bytes.fromhex("ab" * 16) + struct.pack(">IB", 9, 3) + b"v-1"
+    assert decode_seen(NOW, base64.b64encode(raw).decode()) == {"ab" * 8: NOW + 5, "v-1": NOW + 9}
+
+
+def test_the_id_budget_goes_to_the_actions_that_need_it():
+    assert share({"quiet": 10, "busy": 900, "busier": 5000}, 1000) == {"quiet": 10, "busy": 495, "busier": 495}
+    assert share({"a": 10, "b": 20}, 1000) == {"a": 10, "b": 20}
+    assert share({}, 1000) == {}
+
+
+@pytest.mark.parametrize("text", ["%%%", "AAAA", "AAAAAAWq", "2:%%", "2:AQ==", "2:gA=="])
 def test_malformed_seen_ids_are_rejected(text):
     with pytest.raises(ValueError):
         decode_seen(NOW, text)

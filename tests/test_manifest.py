@@ -7,6 +7,8 @@ does it: an unset variable becomes "", every substituted value is a string.
 """
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ import yaml
 
 from logfwd.errors import ConfigError
 from logfwd.settings import declared, load_settings
+from logfwd_dev.manifest_shards import shard_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = yaml.safe_load((ROOT / "manifest.yaml").read_text())
@@ -25,8 +28,9 @@ ALARM_FEED = "/whisk.system/alarms/alarm"
 PLATFORM = {"__OW_API_HOST": "https://openwhisk.example.com", "__OW_API_KEY": "uuid:key",
             "__OW_NAMESPACE": "guest", "__OW_ACTION_NAME": "/guest/logfwd/forward"}
 SPECS = declared("openwhisk", "lumberjack")
-# The key comes from the provide-api-key annotation; the forwarder is the default pipeline (no source/sink).
-SENT_PARAMETERS = set(SPECS) - {"api_key", "source", "sink"}
+# The key comes from the provide-api-key annotation; the forwarder is the default pipeline (no source/sink);
+# a shard is set per forwarder action by `make manifest SHARDS=N` (and serverless.shards.js).
+SENT_PARAMETERS = set(SPECS) - {"api_key", "source", "sink", "shard"}
 DRAIN = MANIFEST["packages"]["logfwd-drain"]
 # The drain names its pipeline; it keeps no checkpoint and has no deadline to tune.
 DRAIN_PARAMETERS = set(declared("logplex", "statsd")) - {"checkpoint", "checkpoint_username", "checkpoint_password",
@@ -182,6 +186,46 @@ def test_string_values_from_the_environment_become_typed_settings():
     assert settings.fields == {"token": "t0k", "type": "openwhisk"}
     assert (settings.batch_size, settings.compression_level, settings.overlap) == (500, 0, 420.0)
     assert settings.api_verify is False and settings.namespace == "team"
+
+
+# --- make manifest SHARDS=N ------------------------------------------------------------------------
+
+
+def test_one_shard_renders_the_committed_manifest_unchanged():
+    assert shard_manifest(MANIFEST, 1) == MANIFEST
+
+
+def test_make_manifest_renders_a_forwarder_trigger_and_rule_per_shard(tmp_path):
+    (tmp_path / "manifest.yaml").write_text((ROOT / "manifest.yaml").read_text())
+    done = subprocess.run([sys.executable, "-m", "logfwd_dev.manifest_shards", "--shards", "3",
+                           str(tmp_path / "manifest.yaml")], capture_output=True, text=True, check=True)
+    assert "with 3 forwarder(s)" in done.stdout
+    rendered = yaml.safe_load((tmp_path / "manifest-shards.yaml").read_text())
+    assert rendered["packages"]["logfwd-drain"] == DRAIN  # other pipelines are deployed once, as they are
+    package = rendered["packages"]["logfwd"]
+    assert package["inputs"] == PACKAGE["inputs"]
+    assert list(package["actions"]) == ["forward", "forward-2", "forward-3"]
+    assert list(package["triggers"]) == ["logfwd-alarm", "logfwd-alarm-2", "logfwd-alarm-3"]
+    for i, (name, action) in enumerate(package["actions"].items(), start=1):
+        assert {k: v for k, v in action.items() if k != "inputs"} == ACTION
+        shard = resolve_inputs(action["inputs"], {})
+        assert shard == {"shard": f"{i}/3"}
+        suffix = "" if i == 1 else f"-{i}"
+        assert package["rules"][f"logfwd-alarm-forward{suffix}"] == {"trigger": f"logfwd-alarm{suffix}", "action": name}
+        assert package["triggers"][f"logfwd-alarm{suffix}"] == PACKAGE["triggers"]["logfwd-alarm"]
+        # What the action makes of its parameters: package inputs, then its own.
+        params = resolve_inputs(PACKAGE["inputs"], {"MONITORED_ACTIONS": "*", "LOGSTASH_HOSTS": "ls"}) | shard
+        settings = load_settings(params, environ={**PLATFORM, "__OW_ACTION_NAME": f"/guest/logfwd/{name}"},
+                                 wskprops=None)
+        assert settings.shard == (i, 3)
+
+
+def test_make_manifest_refuses_a_count_it_cannot_deploy(tmp_path):
+    (tmp_path / "manifest.yaml").write_text((ROOT / "manifest.yaml").read_text())
+    done = subprocess.run([sys.executable, "-m", "logfwd_dev.manifest_shards", "--shards", "0",
+                           str(tmp_path / "manifest.yaml")], capture_output=True, text=True)
+    assert done.returncode == 2 and "SHARDS must be a whole number of forwarders from 1 to 100" in done.stderr
+    assert not (tmp_path / "manifest-shards.yaml").exists()
 
 
 # --- the Heroku log drain: a raw web action in its own package --------------------------------------

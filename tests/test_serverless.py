@@ -32,9 +32,9 @@ from test_manifest import DRAIN_PARAMETERS, SENT_PARAMETERS, SPECS, env_name
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools" / "serverless"
-SERVICE_FILES = ("serverless.yml", ".serverless_plugins/openwhisk-fixes.js", "actions/__main__.py")
+SERVICE_FILES = ("serverless.yml", "serverless.shards.js", ".serverless_plugins/openwhisk-fixes.js", "actions/__main__.py")
 API_KEY = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:secret"
-CONFIG_VARIABLES = {env_name(p) for p in SENT_PARAMETERS} | {"LOGFWD_SCHEDULE", "LOGFWD_API_KEY"}
+CONFIG_VARIABLES = {env_name(p) for p in SENT_PARAMETERS} | {"LOGFWD_SCHEDULE", "LOGFWD_API_KEY", "LOGFWD_SHARDS"}
 
 
 def install_tools() -> Path:
@@ -63,14 +63,14 @@ def serverless(tmp_path_factory):
     assert build.returncode == 0, build.stderr
     home = tmp_path_factory.mktemp("home")  # no ~/.wskprops, no serverless login or settings
 
-    def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    def run(*args: str, env: dict | None = None, ok: bool = True) -> subprocess.CompletedProcess:
         environ = {key: value for key, value in os.environ.items()
                    if not key.startswith(("OW_", "SLS_", "SERVERLESS_")) and key not in CONFIG_VARIABLES}
         environ.update(HOME=str(home), SLS_TELEMETRY_DISABLED="1", SLS_NOTIFICATIONS_MODE="off",
                        SLS_INTERACTIVE_SETUP_DISABLE="1", CI="1", **(env or {}))
         result = subprocess.run([str(binary), *args], cwd=service, env=environ,
                                 capture_output=True, text=True, timeout=180)
-        assert result.returncode == 0, f"serverless {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        assert (result.returncode == 0) == ok, f"serverless {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result
 
     run.service = service
@@ -123,13 +123,48 @@ def test_print_resolves_parameters_and_schedule_from_the_environment(serverless)
     assert cron == "cron(*/5 * * * *)" and len(cron[5:-1].split(" ")) == 5
 
 
+def test_logfwd_shards_deploys_n_forwarders_each_with_its_shard_trigger_and_rule(serverless):
+    one = json.loads(serverless("print", "--format", "json").stdout)["functions"]
+    assert list(one) == ["forward", "drain"] and "shard" not in one["forward"]["parameters"]  # as before
+    functions = json.loads(serverless("print", "--format", "json", env={"LOGFWD_SHARDS": "3"}).stdout)["functions"]
+    assert list(functions) == ["forward", "forward-2", "forward-3", "drain"]
+    assert functions.pop("drain") == one["drain"]
+    for i, (key, function) in enumerate(functions.items(), start=1):
+        suffix = "" if i == 1 else f"-{i}"
+        assert function["name"] == f"logfwd/forward{suffix}"
+        assert function["parameters"] == {**one["forward"]["parameters"], "shard": f"{i}/3"}
+        assert function["events"] == [{"schedule": {"rate": "cron(* * * * *)", "trigger": f"logfwd-alarm{suffix}",
+                                                    "name": f"logfwd-alarm{suffix}",
+                                                    "rule": f"logfwd-alarm-forward{suffix}"}}]
+        same = {k: v for k, v in function.items() if k not in ("name", "parameters", "events")}
+        assert same == {k: v for k, v in one["forward"].items() if k not in ("name", "parameters", "events")}
+
+
+def test_packaging_shards_compiles_each_action_trigger_and_rule(serverless):
+    result = serverless("package", "--verbose", env={"LOGFWD_SHARDS": "2"})
+    output = result.stdout + result.stderr
+    for key, suffix in (("forward", ""), ("forward-2", "-2")):
+        function = compiled(output, "Function", key)
+        assert function["actionName"] == f"logfwd/forward{suffix}"
+        parameters = {p["key"]: p["value"] for p in function["action"]["parameters"]}
+        assert parameters["shard"] == ("1/2" if not suffix else "2/2")
+        assert compiled(output, "Trigger", f"logfwd-alarm{suffix}")["feed"]["feedName"] == "alarms/alarm"
+        assert compiled(output, "Rule", key)[0]["action"] == f"/_/logfwd/forward{suffix}"
+
+
+def test_a_bad_shard_count_stops_the_deployment_with_the_reason(serverless):
+    result = serverless("print", env={"LOGFWD_SHARDS": "two"}, ok=False)
+    assert "LOGFWD_SHARDS must be a whole number of forwarders from 1 to 100, not 'two'" in result.stdout + result.stderr
+
+
 def test_serverless_and_wskdeploy_read_the_same_variables():
     config = yaml.safe_load((ROOT / "serverless.yml").read_text())
-    parameters = config["functions"]["forward"]["parameters"]
+    functions = config["custom"]["functions"]  # serverless.shards.js deploys them (tests below)
+    parameters = functions["forward"]["parameters"]
     assert set(parameters) == SENT_PARAMETERS
     for name, value in parameters.items():
         assert value == f"${{env:{env_name(name)}, ''}}", name
-    drain = config["functions"]["drain"]["parameters"]
+    drain = functions["drain"]["parameters"]
     assert set(drain) == DRAIN_PARAMETERS
     for name, value in drain.items():
         assert value == ({"source": "logplex", "sink": "statsd"}.get(name) or f"${{env:{env_name(name)}, ''}}"), name

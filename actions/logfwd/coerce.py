@@ -131,3 +131,18 @@ def hosts(name: str, raw: Any) -> tuple[tuple[str, int], ...]:
             raise ConfigError(name, f"bad entry {entry!r}", "Write host:port, e.g. logstash.example.com:5044.")
         hosts.append((host, port))
     return tuple(hosts)
+
+
+def fraction_of(name: str, raw: Any) -> tuple[int, int] | None:
+    """``i/N`` with 1 <= i <= N (one of N parts, e.g. a shard); empty means none."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    index, slash, count = str(raw).strip().partition("/")
+    try:
+        part = (int(index), int(count)) if slash and not isinstance(raw, bool) else None
+    except ValueError:
+        part = None
+    if part is None or not 1 <= part[0] <= part[1]:
+        raise ConfigError(name, f"{raw!r} is not i/N with 1 <= i <= N",
+                          "Write e.g. 2/4 for the second of four forwarders sharing the work.")
+    return part

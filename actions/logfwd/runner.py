@@ -39,8 +39,9 @@ def run_once(settings: Settings, *, event: Any = None, progress: Callable[[dict]
     try:
         source = source_plug.build(settings, context)
         sink = sink_plug.build(settings, context)
-        # Each send carries two batches' worth, so the next is framed while the first is delivered.
-        batch = settings.values.get("batch_size", 2048) * 2
+        # Each send carries two batches' worth, so the next is framed while the first is delivered
+        # (a load-balanced sink asks for that much per host).
+        batch = settings.values.get("batch_size", 2048) * getattr(sink, "windows_per_send", 2)
         if pushed:
             summary = forward(source, sink, None, deadline=deadline, max_events=batch, progress=progress, clock=clock)
             summary["answer"] = source.answer()
@@ -61,7 +62,7 @@ def _open_store(settings: Settings, context: Context, clock):
     return open_store(settings.checkpoint, api=context.resources.get("openwhisk_api"),
                       self_action=settings.self_action, activation_id=settings.activation_id,
                       username=settings.checkpoint_username, password=password.reveal() if password else None,
-                      deadline=Deadline(settings.deadline, clock=clock))
+                      deadline=Deadline(settings.deadline, clock=clock), shard=settings.values.get("shard"))
 
 
 def _under_lease(settings, source, sink, store, deadline, batch, progress, clock) -> dict:

@@ -64,6 +64,10 @@ def targets(result: dict) -> list[dict]:
         delivered = all(s["all_passes_delivered"] for s in sizes)
         add("every line delivered once", "every visible produced _id at the receiver, no duplicate",
             "yes" if delivered else "NO", delivered)
+    if result.get("busy"):
+        from . import busy
+
+        busy.targets(result["busy"], add)
     cold = result.get("cold_start")
     if cold:
         add("cold start import", "<= 150 ms", f"{cold['import_ms']:.0f} ms", cold["import_ms"] <= 150)
@@ -180,7 +184,11 @@ def render(result: dict) -> str:
     kinesis = result.get("kinesis_syslog")
     if kinesis:
         parts += ["", "4. Kinesis -> syslog: " + kinesis_syslog_table(kinesis)]
-    parts += ["", "Targets (issues 5 and 12)",
+    if result.get("busy"):
+        from . import busy
+
+        parts += busy.render(result["busy"], table)
+    parts += ["", "Targets (issues 5, 12 and 15)",
               table(["target", "wanted", "measured", "met"],
                     [[t["name"], t["target"], t["measured"], t["met"]] for t in result["targets"]],
                     numbers_right=False)]

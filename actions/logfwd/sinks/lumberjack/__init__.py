@@ -30,7 +30,8 @@ def _build(settings, context):
         ssl_context = client_context(values["logstash_ca"], values["logstash_cert"], key.reveal() if key else None)
     return LumberjackSink(values["logstash_hosts"], ssl_context=ssl_context,
                           compression_level=values["compression_level"], window_timeout=values["window_timeout"],
-                          retry=context.retry, window_size=values["batch_size"], pipelining=PIPELINING)
+                          retry=context.retry, window_size=values["batch_size"], pipelining=PIPELINING,
+                          loadbalance=values["logstash_loadbalance"])
 
 
 PLUG = Plug(
@@ -40,6 +41,9 @@ PLUG = Plug(
         Param("logstash_hosts", hosts, required=True,
               help="Logstash beats inputs, host:port (port 5044 if left out); starts at a random one, "
                    "fails over to the next"),
+        Param("logstash_loadbalance", boolean, False,
+              help="spread windows over all healthy logstash_hosts at once (as Filebeat's loadbalance), "
+                   "not only fail over"),
         Param("logstash_tls", boolean, True, help="TLS to Logstash, with certificate and hostname verification"),
         Param("logstash_ca", pem, help="CA certificate(s) to trust, PEM text or file path"),
         Param("logstash_cert", pem, help="client certificate for mutual TLS, PEM text or file path"),

@@ -117,14 +117,15 @@ def _left(until: float, doing: str) -> float:
 class LumberjackSink:
     """Delivers windows of serialized JSON objects over Lumberjack v2, at least once.
 
-    ``hosts`` are tried starting from a random one (as Filebeat does) and failed over in order.
-    Payloads beyond ``window_size`` go out as several windows, ``pipelining`` of them in flight.
+    ``hosts`` are tried starting from a random one (as Filebeat does) and failed over in order; with
+    ``loadbalance``, windows are spread over all healthy hosts at once (``balance.py``). Payloads
+    beyond ``window_size`` go out as several windows, ``pipelining`` of them in flight per connection.
     """
 
     def __init__(self, hosts: Sequence[tuple[str, int]], *, ssl_context: ssl.SSLContext | None = None,
                  compression_level: int = 3, window_timeout: float = 30.0, connect_timeout: float = 10.0,
                  retry: RetryPolicy = RetryPolicy(), rng: random.Random | None = None,
-                 window_size: int = 2048, pipelining: int = 2):
+                 window_size: int = 2048, pipelining: int = 2, loadbalance: bool = False):
         if not hosts:
             raise ConfigError("logstash_hosts", "is empty", "give at least one host:port")
         if not 0 <= compression_level <= 9:
@@ -142,19 +143,29 @@ class LumberjackSink:
         self._link: _Link | None = None
         self.batches_sent = 0
         self.wire_bytes = 0  # bytes of the acknowledged windows as sent: after compression and framing
+        self._balancer = None
+        if loadbalance and len(self.hosts) > 1:
+            from .balance import Balancer
+
+            self._balancer = Balancer(self)
+        # How many windows one send should carry to keep every connection's pipeline full.
+        self.windows_per_send = self.pipelining * (len(self.hosts) if self._balancer else 1)
 
     guarantee = ACKNOWLEDGED
     encode = staticmethod(json_payloads)
 
     def describe(self) -> str:
         hosts = ",".join(f"{host}:{port}" for host, port in self.hosts)
-        return f"lumberjack://{hosts} ({'TLS' if self.ssl_context else 'plain'})"
+        balanced = ", load-balanced" if self._balancer else ""
+        return f"lumberjack://{hosts} ({'TLS' if self.ssl_context else 'plain'}{balanced})"
 
     def send(self, payloads: Sequence[bytes], deadline: Deadline = NO_DEADLINE) -> None:
         """Deliver ``payloads``; raise ``DeliveryError`` (with how many are safe) if that fails."""
         progress = _Progress(total=len(payloads))
         if not progress.total:
             return
+        if self._balancer is not None:
+            return self._send_balanced(payloads, progress, deadline)
         # Every attempt shares one deadline, moved on by each ACK: window_timeout without any progress
         # ends the send, however many attempts are left (keepalives are not progress).
         progress.stalled = replace(deadline, at=min(deadline.remaining(), self.window_timeout) + deadline.clock(),
@@ -168,10 +179,38 @@ class LumberjackSink:
                 acked=progress.acked,
             ) from exc
 
+    def _send_balanced(self, payloads: Sequence[bytes], progress: "_Progress", deadline: Deadline) -> None:
+        from .balance import Plan
+
+        plan = Plan(len(payloads), self.window_size)
+
+        def attempt() -> None:
+            progress.attempts += 1
+            if deadline.expired():
+                raise SinkError("the run's deadline passed")
+            try:
+                self._balancer.attempt(payloads, plan, deadline)
+            finally:
+                self.batches_sent += plan.completed
+                self.wire_bytes += plan.wire_bytes
+                plan.completed = plan.wire_bytes = 0
+
+        try:
+            self.retry.call(attempt, deadline)
+        except SinkError as exc:
+            acked = plan.acked_prefix()
+            raise DeliveryError(
+                f"delivery to {self.describe()} failed after {progress.attempts} attempt(s), "
+                f"{acked} of {progress.total} events acknowledged in order: {exc}",
+                acked=acked,
+            ) from exc
+
     def close(self) -> None:
         if self._link is not None:
             self._link.close()
             self._link = None
+        if self._balancer is not None:
+            self._balancer.close()
 
     def _attempt(self, payloads: Sequence[bytes], progress: "_Progress", deadline: Deadline) -> None:
         progress.attempts += 1

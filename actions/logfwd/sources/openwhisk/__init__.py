@@ -1,6 +1,6 @@
 """The ``openwhisk`` source: the activation records of monitored actions, pulled on a schedule."""
 
-from ...coerce import boolean, json_object, listing, number, secret, text
+from ...coerce import boolean, fraction_of, json_object, listing, number, secret, text
 from ...errors import ConfigError
 from ...plugs import PULLED, Param, Plug
 
@@ -19,7 +19,8 @@ def _check(values) -> None:
 
 def _build(settings, context):
     from .api import OpenWhiskAPI
-    from .source import OpenWhiskSource
+    from .shards import Shard
+    from .source import MAX_SEEN, MAX_SEEN_DURABLE, OpenWhiskSource
 
     values = settings.values
     api = OpenWhiskAPI(values["apihost"], values["api_key"].reveal(), values["namespace"], retry=context.retry,
@@ -28,7 +29,10 @@ def _build(settings, context):
     return OpenWhiskSource(api, values["actions"], namespace=values["namespace"], self_action=settings.self_action,
                            overlap=values["overlap"], settle=values["settle"],
                            initial_lookback=values["initial_lookback"], fields=values["fields"],
-                           max_line_bytes=values["max_line_bytes"], clock=context.clock)
+                           max_line_bytes=values["max_line_bytes"], clock=context.clock,
+                           shard=Shard(*values["shard"]) if values["shard"] else None,
+                           # The activation store keeps the checkpoint in a result of at most 1 MB.
+                           max_seen=MAX_SEEN if str(settings.checkpoint).lower() == "activation" else MAX_SEEN_DURABLE)
 
 
 PLUG = Plug(
@@ -53,5 +57,7 @@ PLUG = Plug(
         Param("max_line_bytes", number(int, 1024, 100 * 1024 * 1024), 1048576,
               help="longer log lines are truncated (and flagged)"),
         Param("api_verify", boolean, True, help="verify the OpenWhisk API host's TLS certificate"),
+        Param("shard", fraction_of, help="i/N: forward only the actions that hashing assigns to shard i of N "
+                                         "forwarders, each with its own checkpoint (see docs/scaling.md)"),
     ),
 )

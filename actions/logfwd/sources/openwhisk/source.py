@@ -17,6 +17,7 @@ or the run at its deadline, that page was fetched for nothing.
 import math
 import threading
 import time
+from bisect import bisect_left
 from collections import Counter, OrderedDict
 from datetime import datetime, timezone
 from functools import partial
@@ -29,22 +30,30 @@ from ...errors import AuthError, BadRecordError, SourceError, SourceTransientErr
 from ..base import Encode
 from .events import RecordEvents, activation_events
 from ..base import Unit
-from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
+from . import handover
+from .cursor import ActionCursor, ActionRun, share
 from .paging import HeldPage, Prefetcher, held_form
+from .recheck import changed_ranges
 from .selection import is_wildcard, no_such_action, parse, select_actions
+from .shards import Shard
 
 
 PAGE = 200  # the API's maximum page size
 HELD_PAGES = 16  # settled pages held after the first: 3,200 records, ~11 MB of events at 10 lines each
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
+MAX_SEEN = 50_000  # ids remembered over all actions: ~650 KB, within the activation store's 1 MB result;
+# the live range of 100 activations/s over the default 360 s overlap is 36,000
+MAX_SEEN_DURABLE = 200_000  # ~2.6 MB, for the other stores (CouchDB's default document limit is 8 MB)
+LATE_BY_ID = 4  # a rechecked part with up to a quarter of new records fetches them by id, else reads it whole
 CLOCK_SKEW_MS = 60_000  # a saved position this far past now is not a clock difference between hosts
 
 
 class OpenWhiskSource:
     def __init__(self, api, patterns: Iterable[str], *, namespace: str = "_", self_action: str | None = None,
                  overlap: float = 360.0, settle: float = 2.0, initial_lookback: float = 600.0,
-                 fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = 10_000,
-                 held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, clock: Callable[[], float] = time.time):
+                 fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = MAX_SEEN,
+                 held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, shard: Shard | None = None,
+                 clock: Callable[[], float] = time.time):
         self.api = api
         self.patterns = tuple(patterns)
         self.namespace = namespace
@@ -57,7 +66,9 @@ class OpenWhiskSource:
         self.held_pages = max(1, held_pages)
         self.held_bytes = held_bytes
         self.clock = clock
+        self.shard = shard  # forwards only the actions that hash to it; None: all of them
         self.runs: list[ActionRun] = []
+        self.carried: dict = {}  # positions of actions moved to another shard, kept for their new owner
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.unparsed = self.truncated = self.log_requests = 0
@@ -71,15 +82,18 @@ class OpenWhiskSource:
     # --- checkpoint --------------------------------------------------------------------------
 
     def open(self, document: dict | None) -> None:
-        cursors = self._restore(document)
+        own, peers = self._restore(document)
         names, warnings = select_actions(self.patterns, self.api.list_actions, self.self_action,
                                          where=self.api.actions_url)
         self.warnings += warnings
-        for gone in sorted(set(cursors) - set(names)):
+        for gone in sorted(set(own) - set(names)):
             self.warnings.append(f"no longer monitoring {gone!r}; its position is forgotten")
+        owns = self.shard.owns if self.shard else (lambda name: True)
+        cursors, self.carried = handover.resolve(own, peers, names, owns)
         now_ms = int(self.clock() * 1000)
         self.runs = [ActionRun(name, cursors.get(name), now_ms=now_ms, overlap_ms=self.overlap_ms,
-                               settle_ms=self.settle_ms, lookback_ms=self.lookback_ms) for name in names]
+                               settle_ms=self.settle_ms, lookback_ms=self.lookback_ms)
+                     for name in names if owns(name)]
         # Names given as written and never seen before: if they show no activation, is there such an action?
         self._unverified = {p for p in parse(self.patterns)[0] if not is_wildcard(p)} - set(cursors)
 
@@ -110,49 +124,58 @@ class OpenWhiskSource:
         return False
 
     def checkpoint(self) -> dict:
-        cap = max(100, self.max_seen // max(1, len(self.runs)))
+        runs = [run for run in self.runs if run.name not in self.missing]
+        cursors = {run.name: run.next_cursor(len(run.seen) + len(run.through_ids)) for run in runs}
+        caps = share({name: len(cursor.seen) for name, cursor in cursors.items()}, self.max_seen)
         actions = {}
-        for run in self.runs:
-            if run.name in self.missing:
-                continue
-            cursor = run.next_cursor(cap)
+        for name, cursor in cursors.items():
+            kept = _newest(cursor, caps[name])
             # Ids over the cap are forgotten: their activations may be sent again (same _id) next run.
-            self.forgotten[run.name] = len(run.next_cursor(len(run.seen) + len(run.through_ids)).seen) - len(cursor.seen)
-            if self.forgotten[run.name]:
-                self.warnings.append(f"{run.name}: {self.forgotten[run.name]} delivered activations did not fit the "
-                                     f"checkpoint's memory of ids ({cap} an action); the next run may send their "
-                                     "lines again, with the same _id")
-            actions[run.name] = {"since": cursor.since, "seen": encode_seen(cursor.since, cursor.seen)}
-        return {"type": "openwhisk", "namespace": self.namespace, "actions": actions}
+            self.forgotten[name] = len(cursor.seen) - len(kept.seen)
+            if self.forgotten[name]:
+                self.warnings.append(f"{name}: {self.forgotten[name]} delivered activations did not fit the "
+                                     f"checkpoint's memory of ids ({caps[name]:,} for this action, {self.max_seen:,} "
+                                     "in all); the next run may send their lines again, with the same _id")
+            actions[name] = handover.encode(kept)
+        actions.update((name, handover.encode(cursor, carried=True)) for name, cursor in self.carried.items())
+        document = {"type": "openwhisk", "namespace": self.namespace, "actions": actions}
+        return {**document, "shard": str(self.shard)} if self.shard else document
 
-    def _restore(self, document: dict | None) -> dict[str, ActionCursor]:
+    def _restore(self, document: dict | None) -> tuple[dict, list[dict]]:
+        """This shard's saved entries, and those of the other shards' checkpoints (``peers``, read
+        beside it by a sharded store)."""
         if not document:
-            return {}
+            return {}, []
+        peers = []
+        for peer in document.get("peers") or ():
+            try:
+                peers.append(self._not_in_future(handover.parse(peer, self.namespace)))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                self.warnings.append(f"another shard's checkpoint is unreadable ({exc}); its actions start "
+                                     "from their own shard's position or the initial lookback")
+        if set(document) <= {"peers"}:
+            return {}, peers
         try:
-            if document.get("type") != "openwhisk" or not isinstance(document.get("actions"), dict):
-                raise ValueError("not an OpenWhisk checkpoint")
-            if document.get("namespace") != self.namespace:
+            if document.get("type") == "openwhisk" and document.get("namespace") != self.namespace:
                 self.warnings.append(f"checkpoint is for namespace {document.get('namespace')!r}, "
                                      f"not {self.namespace!r}; starting from the initial lookback")
-                return {}
-            cursors = {}
-            now_ms = int(self.clock() * 1000)
-            for name, entry in document["actions"].items():
-                since = entry["since"]
-                if not isinstance(since, int) or isinstance(since, bool):
-                    raise ValueError(f"'since' of {name!r} is not an integer")
-                if since > now_ms + CLOCK_SKEW_MS:
-                    # Trusting it would skip everything until then; the position is unknown.
-                    self.warnings.append(
-                        f"checkpoint position of {name!r} lies in the future ({iso(since)}, now {iso(now_ms)}): "
-                        "not trusted, starting that action from the initial lookback. Check the clock of the "
-                        "host that saved it")
-                    continue
-                cursors[name] = ActionCursor(since, decode_seen(since, entry["seen"]))
-            return cursors
+            return self._not_in_future(handover.parse(document, self.namespace)), peers
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             self.warnings.append(f"checkpoint unreadable ({exc}); starting from the initial lookback")
-            return {}
+            return {}, peers
+
+    def _not_in_future(self, entries: dict) -> dict:
+        now_ms = int(self.clock() * 1000)
+        for name, entry in list(entries.items()):
+            since = entry.cursor.since
+            if since > now_ms + CLOCK_SKEW_MS:
+                # Trusting it would skip everything until then; the position is unknown.
+                self.warnings.append(
+                    f"checkpoint position of {name!r} lies in the future ({iso(since)}, now {iso(now_ms)}): "
+                    "not trusted, starting that action from the initial lookback. Check the clock of the "
+                    "host that saved it")
+                del entries[name]
+        return entries
 
     # --- work --------------------------------------------------------------------------------
 
@@ -180,9 +203,12 @@ class OpenWhiskSource:
         # If the first page is full, it is the live range's first page (the live range is the newest
         # part). Live before settled is safe: delivered live ids are kept in `seen` whatever happens
         # to the settled range.
+        # The starts remembered before this run delivers anything (delivering adds to them).
+        known = sorted(run.seen.values())
         live = [record for record in probe if _start(record, run.since) >= run.boundary]
         if len(live) == PAGE:
-            live = chain(live, self._newest_first(run.name, run.boundary, run.upto, skip=PAGE))
+            live = chain(live, self._rest_of_live(run, _start(probe[-1], run.boundary),
+                                                  known[bisect_left(known, run.boundary):]))
         yield from self._units_of(run, live)
         yield Unit([], run.finish_live)
         if run.settled_range():
@@ -191,8 +217,58 @@ class OpenWhiskSource:
             if len(probe) < PAGE:
                 yield from self._units_of(run, reversed(newest))
             else:
-                yield from self._oldest_first(run, newest, deadline)
+                yield from self._settled(run, newest, known[:bisect_left(known, run.boundary)], deadline)
             yield Unit([], run.finish_settled)
+
+    def _rest_of_live(self, run: ActionRun, probed: int, starts: list[int]) -> Iterator[dict]:
+        """The live range's records past its first page, which reached down to start ``probed``;
+        ``starts``: those of the ids remembered in the live range, sorted.
+
+        Records newer than every remembered one have not been read before: read them whole. Below, earlier
+        runs read everything but what turned up late: only the parts whose count changed are read again
+        (``recheck.py``), so a busy action costs its new records, not its whole live range, every run.
+        """
+        if not starts:
+            yield from self._newest_first(run.name, run.boundary, run.upto, skip=PAGE)
+            return
+        if probed > starts[-1]:  # the first page held only new records: the rest of the new ones
+            yield from self._newest_first(run.name, starts[-1] + 1, run.upto, skip=PAGE)
+        for low, high, _ in reversed(self._changed(run, starts, run.boundary, min(probed, starts[-1]))):
+            yield from self._late_records(run, low, high)
+
+    def _late_records(self, run: ActionRun, low: int, high: int) -> Iterator[dict]:
+        """The records of ``[low, high]`` not delivered yet: its summaries (a fifth of the bytes of full
+        records), then each new one by id (no index delay), or the part whole if most of it is new."""
+        summaries = list(self._newest_first(run.name, low, high, docs=False))
+        ids = [s.get("activationId") if isinstance(s, dict) else None for s in summaries]
+        new = [i for i in ids if isinstance(i, str) and not run.has_seen(i)]
+        if len(new) * LATE_BY_ID > len(summaries) or not all(isinstance(i, str) for i in ids):
+            yield from self._newest_first(run.name, low, high)  # (a record without an id is reported there)
+            return
+        for activation_id in new:
+            try:
+                yield self.api.get_activation(activation_id)
+            except (SourceTransientError, AuthError):
+                raise
+            except SourceError as exc:  # e.g. a record the store cannot parse: the list leaves it out too
+                self.errors.append(f"action {run.name!r}: activation {activation_id} is listed but cannot be "
+                                   f"read, not forwarded: {exc}")
+
+    def _settled(self, run: ActionRun, newest: list[dict], starts: list[int], deadline: Deadline) -> Iterator[Unit]:
+        """The settled range, oldest first. When it was live at a run that read its live range through
+        (``starts``: the ids remembered in it), only what turned up late is read, found by counting; a
+        backlog is read whole."""
+        since, high = run.settled_range()
+        changed = self._changed(run, starts, since, high) if run.settled_was_live() else None
+        if changed is None or any(records > 2 * PAGE for *_, records in changed):
+            yield from self._oldest_first(run, newest, deadline)  # a backlog: held compressed, far end first
+            return
+        for low, high, _ in changed:  # each part held whole (two pages at most), sent oldest first
+            yield from self._units_of(run, reversed(list(self._newest_first(run.name, low, high))))
+
+    def _changed(self, run: ActionRun, starts: list[int], low: int, high: int) -> list[tuple[int, int, int]]:
+        count = lambda low, high: self._count(run.name, since=low, upto=high)  # noqa: E731
+        return changed_ranges(count, starts, low, high, PAGE)
 
     def _oldest_first(self, run: ActionRun, newest: list[dict], deadline: Deadline) -> Iterator[Unit]:
         """The settled range's units oldest first, ending with those of ``newest`` (its newest records,
@@ -244,9 +320,9 @@ class OpenWhiskSource:
                     fetch.ahead(i + 1)
                 yield from reversed(records)
 
-    def _newest_first(self, name: str, since: int, upto: int, skip: int = 0) -> Iterator[dict]:
-        with Prefetcher(lambda skip: self._list(name, since=since, upto=upto, limit=PAGE,
-                                                                skip=skip)) as fetch:
+    def _newest_first(self, name: str, since: int, upto: int, skip: int = 0, docs: bool = True) -> Iterator[dict]:
+        with Prefetcher(lambda skip: self._list(name, since=since, upto=upto, limit=PAGE, skip=skip,
+                                                docs=docs)) as fetch:
             records = None
             while records is None or len(records) == PAGE:
                 records = fetch(skip)
@@ -272,7 +348,7 @@ class OpenWhiskSource:
             self.errors.append(f"action {run.name!r}: skipped a record that is not an object: {str(record)[:80]!r}")
             return None
         activation_id = record.get("activationId")
-        if isinstance(activation_id, str) and (activation_id in run.seen or activation_id in queued):
+        if isinstance(activation_id, str) and (run.has_seen(activation_id) or activation_id in queued):
             return None
         start = record.get("start")
         if not isinstance(start, int) or isinstance(start, bool):
@@ -342,6 +418,15 @@ class OpenWhiskSource:
 
 def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="seconds")
+
+
+def _newest(cursor: ActionCursor, cap: int) -> ActionCursor:
+    # Over the cap, forget the oldest ids: at worst they are re-sent, with the same _id.
+    if len(cursor.seen) <= cap:
+        return cursor
+    kept = sorted(cursor.seen.items(), key=lambda item: item[1])[len(cursor.seen) - cap:]
+    # The forgotten ids no longer count as read: their part must be read again, not counted.
+    return ActionCursor(cursor.since, dict(kept), None)
 
 
 def _start(record, default: int) -> int:
