@@ -106,10 +106,12 @@ def test_output_has_machine_info_tables_and_every_target(quick):
     names = {t["name"] for t in result["targets"]}
     assert {"sink vs pylogbeat", "sink events/s", "end-to-end lines/s", "API requests", "peak memory",
             "cold start import", "every line delivered once", "kinesis batch lines/s",
-            "kinesis batch client CPU", "busy: nothing lost"} <= names
+            "kinesis batch client CPU", "busy: nothing lost", "drain parsing and counting",
+            "drain requests served"} <= names
     assert all(isinstance(t["met"], bool) for t in result["targets"])
     for heading in ("a. Events", "b. Compression", "1. Sink throughput", "2. End to end", "3. Cold start",
-                    "4. Kinesis -> syslog", "5. Busy namespace", "6. Shards at", "Targets (issues 5, 12 and 15)"):
+                    "4. Kinesis -> syslog", "5. Busy namespace", "6. Shards at", "7. Heroku drain",
+                    "Targets (issues 5, 12, 14 and 15)"):
         assert heading in stdout
 
 
@@ -178,3 +180,12 @@ def test_busy_namespace_and_shards_tables_lose_nothing_and_report_every_figure(q
         assert series["cpu_us_per_line"] > 0 and series["peak_rss_mb"] > 0 and series["checkpoint_kb_max"] > 0
     assert [s["shards"] for s in busy["shards"]] == [1, 2]
     assert "5. Busy namespace" in output and "6. Shards at" in output
+
+
+def test_drain_benchmark_serves_every_request_and_measures_the_routing(quick):
+    result, _ = quick
+    heroku = result["drain"]
+    assert {r["mix"] for r in heroku["parsing"]} == {r["mix"] for r in heroku["served"]}
+    assert all(r["requests_per_s"] > 0 and r["failed"] == 0 for r in heroku["served"])
+    shares = {(r["routing"], r["from"]): r["moved_mean"] for r in heroku["routing"]}
+    assert shares[("consistent", 10)] < shares[("crc32-mod-n", 10)]  # the ring moves fewer names

@@ -15,21 +15,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import busy, cold_start, compression, end_to_end, events, kinesis_syslog, report, sink
+from . import busy, cold_start, compression, drain, end_to_end, events, kinesis_syslog, report, sink, statsd_routing
 
-FULL = {"event_activations": 2000, "compression_events": 16 * 2048, "compression_repeats": 3,
+FULL = {"drain_seconds": 5.0, "routing_names": 40_000, "event_activations": 2000, "compression_events": 16 * 2048, "compression_repeats": 3,
         "sink_events": 40 * 2048, "sink_rounds": 5,
         "sizes": [1_000, 10_000, 100_000], "size_repeats": {1_000: 5, 10_000: 3}, "cold_repeats": 7,
         "kinesis_records": 10_000, "kinesis_repeats": 5,
         "busy_rates": [10, 50, 100, 300], "busy_durable_rates": [300], "busy_runs": 12, "shard_rate": 300,
         "shard_counts": [1, 2, 4], "shard_budget": 4.0}
-QUICK = {"event_activations": 50, "compression_events": 2048, "compression_repeats": 1,
+QUICK = {"drain_seconds": 0.3, "routing_names": 2_000, "event_activations": 50, "compression_events": 2048, "compression_repeats": 1,
          "sink_events": 2 * 2048, "sink_rounds": 1,
          "sizes": [50, 200], "size_repeats": {50: 2}, "cold_repeats": 2,
          "kinesis_records": 200, "kinesis_repeats": 2,
          "busy_rates": [2], "busy_durable_rates": [2], "busy_runs": 3, "shard_rate": 2, "shard_counts": [1, 2],
          "shard_budget": 10.0}
-BENCHMARKS = ("events", "compression", "sink", "end_to_end", "cold_start", "kinesis_syslog", "busy")
+BENCHMARKS = ("events", "compression", "sink", "end_to_end", "cold_start", "kinesis_syslog", "busy", "drain")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             _progress(f"busy namespace, {', '.join(map(str, sizes['busy_rates']))} activations/s, and shards")
             result["busy"] = busy.run(sizes["busy_rates"], sizes["busy_durable_rates"], sizes["busy_runs"], work,
                                       sizes["shard_rate"], sizes["shard_counts"], sizes["shard_budget"])
+        if "drain" in chosen:
+            _progress("Heroku drain -> two statsd daemons, and the collector routing")
+            result["drain"] = {**drain.run(sizes["drain_seconds"], work=work),
+                               "routing": statsd_routing.run(sizes["routing_names"])}
     result["machine_after"] = {"load_average": [round(x, 2) for x in os.getloadavg()]}
     result["seconds"] = round(time.monotonic() - started, 1)
     result["targets"] = report.targets(result)

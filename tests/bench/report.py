@@ -68,6 +68,15 @@ def targets(result: dict) -> list[dict]:
         from . import busy
 
         busy.targets(result["busy"], add)
+    heroku = result.get("drain")
+    if heroku:
+        typical = next(r for r in heroku["parsing"] if r["mix"].startswith("typical"))
+        add("drain parsing and counting", ">= 200,000 frames per CPU-second (typical mix)",
+            f"{typical['frames_per_cpu_s']:,}", typical["frames_per_cpu_s"] >= 200_000)
+        served = next(r for r in heroku["served"] if r["mix"].startswith("typical"))
+        add("drain requests served", ">= 2,000 requests/s of 100 frames, one process",
+            f"{served['requests_per_s']:,} ({served['requests_per_server_cpu_s']:,} per server CPU-second)",
+            served["requests_per_s"] >= 2_000)
     cold = result.get("cold_start")
     if cold:
         add("cold start import", "<= 150 ms", f"{cold['import_ms']:.0f} ms", cold["import_ms"] <= 150)
@@ -188,7 +197,22 @@ def render(result: dict) -> str:
         from . import busy
 
         parts += busy.render(result["busy"], table)
-    parts += ["", "Targets (issues 5, 12 and 15)",
+    heroku = result.get("drain")
+    if heroku:
+        parts += ["", f"7. Heroku drain (requests of {heroku['frames_per_request']} frames) -> two statsd daemons",
+                  table(["parsing and counting", "frames/s", "CPU us/frame", "frames per CPU-second"],
+                        [[r["mix"], r["frames_per_s"], r["cpu_us_per_frame"], r["frames_per_cpu_s"]]
+                         for r in heroku["parsing"]]),
+                  table(["served by logfwd serve", "connections", "requests/s", "frames/s", "server CPU us/frame",
+                         "requests per server CPU-second", "failed"],
+                        [[r["mix"], r["clients"], r["requests_per_s"], r["frames_per_s"], r["server_cpu_us_per_frame"],
+                          r["requests_per_server_cpu_s"], r["failed"]] for r in heroku["served"]]),
+                  "Share of metric names that move to another collector when the cluster grows:",
+                  table(["routing", "from", "to", "names", "clusters", "moved (mean)", "min", "max", "ideal"],
+                        [[r["routing"], r["from"], r["to"], r["names"], r["clusters"],
+                          *(f"{r[k] * 100:.1f} %" for k in ("moved_mean", "moved_min", "moved_max", "ideal_ring"))]
+                         for r in heroku["routing"]])]
+    parts += ["", "Targets (issues 5, 12, 14 and 15)",
               table(["target", "wanted", "measured", "met"],
                     [[t["name"], t["target"], t["measured"], t["met"]] for t in result["targets"]],
                     numbers_right=False)]
