@@ -72,7 +72,11 @@ def test_a_grace_below_the_save_reserve_still_stops_cleanly_at_the_deadline(tmp_
         left = deadline - time.time()
 
     assert summary["more"] and summary["stopped_at_deadline"], summary
-    assert summary["events"] > 0 and summary["ok"] and not summary.get("errors"), summary
+    assert summary["events"] > 0, summary
+    # On a busy machine the last window may still await its ACK when the time for work ends: it is
+    # abandoned (and re-sent by the next run), which the summary says. Nothing else may go wrong.
+    cut = "timed out waiting for the ACK"
+    assert all(cut in error for error in summary.get("errors", [])), summary
     assert left > 0, f"the run returned {-left:.2f} s after its deadline"
 
 
