@@ -18,7 +18,7 @@ from ..errors import LineFormatError
 from .elbfields import (Field, address_field, ignored_field, list_field, number_field, put_alpn_front,
                         put_alpn_list, put_request, put_status, put_tls_cipher, put_tls_protocol, put_trace,
                         rule_priority, text_field, time_field)
-from .elbtokens import epoch_ns, integer, optional_integer, seconds, split_fields
+from .elbtokens import epoch_ns, integer, optional_integer, layout, seconds, split_by
 
 __all__ = ["parse_line", "is_control_line", "TABLES", "Field"]
 
@@ -89,6 +89,12 @@ NLB = (
 TABLES = {"classic ELB (HTTP/HTTPS listeners)": (CLASSIC_HTTP, 15), "classic ELB (TCP/SSL listeners)": (CLASSIC_TCP, 15),
           "ALB": (ALB, 25), "NLB (TLS listeners)": (NLB, 21)}
 
+# How AWS writes each type's fields (quoted or not), to split a line in one scan; a line of another
+# shape (older or longer ALB lines, unusual quoting) is split token by token, to the same fields.
+_CLASSIC_LAYOUT = layout("ppppppppppp" "qq" "pp")
+_ALB_LAYOUT = layout("pppppppppppp" "qq" "ppp" "qqq" "pp" "qqqqqqq" "p")
+_NLB_LAYOUT = layout("pppppppppppppppppppp" "l" "p")
+
 _CONTROL_PREFIX = "Enable AccessLog for ELB:"
 
 
@@ -99,7 +105,8 @@ def is_control_line(line: str) -> bool:
 
 def parse_line(line: str) -> dict:
     """The ECS document of one access log line (without ``\\n``); ``LineFormatError`` if it is not one."""
-    fields = split_fields(line)
+    fields = split_by(_CLASSIC_LAYOUT if line[:1].isdigit() else _NLB_LAYOUT if line.startswith("tls ")
+                      else _ALB_LAYOUT, line)
     if not fields:
         raise LineFormatError("the line is empty")
     first = fields[0]
