@@ -92,8 +92,12 @@ def address_field(name: str, prefix: str, optional: bool) -> Field:
     def put_address(doc: dict, value: str) -> None:
         if optional and value == "-":
             return
-        ip, port = address(name, value)
+        ip, port = known.get(value) or address(name, value)
         store(doc, {"ip": ip, "port": port})
+        if optional and len(known) < 1024:
+            known[value] = ip, port
+    # Targets repeat line after line (clients come from ever new ports): they are split once.
+    known: dict[str, tuple[str, int]] = {}
     return Field(name, (prefix + ".ip", prefix + ".port"), put_address, prefix.startswith(_ELB))
 
 
@@ -144,13 +148,20 @@ def put_tls_protocol(doc: dict, value: str) -> None:
     if absent(value):
         return
     doc["aws"]["elb"]["ssl_protocol"] = value
-    protocol, found, version = value.partition("v")
-    if found and version.isdigit():
-        version = version[0] + "." + (version[1:] or "0")
-    if found and version:
+    known = _TLS_VERSIONS.get(value)
+    if known is None:
+        protocol, found, version = value.partition("v")
+        if found and version.isdigit():
+            version = version[0] + "." + (version[1:] or "0")
+        known = (version, protocol.lower()) if found and version else ()
+        if len(_TLS_VERSIONS) < 256:
+            _TLS_VERSIONS[value] = known
+    if known:
         tls = doc.setdefault("tls", {})
-        tls["version"] = version
-        tls["version_protocol"] = protocol.lower()
+        tls["version"], tls["version_protocol"] = known
+
+
+_TLS_VERSIONS: dict[str, tuple[str, str] | tuple[()]] = {}  # "TLSv1.2" -> ("1.2", "tls"): a handful per file
 
 
 def put_tls_cipher(doc: dict, value: str) -> None:

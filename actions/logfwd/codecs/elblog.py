@@ -89,6 +89,11 @@ NLB = (
 TABLES = {"classic ELB (HTTP/HTTPS listeners)": (CLASSIC_HTTP, 15), "classic ELB (TCP/SSL listeners)": (CLASSIC_TCP, 15),
           "ALB": (ALB, 25), "NLB (TLS listeners)": (NLB, 21)}
 
+# Each table's steps, (fill function, whether it fills aws.elb) per field: the loop of parse_line
+# then reads no attribute.
+_STEPS = {name: tuple((field.put, field.in_elb) for field in fields) for name, (fields, _) in TABLES.items()}
+_CLASSIC_HTTP_STEPS, _CLASSIC_TCP_STEPS, _ALB_STEPS, _NLB_STEPS = _STEPS.values()
+
 # How AWS writes each type's fields (quoted or not), to split a line in one scan; a line of another
 # shape (older or longer ALB lines, unusual quoting) is split token by token, to the same fields.
 _CLASSIC_LAYOUT = layout("ppppppppppp" "qq" "pp")
@@ -111,12 +116,14 @@ def parse_line(line: str) -> dict:
         raise LineFormatError("the line is empty")
     first = fields[0]
     if first[:1].isdigit():
-        table, minimum = (CLASSIC_TCP, 15) if len(fields) > 7 and fields[7] == "-" else (CLASSIC_HTTP, 15)
-        protocol = "tcp" if table is CLASSIC_TCP else "http"
+        if len(fields) > 7 and fields[7] == "-":
+            table, steps, minimum, protocol = CLASSIC_TCP, _CLASSIC_TCP_STEPS, 15, "tcp"
+        else:
+            table, steps, minimum, protocol = CLASSIC_HTTP, _CLASSIC_HTTP_STEPS, 15, "http"
     elif first == "tls" and len(fields) > 1 and fields[1][:1].isdigit():
-        table, minimum, protocol = NLB, 21, "tcp"
+        table, steps, minimum, protocol = NLB, _NLB_STEPS, 21, "tcp"
     else:
-        table, minimum, protocol = ALB, 25, "http"
+        table, steps, minimum, protocol = ALB, _ALB_STEPS, 25, "http"
     if len(fields) < minimum:
         raise LineFormatError(f"{len(fields)} fields, a {_kind(table)} line has at least {minimum}")
     doc = {"event": {"kind": "event", "module": "aws", "dataset": "aws.elb",
@@ -125,8 +132,8 @@ def parse_line(line: str) -> dict:
     if table is not CLASSIC_TCP and table is not NLB:
         doc["http"] = {"request": {}}
     elb = doc["aws"]["elb"]
-    for spec, value in zip(table, fields):
-        spec.put(elb if spec.in_elb else doc, value)
+    for (put, in_elb), value in zip(steps, fields):
+        put(elb if in_elb else doc, value)
     if len(fields) > len(table):
         doc["aws"]["elb"]["additional_fields"] = fields[len(table):]
     if table is not CLASSIC_TCP and table is not NLB and not doc["http"]["request"]:

@@ -150,7 +150,7 @@ def seconds(name: str, value: str) -> float | None:
 
 
 def integer(name: str, value: str) -> int:
-    if not value or not _DIGITS.issuperset(value):
+    if not (value.isascii() and value.isdigit()):  # ASCII digits only: int() would take " 1", "+1", "1_0"
         raise LineFormatError(f"{name} is not a whole number: {value[:40]!r}")
     return int(value)
 
