@@ -114,12 +114,8 @@ def stages(client, key: str, port: int) -> dict:
             (("read_inflate", read), ("parse", parse), ("encode", encode), ("send", send))}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.bench.s3_elb", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--lines", type=int, default=100_000, help="lines of the gzip ALB object")
-    parser.add_argument("--big-mb", type=int, default=100, help="size of the big plain object for the memory check")
-    parser.add_argument("--out", help="also write the figures to this JSON file")
-    args = parser.parse_args(argv)
+def run(lines: int, big_mb: int) -> dict:
+    """The figures for a ``lines``-line gzip ALB object, and memory for 1 MB and ``big_mb`` MB objects."""
     os.environ.update(CREDENTIALS)
     server = run_s3_server()
     receiver = subprocess.Popen([sys.executable, "-c", _RECEIVER], stdout=subprocess.PIPE, text=True)
@@ -127,21 +123,32 @@ def main(argv: list[str] | None = None) -> int:
         port = int(receiver.stdout.readline())
         client = server.client()
         client.create_bucket(Bucket=BUCKET)
-        client.put_object(Bucket=BUCKET, Key="alb.log.gz", Body=log_object(alb_line, args.lines, compress=True))
-        result = {"alb_gzip": {"lines": args.lines, **end_to_end(server.endpoint, "alb.log.gz", port)},
+        client.put_object(Bucket=BUCKET, Key="alb.log.gz", Body=log_object(alb_line, lines, compress=True))
+        result = {"alb_gzip": {"lines": lines, **end_to_end(server.endpoint, "alb.log.gz", port)},
                   "cpu_us_per_line": stages(client, "alb.log.gz", port), "memory": {}}
         line_bytes = len(classic_line(50_000)) + 1
-        for megabytes in (1, args.big_mb):
+        for megabytes in (1, big_mb):
             key = f"classic-{megabytes}mb.log"
             client.put_object(Bucket=BUCKET, Key=key, Body=log_object(classic_line, megabytes * 2**20 // line_bytes))
             result["memory"][f"{megabytes}MB"] = end_to_end(server.endpoint, key, port)
             client.delete_object(Bucket=BUCKET, Key=key)
     finally:
         receiver.kill()
+        receiver.wait()
         stop_s3_server(server)
     result["bench_process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     result["load_average"] = [round(load, 2) for load in os.getloadavg()]  # other work on the machine
     result["cpus"] = os.cpu_count()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.s3_elb", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=100_000, help="lines of the gzip ALB object")
+    parser.add_argument("--big-mb", type=int, default=100, help="size of the big plain object for the memory check")
+    parser.add_argument("--out", help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    result = run(args.lines, args.big_mb)
     print(json.dumps(result, indent=2))
     if args.out:
         with open(args.out, "w") as file:
