@@ -72,13 +72,26 @@ def list_field(name: str, target: str, separator: str) -> Field:
 
 
 def number_field(name: str, target: str, parse: Callable[[str, str], object]) -> Field:
+    keys = target.removeprefix(_ELB).split(".")
+    if len(keys) == 2:  # most numbers (times, bytes of TCP): stored here, without a second call
+        outer, key = keys
+
+        def put_number(doc: dict, value: str) -> None:
+            number = parse(name, value)
+            if number is not None:
+                inner = doc.get(outer)
+                if inner is None:
+                    doc[outer] = {key: number}
+                else:
+                    inner[key] = number
+        return Field(name, (target,), put_number, target.startswith(_ELB))
     store = _setter(target)
 
-    def put_number(doc: dict, value: str) -> None:
+    def put_number_at(doc: dict, value: str) -> None:
         number = parse(name, value)
         if number is not None:
             store(doc, number)
-    return Field(name, (target,), put_number, target.startswith(_ELB))
+    return Field(name, (target,), put_number_at, target.startswith(_ELB))
 
 
 def time_field(name: str, target: str) -> Field:
