@@ -15,6 +15,7 @@ AWS added the last fields (target lists, classification, conn_trace_id) parse to
 """
 
 from ..errors import LineFormatError
+from .elbalb import ALB_FIELDS, alb_document
 from .elbfields import (Field, address_field, ignored_field, list_field, number_field, put_alpn_front,
                         put_alpn_list, put_request, put_status, put_tls_cipher, put_tls_protocol, put_trace,
                         rule_priority, text_field, time_field)
@@ -124,6 +125,11 @@ def parse_line(line: str) -> dict:
         table, steps, minimum, protocol = NLB, _NLB_STEPS, 21, "tcp"
     else:
         table, steps, minimum, protocol = ALB, _ALB_STEPS, 25, "http"
+    if table is ALB and len(fields) == ALB_FIELDS:
+        try:
+            return alb_document(fields)
+        except LineFormatError:
+            pass  # the table below says which field is wrong
     if len(fields) < minimum:
         raise LineFormatError(f"{len(fields)} fields, a {_kind(table)} line has at least {minimum}")
     doc = {"event": {"kind": "event", "module": "aws", "dataset": "aws.elb",
