@@ -1,9 +1,8 @@
-"""An ALB line's document built in one function: ALB logs are most of the volume, and this is twice as
-fast as filling the document field by field through the ``ALB`` table (callgrind: 245k -> 203k
-instructions per line, with the split), whose calls cost more than the work.
+"""An ALB line's document built in one function: ALB logs are most of the volume, and a function call
+per field (the ``ALB`` table) cost more than the work (callgrind: 245k -> 203k instructions per line).
 
 It makes the very document the table makes, key for key in the same order (``parse_line`` is the
-reference: tests/test_elblog.py compares the two on every test line and thousands of variants). It
+reference: tests/test_elblog.py compares the two on AWS-like lines and thousands of variants). It
 takes only lines of exactly the 30 documented fields and raises ``LineFormatError`` on any bad value;
 ``parse_line`` then goes through the table, which names the wrong field.
 """
