@@ -90,10 +90,13 @@ NLB = (
 TABLES = {"classic ELB (HTTP/HTTPS listeners)": (CLASSIC_HTTP, 15), "classic ELB (TCP/SSL listeners)": (CLASSIC_TCP, 15),
           "ALB": (ALB, 25), "NLB (TLS listeners)": (NLB, 21)}
 
-# Each table's steps, (fill function, whether it fills aws.elb) per field: the loop of parse_line
-# then reads no attribute.
-_STEPS = {name: tuple((field.put, field.in_elb) for field in fields) for name, (fields, _) in TABLES.items()}
-_CLASSIC_HTTP_STEPS, _CLASSIC_TCP_STEPS, _ALB_STEPS, _NLB_STEPS = _STEPS.values()
+
+def _steps(fields: tuple[Field, ...]) -> tuple:
+    """(fill function, whether it fills ``aws.elb``) per field: the loop of parse_line reads no attribute."""
+    return tuple((field.put, field.in_elb) for field in fields)
+
+
+_CLASSIC_HTTP_STEPS, _CLASSIC_TCP_STEPS, _ALB_STEPS, _NLB_STEPS = map(_steps, (CLASSIC_HTTP, CLASSIC_TCP, ALB, NLB))
 
 # How AWS writes each type's fields (quoted or not), to split a line in one scan; a line of another
 # shape (older or longer ALB lines, unusual quoting) is split token by token, to the same fields.

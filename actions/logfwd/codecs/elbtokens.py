@@ -33,9 +33,8 @@ def layout(kinds: str) -> re.Pattern:
     return re.compile(" ".join(_KINDS[kind] for kind in kinds))
 
 
-_PLAIN = r'([^ "\\]+)'
 _KINDS = {"q": r'"([^"\\]*(?:\\.[^"\\]*)*)"',  # as _TOKEN's, unrolled: no backtracking per character
-          "p": _PLAIN,
+          "p": r'([^ "\\]+)',
           "l": r'([^ "\\]+|"[^ "\\]*"(?:,"[^ "\\]*")+)'}
 
 
