@@ -29,7 +29,7 @@ RUNS ?= 1000
 soak: $(STAMP)
 	$(PY) -m tests.soak --runs $(RUNS) --out soak-result.json
 
-## make bench: compression, sink, end-to-end, cold-start and Kinesis->syslog benchmarks, figures in bench-result.json
+## make bench: compression, sink, end-to-end, cold-start, Kinesis->syslog and S3 ELB benchmarks, figures in bench-result.json
 bench: $(STAMP) build
 	$(PY) -m tests.bench --out bench-result.json
 

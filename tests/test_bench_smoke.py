@@ -111,7 +111,8 @@ def test_output_has_machine_info_tables_and_every_target(quick):
     assert all(isinstance(t["met"], bool) for t in result["targets"])
     for heading in ("a. Events", "b. Compression", "1. Sink throughput", "2. End to end", "3. Cold start",
                     "4. Kinesis -> syslog", "5. Busy namespace", "6. Shards at", "7. Heroku drain",
-                    "Targets (issues 5, 12, 14 and 15)"):
+                    "8. S3 ELB -> tcp json_lines",
+                    "Targets (issues 5, 12, 13, 14 and 15)"):
         assert heading in stdout
 
 
@@ -189,3 +190,14 @@ def test_drain_benchmark_serves_every_request_and_measures_the_routing(quick):
     assert all(r["requests_per_s"] > 0 and r["failed"] == 0 for r in heroku["served"])
     shares = {(r["routing"], r["from"]): r["moved_mean"] for r in heroku["routing"]}
     assert shares[("consistent", 10)] < shares[("crc32-mod-n", 10)]  # the ring moves fewer names
+
+
+@pytest.mark.slow
+def test_s3_elb_benchmark_reports_every_stage_and_both_object_sizes(quick):
+    result, printed = quick
+    s3 = result["s3_elb"]
+    assert s3["alb_gzip"]["lines"] == 500 and s3["alb_gzip"]["lines_per_s"] > 0
+    assert set(s3["cpu_us_per_line"]) == {"read_inflate", "parse", "encode", "send"}
+    assert set(s3["memory"]) == {"1MB", "2MB"} and all(m["peak_rss_mb"] > 0 for m in s3["memory"].values())
+    assert {"S3 ELB lines/s", "S3 ELB memory flat"} <= {t["name"] for t in result["targets"]}
+    assert "8. S3 ELB -> tcp json_lines" in printed

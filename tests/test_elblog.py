@@ -341,3 +341,47 @@ def test_request_urls(request_line, expected):
     doc = parse_line(line)
     assert doc["url"] == expected and doc["aws"]["elb"]["type"] == "grpcs"
     assert doc["http"]["request"]["method"] == request_line.split()[0]
+
+
+
+def _variants(line: str) -> list[str]:
+    """``line`` with each word in turn replaced by values that take other paths."""
+    words = line.split(" ")
+    values = ("-", "-1", '""', '"-"', "x", "0", "1.5", "[::1]:80", "1.2.3.4:99999", "2026-01-01T00:00:00Z")
+    return [" ".join(words[:i] + [value] + words[i + 1:]) for i in range(len(words)) for value in values]
+
+
+def test_the_alb_function_builds_the_document_the_alb_table_builds(monkeypatch):
+    """alb_document is the fast way to the ALB table's document: the same bytes (key order included) for
+    generated lines, AWS-like ones and thousands of variants; where it refuses a line, so does the table."""
+    import orjson
+
+    from logfwd.codecs import elbalb, elblog
+    from servers_s3 import alb_line as generated_line
+
+    lines = [generated_line(i) for i in range(0, 5000, 7)] + [
+        alb_line("h2", "[2001:db8::c1]:48160", "[2001:db8::1]:9000", "0.000 0.002 0.000", "200 200", "5 257",
+                 "GET https://10.0.2.105:773/p/a%20b?x=1&y=2 HTTP/2.0", 'Mozilla/5.0 \\"quoted\\" \\\\ x',
+                 "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.3",
+                 f'{TG} "Root=1-58337327-72bd00b0343d75b906739c42" "-" "session-reused" -1 {ALB_START} '
+                 '"waf,forward" "-" "-" "[2001:db8::1]:9000 [2001:db8::2]:9000" "200 503" "Ambiguous" '
+                 '"UndefinedContentLengthSemantics" TID_abc'),
+        alb_line("http", "192.168.131.39:2817", "-", "-1 -1 -1", "502 -", "34 366", "- - - ", "-", "- -",
+                 f'{TG} "-" "-" "-" 0 {ALB_START} "forward" "-" "LambdaInvalidResponse" "-" "-" "-" "-" -')]
+    fast, by_table = [], []
+    for line in lines + [variant for line in lines[-2:] + lines[:5] for variant in _variants(line)]:
+        fields = split_fields(line)
+        if len(fields) != elbalb.ALB_FIELDS or fields[0][:1].isdigit() or fields[0] == "tls":
+            continue
+        try:
+            fast.append(orjson.dumps(elbalb.alb_document(fields)))
+        except LineFormatError:
+            fast.append(None)
+        with monkeypatch.context() as patch:  # parse_line without the ALB function: the table
+            patch.setattr(elblog, "ALB_FIELDS", -1)
+            try:
+                by_table.append(orjson.dumps(parse_line(line)))
+            except LineFormatError:
+                by_table.append(None)
+    assert fast == by_table
+    assert len(fast) > 1000 and sum(doc is None for doc in fast) > 100

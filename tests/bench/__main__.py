@@ -1,9 +1,9 @@
 """``python -m tests.bench --out bench-result.json [--quick] [--only events,compression,sink,...]``.
 
 Runs the three benchmarks of issue 5 (sink, end_to_end, cold_start), issue 12's Kinesis batch to
-rsyslog over TLS (kinesis_syslog), issue 15's busy-namespace and shards tables (busy), and the event
-and compression tables behind the choices made; prints the tables and the targets, writes every
-figure as JSON.
+rsyslog over TLS (kinesis_syslog), issue 15's busy-namespace and shards tables (busy), issue 13's
+gzip ALB object from moto's S3 to a json_lines receiver (s3_elb), and the event and compression tables
+behind the choices made; prints the tables and the targets, writes every figure as JSON.
 ``--quick`` uses tiny sizes (the smoke test in ``make test`` runs it); its figures mean nothing.
 """
 
@@ -15,21 +15,22 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import busy, cold_start, compression, drain, end_to_end, events, kinesis_syslog, report, sink, statsd_routing
+from . import busy, cold_start, compression, drain, end_to_end, events, kinesis_syslog, report, s3_elb, sink, statsd_routing
 
 FULL = {"drain_seconds": 5.0, "routing_names": 40_000, "event_activations": 2000, "compression_events": 16 * 2048, "compression_repeats": 3,
         "sink_events": 40 * 2048, "sink_rounds": 5,
         "sizes": [1_000, 10_000, 100_000], "size_repeats": {1_000: 5, 10_000: 3}, "cold_repeats": 7,
         "kinesis_records": 10_000, "kinesis_repeats": 5,
         "busy_rates": [10, 50, 100, 300], "busy_durable_rates": [300], "busy_runs": 12, "shard_rate": 300,
-        "shard_counts": [1, 2, 4], "shard_budget": 4.0}
+        "shard_counts": [1, 2, 4], "shard_budget": 4.0,
+        "s3_lines": 100_000, "s3_big_mb": 100}
 QUICK = {"drain_seconds": 0.3, "routing_names": 2_000, "event_activations": 50, "compression_events": 2048, "compression_repeats": 1,
          "sink_events": 2 * 2048, "sink_rounds": 1,
          "sizes": [50, 200], "size_repeats": {50: 2}, "cold_repeats": 2,
          "kinesis_records": 200, "kinesis_repeats": 2,
          "busy_rates": [2], "busy_durable_rates": [2], "busy_runs": 3, "shard_rate": 2, "shard_counts": [1, 2],
-         "shard_budget": 10.0}
-BENCHMARKS = ("events", "compression", "sink", "end_to_end", "cold_start", "kinesis_syslog", "busy", "drain")
+         "shard_budget": 10.0, "s3_lines": 500, "s3_big_mb": 2}
+BENCHMARKS = ("events", "compression", "sink", "end_to_end", "cold_start", "kinesis_syslog", "busy", "drain", "s3_elb")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
             _progress("Heroku drain -> two statsd daemons, and the collector routing")
             result["drain"] = {**drain.run(sizes["drain_seconds"], work=work),
                                "routing": statsd_routing.run(sizes["routing_names"])}
+        if "s3_elb" in chosen:
+            _progress(f"S3 ELB -> tcp json_lines, {sizes['s3_lines']:,} lines, memory at 1 and {sizes['s3_big_mb']} MB")
+            result["s3_elb"] = s3_elb.run(sizes["s3_lines"], sizes["s3_big_mb"])
     result["machine_after"] = {"load_average": [round(x, 2) for x in os.getloadavg()]}
     result["seconds"] = round(time.monotonic() - started, 1)
     result["targets"] = report.targets(result)

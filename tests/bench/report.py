@@ -24,7 +24,7 @@ def machine() -> dict:
 
 
 def targets(result: dict) -> list[dict]:
-    """Each target of issues 5 and 12 with the measured figure and whether it is met."""
+    """Each target of the issues with the measured figure and whether it is met."""
     rows = []
 
     def add(name: str, target: str, measured: str, met: bool) -> None:
@@ -86,6 +86,15 @@ def targets(result: dict) -> list[dict]:
             f"{kinesis['lines_per_s']:,} (best {kinesis['lines_per_s_best']:,})", kinesis["lines_per_s"] >= 100_000)
         per_10k = kinesis["client_cpu_s"] * 10_000 / kinesis["records"]
         add("kinesis batch client CPU", "< 0.5 s per 10,000-record batch", f"{per_10k:.3f} s", per_10k < 0.5)
+    s3 = result.get("s3_elb")
+    if s3:
+        alb = s3["alb_gzip"]
+        add("S3 ELB lines/s", ">= 100,000 lines/s, gzip ALB object from S3 to the receiver",
+            f"{alb['lines_per_s']:,}", alb["lines_per_s"] >= 100_000)
+        peaks = [m["peak_rss_mb"] for m in s3["memory"].values()]
+        add("S3 ELB memory flat", "peak RSS spread <= 20 MB from a 1 MB to the big object",
+            " vs ".join(f"{size} {m['peak_rss_mb']:.0f} MB" for size, m in s3["memory"].items()),
+            max(peaks) - min(peaks) <= 20)
     return rows
 
 
@@ -112,7 +121,7 @@ def _cell(value) -> str:
 
 
 def _numeric(text: str) -> bool:
-    return bool(text) and text.replace(",", "").replace(".", "").replace("x", "").isdigit()
+    return bool(text) and text.removeprefix("-").replace(",", "").replace(".", "").replace("x", "").isdigit()
 
 
 def kinesis_syslog_table(k: dict, load: list | None = None) -> str:
@@ -131,6 +140,19 @@ def kinesis_syslog_table(k: dict, load: list | None = None) -> str:
     loaded = f" (load average before: {load})" if load else ""
     return (f"One Kinesis batch of {k['records']:,} records ({k['event_bytes']:,}-byte event) over TLS to rsyslogd, "
             f"{k['repeats']} round(s){loaded}:\n" + table(["figure", "measured", "target", ""], rows))
+
+
+def s3_elb_table(s3: dict) -> str:
+    """Issue 13's benchmark (see ``s3_elb``): one gzip ALB object from moto's S3 to a json_lines receiver."""
+    alb, cpu = s3["alb_gzip"], s3["cpu_us_per_line"]
+    rows = [["lines/s, end to end", alb["lines_per_s"], ">= 100,000"],
+            ["forwarder CPU per line (us)", alb["cpu_us_per_line"], ""],
+            *[[f"  {stage.replace('_', ' + ')} CPU per line (us)", f"{us:.2f}", ""] for stage, us in cpu.items()],
+            ["forwarder peak RSS (MB)", alb["peak_rss_mb"], ""],
+            *[[f"peak RSS, {size} plain classic object (MB)", m["peak_rss_mb"], "flat"]
+              for size, m in s3["memory"].items()]]
+    return (f"a {alb['lines']:,}-line gzip ALB object (load average {s3['load_average']} after)\n"
+            + table(["figure", "measured", "target"], rows))
 
 
 def render(result: dict) -> str:
@@ -212,7 +234,10 @@ def render(result: dict) -> str:
                         [[r["routing"], r["from"], r["to"], r["names"], r["clusters"],
                           *(f"{r[k] * 100:.1f} %" for k in ("moved_mean", "moved_min", "moved_max", "ideal_ring"))]
                          for r in heroku["routing"]])]
-    parts += ["", "Targets (issues 5, 12, 14 and 15)",
+    s3 = result.get("s3_elb")
+    if s3:
+        parts += ["", "8. S3 ELB -> tcp json_lines: " + s3_elb_table(s3)]
+    parts += ["", "Targets (issues 5, 12, 13, 14 and 15)",
               table(["target", "wanted", "measured", "met"],
                     [[t["name"], t["target"], t["measured"], t["met"]] for t in result["targets"]],
                     numbers_right=False)]

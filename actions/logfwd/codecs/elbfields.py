@@ -72,13 +72,26 @@ def list_field(name: str, target: str, separator: str) -> Field:
 
 
 def number_field(name: str, target: str, parse: Callable[[str, str], object]) -> Field:
+    keys = target.removeprefix(_ELB).split(".")
+    if len(keys) == 2:  # most numbers (times, bytes of TCP): stored here, without a second call
+        outer, key = keys
+
+        def put_number(doc: dict, value: str) -> None:
+            number = parse(name, value)
+            if number is not None:
+                inner = doc.get(outer)
+                if inner is None:
+                    doc[outer] = {key: number}
+                else:
+                    inner[key] = number
+        return Field(name, (target,), put_number, target.startswith(_ELB))
     store = _setter(target)
 
-    def put_number(doc: dict, value: str) -> None:
+    def put_number_at(doc: dict, value: str) -> None:
         number = parse(name, value)
         if number is not None:
             store(doc, number)
-    return Field(name, (target,), put_number, target.startswith(_ELB))
+    return Field(name, (target,), put_number_at, target.startswith(_ELB))
 
 
 def time_field(name: str, target: str) -> Field:
@@ -92,8 +105,12 @@ def address_field(name: str, prefix: str, optional: bool) -> Field:
     def put_address(doc: dict, value: str) -> None:
         if optional and value == "-":
             return
-        ip, port = address(name, value)
+        ip, port = known.get(value) or address(name, value)
         store(doc, {"ip": ip, "port": port})
+        if optional and len(known) < 1024:
+            known[value] = ip, port
+    # Targets repeat line after line (clients come from ever new ports): they are split once.
+    known: dict[str, tuple[str, int]] = {}
     return Field(name, (prefix + ".ip", prefix + ".port"), put_address, prefix.startswith(_ELB))
 
 
@@ -144,13 +161,20 @@ def put_tls_protocol(doc: dict, value: str) -> None:
     if absent(value):
         return
     doc["aws"]["elb"]["ssl_protocol"] = value
-    protocol, found, version = value.partition("v")
-    if found and version.isdigit():
-        version = version[0] + "." + (version[1:] or "0")
-    if found and version:
+    known = _TLS_VERSIONS.get(value)
+    if known is None:
+        protocol, found, version = value.partition("v")
+        if found and version.isdigit():
+            version = version[0] + "." + (version[1:] or "0")
+        known = (version, protocol.lower()) if found and version else ()
+        if len(_TLS_VERSIONS) < 256:
+            _TLS_VERSIONS[value] = known
+    if known:
         tls = doc.setdefault("tls", {})
-        tls["version"] = version
-        tls["version_protocol"] = protocol.lower()
+        tls["version"], tls["version_protocol"] = known
+
+
+_TLS_VERSIONS: dict[str, tuple[str, str] | tuple[()]] = {}  # "TLSv1.2" -> ("1.2", "tls"): a handful per file
 
 
 def put_tls_cipher(doc: dict, value: str) -> None:

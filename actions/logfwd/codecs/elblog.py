@@ -15,10 +15,11 @@ AWS added the last fields (target lists, classification, conn_trace_id) parse to
 """
 
 from ..errors import LineFormatError
+from .elbalb import ALB_FIELDS, alb_document
 from .elbfields import (Field, address_field, ignored_field, list_field, number_field, put_alpn_front,
                         put_alpn_list, put_request, put_status, put_tls_cipher, put_tls_protocol, put_trace,
                         rule_priority, text_field, time_field)
-from .elbtokens import epoch_ns, integer, optional_integer, seconds, split_fields
+from .elbtokens import epoch_ns, integer, optional_integer, layout, seconds, split_by
 
 __all__ = ["parse_line", "is_control_line", "TABLES", "Field"]
 
@@ -89,6 +90,20 @@ NLB = (
 TABLES = {"classic ELB (HTTP/HTTPS listeners)": (CLASSIC_HTTP, 15), "classic ELB (TCP/SSL listeners)": (CLASSIC_TCP, 15),
           "ALB": (ALB, 25), "NLB (TLS listeners)": (NLB, 21)}
 
+
+def _steps(fields: tuple[Field, ...]) -> tuple:
+    """(fill function, whether it fills ``aws.elb``) per field: the loop of parse_line reads no attribute."""
+    return tuple((field.put, field.in_elb) for field in fields)
+
+
+_CLASSIC_HTTP_STEPS, _CLASSIC_TCP_STEPS, _ALB_STEPS, _NLB_STEPS = map(_steps, (CLASSIC_HTTP, CLASSIC_TCP, ALB, NLB))
+
+# How AWS writes each type's fields (quoted or not), to split a line in one scan; a line of another
+# shape (older or longer ALB lines, unusual quoting) is split token by token, to the same fields.
+_CLASSIC_LAYOUT = layout("ppppppppppp" "qq" "pp")
+_ALB_LAYOUT = layout("pppppppppppp" "qq" "ppp" "qqq" "pp" "qqqqqqq" "p")
+_NLB_LAYOUT = layout("pppppppppppppppppppp" "l" "p")
+
 _CONTROL_PREFIX = "Enable AccessLog for ELB:"
 
 
@@ -99,17 +114,25 @@ def is_control_line(line: str) -> bool:
 
 def parse_line(line: str) -> dict:
     """The ECS document of one access log line (without ``\\n``); ``LineFormatError`` if it is not one."""
-    fields = split_fields(line)
+    fields = split_by(_CLASSIC_LAYOUT if line[:1].isdigit() else _NLB_LAYOUT if line.startswith("tls ")
+                      else _ALB_LAYOUT, line)
     if not fields:
         raise LineFormatError("the line is empty")
     first = fields[0]
     if first[:1].isdigit():
-        table, minimum = (CLASSIC_TCP, 15) if len(fields) > 7 and fields[7] == "-" else (CLASSIC_HTTP, 15)
-        protocol = "tcp" if table is CLASSIC_TCP else "http"
+        if len(fields) > 7 and fields[7] == "-":
+            table, steps, minimum, protocol = CLASSIC_TCP, _CLASSIC_TCP_STEPS, 15, "tcp"
+        else:
+            table, steps, minimum, protocol = CLASSIC_HTTP, _CLASSIC_HTTP_STEPS, 15, "http"
     elif first == "tls" and len(fields) > 1 and fields[1][:1].isdigit():
-        table, minimum, protocol = NLB, 21, "tcp"
+        table, steps, minimum, protocol = NLB, _NLB_STEPS, 21, "tcp"
     else:
-        table, minimum, protocol = ALB, 25, "http"
+        table, steps, minimum, protocol = ALB, _ALB_STEPS, 25, "http"
+    if table is ALB and len(fields) == ALB_FIELDS:
+        try:
+            return alb_document(fields)
+        except LineFormatError:
+            pass  # the table below says which field is wrong
     if len(fields) < minimum:
         raise LineFormatError(f"{len(fields)} fields, a {_kind(table)} line has at least {minimum}")
     doc = {"event": {"kind": "event", "module": "aws", "dataset": "aws.elb",
@@ -118,8 +141,8 @@ def parse_line(line: str) -> dict:
     if table is not CLASSIC_TCP and table is not NLB:
         doc["http"] = {"request": {}}
     elb = doc["aws"]["elb"]
-    for spec, value in zip(table, fields):
-        spec.put(elb if spec.in_elb else doc, value)
+    for (put, in_elb), value in zip(steps, fields):
+        put(elb if in_elb else doc, value)
     if len(fields) > len(table):
         doc["aws"]["elb"]["additional_fields"] = fields[len(table):]
     if table is not CLASSIC_TCP and table is not NLB and not doc["http"]["request"]:

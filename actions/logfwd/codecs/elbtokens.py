@@ -11,7 +11,7 @@ import re
 
 from ..errors import LineFormatError
 
-__all__ = ["split_fields", "timestamp", "epoch_ns", "address", "seconds", "integer", "optional_integer",
+__all__ = ["split_fields", "layout", "split_by", "timestamp", "epoch_ns", "address", "seconds", "integer", "optional_integer",
            "absent", "put"]
 
 # A quoted field (closing quote followed by a space or the end), else a run of non-spaces. A token
@@ -23,6 +23,35 @@ _ESCAPE = re.compile(r'\\([\\"])')
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z?")
 _DIGITS = frozenset("0123456789")
 _ADDRESS_CHARS = frozenset("0123456789abcdefABCDEF.:%")
+
+
+def layout(kinds: str) -> re.Pattern:
+    """The pattern of a whole line whose fields are as written in ``kinds``, one space between them:
+    ``q`` a quoted field, ``p`` a plain one (no quote, no backslash), ``l`` a plain one or a list of
+    quoted items such as NLB's ``"h2","http/1.1"`` (which ``split_fields`` takes whole). One scan in C:
+    three times faster than ``split_fields`` on an ALB line."""
+    return re.compile(" ".join(_KINDS[kind] for kind in kinds))
+
+
+_KINDS = {"q": r'"([^"\\]*(?:\\.[^"\\]*)*)"',  # as _TOKEN's, unrolled: no backtracking per character
+          "p": r'([^ "\\]+)',
+          "l": r'([^ "\\]+|"[^ "\\]*"(?:,"[^ "\\]*")+)'}
+
+
+def split_by(pattern: re.Pattern, line: str) -> tuple[str, ...] | list[str]:
+    """``split_fields(line)``, through ``pattern`` (of ``layout``) when the line has its shape: the same
+    fields, since a quoted field that the pattern takes is one ``split_fields`` takes the same way."""
+    match = pattern.fullmatch(line)
+    if match is None:
+        return split_fields(line)
+    if "\\" not in line:
+        return match.groups()
+    if "\x00" in line or "\x01" in line:
+        return split_fields(line)
+    # Only quoted fields hold escapes: resolve them all at once, as split_fields does (str.replace is
+    # 10x faster than _ESCAPE.sub)
+    joined = "\x00".join(match.groups()).replace("\\\\", "\x01").replace('\\"', '"').replace("\x01", "\\")
+    return joined.split("\x00")
 
 
 def split_fields(line: str) -> list[str]:
@@ -120,7 +149,7 @@ def seconds(name: str, value: str) -> float | None:
 
 
 def integer(name: str, value: str) -> int:
-    if not value or not _DIGITS.issuperset(value):
+    if not (value.isascii() and value.isdigit()):  # ASCII digits only: int() would take " 1", "+1", "1_0"
         raise LineFormatError(f"{name} is not a whole number: {value[:40]!r}")
     return int(value)
 
