@@ -28,6 +28,7 @@ class FakeAPI:
         self.records: list[dict] = []   # each with a private "_visible" (epoch s)
         self.actions: list[dict] = []
         self.requests_made = 0
+        self.page_limit = 200
         self.actions_url = "fake://actions"
 
     def add(self, name: str, start_ms: int, lines: int = 2, visible_after: float = 0.0, activation_id=None,

@@ -136,6 +136,8 @@ class Api:
         try:
             if collection == "actions" and not tail:
                 return "actions.list", self._actions(query, tid)
+            if collection == "actions" and len(tail) <= 2:
+                return "actions.get", self._action("/".join(tail), tid)
             if collection == "activations" and not tail:
                 return "activations.list", self._activations(query, tid)
             if collection == "activations" and len(tail) <= 2:
@@ -175,16 +177,13 @@ class Api:
         if count:
             return _json(200, {"activations": self.store.count(name, since, upto, skip)}, tid)
         page = self.store.page(name, since, upto, skip, limit)
-        if docs:
-            found = [self.record(a) for a in page if not self._dropped()]
+        if docs:  # WhiskStore leaves out, silently, a document it cannot parse
+            found = [self.record(a) for a in page if not self.platform.unparseable(a.activation_id)]
             lines = sum(len(r["logs"]) for r in found)
             return _json(200, found, tid, records=len(found), lines=lines)
         summaries = [records.summary(a, self.namespace, self.platform.bare_triggers) for a in page]
         return _json(200, summaries, tid, records=len(page))
 
-    def _dropped(self) -> bool:
-        """A document the controller cannot parse is left out of a docs=true page, silently."""
-        return bool(self.platform.drop_rate) and self._rng.random() < self.platform.drop_rate
 
     def _activation(self, tail: list[str], tid: str) -> tuple[str, Reply]:
         activation_id, what = tail[0], (tail[1] if len(tail) > 1 else "")
@@ -223,6 +222,19 @@ class Api:
         if _boolean(query, "count"):
             return _json(200, {"actions": max(0, len(specs) - skip)}, tid)
         return _json(200, [self._action_entry(s) for s in specs[skip : skip + limit]], tid)
+
+    def _action(self, path: str, tid: str) -> Reply:
+        """``GET .../actions/{[pkg/]name}``: the action, with a sequence's components as
+        ``/ns/[pkg/]action`` names in ``exec.components``."""
+        spec = self.catalog.get(path)
+        if spec is None or not spec.is_action:
+            return _error(404, _NOT_FOUND, tid)
+        entry = self._action_entry(spec)
+        if spec.kind == "sequence":
+            entry["exec"] = {"kind": "sequence", "components": [f"/{self.namespace}/{c}" for c in spec.components]}
+        else:
+            entry["exec"] = {"kind": spec.kind, "binary": spec.kind.startswith("python")}
+        return _json(200, entry, tid)
 
     def _action_entry(self, spec: ActionSpec) -> dict:
         namespace = f"{self.namespace}/{spec.package}" if spec.package else self.namespace

@@ -24,7 +24,7 @@ class Platform:
     # 3. Order of records with the same start: "insertion", "id" (CouchDB: document id descending)
     #    or "elasticsearch" (start only: ties in a new order on every request).
     ties: str = "insertion"
-    # 4. Share of records a docs=true page silently leaves out (each answer drops others).
+    # 4. Share of records the controller cannot parse: docs=true pages silently leave them out.
     drop_rate: float = 0.0
     # 5. A skip at or above this answers 504 or 500, as the controller times out scanning (0: never).
     skip_timeout: int = 0
@@ -47,6 +47,10 @@ class Platform:
             raise ValueError(f"drop_rate must be at least 0 and below 1, got {self.drop_rate}")
         if self.skip_timeout < 0 or self.log_collection < 0 or self.logs_delay < 0:
             raise ValueError("skip_timeout, log_collection and logs_delay must be >= 0")
+
+    def unparseable(self, activation_id: str) -> bool:
+        """Whether this record is one the controller cannot parse: always the same for an id."""
+        return int(activation_id[:8], 16) < self.drop_rate * 0x1_0000_0000
 
     @classmethod
     def real(cls, **overrides) -> "Platform":

@@ -61,7 +61,7 @@ class Emulator:
                                     slow_rate=slow_rate, slow_seconds=slow_seconds, reset_rate=reset_rate,
                                     server_errors=platform.server_errors)
         self.api = Api(self.store, self.catalog, namespace=namespace, api_key=api_key, max_limit=max_limit,
-                       platform=platform, rng=self._own_rng(platform.drop_rate or platform.skip_timeout))
+                       platform=platform, rng=self._own_rng(platform.skip_timeout))
         self._factory = ActivationFactory(self.rng, self.catalog, platform)
         self._make_lock = threading.Lock()  # one rng, several threads
         self._counts: Counter[str] = Counter()
@@ -170,7 +170,7 @@ class Emulator:
         self.stop_producing()
         names = list(actions or [s.path for s in self.catalog.values()])
         rng = random.Random(self.rng.getrandbits(64))  # its own: the producer runs on its own thread
-        self._producer = Producer(self._invoke, rng, self.clock, rate=rate, actions=names,
+        self._producer = Producer(self.invoke, rng, self.clock, rate=rate, actions=names,
                                   max_duration=max_duration, lines=lines, burst=burst, burst_every=burst_every)
         self._producer.start()
         return self._producer
@@ -180,7 +180,9 @@ class Emulator:
             self._producer.stop()
             self._producer = None
 
-    def _invoke(self, path: str, start_ms: int, max_duration_ms: int, lines: int) -> None:
+    def invoke(self, path: str, start_ms: int, max_duration_ms: int = 5000, lines: int = 10) -> None:
+        """One invocation of ``path`` started at ``start_ms``, as the producer makes them: random status,
+        duration and cold start; sequences and triggers add their components' records."""
         with self._make_lock:
             duration = self._factory.duration(self._factory.spec(path), max_duration_ms)
             made = self._factory.make(path, start_ms, duration, lines)
@@ -197,8 +199,13 @@ class Emulator:
     # -- observation -----------------------------------------------------------------------------
 
     def produced(self) -> list[dict]:
-        """Every activation produced so far, visible yet or not."""
-        return [_produced_entry(a) for a in self.store.all()]
+        """Every activation produced so far, visible yet or not. ``unlisted``: one the platform cannot
+        parse, which lists leave out (``Platform.drop_rate``): nobody can forward it."""
+        entries = [_produced_entry(a) for a in self.store.all()]
+        if self.platform.drop_rate:
+            for entry in entries:
+                entry["unlisted"] = self.platform.unparseable(entry["activationId"])
+        return entries
 
     def stats(self) -> dict:
         with self._counts_lock:

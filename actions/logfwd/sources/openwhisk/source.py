@@ -31,11 +31,13 @@ from ..base import Encode
 from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
+from .paging import Pager, ends_range, start_of
 from .selection import select_actions
 
 
-PAGE = 200  # the API's maximum page size
+PAGE = 200  # the API's largest page (a deployment may allow fewer: see api.page_limit)
 HELD_PAGES = 16  # settled pages held after the first: 3,200 records, ~11 MB of events at 10 lines each
+FAR_END_PAGES = 2  # pages in one window of the far end of a settled range longer than the pages held
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
 
 
@@ -111,8 +113,8 @@ class OpenWhiskSource:
         runs = [run for run in self.runs if run.since <= run.upto]
         # One page over each action's whole range first: most runs find everything in it. The next
         # action's is fetched while this one's is worked through.
-        with _Prefetcher(lambda i: self.api.list_activations(runs[i].name, since=runs[i].since,
-                                                             upto=runs[i].upto, limit=PAGE)) as probes:
+        with _Prefetcher(lambda i: self.api.list_activations(runs[i].name, since=runs[i].since, upto=runs[i].upto,
+                                                             limit=self.api.page_limit)) as probes:
             for i, run in enumerate(runs):
                 try:
                     probe = probes(i)
@@ -125,83 +127,88 @@ class OpenWhiskSource:
                     self.errors.append(f"action {run.name!r}: {exc}")
 
     def _action_units(self, run: ActionRun, probe: list, deadline: Deadline) -> Iterator[Unit]:
-        # If the first page is full, it is the live range's first page (the live range is the newest
-        # part). Live before settled is safe: delivered live ids are kept in `seen` whatever happens
-        # to the settled range.
-        live = [record for record in probe if _start(record, run.since) >= run.boundary]
-        if len(live) == PAGE:
-            live = chain(live, self._newest_first(run.name, run.boundary, run.upto, skip=PAGE))
+        # If the first page does not end the range, it is the live range's first page (the live range
+        # is the newest part). Live before settled is safe: delivered live ids are kept in `seen`
+        # whatever happens to the settled range.
+        pager = self._pager(run.name)
+        full = not ends_range(probe, self.api.page_limit)
+        live = [record for record in probe if start_of(record, run.since) >= run.boundary]
+        if full and len(live) == len(probe):
+            live = chain.from_iterable(pager.newest_first(run.boundary, run.upto, first=probe))
         yield from self._units_of(run, live)
         yield Unit([], run.finish_live)
         if run.settled_range():
             # The probe's settled records are the settled range's newest (it cannot change any more).
-            newest = [record for record in probe if _start(record, run.since) < run.boundary]
-            if len(probe) < PAGE:
+            if not full:
+                newest = [record for record in probe if start_of(record, run.since) < run.boundary]
                 yield from self._units_of(run, reversed(newest))
             else:
-                yield from self._oldest_first(run, newest, deadline)
+                yield from self._oldest_first(run, pager, probe, deadline)
             yield Unit([], run.finish_settled)
 
-    def _oldest_first(self, run: ActionRun, newest: list[dict], deadline: Deadline) -> Iterator[Unit]:
-        """The settled range's units oldest first, ending with those of ``newest`` (its newest records,
-        newest first, in hand).
+    def _pager(self, name: str) -> Pager:
+        fetch = lambda since, upto, skip: self.api.list_activations(  # noqa: E731
+            name, since=since, upto=upto, limit=self.api.page_limit, skip=skip)
+        count = lambda since, upto: self.api.count_activations(name, since=since, upto=upto)  # noqa: E731
+        return Pager(fetch, count, lambda: self.api.page_limit,
+                     lambda text: self.warnings.append(f"action {name!r}: {text}"))
 
-        Nothing new can appear in a settled range, so skip offsets stay valid from either end. The
-        pages after ``newest`` are turned into units as they arrive (while the next one is fetched)
-        and held compressed, up to ``held_pages`` of them and ``held_bytes`` of events; a range that
-        ends there needs no count. Holding delivers nothing until it ends, so it may take at most half
-        of the time left for pulling: against a slow API the far end (the oldest records) still goes out.
+    def _oldest_first(self, run: ActionRun, pager: Pager, probe: list, deadline: Deadline) -> Iterator[Unit]:
+        """The settled range's units oldest first; ``probe`` is the first page over the whole range.
+
+        Nothing new can appear in a settled range. Its pages are read newest first and their units
+        held (compressed), up to ``held_pages`` of them and ``held_bytes`` of events; a range that ends
+        there (most backlogs) needs no more. Holding delivers nothing until it ends, so it may take at
+        most half of the time left for pulling. A longer range goes out from its far end: windows of
+        starts small enough to hold, oldest first, each read newest first and sent oldest first.
         """
-        (since, upto), queued = run.settled_range(), OrderedDict()
+        since, high = run.settled_range()
+        queued: OrderedDict = OrderedDict()
         left = deadline.pull_remaining()
         hold_while = left / 2 if math.isfinite(left) else -math.inf  # pull time that must be left
-        skip, full = len(newest), True
-        with _Prefetcher(lambda skip: self.api.list_activations(run.name, since=since, upto=upto, limit=PAGE,
-                                                                skip=skip)) as fetch:
-            fetch.ahead(skip)
-            held = [_HeldPage(list(self._units_of(run, newest, queued)), compress=False)]
-            size = held[0].size
-            while (full and len(held) <= self.held_pages and size < self.held_bytes
-                   and deadline.pull_remaining() > hold_while):
-                records = fetch(skip)
-                skip += len(records)
-                full = len(records) == PAGE
-                if full and len(held) < self.held_pages:  # needed unless this page fills the byte budget
-                    fetch.ahead(skip)
-                # Built while the next page is fetched; compressed unless the backlog is short.
-                held.append(_HeldPage(list(self._units_of(run, records, queued)), compress=len(held) > 1))
-                size += held[-1].size
-                yield Unit([])  # nothing to send yet: lets the pipeline check its deadline between pages
-        if full:  # the range goes on past what is held: its far end first
-            yield from self._units_of(run, self._far_end(run.name, since, upto, skip), queued)
+        # The probe is this range's first page if it reached into it; if it held only live records,
+        # the range starts below them.
+        reached = any(start_of(record, since) <= high for record in probe)
+        pages = pager.newest_first(since, high, first=probe if reached else None)
+        held, size, ended = [], 0, True
+        for records in pages:
+            settled = [r for r in records if start_of(r, since) <= high]
+            held.append(_HeldPage(list(self._units_of(run, settled, queued)), compress=len(held) > 1))
+            size += held[-1].size
+            if len(held) > self.held_pages or size >= self.held_bytes or deadline.pull_remaining() <= hold_while:
+                ended = False
+                break
+            yield Unit([])  # nothing to send yet: lets the pipeline check its deadline between pages
+        pages.close()
+        if not ended:  # the range goes on past what is held: its far end first
+            edge_start, edge_ids = pager.edge
+            yield from self._far_end(run, pager, since, edge_start, edge_ids, queued)
         while held:
             yield from reversed(held.pop().units())
 
-    def _far_end(self, name: str, since: int, upto: int, held: int) -> Iterator[dict]:
-        """The settled range's records past its newest ``held``, oldest first: a count, then pages."""
-        remaining = self.api.count_activations(name, since=since, upto=upto)
-        pages = []
-        while remaining > held:
-            skip = max(held, remaining - PAGE)
-            pages.append({"limit": remaining - skip, "skip": skip})
-            remaining = skip
-        with _Prefetcher(lambda i: self.api.list_activations(name, since=since, upto=upto, **pages[i])) as fetch:
-            for i in range(len(pages)):
-                records = fetch(i)
-                if i + 1 < len(pages):
-                    fetch.ahead(i + 1)
-                yield from reversed(records)
+    def _far_end(self, run: ActionRun, pager: Pager, since: int, top: int, skip_ids: set,
+                 queued: OrderedDict) -> Iterator[Unit]:
+        """``[since, top]`` oldest first, in windows of starts that hold at most ``FAR_END_PAGES`` pages,
+        found by counting (a count is cheap, a large skip is not). ``skip_ids``: ids at ``top`` held.
 
-    def _newest_first(self, name: str, since: int, upto: int, skip: int = 0) -> Iterator[dict]:
-        with _Prefetcher(lambda skip: self.api.list_activations(name, since=since, upto=upto, limit=PAGE,
-                                                                skip=skip)) as fetch:
-            records = None
-            while records is None or len(records) == PAGE:
-                records = fetch(skip)
-                skip += len(records)
-                if len(records) == PAGE:
-                    fetch.ahead(skip)  # only after a full page is another one certain to be needed
-                yield from records
+        A window is read newest first and sent oldest first, so it is kept small: against a slow API
+        a run still sends its oldest records before its deadline."""
+        budget = min(self.held_pages, FAR_END_PAGES) * self.api.page_limit
+        low, total = since, pager.count(since, top)
+        while low <= top and total > 0:
+            high, inside = top, total
+            while high > low and inside > budget:
+                # Narrow by the share of records to keep; usually one count settles it.
+                high = low + max(0, int((high - low) * budget / inside) - 1)
+                inside = pager.count(low, high)
+            window = []
+            for records in pager.newest_first(low, high):
+                records = [r for r in records if not (start_of(r, low) == top and r.get("activationId") in skip_ids)]
+                window.append(_HeldPage(list(self._units_of(run, records, queued)), compress=True))
+                yield Unit([])
+            while window:
+                yield from reversed(window.pop().units())
+            low, total = high + 1, total - inside  # a settled range does not change: no new count
 
     def _units_of(self, run: ActionRun, records: Iterable[dict],
                   queued: OrderedDict | None = None) -> Iterator[Unit]:
@@ -319,11 +326,6 @@ def _held_form(encoded) -> Payloads:
     # Held pages keep each payload's own part apart from the part a record's payloads share; an
     # encoder that shares nothing (any sink but the JSON ones) gives payloads with an empty shared part.
     return encoded if isinstance(encoded, Payloads) else Payloads(list(encoded), b"")
-
-
-def _start(record, default: int) -> int:
-    start = record.get("start") if isinstance(record, dict) else None
-    return start if isinstance(start, int) and not isinstance(start, bool) else default
 
 
 class _Prefetcher:
