@@ -32,6 +32,7 @@ from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
 from .paging import Pager, ends_range, start_of
+from .pending import logs_arrived, looks_inline, marker_events
 from .selection import select_actions
 
 
@@ -39,13 +40,16 @@ PAGE = 200  # the API's largest page (a deployment may allow fewer: see api.page
 HELD_PAGES = 16  # settled pages held after the first: 3,200 records, ~11 MB of events at 10 lines each
 FAR_END_PAGES = 2  # pages in one window of the far end of a settled range longer than the pages held
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
+MAX_PENDING = 1000  # activations of one action waiting for their logs; past it, a marker at once
+_PENDING = object()  # _logs: the logs are not there yet
 
 
 class OpenWhiskSource:
     def __init__(self, api, patterns: Iterable[str], *, namespace: str = "_", self_action: str | None = None,
                  overlap: float = 360.0, settle: float = 2.0, initial_lookback: float = 600.0,
                  fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = 10_000,
-                 held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, clock: Callable[[], float] = time.time):
+                 held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, logs_wait: float = 300.0,
+                 clock: Callable[[], float] = time.time):
         self.api = api
         self.patterns = tuple(patterns)
         self.namespace = namespace
@@ -57,6 +61,8 @@ class OpenWhiskSource:
         self.max_seen = max_seen
         self.held_pages = max(1, held_pages)
         self.held_bytes = held_bytes
+        self.logs_wait_ms = int(logs_wait * 1000)
+        self.inline_logs = False  # a record with log text was seen: this deployment keeps logs in records
         self.clock = clock
         self.runs: list[ActionRun] = []
         self.errors: list[str] = []
@@ -83,6 +89,8 @@ class OpenWhiskSource:
         for run in self.runs:
             cursor = run.next_cursor(cap)
             actions[run.name] = {"since": cursor.since, "seen": encode_seen(cursor.since, cursor.seen)}
+            if cursor.pending:
+                actions[run.name]["pending"] = cursor.pending
         return {"type": "openwhisk", "namespace": self.namespace, "actions": actions}
 
     def _restore(self, document: dict | None) -> dict[str, ActionCursor]:
@@ -100,7 +108,10 @@ class OpenWhiskSource:
                 since = entry["since"]
                 if not isinstance(since, int) or isinstance(since, bool):
                     raise ValueError(f"'since' of {name!r} is not an integer")
-                cursors[name] = ActionCursor(since, decode_seen(since, entry["seen"]))
+                pending = entry.get("pending", {})
+                if not isinstance(pending, dict) or not all(isinstance(v, int) for v in pending.values()):
+                    raise ValueError(f"'pending' of {name!r} is not an object of ids and times")
+                cursors[name] = ActionCursor(since, decode_seen(since, entry["seen"]), dict(pending))
             return cursors
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             self.warnings.append(f"checkpoint unreadable ({exc}); starting from the initial lookback")
@@ -110,6 +121,9 @@ class OpenWhiskSource:
 
     def units(self, deadline: Deadline = NO_DEADLINE, encode: Encode = json_payloads) -> Iterator[Unit]:
         self._encode = encode
+        for run in self.runs:
+            if run.since > run.upto and run.pending:
+                yield from self._guarded(run, self._pending_units(run))
         runs = [run for run in self.runs if run.since <= run.upto]
         # One page over each action's whole range first: most runs find everything in it. The next
         # action's is fetched while this one's is worked through.
@@ -121,10 +135,39 @@ class OpenWhiskSource:
                     if i + 1 < len(runs):
                         probes.ahead(i + 1)
                     yield from self._action_units(run, probe, deadline)
+                    yield from self._pending_units(run)
                 except AuthError:
                     raise  # every other action would fail the same way
                 except SourceError as exc:
                     self.errors.append(f"action {run.name!r}: {exc}")
+
+    def _guarded(self, run: ActionRun, units: Iterator[Unit]) -> Iterator[Unit]:
+        try:
+            yield from units
+        except AuthError:
+            raise
+        except SourceError as exc:
+            self.errors.append(f"action {run.name!r}: {exc}")
+
+    def _pending_units(self, run: ActionRun) -> Iterator[Unit]:
+        """The activations of ``run`` that waited for their logs: those whose logs came, and a marker
+        for each whose wait is over."""
+        now_ms = int(self.clock() * 1000)
+        for activation_id, found_ms in list(run.pending.items()):
+            gave_up = now_ms - found_ms >= self.logs_wait_ms
+            logs = None
+            if not gave_up:
+                self.log_requests += 1
+                logs = self.api.activation_logs(activation_id)
+                if not logs_arrived(logs) and not (self.inline_logs and logs == []):
+                    continue
+            record = self.api.get_activation(activation_id)
+            if gave_up:
+                events = marker_events(record, fields=self.fields, wait_seconds=self.logs_wait_ms / 1000)
+            else:
+                events = activation_events(record, fields=self.fields, logs=logs, max_line_bytes=self.max_line_bytes)
+                self._count_flags(events)
+            yield Unit(_held_form(self._encode(events)), partial(run.resolved, activation_id, len(events), gave_up))
 
     def _action_units(self, run: ActionRun, probe: list, deadline: Deadline) -> Iterator[Unit]:
         # If the first page does not end the range, it is the live range's first page (the live range
@@ -227,14 +270,18 @@ class OpenWhiskSource:
             self.errors.append(f"action {run.name!r}: skipped a record that is not an object: {str(record)[:80]!r}")
             return None
         activation_id = record.get("activationId")
-        if isinstance(activation_id, str) and (activation_id in run.seen or activation_id in queued):
+        if isinstance(activation_id, str) and (activation_id in run.seen or activation_id in queued
+                                               or activation_id in run.pending):
             return None
         start = record.get("start")
         if not isinstance(start, int) or isinstance(start, bool):
             start = run.since
         try:
-            events = activation_events(record, fields=self.fields, logs=self._logs(record, run),
-                                       max_line_bytes=self.max_line_bytes)
+            logs = self._logs(record, run)
+            if logs is _PENDING:
+                queued[activation_id] = None
+                return Unit([], partial(run.postponed, activation_id, start, int(self.clock() * 1000)))
+            events = activation_events(record, fields=self.fields, logs=logs, max_line_bytes=self.max_line_bytes)
         except BadRecordError as exc:
             self.errors.append(f"action {run.name!r}: {exc}")
             if not isinstance(activation_id, str):
@@ -253,10 +300,14 @@ class OpenWhiskSource:
         over, so that it does not hold back every later activation of the action, run after run.
         """
         if record.get("logs") != [] or not isinstance(record.get("activationId"), str):
+            self.inline_logs = self.inline_logs or looks_inline(record)
             return None
         self.log_requests += 1
         try:
-            return self.api.activation_logs(record["activationId"])
+            logs = self.api.activation_logs(record["activationId"])
+            if logs_arrived(logs) or (self.inline_logs and logs == []) or len(run.pending) >= MAX_PENDING:
+                return logs if logs_arrived(logs) else []
+            return _PENDING  # not in the log store yet: asked again on later runs
         except (SourceTransientError, AuthError):
             raise
         except SourceError as exc:
@@ -278,8 +329,10 @@ class OpenWhiskSource:
         return {
             "records": sum(run.activations for run in self.runs),
             "lag_seconds": round(max((run.lag_seconds() for run in self.runs), default=0.0), 3),
-            "more": not all(run.complete for run in self.runs),
+            "more": not all(run.complete and not run.pending for run in self.runs),
             "api_requests": self.api.requests_made,
+            "logs_pending": sum(len(run.pending) for run in self.runs),
+            "logs_unavailable": sum(run.logs_unavailable for run in self.runs),
             "lines_unparsed": self.unparsed,
             "lines_truncated": self.truncated,
             "actions": {run.name: {"activations": run.activations, "events": run.events,
