@@ -68,6 +68,11 @@ class FakeAPI:
         self.requests_made += 1
         return []
 
+    def get_activation(self, activation_id):
+        self.requests_made += 1
+        [record] = [r for r in self.records if r["activationId"] == activation_id]
+        return {k: v for k, v in copy.deepcopy(record).items() if not k.startswith("_")}
+
     def list_actions(self):
         self.requests_made += 1
         return self.actions

@@ -26,6 +26,7 @@ def world():
 def run(world, actions=("hello",), deadline=None, **options):
     clock, api, sink, store = world
     options.setdefault("initial_lookback", 3600)
+    options.setdefault("overlap", 360.0)  # a fixed overlap: the fakes have no action limits to derive one from
     max_events = options.pop("max_events", 50)
     source = OpenWhiskSource(api, actions, clock=clock, **options)
     return forward(source, sink, store, deadline=deadline or Deadline(), max_events=max_events, clock=clock)
@@ -226,7 +227,7 @@ def test_action_added_later_starts_at_the_initial_lookback_and_removed_is_forgot
     clock.now += 5
     run(world, actions=["hello"])
     summary = run(world, actions=["hello", "shop/cart"])
-    assert summary["actions"]["shop/cart"] == {"activations": 1, "events": 2, "new": True}
+    assert summary["actions"]["shop/cart"] == {"activations": 1, "events": 2, "new": True, "overlap_seconds": 360.0}
     assert summary["actions"]["hello"]["activations"] == 0
     summary = run(world, actions=["shop/cart"])
     assert "no longer monitoring 'hello'" in summary["warnings"][0]

@@ -160,7 +160,7 @@ class OpenWhiskAPI:
 
     def _list(self, path: str, params: dict, *, subject: str | None) -> object:
         """A list request with ``limit`` no larger than the server allows, learnt from its 400."""
-        if params["limit"] > self.page_limit or params["limit"] == 0:
+        if params["limit"] > self.page_limit:
             params = {**params, "limit": self.page_limit}
         try:
             return self._get(path, params, subject=subject)

@@ -32,6 +32,7 @@ from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
 from .paging import Pager, ends_range, start_of
+from .overlap import automatic_overlaps
 from .pending import logs_arrived, looks_inline, marker_events
 from .selection import select_actions
 
@@ -46,7 +47,7 @@ _PENDING = object()  # _logs: the logs are not there yet
 
 class OpenWhiskSource:
     def __init__(self, api, patterns: Iterable[str], *, namespace: str = "_", self_action: str | None = None,
-                 overlap: float = 360.0, settle: float = 2.0, initial_lookback: float = 600.0,
+                 overlap: float | None = None, schedule_interval: float = 60.0, settle: float = 2.0, initial_lookback: float = 600.0,
                  fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = 10_000,
                  held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, logs_wait: float = 300.0,
                  clock: Callable[[], float] = time.time):
@@ -54,7 +55,10 @@ class OpenWhiskSource:
         self.patterns = tuple(patterns)
         self.namespace = namespace
         self.self_action = self_action
-        self.overlap_ms, self.settle_ms = int(overlap * 1000), int(settle * 1000)
+        # None: each action's own, from its limits (overlap.py); a number: the same for all.
+        self.overlap_ms = None if overlap is None else int(overlap * 1000)
+        self.interval_ms, self.settle_ms = int(schedule_interval * 1000), int(settle * 1000)
+        self.overlaps: dict[str, int] = {}
         self.lookback_ms = int(initial_lookback * 1000)
         self.fields = dict(fields or {})
         self.max_line_bytes = max_line_bytes
@@ -74,13 +78,24 @@ class OpenWhiskSource:
 
     def open(self, document: dict | None) -> None:
         cursors = self._restore(document)
-        names, warnings = select_actions(self.patterns, self.api.list_actions, self.self_action,
-                                         where=self.api.actions_url)
+        listing: list = []
+
+        def list_actions() -> list:  # read once, for the wildcards and the automatic overlap alike
+            if not listing:
+                listing.extend(self.api.list_actions())
+            return listing
+
+        names, warnings = select_actions(self.patterns, list_actions, self.self_action, where=self.api.actions_url)
         self.warnings += warnings
+        if self.overlap_ms is None:
+            self.overlaps = automatic_overlaps(names, list_actions() if names else [], self.api.get_action,
+                                               self.interval_ms, self.warnings.append)
+        else:
+            self.overlaps = dict.fromkeys(names, self.overlap_ms)
         for gone in sorted(set(cursors) - set(names)):
             self.warnings.append(f"no longer monitoring {gone!r}; its position is forgotten")
         now_ms = int(self.clock() * 1000)
-        self.runs = [ActionRun(name, cursors.get(name), now_ms=now_ms, overlap_ms=self.overlap_ms,
+        self.runs = [ActionRun(name, cursors.get(name), now_ms=now_ms, overlap_ms=self.overlaps[name],
                                settle_ms=self.settle_ms, lookback_ms=self.lookback_ms) for name in names]
 
     def checkpoint(self) -> dict:
@@ -280,7 +295,8 @@ class OpenWhiskSource:
             logs = self._logs(record, run)
             if logs is _PENDING:
                 queued[activation_id] = None
-                return Unit([], partial(run.postponed, activation_id, start, int(self.clock() * 1000)))
+                nothing = payloads(RecordEvents([], {}))
+                return Unit(nothing, partial(run.postponed, activation_id, start, int(self.clock() * 1000)))
             events = activation_events(record, fields=self.fields, logs=logs, max_line_bytes=self.max_line_bytes)
         except BadRecordError as exc:
             self.errors.append(f"action {run.name!r}: {exc}")
@@ -336,6 +352,7 @@ class OpenWhiskSource:
             "lines_unparsed": self.unparsed,
             "lines_truncated": self.truncated,
             "actions": {run.name: {"activations": run.activations, "events": run.events,
+                                   "overlap_seconds": self.overlaps[run.name] / 1000,
                                    **({"new": True} if run.new else {})} for run in self.runs},
         }
 
