@@ -295,8 +295,7 @@ class OpenWhiskSource:
             logs = self._logs(record, run)
             if logs is _PENDING:
                 queued[activation_id] = None
-                nothing = payloads(RecordEvents([], {}))
-                return Unit(nothing, partial(run.postponed, activation_id, start, int(self.clock() * 1000)))
+                return Unit(Payloads([], b""), partial(run.postponed, activation_id, start, int(self.clock() * 1000)))
             events = activation_events(record, fields=self.fields, logs=logs, max_line_bytes=self.max_line_bytes)
         except BadRecordError as exc:
             self.errors.append(f"action {run.name!r}: {exc}")
