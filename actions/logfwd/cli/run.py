@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return 2 if isinstance(exc, ConfigError) else 1
     if progress:
         progress.clear()
-    print(json.dumps(summary, indent=2) if args.json else render(summary))
+    print(json.dumps(summary, indent=2) if args.json else render(summary, verbose=args.verbose))
     return 0 if summary.get("ok") else 1
 
 
@@ -86,7 +86,7 @@ def _count(n: int, noun: str, plural: str = "") -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
 
 
-def render(summary: dict) -> str:
+def render(summary: dict, verbose: bool = False) -> str:
     if "skipped" in summary:
         return f"skipped: {summary['skipped']}"
     where = [f"sink {summary.get('sink', '?')}, {summary.get('guarantee', '?')} delivery"]
@@ -100,8 +100,12 @@ def render(summary: dict) -> str:
         "  " + "; ".join(where) + ("; more waiting" if summary.get("more") else ""),
     ]
     for name, counts in summary.get("actions", {}).items():
+        overlap = f", overlap {counts['overlap_seconds']:g} s" if verbose and "overlap_seconds" in counts else ""
         lines.append(f"  {name}: {_count(counts['activations'], 'activation')}, {_count(counts['events'], 'event')}"
-                     f"{' (newly monitored)' if counts.get('new') else ''}")
+                     f"{overlap}{' (newly monitored)' if counts.get('new') else ''}")
+    if summary.get("logs_pending") or summary.get("logs_unavailable"):
+        lines.append(f"  activations waiting for their logs: {summary.get('logs_pending', 0)}, given up on (a marker "
+                     f"event sent): {summary.get('logs_unavailable', 0)}")
     if summary.get("lines_unparsed") or summary.get("lines_truncated"):
         lines.append(f"  lines unparsed: {summary.get('lines_unparsed', 0)}, truncated: {summary.get('lines_truncated', 0)}")
     lines += [f"  warning: {w}" for w in summary.get("warnings", [])]

@@ -1,6 +1,6 @@
 """The ``openwhisk`` source: the activation records of monitored actions, pulled on a schedule."""
 
-from ...coerce import boolean, json_object, listing, number, secret, text
+from ...coerce import auto_or, boolean, json_object, listing, number, secret, text
 from ...errors import ConfigError
 from ...plugs import PULLED, Param, Plug
 
@@ -9,7 +9,7 @@ def _check(values) -> None:
     from .events import check_fields
 
     check_fields(values["fields"])
-    if values["overlap"] <= values["settle"]:
+    if values["overlap"] != "auto" and values["overlap"] <= values["settle"]:
         raise ConfigError("overlap", f"must be more than settle ({values['settle']} s)",
                           "Runs read up to now - settle and move on to now - overlap; a smaller overlap "
                           "would skip what starts in between.")
@@ -24,7 +24,9 @@ def _build(settings, context):
                        verify=values["api_verify"], deadline=context.deadline.for_work())
     context.resources["openwhisk_api"] = api  # the activation checkpoint store reads through it
     return OpenWhiskSource(api, values["actions"], namespace=values["namespace"], self_action=settings.self_action,
-                           overlap=values["overlap"], settle=values["settle"],
+                           overlap=None if values["overlap"] == "auto" else values["overlap"],
+                           schedule_interval=values["schedule_interval"], logs_wait=values["logs_wait"],
+                           settle=values["settle"],
                            initial_lookback=values["initial_lookback"], fields=values["fields"],
                            max_line_bytes=values["max_line_bytes"], clock=context.clock)
 
@@ -42,9 +44,15 @@ PLUG = Plug(
         Param("actions", listing, required=True,
               help="monitored actions: name, package/action, package/*, *, !exclusion"),
         Param("fields", json_object, {}, help="JSON object merged into every event, e.g. a Logz.io token"),
-        Param("overlap", number(float, 0, 86400), 360.0,
-              help="seconds behind now that every run re-reads for late records "
-                   "(>= the longest action time limit + margin)"),
+        Param("overlap", auto_or(number(float, 0, 86400)), "auto",
+              help="seconds behind now that every run re-reads for late records; auto: each action's own, "
+                   "2 x its time limit + 30 s + 2 schedule intervals (sequences: from their components; "
+                   "docs/openwhisk-timing.md)"),
+        Param("schedule_interval", number(float, 1, 86400), 60.0,
+              help="seconds between runs (the alarm's period), for overlap=auto"),
+        Param("logs_wait", number(float, 0, 7 * 86400), 300.0,
+              help="seconds an activation whose logs are not in the log store yet is asked for again, "
+                   "before a marker event says they never came"),
         Param("settle", number(float, 0, 3600), 2.0, help="seconds behind now where a run stops reading"),
         Param("initial_lookback", number(float, 0, 30 * 86400), 600.0,
               help="seconds back a newly monitored action starts from"),
