@@ -19,7 +19,7 @@ _USAGE = ("Use 'activation', 'file:PATH', 'couchdb+https://HOST/DATABASE' (or co
 
 def open_store(spec: str, *, api=None, self_action: str | None = None, activation_id: str | None = None,
                username: str | None = None, password: str | None = None,
-               deadline: Deadline = NO_DEADLINE) -> CheckpointStore:
+               deadline: Deadline = NO_DEADLINE, start_over: bool = False) -> CheckpointStore:
     """Build the store named by ``spec``. ``api`` is the OpenWhisk client the activation store reads through."""
     # Scheme names are case-insensitive, as in URLs; paths are not.
     scheme = urlsplit(spec).scheme.lower() if "://" in spec else spec.split(":", 1)[0].lower()
@@ -28,7 +28,7 @@ def open_store(spec: str, *, api=None, self_action: str | None = None, activatio
             raise ConfigError("checkpoint", "'activation' works only inside an OpenWhisk action "
                               "(it reads the forwarder's own activations)", "Use file:PATH when running locally.")
         from .activation import ActivationStore
-        return ActivationStore(api, self_action, exclude=activation_id)
+        return ActivationStore(api, self_action, exclude=activation_id, start_over=start_over)
     if scheme == "file":
         path = spec[len("file:"):]
         if not path:

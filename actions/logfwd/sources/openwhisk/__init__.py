@@ -58,6 +58,9 @@ PLUG = Plug(
               help="seconds back a newly monitored action starts from"),
         Param("max_line_bytes", number(int, 1024, 100 * 1024 * 1024), 1048576,
               help="longer log lines are truncated (and flagged)"),
+        Param("start_over", boolean, False,
+              help="with checkpoint=activation: when the forwarder has earlier runs but none carries a checkpoint, "
+                   "start again at now - initial_lookback instead of stopping with an error"),
         Param("api_verify", boolean, True, help="verify the OpenWhisk API host's TLS certificate"),
     ),
 )
