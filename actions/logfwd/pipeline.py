@@ -1,9 +1,11 @@
 """One forwarding pass: source -> events -> sink -> checkpoint (pulled) or answer (pushed).
 
 The source encodes each record's events with the sink's encoder; the batcher sends them and runs each
-unit's ``done`` once the sink delivered it. A pulled source's checkpoint is saved at the end of every
-pass, also a failed one, and a pushed source's answer is built at the end: both only ever reflect
-units the sink delivered, as far as its guarantee reaches. A pass stops pulling ``deadline.grace`` seconds before its deadline; the window
+unit's ``done`` once the sink delivered it. A pulled source's checkpoint is saved every
+``save_windows`` delivered batches or ``save_every`` seconds while the pass goes on (a killed run
+re-sends at most that much), and at the end of every pass, also a failed one; a pushed source's
+answer is built at the end: both only ever reflect units the sink delivered, as far as its
+guarantee reaches. A save that fails mid-pass (another run moved the checkpoint) stops the pass. A pass stops pulling ``deadline.grace`` seconds before its deadline; the window
 in flight then has until ``deadline.for_work()``, and the rest is kept for saving.
 """
 
@@ -22,11 +24,14 @@ from .sources.base import Source
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+SAVE_WINDOWS = 4  # save the checkpoint after this many more delivered batches ...
+SAVE_EVERY = 10.0  # ... or this many seconds, whichever comes first, while a pass goes on
 
 
 def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *, deadline: Deadline = NO_DEADLINE,
             max_events: int = 2048, max_bytes: int = 8 << 20,
-            progress: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time) -> dict:
+            progress: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time,
+            save_windows: int = SAVE_WINDOWS, save_every: float = SAVE_EVERY) -> dict:
     """Run one pass and return its summary. Errors of the pass are reported in the summary, not raised,
     once the checkpoint could be loaded: what was delivered is always saved. ``store`` is None for a
     pushed source, which has no checkpoint."""
@@ -40,12 +45,21 @@ def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *,
     stopped_early = False
     units = source.units(deadline, sink.encode)
     errors = []
+    saved_at, saved_batches, save_failed = clock(), sink.batches_sent, False
     try:
         for unit in units:
             if deadline.pull_expired():
                 stopped_early = True
                 break
             batcher.add(unit.payloads, unit.done)
+            sent = sink.batches_sent - saved_batches
+            if store is not None and sent and (sent >= save_windows or clock() - saved_at >= save_every):
+                failed = _save(store, source, clock)
+                if failed is not None:  # another run moved it: stop; the next run goes on from there
+                    errors.append(failed)
+                    save_failed = True
+                    break
+                saved_at, saved_batches = clock(), sink.batches_sent
         batcher.flush()
     except Exception as exc:
         errors.append(_describe(exc))
@@ -56,7 +70,7 @@ def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *,
     except Exception as exc:
         errors.append(_describe(exc))
 
-    if store is not None:
+    if store is not None and not save_failed:
         saved = _save(store, source, clock)
         if saved is not None:
             errors.append(saved)
