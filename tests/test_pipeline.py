@@ -10,7 +10,8 @@ from logfwd.pipeline import forward
 from logfwd.codecs.jsonbytes import json_payloads as payloads
 from logfwd.sources.openwhisk.events import activation_events
 from logfwd.sources.base import Unit
-from logfwd.sources.openwhisk.source import OpenWhiskSource, _HeldPage
+from logfwd.sources.openwhisk.held import HeldPage
+from logfwd.sources.openwhisk.source import OpenWhiskSource
 
 from fakes import FakeAPI, FakeClock, FakeSink, MemoryStore
 
@@ -120,12 +121,12 @@ def test_a_held_page_gives_back_its_units_byte_for_byte():
                 "logs": [f"2023-11-14T22:13:20.{j:09d}Z stdout: {'é✓' * j} line {j}" for j in range(i % 4)]}
                for i in range(50)]  # records with 0 to 3 lines, non-ASCII text
     units = [Unit(payloads(activation_events(record)), object()) for record in records]
-    page = _HeldPage(units)
+    page = HeldPage(units)
     assert len(page.blob) < page.size  # compressed
     back = page.units()
     assert [list(unit.payloads) for unit in back] == [list(unit.payloads) for unit in units]
     assert [unit.done for unit in back] == [unit.done for unit in units]
-    assert _HeldPage([]).units() == [] and _HeldPage(units, compress=False).units() == units
+    assert HeldPage([]).units() == [] and HeldPage(units, compress=False).units() == units
 
 
 def test_late_activation_is_forwarded_by_a_later_run(world):

@@ -14,9 +14,10 @@ What the real list API does, and what this is built against (see docs/openwhisk-
   counted, never listed); what is still missing then is reported.
 """
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterator
 
-__all__ = ["Pager", "start_of", "ends_range"]
+__all__ = ["Pager", "Prefetcher", "start_of", "ends_range"]
 
 TIE_PASSES = 20  # at most this many passes over one crowded millisecond
 IDLE_PASSES = 3  # ... stopping after this many in a row found nothing new
@@ -98,3 +99,40 @@ class Pager:
             self.warn(f"{total - len(seen)} of the {total} records that started at {start} ms could not be "
                       "listed (unparseable, or in a new order on every request); the others were read")
         return found
+
+
+class Prefetcher:
+    """Fetches the next page on a background thread while the caller works through the current one.
+
+    ``fetch(key)`` returns the page for ``key``, from the background if ``fetch.ahead(key)`` started it;
+    errors surface there, where the page is asked for.
+    """
+
+    def __init__(self, get: Callable):
+        self.get = get
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logfwd-page")
+        self.pending: tuple[object, Future] | None = None
+
+    def __call__(self, key) -> list:
+        if self.pending is not None and self.pending[0] == key:
+            future, self.pending = self.pending[1], None
+            return future.result()
+        self.cancel()
+        return self.get(key)
+
+    def ahead(self, key) -> None:
+        self.cancel()
+        self.pending = (key, self.pool.submit(self.get, key))
+
+    def cancel(self) -> None:
+        if self.pending is not None:
+            self.pending[1].cancel()
+            self.pending = None
+
+    def __enter__(self) -> "Prefetcher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # A page fetched for nothing (the run stopped early) is waited for, not left running.
+        self.cancel()
+        self.pool.shutdown(wait=True)

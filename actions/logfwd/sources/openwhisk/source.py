@@ -1,37 +1,35 @@
 """OpenWhisk activations as a source: monitored actions -> activation records -> events.
 
 Per action, one page over the whole range comes first; most runs find everything there. Past it, the
-live range is read newest first from the top, where records that turn up while paging push others
-down (re-read, never skipped), and the settled range is delivered oldest first, so the cursor moves
-forward even when the deadline cuts a run short. See ``cursor.py`` for why the range is split.
+live range is read newest first from the top (records that turn up meanwhile are re-read, never
+skipped), and the settled range is delivered oldest first, so the cursor moves forward even when the
+deadline cuts a run short. See ``cursor.py`` for why the range is split, ``paging.py`` for how pages
+are read without a large ``skip``, and ``pending.py`` for activations whose logs are not there yet.
 
-Requests: one per 200 activations, plus at most one per action. The settled range is read newest
-first, turned into units and held (compressed), for up to ``held_pages`` pages (and ``held_bytes`` of events, and
-half the time left for pulling); one that ends there (most backlogs) then needs no count. A longer one
-is counted, and read oldest first from its far end up to the pages held: memory stays bounded, and a
-run against a slow API still moves the cursor. The next page, and the next action's first page, are
-fetched while the current one is turned into events; when holding stops at its byte or time budget,
-or the run at its deadline, that page was fetched for nothing.
+Requests: about one per page of activations (the server's list limit, 200 at most), plus one per
+action. The settled range is read newest first, turned into units and held (compressed), for up to
+``held_pages`` pages (and ``held_bytes`` of events, and half the time left for pulling); one that
+ends there (most backlogs) needs nothing more. A longer one is read from its far end, in windows of
+starts found by counting: memory stays bounded, and a run against a slow API still moves the cursor.
+The next action's first page is fetched while the current one is turned into events.
 """
 
 import math
 import time
-from array import array
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
 
-from ...codecs import deflate
 from ...codecs.jsonbytes import json_payloads
 from ...deadline import NO_DEADLINE, Deadline
 from ...errors import AuthError, BadRecordError, SourceError, SourceTransientError
 from ..base import Encode
 from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
+from .held import HeldPage, held_form
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
-from .paging import Pager, ends_range, start_of
+from .paging import Pager, Prefetcher, ends_range, start_of
 from .overlap import automatic_overlaps
 from .pending import logs_arrived, looks_inline, marker_events
 from .selection import select_actions
@@ -142,7 +140,7 @@ class OpenWhiskSource:
         runs = [run for run in self.runs if run.since <= run.upto]
         # One page over each action's whole range first: most runs find everything in it. The next
         # action's is fetched while this one's is worked through.
-        with _Prefetcher(lambda i: self.api.list_activations(runs[i].name, since=runs[i].since, upto=runs[i].upto,
+        with Prefetcher(lambda i: self.api.list_activations(runs[i].name, since=runs[i].since, upto=runs[i].upto,
                                                              limit=self.api.page_limit)) as probes:
             for i, run in enumerate(runs):
                 try:
@@ -182,7 +180,7 @@ class OpenWhiskSource:
             else:
                 events = activation_events(record, fields=self.fields, logs=logs, max_line_bytes=self.max_line_bytes)
                 self._count_flags(events)
-            yield Unit(_held_form(self._encode(events)), partial(run.resolved, activation_id, len(events), gave_up))
+            yield Unit(held_form(self._encode(events)), partial(run.resolved, activation_id, len(events), gave_up))
 
     def _action_units(self, run: ActionRun, probe: list, deadline: Deadline) -> Iterator[Unit]:
         # If the first page does not end the range, it is the live range's first page (the live range
@@ -231,7 +229,7 @@ class OpenWhiskSource:
         held, size, ended = [], 0, True
         for records in pages:
             settled = [r for r in records if start_of(r, since) <= high]
-            held.append(_HeldPage(list(self._units_of(run, settled, queued)), compress=len(held) > 1))
+            held.append(HeldPage(list(self._units_of(run, settled, queued)), compress=len(held) > 1))
             size += held[-1].size
             if len(held) > self.held_pages or size >= self.held_bytes or deadline.pull_remaining() <= hold_while:
                 ended = False
@@ -262,7 +260,7 @@ class OpenWhiskSource:
             window = []
             for records in pager.newest_first(low, high):
                 records = [r for r in records if not (start_of(r, low) == top and r.get("activationId") in skip_ids)]
-                window.append(_HeldPage(list(self._units_of(run, records, queued)), compress=True))
+                window.append(HeldPage(list(self._units_of(run, records, queued)), compress=True))
                 yield Unit([])
             while window:
                 yield from reversed(window.pop().units())
@@ -306,7 +304,7 @@ class OpenWhiskSource:
         if len(queued) > 2 * PAGE:
             queued.popitem(last=False)
         self._count_flags(events)
-        return Unit(_held_form(self._encode(events)), partial(run.delivered, activation_id, start, len(events)))
+        return Unit(held_form(self._encode(events)), partial(run.delivered, activation_id, start, len(events)))
 
     def _logs(self, record: dict, run: ActionRun) -> list | None:
         """Deployments with an external log store return records with empty ``logs``: ask ``/logs``.
@@ -354,82 +352,3 @@ class OpenWhiskSource:
                                    "overlap_seconds": self.overlaps[run.name] / 1000,
                                    **({"new": True} if run.new else {})} for run in self.runs},
         }
-
-
-class _HeldPage:
-    """The units of one held page, with their events compressed together: a fifth of the memory.
-
-    Without it, held pages made a run's memory grow with the backlog by ~0.7 MB a page (10 lines an
-    activation) until the 16 were held; compressing and inflating them costs ~1 us a line, which the
-    first two pages of an action skip (``compress=False``), so a short backlog does not pay it.
-    """
-
-    __slots__ = ("blob", "lengths", "records", "size", "plain")
-
-    def __init__(self, units: list[Unit], compress: bool = True):
-        self.size = sum(unit.payloads.held_bytes() for unit in units)  # uncompressed, as budgeted
-        self.plain = None if compress else units
-        if not compress:
-            return
-        heads = [head for unit in units for head in unit.payloads.heads]
-        self.lengths = array("I", map(len, heads))
-        self.blob = deflate.compress(b"".join(heads), 3)
-        self.records = [(len(unit.payloads), unit.payloads.tail, unit.done) for unit in units]
-
-    def units(self) -> list[Unit]:
-        if self.plain is not None:
-            return self.plain
-        data, offset, lengths = memoryview(deflate.decompress(self.blob)), 0, iter(self.lengths)
-        units = []
-        for count, tail, done in self.records:
-            heads = []
-            for _ in range(count):
-                length = next(lengths)
-                heads.append(bytes(data[offset : offset + length]))
-                offset += length
-            units.append(Unit(Payloads(heads, tail), done))
-        return units
-
-
-def _held_form(encoded) -> Payloads:
-    # Held pages keep each payload's own part apart from the part a record's payloads share; an
-    # encoder that shares nothing (any sink but the JSON ones) gives payloads with an empty shared part.
-    return encoded if isinstance(encoded, Payloads) else Payloads(list(encoded), b"")
-
-
-class _Prefetcher:
-    """Fetches the next page on a background thread while the caller works through the current one.
-
-    ``fetch(key)`` returns the page for ``key``, from the background if ``fetch.ahead(key)`` started it;
-    errors surface there, where the page is asked for.
-    """
-
-    def __init__(self, get: Callable):
-        self.get = get
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logfwd-page")
-        self.pending: tuple[object, Future] | None = None
-
-    def __call__(self, key) -> list:
-        if self.pending is not None and self.pending[0] == key:
-            future, self.pending = self.pending[1], None
-            return future.result()
-        self.cancel()
-        return self.get(key)
-
-    def ahead(self, key) -> None:
-        self.cancel()
-        self.pending = (key, self.pool.submit(self.get, key))
-
-    def cancel(self) -> None:
-        if self.pending is not None:
-            self.pending[1].cancel()
-            self.pending = None
-
-    def __enter__(self) -> "_Prefetcher":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        # A page fetched for nothing (the run stopped early) is waited for, not left running.
-        self.cancel()
-        self.pool.shutdown(wait=True)
-
