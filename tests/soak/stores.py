@@ -4,6 +4,7 @@ pouchdb-server from npm, as the tests start them). The figures are added up over
 """
 
 import contextlib
+import json
 import shutil
 import tempfile
 from dataclasses import replace
@@ -48,6 +49,8 @@ def run_stores(config: SoakConfig, soak) -> dict:
         with checkpoint_spec(store, workdir) as spec:
             stores[store] = soak(replace(config, runs=runs, seed=config.seed + i, workdir=workdir, checkpoint=spec,
                                          stores=(store,)))
+        if workdir.is_dir():  # each store's figures as soon as it is done: a long soak cut short keeps them
+            (workdir / "result.json").write_text(json.dumps(stores[store], indent=2) + "\n")
     result = {key: sum(r[key] for r in stores.values()) for key in KEYS}
     result["resent_per_kill"] = round(result["resent_lines"] / result["kills"], 1) if result["kills"] else 0.0
     result["passed"] = all(r["passed"] for r in stores.values())
