@@ -92,3 +92,67 @@ def test_an_api_failure_is_an_error_not_a_first_run():
 
 def test_an_unreadable_newer_run_falls_back_to_an_older_checkpoint():
     assert store(OwnRuns({"old": {"checkpoint": {"n": 1}}, "new": {}}, broken={"new"})).load() == {"n": 1}
+
+
+# -- through the OpenWhisk entry, against the emulator ----------------------------------------------
+
+
+@pytest.fixture
+def platform(monkeypatch):
+    """The emulator as OpenWhisk (real time: main() reads the clock), a receiver, and ``invoke`` that
+    runs the action and stores its activation with its result, as the platform does."""
+    import random
+    import time
+    import uuid
+
+    from logfwd.entries.openwhisk import main
+    from logfwd_dev.emulator.server import Emulator
+    from logfwd_dev.receiver.server import Receiver
+
+    with Emulator(rng=random.Random(9)) as emulator, Receiver() as receiver:
+        environ = {"__OW_API_HOST": emulator.url, "__OW_API_KEY": emulator.api_key, "__OW_NAMESPACE": "guest",
+                   "__OW_ACTION_NAME": "/guest/logfwd/forward"}
+        for key, value in environ.items():
+            monkeypatch.setenv(key, value)
+        good = {"actions": "hello", "logstash_hosts": f"127.0.0.1:{receiver.address[1]}", "logstash_tls": "false",
+                "namespace": "guest"}
+
+        def invoke(params):
+            activation_id = uuid.uuid4().hex
+            monkeypatch.setenv("__OW_ACTIVATION_ID", activation_id)
+            monkeypatch.setenv("__OW_DEADLINE", str(int(time.time() * 1000) + 60_000))
+            started = int(time.time() * 1000)
+            result = main(dict(params))
+            emulator.add_activation("logfwd/forward", start_ms=started, duration_ms=5, lines=0, result=result,
+                                    activation_id=activation_id,
+                                    status="application error" if "error" in result else "success")
+            return result
+
+        yield emulator, receiver, good, invoke
+
+
+def test_a_run_that_fails_returns_the_checkpoint_it_loaded(platform):
+    import time
+
+    emulator, receiver, good, invoke = platform
+    emulator.add_activation("hello", start_ms=int(time.time() * 1000) - 30_000, lines=2)
+    first = invoke(good)
+    assert "error" not in first and first["records"] == 1
+    emulator.add_activation("hello", start_ms=int(time.time() * 1000) - 5000, lines=2)
+    failed = invoke({**good, "logstash_hosts": "127.0.0.1:1"})  # the receiver is unreachable
+    assert "error" in failed and failed["checkpoint"]["source"] == first["checkpoint"]["source"]
+
+
+def test_150_failed_runs_through_the_entry_then_the_old_checkpoint_is_found(platform):
+    import time
+
+    emulator, receiver, good, invoke = platform
+    now_ms = int(time.time() * 1000)
+    emulator.add_activation("hello", start_ms=now_ms - 30_000, lines=2)
+    assert invoke(good)["records"] == 1
+    for _ in range(150):  # a bad redeploy: every run fails before it can read a checkpoint
+        assert "error" in invoke({**good, "logstash_hosts": ""})
+    emulator.add_activation("hello", start_ms=int(time.time() * 1000) - 5000, lines=3)
+    fixed = invoke(good)
+    assert "error" not in fixed and fixed["records"] == 1  # only the new one: the cursor was found
+    assert len(receiver.events) == 5
