@@ -202,20 +202,19 @@ def test_logs_that_never_come_end_in_a_counted_marker(clock):
     with emulator_with(clock, Platform(log_store="unavailable")) as emulator:
         emulator.add_activation("hello", start_ms=int((T0 - 30) * 1000), lines=3)
         forwarder = Forwarder(emulator, clock, overlap=120.0, logs_wait=150.0)
-        clock.now += 1
-        forwarder.run()
-        assert forwarder.copies == 0 and forwarder.last.summary()["more"]  # waiting for them
-        clock.now += 60
-        forwarder.run()
-        assert forwarder.copies == 0
-        clock.now += 120
+        for step in (1, 60, 120):  # live, then settled: from then on it waits by id, for logs_wait
+            clock.now += step
+            forwarder.run()
+            assert forwarder.copies == 0 and forwarder.last.summary()["more"]
+            assert forwarder.last.summary()["logs_pending"] == 1
+        clock.now += 200
         forwarder.run()
         [(event_id, (message, _))] = forwarder.content.items()
         assert forwarder.last.summary()["logs_unavailable"] == 1
         assert event_id.endswith(":logs-unavailable") and "not available" in message
         clock.now += 60
         forwarder.run()
-        assert forwarder.copies == 1, "the marker is sent once"
+        assert forwarder.copies == 1 and not forwarder.last.summary()["more"], "the marker is sent once"
 
 
 # -- 7. trigger records ----------------------------------------------------------------------------

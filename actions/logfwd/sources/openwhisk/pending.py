@@ -3,9 +3,10 @@
 Deployments that keep logs outside the record (Elasticsearch, Splunk, a log driver) return records
 with empty ``logs``, and ``/activations/{id}/logs`` may answer ``[]`` or ``["Logs are not
 available."]`` until an agent has shipped them, or forever. Such an activation is not marked as
-delivered: it waits (by id, in the checkpoint) and is asked for again on later runs, up to
-``logs_wait`` seconds after it was first found; then one marker event says that its logs never
-came, under its own ``_id`` (``<namespace>/<activationId>:logs-unavailable``), and it is counted.
+delivered. In the live range it is simply listed again by the next run; once the cursor must move
+past it, it waits by id in the checkpoint and is asked for again on later runs, up to ``logs_wait``
+seconds after that; then one marker event says that its logs never came, under its own ``_id``
+(``<namespace>/<activationId>:logs-unavailable``), and it is counted.
 """
 
 from ...codecs.owlog import format_time_ns

@@ -65,6 +65,7 @@ class OpenWhiskSource:
         self.held_bytes = held_bytes
         self.logs_wait_ms = int(logs_wait * 1000)
         self.inline_logs = False  # a record with log text was seen: this deployment keeps logs in records
+        self.logs_waiting = 0  # live activations whose logs are not there yet, left for the next run
         self.clock = clock
         self.runs: list[ActionRun] = []
         self.errors: list[str] = []
@@ -134,8 +135,8 @@ class OpenWhiskSource:
 
     def units(self, deadline: Deadline = NO_DEADLINE, encode: Encode = json_payloads) -> Iterator[Unit]:
         self._encode = encode
-        for run in self.runs:
-            if run.since > run.upto and run.pending:
+        for run in self.runs:  # the oldest first: activations that waited for their logs
+            if run.pending:
                 yield from self._guarded(run, self._pending_units(run))
         runs = [run for run in self.runs if run.since <= run.upto]
         # One page over each action's whole range first: most runs find everything in it. The next
@@ -148,7 +149,6 @@ class OpenWhiskSource:
                     if i + 1 < len(runs):
                         probes.ahead(i + 1)
                     yield from self._action_units(run, probe, deadline)
-                    yield from self._pending_units(run)
                 except AuthError:
                     raise  # every other action would fail the same way
                 except SourceError as exc:
@@ -167,13 +167,11 @@ class OpenWhiskSource:
         for each whose wait is over."""
         now_ms = int(self.clock() * 1000)
         for activation_id, found_ms in list(run.pending.items()):
-            gave_up = now_ms - found_ms >= self.logs_wait_ms
-            logs = None
-            if not gave_up:
-                self.log_requests += 1
-                logs = self.api.activation_logs(activation_id)
-                if not logs_arrived(logs) and not (self.inline_logs and logs == []):
-                    continue
+            self.log_requests += 1
+            logs = self.api.activation_logs(activation_id)
+            gave_up = not logs_arrived(logs)
+            if gave_up and now_ms - found_ms < self.logs_wait_ms:
+                continue
             record = self.api.get_activation(activation_id)
             if gave_up:
                 events = marker_events(record, fields=self.fields, wait_seconds=self.logs_wait_ms / 1000)
@@ -291,7 +289,10 @@ class OpenWhiskSource:
             start = run.since
         try:
             logs = self._logs(record, run)
-            if logs is _PENDING:
+            if logs is _PENDING and start >= run.boundary:
+                self.logs_waiting += 1  # in the live range: the next run lists it again
+                return None
+            if logs is _PENDING:  # the cursor moves past it: it waits by id
                 queued[activation_id] = None
                 return Unit(Payloads([], b""), partial(run.postponed, activation_id, start, int(self.clock() * 1000)))
             events = activation_events(record, fields=self.fields, logs=logs, max_line_bytes=self.max_line_bytes)
@@ -342,9 +343,9 @@ class OpenWhiskSource:
         return {
             "records": sum(run.activations for run in self.runs),
             "lag_seconds": round(max((run.lag_seconds() for run in self.runs), default=0.0), 3),
-            "more": not all(run.complete and not run.pending for run in self.runs),
+            "more": self.logs_waiting > 0 or not all(run.complete and not run.pending for run in self.runs),
             "api_requests": self.api.requests_made,
-            "logs_pending": sum(len(run.pending) for run in self.runs),
+            "logs_pending": sum(len(run.pending) for run in self.runs) + self.logs_waiting,
             "logs_unavailable": sum(run.logs_unavailable for run in self.runs),
             "lines_unparsed": self.unparsed,
             "lines_truncated": self.truncated,
