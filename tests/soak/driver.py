@@ -164,6 +164,10 @@ class Soak:
         env = {}
         if self.checkpoint == "activation":  # it finds its checkpoint in its own earlier activations
             env = {"__OW_ACTION_NAME": f"/guest/{FORWARDER}", "__OW_ACTIVATION_ID": f"{self.rng.getrandbits(128):032x}"}
+            # A first run killed before it returned leaves a history without any checkpoint, which stops
+            # the next run unless told to start over; initial_lookback reaches back to the soak's start,
+            # so starting over skips nothing here.
+            params["start_over"] = "true"
         run = launch(index, params, time.time() + seconds, self.workdir, profile=self.profile, kill=kill,
                      windows=self.windows_stored, checkpoint=self._checkpoint_signature(),
                      stderr=self._stderr, env=env)
