@@ -182,7 +182,8 @@ class World:
         self.emulator.start()
         self.emulator.seed(config.actions, config.seed_activations, config.seed_span, config.lines,
                            max_duration=config.max_duration)
-        self.emulator.produce(config.rate, actions=config.actions + (SEQUENCE, TRIGGER), max_duration=config.max_duration,
+        self.emulator.produce(config.rate, actions=config.actions + (SEQUENCE, TRIGGER),
+                              max_duration=config.max_duration,
                               lines=config.lines, burst=config.burst, burst_every=config.burst_every)
         return self
 
@@ -208,8 +209,9 @@ class World:
                 "error": "The action did not produce a valid response and exited unexpectedly."}
         else:
             status = "success" if "error" not in result else "application error"
-        self.emulator.add_activation(FORWARDER, start_ms=int(started * 1000), duration_ms=max(1, int((ended - started) * 1000)),
-                                     lines=[], status=status, result=result, activation_id=activation_id)
+        duration_ms = max(1, int((ended - started) * 1000))
+        self.emulator.add_activation(FORWARDER, start_ms=int(started * 1000), duration_ms=duration_ms, lines=[],
+                                     status=status, result=result, activation_id=activation_id)
 
     def stop_production(self) -> None:
         self.emulator.stop_producing()

@@ -26,7 +26,9 @@ def looks_inline(record: dict) -> bool:
     ``logs`` there means the activation logged nothing (sequences and triggers carry ids and rule
     results, never text, so they prove nothing)."""
     logs = record.get("logs")
-    return isinstance(logs, list) and bool(logs) and isinstance(logs[0], str) and logs[0][:1].isdigit() and logs[0] != NOT_AVAILABLE
+    if not isinstance(logs, list) or not logs or not isinstance(logs[0], str):
+        return False
+    return logs[0][:1].isdigit() and logs[0] != NOT_AVAILABLE
 
 
 def marker_events(record: dict, *, fields, wait_seconds: float) -> RecordEvents:

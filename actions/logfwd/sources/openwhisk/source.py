@@ -45,7 +45,8 @@ _PENDING = object()  # _logs: the logs are not there yet
 
 class OpenWhiskSource:
     def __init__(self, api, patterns: Iterable[str], *, namespace: str = "_", self_action: str | None = None,
-                 overlap: float | None = None, schedule_interval: float = 60.0, settle: float = 2.0, initial_lookback: float = 600.0,
+                 overlap: float | None = None, schedule_interval: float = 60.0, settle: float = 2.0,
+                 initial_lookback: float = 600.0,
                  fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = 10_000,
                  held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, logs_wait: float = 300.0,
                  clock: Callable[[], float] = time.time):
