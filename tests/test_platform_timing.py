@@ -145,9 +145,9 @@ def test_the_old_rule_time_limit_plus_margin_loses_late_records(clock):
 # -- 3. ties on start ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("ties", ["id", "elasticsearch"])
-def test_ties_in_any_order_across_page_ends(clock, ties):
-    with emulator_with(clock, Platform(ties=ties), max_limit=50) as emulator:
+@pytest.mark.parametrize("ties, drop_rate", [("id", 0.0), ("id", 0.05), ("elasticsearch", 0.0)])
+def test_ties_in_any_order_across_page_ends(clock, ties, drop_rate):
+    with emulator_with(clock, Platform(ties=ties, drop_rate=drop_rate), max_limit=50) as emulator:
         backlog(emulator, 600, same_ms_every=70)  # tie groups larger than a page, cut by page ends
         forwarder = Forwarder(emulator, clock, overlap=120.0)
         simulate(emulator, clock, forwarder, intervals=3, drain_intervals=4)

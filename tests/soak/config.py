@@ -33,6 +33,7 @@ class SoakConfig:
     log_collection: float = 2.0             # ... up to this many seconds from an activation's end to its record
     logs_delay: float = 3.0                 # ... /logs is empty this long after the record is stored
     max_limit: int = 100                    # ... the deployment's list limit
+    ties: str = "id"                        # ... its activation store: "id" (CouchDB) or "elasticsearch"
     rate: float = 4.0                       # activations started per second
     burst: int = 700                        # activations started in one millisecond, every burst_every s
     burst_every: float = 60.0

@@ -161,8 +161,8 @@ class World:
             ActionSpec(TRIGGER, "trigger", rule_action=config.actions[0]),
             ActionSpec(FORWARDER, timeout=timeout),  # its own activations keep the `activation` checkpoint
         )
-        platform = Platform.real(log_collection=config.log_collection, logs_delay=config.logs_delay) \
-            if config.platform else Platform()
+        platform = Platform.real(log_collection=config.log_collection, logs_delay=config.logs_delay,
+                                 ties=config.ties) if config.platform else Platform()
         self.emulator = Emulator(list_lag=config.list_lag, rng=random.Random(rng.getrandbits(64)), catalog=catalog,
                                  platform=platform, max_limit=config.max_limit if config.platform else 200)
         self.slots = [ReceiverSlot(workdir / f"received-{i + 1}.jsonl", random.Random(rng.getrandbits(64)), on_store)

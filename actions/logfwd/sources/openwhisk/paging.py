@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 __all__ = ["Pager", "Prefetcher", "start_of", "ends_range"]
 
 TIE_PASSES = 20  # at most this many passes over one crowded millisecond
-IDLE_PASSES = 3  # ... stopping after this many in a row found nothing new
+IDLE_PASSES = 6  # ... stopping after this many in a row found nothing new
 
 
 def start_of(record, default: int) -> int:
