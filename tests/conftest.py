@@ -10,6 +10,7 @@ from logfwd_dev.receiver.server import Receiver
 from servers import couchdb_server, redis_server  # noqa: F401  (session fixtures: real servers)
 from servers_rsyslog import rsyslog_mtls, rsyslog_tcp, rsyslog_tls  # noqa: F401  (real rsyslogd per test)
 from servers_statsd import statsd_cluster  # noqa: F401  (session fixture: two statsd daemons)
+from clirun import live_emulator  # noqa: F401  (the emulator on real time, for the command as a subprocess)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ class FakeAPI:
         self.clock = clock
         self.records: list[dict] = []   # each with a private "_visible" (epoch s)
         self.actions: list[dict] = []
+        self.missing: set[str] = set()  # plain names that GET /actions/{name} does not find
         self.requests_made = 0
         self.page_limit = 200
         self.actions_url = "fake://actions"
@@ -76,6 +77,10 @@ class FakeAPI:
     def list_actions(self):
         self.requests_made += 1
         return self.actions
+
+    def action_exists(self, name):
+        self.requests_made += 1
+        return name not in self.missing
 
 
 class FakeSink:

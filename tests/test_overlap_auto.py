@@ -37,13 +37,21 @@ def test_a_sequence_adds_up_its_components_each_with_the_controllers_extra_minut
     assert found == {"shop/order-flow": components + 2 * INTERVAL}
 
 
-def test_an_action_that_cannot_be_read_gets_the_largest_default_and_a_warning():
-    def missing(name):
+def test_an_action_the_listing_does_not_have_gets_the_largest_default_without_asking():
+    def never(name):
+        raise AssertionError(f"asked for {name}")
+
+    found, warnings = overlaps(["gone"], get=never)
+    assert found == {"gone": 2 * UNKNOWN_TIMEOUT_MS + LOG_COLLECTION_MS + 2 * INTERVAL}
+
+
+def test_a_sequence_whose_components_cannot_be_read_gets_the_largest_default_and_a_warning():
+    def failing(name):
         raise ConfigError("actions", f"no {name}")
 
-    found, warnings = overlaps(["gone"], get=missing)
-    assert found == {"gone": 2 * UNKNOWN_TIMEOUT_MS + LOG_COLLECTION_MS + 2 * INTERVAL}
-    assert "cannot read action 'gone'" in warnings[0]
+    found, warnings = overlaps(["shop/order-flow"], get=failing)
+    assert found == {"shop/order-flow": 2 * UNKNOWN_TIMEOUT_MS + LOG_COLLECTION_MS + 2 * INTERVAL}
+    assert "cannot read the components of sequence 'shop/order-flow'" in warnings[0]
 
 
 REQUIRED = {"apihost": "https://openwhisk.example.com", "api_key": "u:k", "actions": "hello",
@@ -63,7 +71,8 @@ def test_a_bad_overlap_names_the_parameter():
 
 
 def test_verbose_output_shows_each_actions_overlap():
+    read = {"from": "2026-11-30T06:00:00+00:00", "to": "2026-11-30T06:10:00+00:00", "requests": 1}
     summary = {"ok": True, "records": 1, "events": 2, "actions": {
-        "hello": {"activations": 1, "events": 2, "overlap_seconds": 270.0}}}
-    assert "hello: 1 activation, 2 events, overlap 270 s" in render(summary, verbose=True)
+        "hello": {"activations": 1, "events": 2, "overlap_seconds": 270.0, "read": read}}}
+    assert "in 1 request, overlap 270 s" in render(summary, verbose=True)
     assert "overlap" not in render(summary)

@@ -10,7 +10,7 @@ from logfwd.pipeline import forward
 from logfwd.codecs.jsonbytes import json_payloads as payloads
 from logfwd.sources.openwhisk.events import activation_events
 from logfwd.sources.base import Unit
-from logfwd.sources.openwhisk.held import HeldPage
+from logfwd.sources.openwhisk.paging import HeldPage
 from logfwd.sources.openwhisk.source import OpenWhiskSource
 
 from fakes import FakeAPI, FakeClock, FakeSink, MemoryStore
@@ -228,7 +228,7 @@ def test_action_added_later_starts_at_the_initial_lookback_and_removed_is_forgot
     clock.now += 5
     run(world, actions=["hello"])
     summary = run(world, actions=["hello", "shop/cart"])
-    assert summary["actions"]["shop/cart"] == {"activations": 1, "events": 2, "new": True, "overlap_seconds": 360.0}
+    assert summary["actions"]["shop/cart"].items() >= {"activations": 1, "events": 2, "new": True, "overlap_seconds": 360.0}.items()
     assert summary["actions"]["hello"]["activations"] == 0
     summary = run(world, actions=["shop/cart"])
     assert "no longer monitoring 'hello'" in summary["warnings"][0]

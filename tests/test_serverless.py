@@ -1,8 +1,9 @@
 """serverless.yml with the real tools: Serverless Framework v3 and serverless-openwhisk 0.18.4 from npm.
 
-The tools are installed once into .tools/serverless (git-ignored) and reused. Without npm or the
-registry the tests fail, loudly: they never skip. The service runs from a scratch copy (serverless.yml,
-the local plugin, the handler file and a fresh build) so that no test writes into the work tree.
+The tools are installed once into .tools/serverless (git-ignored) from the committed lock file in
+tests/tools/serverless, and reused. Without npm or the registry the tests fail, loudly: they never skip.
+The service runs from a scratch copy (serverless.yml, the local plugin, the handler file and a fresh
+build) so that no test writes into the work tree.
 
 - `serverless package` and `serverless print` run offline, without credentials.
 - `serverless deploy` and `serverless remove` run against a loopback server that answers like the
@@ -25,41 +26,25 @@ from pathlib import Path
 import pytest
 import yaml
 
+import npmtools
+
 from test_manifest import DRAIN_PARAMETERS, SENT_PARAMETERS, SPECS, env_name
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools" / "serverless"
-PINNED = {"serverless": "3", "serverless-openwhisk": "0.18.4"}  # npm specs: major 3, exact plugin
 SERVICE_FILES = ("serverless.yml", ".serverless_plugins/openwhisk-fixes.js", "actions/__main__.py")
 API_KEY = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:secret"
 CONFIG_VARIABLES = {env_name(p) for p in SENT_PARAMETERS} | {"LOGFWD_SCHEDULE", "LOGFWD_API_KEY"}
 
 
-def installed_version(package: str) -> str | None:
-    manifest = TOOLS / "node_modules" / package / "package.json"
-    return json.loads(manifest.read_text())["version"] if manifest.is_file() else None
-
-
 def install_tools() -> Path:
-    """Install the pinned tools, or reuse them when the right versions are already there."""
-    binary = TOOLS / "node_modules" / ".bin" / "serverless"
-    framework, plugin = installed_version("serverless"), installed_version("serverless-openwhisk")
-    if binary.exists() and framework and framework.split(".")[0] == PINNED["serverless"] \
-            and plugin == PINNED["serverless-openwhisk"]:
-        return binary
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("npm is not on PATH: it is needed to install the Serverless Framework for these tests")
-    TOOLS.mkdir(parents=True, exist_ok=True)
-    (TOOLS / "package.json").write_text(json.dumps(
-        {"private": True, "description": "logfwd test tools", "dependencies": PINNED}, indent=2) + "\n")
+    """The tools as the committed lock file (tests/tools/serverless) says, installed on first use."""
     try:
-        result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
-                                cwd=TOOLS, capture_output=True, text=True, timeout=600)
-    except subprocess.TimeoutExpired:
-        pytest.fail("npm install of the Serverless Framework took over 10 minutes")
-    if result.returncode != 0 or not binary.exists():
-        pytest.fail(f"npm install of {PINNED} failed (is the npm registry reachable?):\n{result.stderr[-3000:]}")
+        binary = npmtools.install("serverless") / "node_modules" / ".bin" / "serverless"
+    except npmtools.ToolInstallError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    if not binary.exists():
+        pytest.fail(f"npm ci installed tests/tools/serverless but {binary} is missing")
     return binary
 
 

@@ -7,7 +7,8 @@ from .deadline import Deadline
 from .errors import DeliveryError
 from .sinks.base import Sink
 
-Completion = tuple[int, Callable[[], None]]  # (payloads queued before it, what to run)
+# (payloads of its send up to the unit's last, the unit's events and bytes, what to run)
+Completion = tuple[int, int, int, Callable[[], None] | None]
 
 
 class Batcher:
@@ -18,6 +19,10 @@ class Batcher:
     caller's thread, in order, and only once the sink acknowledged that unit's last payload and
     everything before it. A failed send runs the completions its acknowledged prefix covers and
     raises, so the checkpoint reflects exactly what was delivered.
+
+    ``events_sent`` and ``bytes_sent`` count the units that were delivered whole: the same events a
+    source counts, so a run's totals and its per-record counts agree also after a failed send (a
+    unit acknowledged only in part is sent again next run, and counted then).
     """
 
     def __init__(self, sink: Sink, deadline: Deadline, *, max_events: int = 2048, max_bytes: int = 8 << 20,
@@ -32,24 +37,25 @@ class Batcher:
         self.completions: list[Completion] = []
         self.events_sent = self.bytes_sent = 0
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logfwd-send")
-        self._in_flight: tuple[Future, list[Completion], int, int] | None = None
+        self._in_flight: tuple[Future, list[Completion], int] | None = None
 
     def add(self, payloads: Sequence[bytes], done: Callable[[], None] | None = None) -> None:
         """Queue one unit's payloads (serialized events); ``done`` runs once all of them are acknowledged."""
+        size = 0
         for payload in payloads:
             if self.payloads and (len(self.payloads) >= self.max_events or self.size + len(payload) > self.max_bytes):
                 self.flush()
             self.payloads.append(payload)
             self.size += len(payload)
-        if done is not None:
-            self.completions.append((len(self.payloads), done))
+            size += len(payload)
+        self.completions.append((len(self.payloads), len(payloads), size, done))
 
     def flush(self) -> None:
         """Wait for the send in flight, then hand over what is queued (if anything)."""
         self._wait()
         if self.payloads:
             future = self._sender.submit(self.sink.send, self.payloads, self.deadline)
-            self._in_flight = (future, self.completions, len(self.payloads), self.size)
+            self._in_flight = (future, self.completions, len(self.payloads))
         else:
             self._complete(self.completions, 0)  # nothing before them is unacknowledged any more
         self.payloads, self.size, self.completions = [], 0, []
@@ -65,22 +71,22 @@ class Batcher:
     def _wait(self) -> None:
         if self._in_flight is None:
             return
-        future, completions, count, size = self._in_flight
+        future, completions, count = self._in_flight
         self._in_flight = None
         try:
             future.result()
         except DeliveryError as exc:
             self._complete(completions, exc.acked)
             raise
-        self.events_sent += count
-        self.bytes_sent += size
         self._complete(completions, count)
         if self.on_flush:
             self.on_flush(self)
 
-    @staticmethod
-    def _complete(completions: list[Completion], acked: int) -> None:
-        for position, done in completions:
+    def _complete(self, completions: list[Completion], acked: int) -> None:
+        for position, events, size, done in completions:
             if position > acked:
                 break
-            done()
+            self.events_sent += events
+            self.bytes_sent += size
+            if done is not None:
+                done()

@@ -52,6 +52,13 @@ def secret_pem(name: str, raw: Any) -> Secret:
 
 
 def listing(name: str, raw: Any) -> tuple[str, ...]:
+    """A list, a JSON list in a string (``["a","b"]``), or a comma-separated string."""
+    if isinstance(raw, str) and raw.lstrip().startswith("["):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(name, f"looks like a JSON list but is not valid JSON ({exc.msg} at position {exc.pos})",
+                              'Write ["hello","shop/*"], or hello,shop/* without brackets.') from None
     if isinstance(raw, str):
         items = raw.split(",")
     elif isinstance(raw, (list, tuple)):

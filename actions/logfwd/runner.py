@@ -15,7 +15,7 @@ from typing import Any, Callable
 from .checkpoints import open_store
 from .deadline import Deadline
 from .errors import ConfigError, LeaseHeldError, LogfwdError
-from .pipeline import forward
+from .pipeline import forward, not_started
 from .plugs import PUSHED, Context, plug
 from .retry import RetryPolicy
 from .settings import Settings
@@ -72,13 +72,11 @@ def _under_lease(settings, source, sink, store, deadline, batch, progress, clock
         store.acquire_lease(owner, ttl=max(MIN_LEASE, min(deadline.remaining(), DEFAULT_LEASE)))
     except LeaseHeldError as exc:
         return _lease_held(exc, store)
+    except LogfwdError as exc:  # the store cannot be reached: nothing is forwarded without a lease
+        return not_started(source, sink, store, exc)
     try:
+        # A pass that fails before sending (its checkpoint unreadable) returns the same summary, with the error.
         summary = forward(source, sink, store, deadline=deadline, max_events=batch, progress=progress, clock=clock)
-    except LogfwdError as exc:
-        # Failed before anything was sent (the checkpoint or the actions list could not be read).
-        summary = {"ok": False, **source.summary(), "records": 0, "events": 0, "bytes": 0, "batches": 0,
-                   "more": True, "errors": [str(exc)], "sink": sink.describe(), "guarantee": sink.guarantee,
-                   "checkpoint": store.describe()}
     finally:
         released = _release(store, owner)
     if released:

@@ -188,7 +188,8 @@ def _how_to_set(spec: Param) -> str:
 
 def _hint_misspelling(exc: ConfigError, params: Mapping[str, Any]) -> None:
     """A required parameter is missing: was it given under a near name (``logstash_host``)?"""
-    close = difflib.get_close_matches(exc.parameter, [k for k in params if isinstance(k, str)], n=1, cutoff=0.75)
+    given = [k for k in params if isinstance(k, str) and k != exc.parameter]  # given empty is not misspelled
+    close = difflib.get_close_matches(exc.parameter, given, n=1, cutoff=0.75)
     if close:
         exc.args = (f"{exc.args[0]} (a parameter '{close[0]}' was given: did you mean '{exc.parameter}'?)",)
 

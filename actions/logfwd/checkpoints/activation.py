@@ -16,7 +16,7 @@ import logging
 from datetime import datetime, timezone
 
 from ..errors import CheckpointError, LogfwdError
-from ..sources.openwhisk.paging import Pager
+from ..sources.openwhisk.pager import Pager
 from ..sources.openwhisk.selection import normalize
 from .base import NoLease
 

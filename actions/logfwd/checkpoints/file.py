@@ -24,6 +24,7 @@ class FileStore(NoLease):
         self._loaded: bytes | None = None
 
     def load(self) -> dict | None:
+        self._check_writable()  # before anything is sent: a run that cannot save would re-send it all next time
         raw = self._read()
         self._loaded = raw
         if raw is None:
@@ -43,16 +44,21 @@ class FileStore(NoLease):
             raise ConflictError(f"checkpoint file {self.path} changed since this run read it "
                                 "(another run?); not overwriting it")
         data = json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        except OSError as exc:
+            raise self._unwritable(exc) from None
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, self.path)
-        except BaseException:
+        except BaseException as exc:
             Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise self._unwritable(exc) from None
             raise
         self._fsync_dir()
         self._loaded = data
@@ -68,6 +74,27 @@ class FileStore(NoLease):
                     leftover.unlink()
             except OSError:
                 pass  # another run removed it first, or it is not ours to remove
+
+    def _check_writable(self) -> None:
+        """The nearest existing folder on the way to the file must be a folder this process may write."""
+        folder = self.path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if self.path.is_dir():
+            problem = f"{self.path} is a folder"
+        elif not folder.is_dir():
+            problem = f"{folder} is not a folder"
+        elif not os.access(folder, os.W_OK | os.X_OK):
+            problem = f"the folder {folder} is not writable"
+        else:
+            return
+        raise CheckpointError(f"cannot keep the checkpoint in {self.path}: {problem}. Nothing was forwarded. "
+                              "Choose a writable place with checkpoint=file:PATH (or fix the folder's permissions)")
+
+    def _unwritable(self, exc: OSError) -> CheckpointError:
+        return CheckpointError(f"cannot write the checkpoint file {self.path}: {exc.strerror or exc}. "
+                               "Choose a writable place with checkpoint=file:PATH (or fix the folder's "
+                               "permissions); until then every run re-sends what it forwarded (same ids)")
 
     def describe(self) -> str:
         return f"file:{self.path}"

@@ -6,12 +6,14 @@ The development tools (emulator, receiver, demo) live in ``logfwd_dev``, outside
 
 import argparse
 import importlib
+import os
 import sys
 
 # Sub-command -> (module exposing ``register(subparsers)``, one-line help). Each registered parser
 # sets ``func(args) -> int`` as its default.
 COMMANDS = {
     "run": ("logfwd.cli.run", "run one forwarding pass"),
+    "check": ("logfwd.cli.check", "check a configuration without forwarding anything"),
     "invoke": ("logfwd.cli.invoke", "run a pushed source on a saved event (Kinesis, S3, a drain request)"),
     "serve": ("logfwd.cli.serve", "serve a pushed source (a logplex drain) over HTTP"),
     "emulate": ("logfwd_dev.cli.emulate", "serve a local OpenWhisk API emulator"),
@@ -41,9 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     chosen = next((arg for arg in argv if not arg.startswith("-")), None)
     args = build_parser(chosen if chosen in COMMANDS else None).parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # here, where a closed pipe can still be handled
+        return code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`logfwd run | head`): what it did not read is not worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a shell reports a process ended by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -22,7 +22,8 @@ def register(subparsers) -> None:
                         help="a parameter, as given to the action (repeatable)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress line")
-    parser.add_argument("--verbose", "-v", action="store_true", help="log what happens to stderr")
+    parser.add_argument("--verbose", "-v", action="store_true",
+                        help="say what was read of each action, and log what happens to stderr")
     parser.set_defaults(func=run)
 
 
@@ -82,11 +83,20 @@ def run(args: argparse.Namespace) -> int:
     return 0 if summary.get("ok") else 1
 
 
+def _bytes(summary: dict) -> str:
+    text = _count(summary.get("bytes", 0), "byte")
+    if "wire_bytes" in summary:
+        text += f", {summary['wire_bytes']} on the wire"
+    return text
+
+
 def _count(n: int, noun: str, plural: str = "") -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
 
 
 def render(summary: dict, verbose: bool = False) -> str:
+    """The summary as text: the totals, where it went, one line per action (with ``verbose``, its
+    overlap and what was read of it), then every warning and error."""
     if "skipped" in summary:
         return f"skipped: {summary['skipped']}"
     where = [f"sink {summary.get('sink', '?')}, {summary.get('guarantee', '?')} delivery"]
@@ -96,13 +106,18 @@ def render(summary: dict, verbose: bool = False) -> str:
         where.append(f"lag {summary['lag_seconds']} s")
     lines = [
         f"forwarded {_count(summary.get('events', 0), 'event')} from {_count(summary.get('records', 0), 'record')} "
-        f"({summary.get('bytes', 0)} bytes, {_count(summary.get('batches', 0), 'batch', 'batches')}) in {summary.get('seconds', 0)} s",
+        f"({_bytes(summary)}, {_count(summary.get('batches', 0), 'batch', 'batches')}) in {summary.get('seconds', 0)} s",
         "  " + "; ".join(where) + ("; more waiting" if summary.get("more") else ""),
     ]
     for name, counts in summary.get("actions", {}).items():
-        overlap = f", overlap {counts['overlap_seconds']:g} s" if verbose and "overlap_seconds" in counts else ""
         lines.append(f"  {name}: {_count(counts['activations'], 'activation')}, {_count(counts['events'], 'event')}"
-                     f"{overlap}{' (newly monitored)' if counts.get('new') else ''}")
+                     f"{' (newly monitored)' if counts.get('new') else ''}")
+        read = counts.get("read")
+        if verbose and read:
+            forgotten = read.get("ids_forgotten")
+            overlap = f", overlap {counts['overlap_seconds']:g} s" if "overlap_seconds" in counts else ""
+            lines.append(f"    read {read['from']} .. {read['to']} in {_count(read['requests'], 'request')}{overlap}"
+                         + (f"; {forgotten} delivered ids forgotten (may be re-sent)" if forgotten else ""))
     if summary.get("logs_pending") or summary.get("logs_unavailable"):
         lines.append(f"  activations waiting for their logs: {summary.get('logs_pending', 0)}, given up on (a marker "
                      f"event sent): {summary.get('logs_unavailable', 0)}")

@@ -30,6 +30,7 @@ __all__ = [
     "Window",
     "encode_ack",
     "encode_window",
+    "foreign_protocol",
 ]
 
 VERSION = 0x32  # ASCII "2"
@@ -137,6 +138,16 @@ class AckDecoder:
             acks.append(_U32.unpack_from(buffer, offset + 2)[0])
         self._buffer = buffer[end:]
         return acks
+
+
+def foreign_protocol(data: bytes) -> str | None:
+    """What a peer that does not speak Lumberjack answered with, judged from its first bytes: "HTTP",
+    "TLS", or None when they do not look like either."""
+    if data[:5] == b"HTTP/" or data.lstrip()[:1] == b"<":  # a status line, or an HTML error page
+        return "HTTP"
+    if len(data) >= 2 and data[0] in (0x15, 0x16) and data[1] == 0x03:  # a TLS alert or handshake record
+        return "TLS"
+    return None
 
 
 class FrameDecoder:

@@ -2,7 +2,8 @@
 
 Parameters and ``__OW_*`` variables become settings; the result is a small JSON summary (plus the
 checkpoint, with the default ``activation`` store). Any error becomes ``{"error": ...}`` with the
-summary beside it, so the activation shows as failed in ``wsk activation list``.
+summary beside it, so the activation shows as failed in ``wsk activation list``. With ``check=true``
+it runs the checks of ``logfwd check`` instead of forwarding.
 """
 
 import logging
@@ -15,6 +16,8 @@ from ..settings import load_settings
 
 def main(params: dict) -> dict:
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if str(params.get("check", "")).strip().lower() in ("true", "1", "yes"):
+        return check(params)
     try:
         settings = load_settings(params, os.environ)
         from ..runner import run_once
@@ -24,3 +27,17 @@ def main(params: dict) -> dict:
     if summary.get("errors"):
         return {"error": "; ".join(summary["errors"]), **summary}
     return summary
+
+
+def check(params: dict) -> dict:
+    """``-p check true``: the checks of ``logfwd check`` from inside the deployed action; nothing is
+    forwarded (``-p send_test_event true`` also sends one test event to each Logstash host)."""
+    from ..check import check as run_checks, exit_code
+    from ..checklist import ERROR, Options
+
+    options = Options(send_test_event=str(params.get("send_test_event", "")).strip().lower() in ("true", "1", "yes"))
+    rest = {k: v for k, v in params.items() if k not in ("check", "send_test_event")}
+    items = run_checks(rest, os.environ, options=options)
+    result = {"ok": exit_code(items) == 0, "checks": [item.as_dict() for item in items]}
+    failed = [f"{item.area}: {item.found}" for item in items if item.status == ERROR]
+    return {"error": "; ".join(failed), **result} if failed else result

@@ -8,6 +8,7 @@ shows that the second run sends nothing again.
 import argparse
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -24,8 +25,14 @@ def register(subparsers) -> None:
     parser.set_defaults(func=demo)
 
 
+def _shown(argv: list[str]) -> str:
+    """The command line as a user would type it, to run the same step by hand."""
+    return "logfwd " + shlex.join(argv)
+
+
 def _start(argv: list[str], *patterns: re.Pattern) -> tuple[subprocess.Popen, list[str]]:
     """Start a logfwd server and read its banner until every pattern matched."""
+    print(f"$ {_shown(argv)}")
     proc = subprocess.Popen([sys.executable, "-m", "logfwd", *argv], stdout=subprocess.PIPE, text=True)
     found: list[str | None] = [None] * len(patterns)
     for line in proc.stdout:
@@ -52,13 +59,11 @@ def demo(args: argparse.Namespace) -> int:
     receiver, (port,) = _start(["receive", "--port", "0", "--out", str(received)], _LISTEN)
     params = {"apihost": url, "api_key": key, "actions": "*", "logstash_hosts": f"127.0.0.1:{port}",
               "logstash_tls": "false", "checkpoint": f"file:{checkpoint}", "initial_lookback": "3600"}
-    command = [sys.executable, "-m", "logfwd", "run"]
-    for name, value in params.items():
-        command += ["--param", f"{name}={value}"]
+    run = ["run", *[f"--param={name}={value}" for name, value in params.items()]]
     try:
         for attempt in ("First run", "Second run (nothing new may be sent twice)"):
-            print(f"\n{attempt}: logfwd run --param actions=* --param checkpoint=file:{checkpoint} ...")
-            code = subprocess.call(command)
+            print(f"\n{attempt}:\n$ {_shown(run)}", flush=True)
+            code = subprocess.call([sys.executable, "-m", "logfwd", *run])
             if code:
                 return code
         lines = received.read_text().splitlines()

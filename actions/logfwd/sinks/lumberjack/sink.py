@@ -3,7 +3,9 @@
 ``send`` returns only once every event is acknowledged. Around the pure codec it adds what real
 receivers need (see reference/lumberjack.md): windows numbered 1..n, an overall deadline per window
 that keepalives (``2A 0``) cannot stretch, resending only the unacknowledged tail after a partial
-ACK, failover across hosts, connection reuse, and up to ``pipelining`` windows in flight.
+ACK, failover across hosts, connection reuse, and up to ``pipelining`` windows in flight. A send
+gives up once ``window_timeout`` passes without an ACK, across its attempts: retrying a receiver that
+only sends keepalives would hold the run for attempts x window_timeout.
 """
 
 import collections
@@ -12,11 +14,11 @@ import select
 import socket
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from ...codecs.jsonbytes import json_payloads
-from ...codecs.lumberjack import AckDecoder, encode_window
+from ...codecs.lumberjack import AckDecoder, encode_window, foreign_protocol
 from ...deadline import NO_DEADLINE, Deadline
 from ...errors import ConfigError, DeliveryError, ProtocolError, SinkError, SinkTransientError
 from ...plugs import ACKNOWLEDGED
@@ -36,6 +38,7 @@ class _Link:
         self.sock = sock
         self.where = where
         self.acks = AckDecoder()
+        self.received = b""  # the first bytes the peer sent: they tell what it speaks when it is not Lumberjack
 
     def send(self, data: bytes, until: float) -> None:
         """Write everything before ``until`` (monotonic), in chunks so the limit holds for TLS too."""
@@ -55,12 +58,30 @@ class _Link:
             try:
                 data = self.sock.recv(_RECV_SIZE)
             except TimeoutError:
-                raise SinkTransientError(f"timed out waiting for the ACK from {self.where}") from None
+                # A blocked Logstash still sends keepalives; silence from the start is another protocol.
+                silent = "" if self.received else (": not a byte came back, is it a Beats input? (an HTTP "
+                                                   "server, for one, waits silently for more)")
+                raise SinkTransientError(f"timed out waiting for the ACK from {self.where}{silent}") from None
             if not data:
                 raise SinkTransientError(f"{self.where} closed the connection before acknowledging the window")
+            self._keep(data)
             acks = self.acks.feed(data)
             if acks:
                 return acks
+
+    def _keep(self, data: bytes) -> None:
+        if len(self.received) < 16:
+            self.received += data[: 16 - len(self.received)]
+
+    def peer_bytes(self) -> bytes:
+        """What the peer sent so far, including what still waits unread (e.g. an HTTP error page that
+        came back while we were writing, before it closed the connection)."""
+        try:
+            self.sock.setblocking(False)
+            self._keep(self.sock.recv(16))
+        except (OSError, ValueError):
+            pass
+        return self.received
 
     def idle_and_open(self) -> bool:
         """Between windows, is the connection still usable? (Logstash closes idle clients after 60 s.)"""
@@ -120,6 +141,7 @@ class LumberjackSink:
         self._next_host = (rng or random.Random()).randrange(len(self.hosts))
         self._link: _Link | None = None
         self.batches_sent = 0
+        self.wire_bytes = 0  # bytes of the acknowledged windows as sent: after compression and framing
 
     guarantee = ACKNOWLEDGED
     encode = staticmethod(json_payloads)
@@ -133,8 +155,12 @@ class LumberjackSink:
         progress = _Progress(total=len(payloads))
         if not progress.total:
             return
+        # Every attempt shares one deadline, moved on by each ACK: window_timeout without any progress
+        # ends the send, however many attempts are left (keepalives are not progress).
+        progress.stalled = replace(deadline, at=min(deadline.remaining(), self.window_timeout) + deadline.clock(),
+                                   grace=0.0)
         try:
-            self.retry.call(lambda: self._attempt(payloads, progress, deadline), deadline)
+            self.retry.call(lambda: self._attempt(payloads, progress, deadline), progress.stalled)
         except SinkError as exc:
             raise DeliveryError(
                 f"delivery to {self.describe()} failed after {progress.attempts} attempt(s), "
@@ -155,16 +181,20 @@ class LumberjackSink:
         try:
             self._stream(link, payloads, progress, deadline)
         except BaseException as exc:
+            explained = None
+            if isinstance(exc, (OSError, ProtocolError, SinkTransientError)):
+                explained = _explain(exc, link, tls=self.ssl_context is not None)  # before the socket closes
             # The stream is in an unknown state: drop it, and try the next host next time (failover).
             self.close()
             self._next_host = (self._next_host + 1) % len(self.hosts)
-            if isinstance(exc, (OSError, ProtocolError)):
-                raise _explain(exc, link.where) from exc
+            if explained is not None and explained is not exc:
+                raise explained from exc
             raise
 
     def _stream(self, link: _Link, payloads: Sequence[bytes], progress: "_Progress", deadline: Deadline) -> None:
         """Send windows from the first unacknowledged payload on; return once all are acknowledged."""
         in_flight: collections.deque[int] = collections.deque()  # window sizes, oldest first
+        wire: collections.deque[int] = collections.deque()  # their bytes as sent (framed, compressed)
         head_acked = 0  # events of the oldest window in flight acknowledged so far
         sent = progress.acked
         until = 0.0
@@ -173,9 +203,10 @@ class LumberjackSink:
                 size = min(self.window_size, progress.total - sent)
                 window = encode_window(payloads[sent : sent + size], self.compression_level)
                 if not in_flight:
-                    until = time.monotonic() + deadline.budget(self.window_timeout)
+                    until = time.monotonic() + progress.stalled.budget(self.window_timeout)
                 link.send(window, until)
                 in_flight.append(size)
+                wire.append(len(window))
                 sent += size
             for seq in link.read_acks(until):
                 if seq == 0:
@@ -186,12 +217,14 @@ class LumberjackSink:
                 if seq > head_acked:
                     progress.acked += seq - head_acked
                     head_acked = seq
+                    progress.stalled.at = deadline.clock() + deadline.budget(self.window_timeout)
                 if seq == in_flight[0]:
                     in_flight.popleft()
+                    self.wire_bytes += wire.popleft()
                     head_acked = 0
                     self.batches_sent += 1
                     # The next window's own deadline starts now that it is the oldest.
-                    until = time.monotonic() + deadline.budget(self.window_timeout)
+                    until = time.monotonic() + progress.stalled.budget(self.window_timeout)
 
     def _connect(self, deadline: Deadline) -> _Link:
         """The open connection if it is still good, else a new one: each host once, in order."""
@@ -241,12 +274,28 @@ class _Progress:
     total: int
     acked: int = 0
     attempts: int = 0
+    stalled: Deadline = field(default_factory=Deadline)  # when the send gives up for want of an ACK
 
 
-def _explain(exc: OSError | ProtocolError, where: str) -> SinkError:
-    """A failure on an open connection, as a SinkError; only certificate trouble is permanent."""
-    if isinstance(exc, ProtocolError):
-        return SinkTransientError(f"protocol error from {where}: {exc}")
+def _explain(exc: Exception, link: _Link, tls: bool) -> SinkError:
+    """A failure on an open connection, as a SinkError that names the likely cause; certificate
+    trouble and a peer that speaks another protocol are permanent (retrying will not change them)."""
+    where = link.where
     if client_cert_rejected(exc):  # TLS 1.3: the verdict may come after the handshake
         return SinkError(rejection_message(where, exc))
-    return SinkTransientError(f"connection to {where} failed: {exc}")
+    spoken = foreign_protocol(link.peer_bytes())
+    if spoken == "HTTP":
+        return SinkError(f"{where} answered with HTTP: it is not a Beats (Lumberjack) input ({exc}). "
+                         "Check logstash_hosts: Logstash's beats input listens on port 5044 by default")
+    if spoken == "TLS" and not tls:
+        return SinkError(f"{where} answered with TLS: TLS expected ({exc}). Set logstash_tls=true "
+                         "(and logstash_ca if its certificate is not signed by a public CA)")
+    if isinstance(exc, ProtocolError):
+        return SinkTransientError(f"protocol error from {where}: {exc}")
+    if isinstance(exc, SinkTransientError):
+        return exc
+    hint = ""
+    if not tls and not link.received and isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+        # A TLS port drops a plain client without a word: the reset is all the client sees.
+        hint = "; TLS expected? If it is a TLS port (Logstash's ssl_enabled), set logstash_tls=true"
+    return SinkTransientError(f"connection to {where} failed: {exc}{hint}")

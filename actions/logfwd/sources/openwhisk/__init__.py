@@ -7,7 +7,9 @@ from ...plugs import PULLED, Param, Plug
 
 def _check(values) -> None:
     from .events import check_fields
+    from .selection import parse
 
+    parse(values["actions"])  # a list that selects nothing is a configuration error, found before any run
     check_fields(values["fields"])
     if values["overlap"] != "auto" and values["overlap"] <= values["settle"]:
         raise ConfigError("overlap", f"must be more than settle ({values['settle']} s)",

@@ -52,6 +52,7 @@ class OpenWhiskAPI:
         deadline: Deadline = NO_DEADLINE,
     ):
         self.host = _base_host(apihost)
+        self._scheme_given = "://" in (apihost or "")
         self.base = f"{self.host}/api/v1"
         self.namespace = namespace or "_"
         self._auth = _basic_auth(api_key)
@@ -120,6 +121,23 @@ class OpenWhiskAPI:
         body = self._get(path, {}, subject=f"activation '{activation_id}'")
         body = _expect(body, dict, self._endpoint(path))
         return _expect(body.get("logs"), list, self._endpoint(path) + " field 'logs'")
+
+    def info(self) -> dict:
+        """The API's self-description (``GET /api/v1``, no key needed): is it there at all?"""
+        return _expect(self._get("", {}, subject=None), dict, self._endpoint(""))
+
+    def list_namespaces(self) -> list[str]:
+        """The namespaces the key may read (``GET /namespaces``)."""
+        return _expect(self._get("/namespaces", {}, subject=None), list, self._endpoint("/namespaces"))
+
+    def action_exists(self, name: str) -> bool:
+        """Does ``name`` (``action`` or ``package/action``) exist? (``GET /actions/{name}``, code omitted.)"""
+        path = f"{self._namespace_path}/actions/{quote(name, safe='/')}"
+        try:
+            _expect(self._get(path, {"code": "false"}, subject=_subject(name)), dict, self._endpoint(path))
+        except NotFoundError:
+            return False
+        return True
 
     def list_actions(self) -> list[dict]:
         """Every action of the namespace, all pages (``limit`` and ``skip``) until a short one."""
@@ -202,6 +220,12 @@ class OpenWhiskAPI:
                 self.base + path, params=params, auth=self._auth, timeout=timeout, verify=self._verify
             )
         except requests.exceptions.SSLError as error:
+            if _plain_http_answer(error):
+                assumed = "" if self._scheme_given else " (apihost names no scheme, so https was assumed)"
+                raise SourceError(
+                    f"{endpoint}: {self.host} answers plain HTTP, not HTTPS{assumed}. If that API really is "
+                    f"plain HTTP (a local emulator), write apihost={self.host.replace('https://', 'http://', 1)}"
+                ) from None
             raise SourceError(
                 f"{endpoint}: TLS verification failed ({self._clean(error)}). Check the API host name and "
                 "its certificate; only for a test host with a self-signed one, set api_verify to false"
@@ -260,6 +284,13 @@ def _base_host(apihost: str) -> str:
     if scheme.lower() not in ("http", "https"):
         raise ConfigError("apihost", f"'{given}' is not an http(s) address", "Use https://HOST or just HOST")
     return f"{scheme.lower()}://{host}"
+
+
+def _plain_http_answer(error: Exception) -> bool:
+    """Did a TLS handshake fail because the server answered in plain HTTP? OpenSSL reads the start of
+    "HTTP/1.1 400" as a TLS record of an unknown version (or, in 3.2+, as a record layer failure)."""
+    text = str(error)
+    return any(sign in text for sign in ("WRONG_VERSION_NUMBER", "record layer failure", "HTTP_REQUEST"))
 
 
 def _basic_auth(api_key: str) -> tuple[str, str]:

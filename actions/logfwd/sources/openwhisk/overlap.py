@@ -29,18 +29,14 @@ _DEPTH = 5  # sequences of sequences, this deep at most
 def automatic_overlaps(names: list[str], listing: list[dict], get_action: Callable[[str], dict],
                        interval_ms: int, warn: Callable[[str], None]) -> dict[str, int]:
     """Each name's overlap in ms. ``listing``: the actions listing; ``get_action`` reads one action
-    (needed for a sequence's components, which the listing leaves out)."""
+    (needed for a sequence's components, which the listing leaves out). A name the listing does not
+    have gets the platform's largest time limit."""
     entries = {qualified_name(e): e for e in listing if isinstance(e, dict) and isinstance(e.get("name"), str)}
 
     def lookup(name: str) -> dict | None:
-        if name not in entries:
-            try:
-                entries[name] = get_action(name)
-            except Exception as exc:  # noqa: BLE001 - any failure: fall back to the largest default
-                warn(f"overlap=auto: cannot read action {name!r} ({exc}); assuming a "
-                     f"{UNKNOWN_TIMEOUT_MS // 1000} s time limit")
-                entries[name] = None
-        return entries[name]
+        # Not in the listing: no such action (reported elsewhere), or one reached through a package
+        # binding; either way its limits are unknown.
+        return entries.get(name)
 
     def delay(name: str, depth: int) -> int:
         entry = lookup(name)

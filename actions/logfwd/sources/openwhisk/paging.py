@@ -1,104 +1,55 @@
-"""Reading one action's records in a range of starts, newest first, with no large ``skip``.
+"""Paging helpers of the OpenWhisk source: the next page fetched while this one is worked through, and
+pages held back compressed until the settled range's far end has gone out."""
 
-What the real list API does, and what this is built against (see docs/openwhisk-timing.md):
-
-* a large ``skip`` is a linear scan for CouchDB and can time out (500/504): each next page narrows
-  ``upto`` to the oldest start of the last one instead, and only the records of that millisecond
-  are read again (and dropped as already seen);
-* ``docs=true`` silently leaves out documents the controller cannot parse: a page a little short of
-  the limit does not prove that the range ended; only one shorter than ``limit - limit // 10`` does
-  (more than a tenth of a page unparseable is taken as the end);
-* records with the same start may come in a new order on every request (the Elasticsearch store):
-  a millisecond with more records than a page holds is read on its own, in passes until the count
-  is reached, or until three passes in a row find nothing new (records that cannot be parsed are
-  counted, never listed); what is still missing then is reported.
-"""
-
+from array import array
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable, Iterator
+from typing import Callable
 
-__all__ = ["Pager", "Prefetcher", "start_of", "ends_range"]
-
-TIE_PASSES = 20  # at most this many passes over one crowded millisecond
-IDLE_PASSES = 6  # ... stopping after this many in a row found nothing new
-
-
-def start_of(record, default: int) -> int:
-    start = record.get("start") if isinstance(record, dict) else None
-    return start if isinstance(start, int) and not isinstance(start, bool) else default
+from ...codecs import deflate
+from ..base import Unit
+from .events import Payloads
 
 
-def _id_of(record) -> object:
-    return record.get("activationId") if isinstance(record, dict) else None
+class HeldPage:
+    """The units of one held page, with their events compressed together: a fifth of the memory.
+
+    Without it, held pages made a run's memory grow with the backlog by ~0.7 MB a page (10 lines an
+    activation) until the 16 were held; compressing and inflating them costs ~1 us a line, which the
+    first two pages of an action skip (``compress=False``), so a short backlog does not pay it.
+    """
+
+    __slots__ = ("blob", "lengths", "records", "size", "plain")
+
+    def __init__(self, units: list[Unit], compress: bool = True):
+        self.size = sum(unit.payloads.held_bytes() for unit in units)  # uncompressed, as budgeted
+        self.plain = None if compress else units
+        if not compress:
+            return
+        heads = [head for unit in units for head in unit.payloads.heads]
+        self.lengths = array("I", map(len, heads))
+        self.blob = deflate.compress(b"".join(heads), 3)
+        self.records = [(len(unit.payloads), unit.payloads.tail, unit.done) for unit in units]
+
+    def units(self) -> list[Unit]:
+        if self.plain is not None:
+            return self.plain
+        data, offset, lengths = memoryview(deflate.decompress(self.blob)), 0, iter(self.lengths)
+        units = []
+        for count, tail, done in self.records:
+            heads = []
+            for _ in range(count):
+                length = next(lengths)
+                heads.append(bytes(data[offset : offset + length]))
+                offset += length
+            units.append(Unit(Payloads(heads, tail), done))
+        return units
 
 
-def ends_range(page: list, limit: int) -> bool:
-    """Whether ``page`` (asked for with ``limit``) is the last of its range."""
-    return len(page) < limit - limit // 10
+def held_form(encoded) -> Payloads:
+    # Held pages keep each payload's own part apart from the part a record's payloads share; an
+    # encoder that shares nothing (any sink but the JSON ones) gives payloads with an empty shared part.
+    return encoded if isinstance(encoded, Payloads) else Payloads(list(encoded), b"")
 
-
-class Pager:
-    """Pages of one action. ``fetch(since, upto, skip)`` lists a page at the API's current limit,
-    ``count(since, upto)`` counts, ``limit()`` says what the current limit is, ``warn(text)`` reports."""
-
-    def __init__(self, fetch: Callable[[int, int, int], list], count: Callable[[int, int], int],
-                 limit: Callable[[], int], warn: Callable[[str], None]):
-        self.fetch, self.count, self.limit, self.warn = fetch, count, limit, warn
-        self.edge: tuple[int | None, set] = (None, set())  # the oldest millisecond read, and its ids
-
-    def newest_first(self, since: int, upto: int, first: list | None = None) -> Iterator[list]:
-        """Pages of ``[since, upto]`` (inclusive on start), newest first, each record once.
-
-        ``first``: the range's first page, if already in hand (fetched at the current limit)."""
-        edge_start, edge_ids = None, set()
-        page = first if first is not None else self.fetch(since, upto, 0)
-        while True:
-            limit = self.limit()
-            fresh = [r for r in page if not (start_of(r, since) == edge_start and _id_of(r) in edge_ids)]
-            oldest = min((start_of(r, since) for r in page), default=since)
-            if oldest != edge_start:
-                edge_start, edge_ids = oldest, set()
-            edge_ids.update(_id_of(r) for r in page if start_of(r, since) == oldest)
-            self.edge = (edge_start, edge_ids)
-            yield fresh
-            if ends_range(page, limit):
-                return
-            if all(start_of(r, since) == oldest for r in page):
-                # One millisecond fills a page: read it on its own, then go below it.
-                yield self._whole_millisecond(oldest, edge_ids)
-                self.edge = (edge_start, edge_ids)
-                if oldest <= since:
-                    return
-                upto, edge_start, edge_ids = oldest - 1, None, set()
-            else:
-                upto = oldest
-            page = self.fetch(since, upto, 0)
-
-    def _whole_millisecond(self, start: int, seen: set) -> list:
-        """The records that started at ``start`` and are not in ``seen`` (which gains them)."""
-        total = self.count(start, start)
-        found: list = []
-        idle = 0
-        for _ in range(TIE_PASSES):
-            new_in_pass, skip = 0, 0
-            while True:
-                limit = self.limit()
-                page = self.fetch(start, start, skip)
-                for record in page:
-                    if _id_of(record) not in seen:
-                        seen.add(_id_of(record))
-                        found.append(record)
-                        new_in_pass += 1
-                if ends_range(page, limit):
-                    break
-                skip += limit  # rows the view walked, including any it could not parse
-            idle = 0 if new_in_pass else idle + 1
-            if len(seen) >= total or idle >= IDLE_PASSES:
-                break
-        if len(seen) < total:
-            self.warn(f"{total - len(seen)} of the {total} records that started at {start} ms could not be "
-                      "listed (unparseable, or in a new order on every request); the others were read")
-        return found
 
 
 class Prefetcher:

@@ -15,8 +15,10 @@ The next action's first page is fetched while the current one is turned into eve
 """
 
 import math
+import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from datetime import datetime, timezone
 from functools import partial
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
@@ -27,12 +29,12 @@ from ...errors import AuthError, BadRecordError, SourceError, SourceTransientErr
 from ..base import Encode
 from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
-from .held import HeldPage, held_form
 from .cursor import ActionCursor, ActionRun, decode_seen, encode_seen
-from .paging import Pager, Prefetcher, ends_range, start_of
 from .overlap import automatic_overlaps
+from .pager import Pager, ends_range, start_of
+from .paging import HeldPage, Prefetcher, held_form
 from .pending import logs_arrived, looks_inline, marker_events
-from .selection import select_actions
+from .selection import is_wildcard, no_such_action, parse, select_actions
 
 
 PAGE = 200  # the API's largest page (a deployment may allow fewer: see api.page_limit)
@@ -41,6 +43,7 @@ FAR_END_PAGES = 2  # pages in one window of the far end of a settled range longe
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
 MAX_PENDING = 1000  # activations of one action waiting for their logs; past it, a marker at once
 _PENDING = object()  # _logs: the logs are not there yet
+CLOCK_SKEW_MS = 60_000  # a saved position this far past now is not a clock difference between hosts
 
 
 class OpenWhiskSource:
@@ -73,6 +76,11 @@ class OpenWhiskSource:
         self.warnings: list[str] = []
         self.unparsed = self.truncated = self.log_requests = 0
         self._encode: Encode = json_payloads
+        self.missing: set[str] = set()  # monitored names that no action has
+        self.requests: Counter[str] = Counter()  # list and count requests per action
+        self._requests_lock = threading.Lock()  # pages are fetched on background threads
+        self.forgotten: dict[str, int] = {}  # delivered ids per action the checkpoint had no room for
+        self._unverified: set[str] = set()
 
     # --- checkpoint --------------------------------------------------------------------------
 
@@ -88,8 +96,9 @@ class OpenWhiskSource:
         names, warnings = select_actions(self.patterns, list_actions, self.self_action, where=self.api.actions_url)
         self.warnings += warnings
         if self.overlap_ms is None:
-            self.overlaps = automatic_overlaps(names, list_actions() if names else [], self.api.get_action,
-                                               self.interval_ms, self.warnings.append)
+            self.overlaps = automatic_overlaps(names, list_actions() if names else [],
+                                               lambda name: self.api.get_action(name), self.interval_ms,
+                                               self.warnings.append)
         else:
             self.overlaps = dict.fromkeys(names, self.overlap_ms)
         for gone in sorted(set(cursors) - set(names)):
@@ -97,12 +106,48 @@ class OpenWhiskSource:
         now_ms = int(self.clock() * 1000)
         self.runs = [ActionRun(name, cursors.get(name), now_ms=now_ms, overlap_ms=self.overlaps[name],
                                settle_ms=self.settle_ms, lookback_ms=self.lookback_ms) for name in names]
+        # Names given as written and never seen before: if they show no activation, is there such an action?
+        self._unverified = {p for p in parse(self.patterns)[0] if not is_wildcard(p)} - set(cursors)
+
+    def _list(self, name: str, **filters) -> list:
+        with self._requests_lock:
+            self.requests[name] += 1
+        return self.api.list_activations(name, **filters)
+
+    def _count(self, name: str, **filters) -> int:
+        with self._requests_lock:
+            self.requests[name] += 1
+        return self.api.count_activations(name, **filters)
+
+    def _action_exists(self, name: str) -> bool:
+        """False (with a warning naming the closest actions) for a name no action has: it is left out
+        of the checkpoint, so the next run asks again, and finds it once it is created."""
+        try:
+            # "pkg/" names no action (and GET /actions/pkg/ would list the package): no need to ask.
+            if not name.endswith("/") and self.api.action_exists(name):
+                return True
+            self.warnings.append("actions: " + no_such_action(name, self.api.list_actions, self.api.actions_url))
+        except AuthError:
+            raise
+        except SourceError as exc:  # cannot tell: keep monitoring it, its activations will say
+            self.warnings.append(f"could not look up action {name!r}: {exc}")
+            return True
+        self.missing.add(name)
+        return False
 
     def checkpoint(self) -> dict:
         cap = max(100, self.max_seen // max(1, len(self.runs)))
         actions = {}
         for run in self.runs:
+            if run.name in self.missing:
+                continue
             cursor = run.next_cursor(cap)
+            # Ids over the cap are forgotten: their activations may be sent again (same _id) next run.
+            self.forgotten[run.name] = len(run.next_cursor(len(run.seen) + len(run.through_ids)).seen) - len(cursor.seen)
+            if self.forgotten[run.name]:
+                self.warnings.append(f"{run.name}: {self.forgotten[run.name]} delivered activations did not fit the "
+                                     f"checkpoint's memory of ids ({cap} an action); the next run may send their "
+                                     "lines again, with the same _id")
             actions[run.name] = {"since": cursor.since, "seen": encode_seen(cursor.since, cursor.seen)}
             if cursor.pending:
                 actions[run.name]["pending"] = cursor.pending
@@ -119,10 +164,18 @@ class OpenWhiskSource:
                                      f"not {self.namespace!r}; starting from the initial lookback")
                 return {}
             cursors = {}
+            now_ms = int(self.clock() * 1000)
             for name, entry in document["actions"].items():
                 since = entry["since"]
                 if not isinstance(since, int) or isinstance(since, bool):
                     raise ValueError(f"'since' of {name!r} is not an integer")
+                if since > now_ms + CLOCK_SKEW_MS:
+                    # Trusting it would skip everything until then; the position is unknown.
+                    self.warnings.append(
+                        f"checkpoint position of {name!r} lies in the future ({iso(since)}, now {iso(now_ms)}): "
+                        "not trusted, starting that action from the initial lookback. Check the clock of the "
+                        "host that saved it")
+                    continue
                 pending = entry.get("pending", {})
                 if not isinstance(pending, dict) or not all(isinstance(v, int) for v in pending.values()):
                     raise ValueError(f"'pending' of {name!r} is not an object of ids and times")
@@ -142,13 +195,15 @@ class OpenWhiskSource:
         runs = [run for run in self.runs if run.since <= run.upto]
         # One page over each action's whole range first: most runs find everything in it. The next
         # action's is fetched while this one's is worked through.
-        with Prefetcher(lambda i: self.api.list_activations(runs[i].name, since=runs[i].since, upto=runs[i].upto,
-                                                             limit=self.api.page_limit)) as probes:
+        with Prefetcher(lambda i: self._list(runs[i].name, since=runs[i].since, upto=runs[i].upto,
+                                             limit=self.api.page_limit)) as probes:
             for i, run in enumerate(runs):
                 try:
                     probe = probes(i)
                     if i + 1 < len(runs):
                         probes.ahead(i + 1)
+                    if not probe and run.name in self._unverified and not self._action_exists(run.name):
+                        continue
                     yield from self._action_units(run, probe, deadline)
                 except AuthError:
                     raise  # every other action would fail the same way
@@ -202,9 +257,9 @@ class OpenWhiskSource:
             yield Unit([], run.finish_settled)
 
     def _pager(self, name: str) -> Pager:
-        fetch = lambda since, upto, skip: self.api.list_activations(  # noqa: E731
+        fetch = lambda since, upto, skip: self._list(  # noqa: E731
             name, since=since, upto=upto, limit=self.api.page_limit, skip=skip)
-        count = lambda since, upto: self.api.count_activations(name, since=since, upto=upto)  # noqa: E731
+        count = lambda since, upto: self._count(name, since=since, upto=upto)  # noqa: E731
         return Pager(fetch, count, lambda: self.api.page_limit,
                      lambda text: self.warnings.append(f"action {name!r}: {text}"))
 
@@ -341,16 +396,28 @@ class OpenWhiskSource:
         self.api.close()
 
     def summary(self) -> dict:
+        runs = [run for run in self.runs if run.name not in self.missing]
         return {
-            "records": sum(run.activations for run in self.runs),
-            "lag_seconds": round(max((run.lag_seconds() for run in self.runs), default=0.0), 3),
-            "more": self.logs_waiting > 0 or not all(run.complete and not run.pending for run in self.runs),
+            "records": sum(run.activations for run in runs),
+            "lag_seconds": round(max((run.lag_seconds() for run in runs), default=0.0), 3),
+            "more": self.logs_waiting > 0 or not all(run.complete and not run.pending for run in runs),
             "api_requests": self.api.requests_made,
-            "logs_pending": sum(len(run.pending) for run in self.runs) + self.logs_waiting,
-            "logs_unavailable": sum(run.logs_unavailable for run in self.runs),
+            "logs_pending": sum(len(run.pending) for run in runs) + self.logs_waiting,
+            "logs_unavailable": sum(run.logs_unavailable for run in runs),
             "lines_unparsed": self.unparsed,
             "lines_truncated": self.truncated,
             "actions": {run.name: {"activations": run.activations, "events": run.events,
                                    "overlap_seconds": self.overlaps[run.name] / 1000,
-                                   **({"new": True} if run.new else {})} for run in self.runs},
+                                   **({"new": True} if run.new else {}), "read": self._read(run)} for run in runs},
         }
+
+    def _read(self, run: ActionRun) -> dict:
+        """What the run read of one action: its range, the requests it took, the ids it forgot."""
+        read = {"from": iso(run.since), "to": iso(run.upto), "requests": self.requests[run.name]}
+        if self.forgotten.get(run.name):
+            read["ids_forgotten"] = self.forgotten[run.name]
+        return read
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="seconds")
