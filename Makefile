@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test soak bench build docs clean
+.PHONY: run run-kinesis test soak bench build docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/logfwd demo
 
+## make run-kinesis: the AWS Lambda pipeline on a laptop (Kinesis events -> a local syslog receiver over TLS)
+run-kinesis: $(STAMP)
+	$(VENV)/bin/logfwd demo kinesis
+
 ## make test: the whole suite, real servers included
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
@@ -26,7 +30,7 @@ STORES ?= file,activation,couchdb,redis
 soak: $(STAMP)
 	$(PY) -m tests.soak --runs $(RUNS) --stores $(STORES) --out soak-result.json
 
-## make bench: compression, sink, end-to-end and cold-start benchmarks, figures in bench-result.json
+## make bench: compression, sink, end-to-end, cold-start and Kinesis->syslog benchmarks, figures in bench-result.json
 bench: $(STAMP) build
 	$(PY) -m tests.bench --out bench-result.json
 

@@ -11,6 +11,7 @@ from servers import couchdb_server, redis_server  # noqa: F401  (session fixture
 from servers_rsyslog import rsyslog_mtls, rsyslog_tcp, rsyslog_tls  # noqa: F401  (real rsyslogd per test)
 from servers_statsd import statsd_cluster  # noqa: F401  (session fixture: two statsd daemons)
 from clirun import live_emulator  # noqa: F401  (the emulator on real time, for the command as a subprocess)
+from servers_s3 import aws_credentials, s3_server  # noqa: F401  (moto's S3 server)
 
 
 @pytest.fixture

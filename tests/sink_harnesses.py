@@ -10,6 +10,7 @@ import socket
 from typing import Iterator, Protocol
 
 from servers_rsyslog import SyslogHarness
+from harness_tcp import TcpHarness
 from tlsutil import make_pki
 
 from logfwd_dev.receiver.server import Receiver
@@ -83,4 +84,5 @@ HARNESSES: dict[str, Harness] = {
     "lumberjack": LumberjackHarness(),
     "syslog": SyslogHarness(),
     "statsd": StatsdHarness(),
+    "tcp": TcpHarness(),
 }

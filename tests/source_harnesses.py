@@ -15,6 +15,7 @@ from logfwd_dev.emulator.server import Emulator
 
 from fakes import T0, FakeClock
 from kinesis_events import KinesisHarness
+from harness_s3 import S3Harness
 
 
 class Harness(Protocol):
@@ -52,4 +53,5 @@ HARNESSES: dict[str, Harness] = {
     "openwhisk": OpenWhiskHarness(),
     "kinesis": KinesisHarness(),
     "logplex": LogplexHarness(),
+    "s3": S3Harness(),
 }

@@ -88,15 +88,28 @@ def test_cold_start_benchmark_runs_the_action_entry(quick):
 
 
 @pytest.mark.slow
+def test_kinesis_syslog_benchmark_delivers_the_batch_to_rsyslog(quick):
+    result, _ = quick
+    kinesis = result["kinesis_syslog"]
+    assert kinesis["records"] == 200 and kinesis["repeats"] == len(kinesis["rounds"]) == 2
+    for r in kinesis["rounds"]:  # one_batch raises unless rsyslog's file holds every line
+        assert r["client_cpu_s"] > 0 and r["receiver_cpu_s"] >= 0 and r["connections"] >= 1
+        assert 0 < r["seconds_client"] <= r["seconds_to_rsyslog_file"]
+    assert 0 < kinesis["lines_per_s"] <= kinesis["lines_per_s_best"]
+    assert kinesis["client_cpu_us_per_line_best"] <= kinesis["client_cpu_us_per_line"]
+
+
+@pytest.mark.slow
 def test_output_has_machine_info_tables_and_every_target(quick):
     result, stdout = quick
     assert result["machine"]["cores"] >= 1 and result["machine"]["python"]
     names = {t["name"] for t in result["targets"]}
     assert {"sink vs pylogbeat", "sink events/s", "end-to-end lines/s", "API requests", "peak memory",
-            "cold start import", "every line delivered once"} <= names
+            "cold start import", "every line delivered once", "kinesis batch lines/s",
+            "kinesis batch client CPU"} <= names
     assert all(isinstance(t["met"], bool) for t in result["targets"])
     for heading in ("a. Events", "b. Compression", "1. Sink throughput", "2. End to end", "3. Cold start",
-                    "Targets (issue 5)"):
+                    "4. Kinesis -> syslog", "Targets (issues 5 and 12)"):
         assert heading in stdout
 
 
@@ -112,7 +125,9 @@ def _figures(**changes) -> dict:
                        "clients": {"logfwd": client, "pylogbeat": {**client, "events_per_s": 60_000},
                                    "receiver ceiling": {**client, "events_per_s": 500_000}}},
               "end_to_end": [size, {**size, "activations": 100_000, "peak_rss_mb": 55.0}],
-              "cold_start": {"import_ms": 90.0}}
+              "cold_start": {"import_ms": 90.0},
+              "kinesis_syslog": {"records": 10_000, "lines_per_s": 120_000, "lines_per_s_best": 130_000,
+                                 "client_cpu_s": 0.3}}
     for path, value in changes.items():
         *parents, key = path.split("__")
         target = result
@@ -138,6 +153,8 @@ def test_targets_all_met_on_good_figures():
      "no per-activation requests"),
     ({"end_to_end__0__all_passes_delivered": False}, "every line delivered once"),
     ({"cold_start__import_ms": 151.0}, "cold start import"),
+    ({"kinesis_syslog__lines_per_s": 99_999}, "kinesis batch lines/s"),
+    ({"kinesis_syslog__client_cpu_s": 0.5}, "kinesis batch client CPU"),
 ])
 def test_each_target_fails_on_its_own_figure(change, target):
     missed = [t["name"] for t in report.targets(_figures(**change)) if not t["met"]]

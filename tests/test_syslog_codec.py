@@ -3,7 +3,7 @@
 import pytest
 
 from logfwd.codecs.syslog import (FACILITIES, SEVERITIES, frame_newline, frame_octet, header_field, message,
-                                  prival, sd_element, split_message, split_utf8, timestamp)
+                                  prival, sd_element, split_message, split_utf8, structured_data_end, timestamp)
 
 
 @pytest.mark.parametrize(("facility", "severity", "expected"), [
@@ -103,3 +103,13 @@ def test_split_message_leaves_short_messages_whole():
 def test_split_message_without_room_says_so():
     with pytest.raises(ValueError, match="no room"):
         split_message(14, "-", "h" * 255, "a", "-", "-", "x@32473", [("id", "i" * 200)], b"x" * 1000, 300)
+
+
+@pytest.mark.parametrize(("text", "end"), [
+    ('[x@1 a="b"] msg', 11), ("[x@1][y@2] msg", 10), ('[x@1 a="]"]', 11), ('[x@1 a="\\"]"] m', 13),
+    ('[x@1 a="\\]"]', 12), ("[x@1", -1), ('[x@1 a="]', -1), ("- msg", 0), ("", 0),
+])
+def test_structured_data_end(text, end):
+    assert structured_data_end(text) == end
+    if end > 0:  # what sd_element writes, a receiver finds the end of
+        assert structured_data_end(sd_element("x@1", [("a", text)]) + " m") == len(sd_element("x@1", [("a", text)]))

@@ -52,6 +52,11 @@ class BadRecordError(SourceError):
     """A record from the source cannot be turned into events. Names the record."""
 
 
+class LineFormatError(LogfwdError, ValueError):
+    """A log line does not have its documented format; the message names the field. The line is
+    forwarded raw, flagged, and counted: never dropped."""
+
+
 class SinkError(LogfwdError):
     """The sink could not deliver."""
 

@@ -76,11 +76,13 @@ SOURCES: dict[str, str] = {
     "openwhisk": "logfwd.sources.openwhisk",
     "kinesis": "logfwd.sources.kinesis",
     "logplex": "logfwd.sources.logplex",
+    "s3": "logfwd.sources.s3",
 }
 SINKS: dict[str, str] = {
     "lumberjack": "logfwd.sinks.lumberjack",
     "syslog": "logfwd.sinks.syslog",
     "statsd": "logfwd.sinks.statsd",
+    "tcp": "logfwd.sinks.tcp",
 }
 _KINDS = {"source": SOURCES, "sink": SINKS}
 

@@ -1,7 +1,8 @@
 """``python -m tests.bench --out bench-result.json [--quick] [--only events,compression,sink,...]``.
 
-Runs the three benchmarks of issue 5 (sink, end_to_end, cold_start) and the event and compression
-tables behind the choices made; prints the tables and the targets, writes every figure as JSON.
+Runs the three benchmarks of issue 5 (sink, end_to_end, cold_start), issue 12's Kinesis batch to
+rsyslog over TLS (kinesis_syslog), and the event and compression tables behind the choices made;
+prints the tables and the targets, writes every figure as JSON.
 ``--quick`` uses tiny sizes (the smoke test in ``make test`` runs it); its figures mean nothing.
 """
 
@@ -13,15 +14,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cold_start, compression, end_to_end, events, report, sink
+from . import cold_start, compression, end_to_end, events, kinesis_syslog, report, sink
 
 FULL = {"event_activations": 2000, "compression_events": 16 * 2048, "compression_repeats": 3,
         "sink_events": 40 * 2048, "sink_rounds": 5,
-        "sizes": [1_000, 10_000, 100_000], "size_repeats": {1_000: 5, 10_000: 3}, "cold_repeats": 7}
+        "sizes": [1_000, 10_000, 100_000], "size_repeats": {1_000: 5, 10_000: 3}, "cold_repeats": 7,
+        "kinesis_records": 10_000, "kinesis_repeats": 5}
 QUICK = {"event_activations": 50, "compression_events": 2048, "compression_repeats": 1,
          "sink_events": 2 * 2048, "sink_rounds": 1,
-         "sizes": [50, 200], "size_repeats": {50: 2}, "cold_repeats": 2}
-BENCHMARKS = ("events", "compression", "sink", "end_to_end", "cold_start")
+         "sizes": [50, 200], "size_repeats": {50: 2}, "cold_repeats": 2,
+         "kinesis_records": 200, "kinesis_repeats": 2}
+BENCHMARKS = ("events", "compression", "sink", "end_to_end", "cold_start", "kinesis_syslog")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         if "cold_start" in chosen:
             _progress("cold start")
             result["cold_start"] = cold_start.run(sizes["cold_repeats"], work)
+        if "kinesis_syslog" in chosen:
+            _progress(f"kinesis -> syslog over TLS, {sizes['kinesis_records']:,} records")
+            result["kinesis_syslog"] = kinesis_syslog.run(sizes["kinesis_records"], sizes["kinesis_repeats"], work)
     result["machine_after"] = {"load_average": [round(x, 2) for x in os.getloadavg()]}
     result["seconds"] = round(time.monotonic() - started, 1)
     result["targets"] = report.targets(result)

@@ -26,7 +26,7 @@ from logfwd.retry import NO_WAIT  # noqa: E402
 from logfwd.runner import run_once  # noqa: E402
 from logfwd.settings import load_settings  # noqa: E402
 
-from .report import machine, table  # noqa: E402
+from .report import kinesis_syslog_table, machine  # noqa: E402
 
 LINE = "web:RXZMCQEPDKO/1d11a78279e0 method=GET path=/orders/{n:06d} host=shop.example.com request_id={n:08x}-6f6b-4a1a-9c5e-9b1a0c6b2f11 fwd=203.0.113.7 dyno=web.1 connect=1ms service={ms}ms status=200 bytes=5120"
 
@@ -50,7 +50,9 @@ def one_batch(records: int, batch: dict, server, ca_file: Path) -> dict:
     summary = run_once(settings, event=batch, retry=NO_WAIT)
     client_cpu = time.process_time() - cpu
     sent = time.perf_counter() - wall
-    server.wait_for(before + records, timeout=120)
+    give_up = time.monotonic() + 120
+    while server.count() < before + records and time.monotonic() < give_up:  # counts new lines only
+        time.sleep(0.002)
     arrived = time.perf_counter() - wall
     if not summary["ok"] or summary["answer"] != {"batchItemFailures": []} or server.count() != before + records:
         raise RuntimeError(f"the batch was not delivered whole: {json.dumps(summary)[:2000]}")
@@ -70,27 +72,22 @@ def run(records: int, repeats: int, work: Path) -> dict:
         for _ in range(repeats):
             rounds.append(one_batch(records, batch, server, ca_file))
     median = {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
+    # On a shared machine other work only ever slows a round down: the best round is the closest to
+    # what the code costs, the median what a batch saw here.
+    best = min(rounds, key=lambda r: r["seconds_to_rsyslog_file"])
     return {"records": records, "event_bytes": payload_bytes, "repeats": repeats, "rounds": rounds,
             "lines_per_s": round(records / median["seconds_to_rsyslog_file"]),
-            "client_cpu_s": median["client_cpu_s"], "client_cpu_us_per_line": round(median["client_cpu_s"] / records * 1e6, 1),
+            "lines_per_s_best": round(records / best["seconds_to_rsyslog_file"]),
+            "client_cpu_s": median["client_cpu_s"],
+            "client_cpu_us_per_line": round(median["client_cpu_s"] / records * 1e6, 1),
+            "client_cpu_us_per_line_best": round(min(r["client_cpu_s"] for r in rounds) / records * 1e6, 1),
             "receiver_cpu_s": median["receiver_cpu_s"],
             "receiver_cpu_us_per_line": round(median["receiver_cpu_s"] / records * 1e6, 1),
             "seconds_to_rsyslog_file": median["seconds_to_rsyslog_file"], "seconds_client": median["seconds_client"]}
 
 
 def render(result: dict) -> str:
-    rows = [["lines/s, event to rsyslog's file", f"{result['lines_per_s']:,}", ">= 100,000",
-             "met" if result["lines_per_s"] >= 100_000 else "NOT met"],
-            ["client CPU for the batch (s)", result["client_cpu_s"], "< 0.5", "met" if result["client_cpu_s"] < 0.5 else "NOT met"],
-            ["client CPU per line (us)", result["client_cpu_us_per_line"], "", ""],
-            ["rsyslogd CPU for the batch (s)", result["receiver_cpu_s"], "", ""],
-            ["rsyslogd CPU per line (us)", result["receiver_cpu_us_per_line"], "", ""],
-            ["seconds until the client returned", result["seconds_client"], "", ""],
-            ["seconds until the last line was in the file", result["seconds_to_rsyslog_file"], "", ""]]
-    load = result.get("machine", {}).get("load_average")
-    return (f"One Kinesis batch of {result['records']:,} records ({result['event_bytes']:,}-byte event) over TLS "
-            f"to rsyslogd, median of {result['repeats']} (load average before: {load}):\n"
-            + table(["figure", "measured", "target", ""], rows))
+    return kinesis_syslog_table(result, result.get("machine", {}).get("load_average"))
 
 
 def main(argv: list[str] | None = None) -> int:

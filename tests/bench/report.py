@@ -24,7 +24,7 @@ def machine() -> dict:
 
 
 def targets(result: dict) -> list[dict]:
-    """Each target of issue 5 with the measured figure and whether it is met."""
+    """Each target of issues 5 and 12 with the measured figure and whether it is met."""
     rows = []
 
     def add(name: str, target: str, measured: str, met: bool) -> None:
@@ -67,6 +67,12 @@ def targets(result: dict) -> list[dict]:
     cold = result.get("cold_start")
     if cold:
         add("cold start import", "<= 150 ms", f"{cold['import_ms']:.0f} ms", cold["import_ms"] <= 150)
+    kinesis = result.get("kinesis_syslog")
+    if kinesis:
+        add("kinesis batch lines/s", ">= 100,000 lines/s, event to rsyslog's file over TLS",
+            f"{kinesis['lines_per_s']:,} (best {kinesis['lines_per_s_best']:,})", kinesis["lines_per_s"] >= 100_000)
+        per_10k = kinesis["client_cpu_s"] * 10_000 / kinesis["records"]
+        add("kinesis batch client CPU", "< 0.5 s per 10,000-record batch", f"{per_10k:.3f} s", per_10k < 0.5)
     return rows
 
 
@@ -94,6 +100,24 @@ def _cell(value) -> str:
 
 def _numeric(text: str) -> bool:
     return bool(text) and text.replace(",", "").replace(".", "").replace("x", "").isdigit()
+
+
+def kinesis_syslog_table(k: dict, load: list | None = None) -> str:
+    """Issue 12's benchmark: one Kinesis batch over TLS to rsyslogd (see ``kinesis_syslog``)."""
+    met = {True: "met", False: "NOT met"}
+    rows = [["lines/s, event to rsyslog's file (median)", k["lines_per_s"], ">= 100,000",
+             met[k["lines_per_s"] >= 100_000]],
+            ["lines/s, best round", k["lines_per_s_best"], "", ""],
+            ["client CPU for the batch (s)", f"{k['client_cpu_s']:.3f}", "< 0.5", met[k["client_cpu_s"] < 0.5]],
+            ["client CPU per line (us, median / best)",
+             f"{k['client_cpu_us_per_line']:.1f} / {k['client_cpu_us_per_line_best']:.1f}", "", ""],
+            ["rsyslogd CPU for the batch (s)", f"{k['receiver_cpu_s']:.3f}", "", ""],
+            ["rsyslogd CPU per line (us)", f"{k['receiver_cpu_us_per_line']:.1f}", "", ""],
+            ["seconds until the client returned", f"{k['seconds_client']:.3f}", "", ""],
+            ["seconds until the last line was in the file", f"{k['seconds_to_rsyslog_file']:.3f}", "", ""]]
+    loaded = f" (load average before: {load})" if load else ""
+    return (f"One Kinesis batch of {k['records']:,} records ({k['event_bytes']:,}-byte event) over TLS to rsyslogd, "
+            f"{k['repeats']} round(s){loaded}:\n" + table(["figure", "measured", "target", ""], rows))
 
 
 def render(result: dict) -> str:
@@ -153,7 +177,10 @@ def render(result: dict) -> str:
                   table(["entry from", "artifact", "import ms", "empty run ms", "process ms", "modules", "run ok"],
                         [[cold["source"], size, cold["import_ms"], cold["empty_run_ms"], cold["process_ms"],
                           cold["modules_loaded"], cold["empty_run_ok"]]])]
-    parts += ["", "Targets (issue 5)",
+    kinesis = result.get("kinesis_syslog")
+    if kinesis:
+        parts += ["", "4. Kinesis -> syslog: " + kinesis_syslog_table(kinesis)]
+    parts += ["", "Targets (issues 5 and 12)",
               table(["target", "wanted", "measured", "met"],
                     [[t["name"], t["target"], t["measured"], t["met"]] for t in result["targets"]],
                     numbers_right=False)]

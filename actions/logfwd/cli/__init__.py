@@ -18,7 +18,7 @@ COMMANDS = {
     "serve": ("logfwd.cli.serve", "serve a pushed source (a logplex drain) over HTTP"),
     "emulate": ("logfwd_dev.cli.emulate", "serve a local OpenWhisk API emulator"),
     "receive": ("logfwd_dev.cli.receive", "run a local Lumberjack v2 receiver"),
-    "demo": ("logfwd_dev.cli.demo", "run the pipeline locally: emulator, receiver, two passes"),
+    "demo": ("logfwd_dev.cli.demo", "run a pipeline locally (openwhisk: emulator, receiver; kinesis: syslog over TLS)"),
 }
 
 

@@ -11,6 +11,7 @@ import bisect
 from typing import NamedTuple
 
 from ..errors import BadRecordError
+from .syslog import structured_data_end
 
 __all__ = ["Frame", "split_frames", "frame_spans", "frames_containing", "parse_frame"]
 
@@ -91,7 +92,7 @@ def parse_frame(data: bytes) -> Frame:
     rest = parts[6] if len(parts) == 7 else ""
     structured = ""
     if rest[:1] == "[":
-        end = _structured_data_end(rest)
+        end = structured_data_end(rest)
         if end < 0:
             raise BadRecordError(f"frame {data[:48]!r}: structured data without its closing ]")
         structured, rest = rest[:end], rest[end + 1:] if rest[end:end + 1] == " " else rest[end:]
@@ -102,25 +103,3 @@ def parse_frame(data: bytes) -> Frame:
     if rest[:1] == _BOM:
         rest = rest[1:]
     return Frame(int(priority), parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], structured, rest)
-
-
-def _structured_data_end(text: str) -> int:
-    """The index just past the last ``]`` of the elements at the start of ``text``, or -1."""
-    position = 0
-    while position < len(text) and text[position] == "[":
-        quoted = False
-        position += 1
-        while position < len(text):
-            char = text[position]
-            if quoted and char == "\\":
-                position += 2
-                continue
-            if char == '"':
-                quoted = not quoted
-            elif char == "]" and not quoted:
-                break
-            position += 1
-        else:
-            return -1
-        position += 1
-    return position

@@ -18,8 +18,8 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 __all__ = ["FACILITIES", "SEVERITIES", "prival", "timestamp", "header_field", "sd_element", "message",
-           "frame_octet", "frame_newline", "split_utf8", "split_message", "HOSTNAME_MAX", "APP_NAME_MAX",
-           "PROCID_MAX", "MSGID_MAX"]
+           "structured_data_end", "frame_octet", "frame_newline", "split_utf8", "split_message", "HOSTNAME_MAX",
+           "APP_NAME_MAX", "PROCID_MAX", "MSGID_MAX"]
 
 FACILITIES = {
     "kern": 0, "user": 1, "mail": 2, "daemon": 3, "auth": 4, "syslog": 5, "lpr": 6, "news": 7, "uucp": 8,
@@ -35,7 +35,8 @@ _NOT_PRINTABLE = re.compile(r"[^\x21-\x7e]")
 _NOT_SD_NAME = re.compile(r'[^\x21-\x7e]|[= \]"]')
 _SD_ESCAPE = str.maketrans({"\\": "\\\\", '"': '\\"', "]": "\\]"})
 _RFC3339 = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)\Z")
-_MS_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+_SECOND = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+_MILLIS = frozenset(f"{n:03d}" for n in range(1000))
 _NEWLINE_UNSAFE = bytes.maketrans(b"\r\n\x00", b"   ")
 _MIN_PART = 16  # below this many MSG bytes per part, splitting would only multiply headers
 
@@ -52,13 +53,18 @@ def timestamp(text: str | None) -> str:
     ``T``/``Z``; the NILVALUE when ``text`` is absent or not RFC 3339."""
     if not text:
         return NILVALUE
-    if len(text) == 24 and text[19] == "." and text[23] == "Z" and _MS_UTC.match(text):
+    if len(text) == 24 and text[19] == "." and text[23] == "Z" and text[20:23] in _MILLIS and _utc_second(text[:19]):
         return text  # the usual shape of an event's time: nothing to change
     match = _RFC3339.match(text.upper())
     if match is None:
         return NILVALUE
     seconds, fraction, zone = match.groups()
     return f"{seconds}.{fraction[:6]}{zone}" if fraction else f"{seconds}{zone}"
+
+
+@lru_cache(maxsize=1024)  # the lines of a batch share a few seconds: one regex per second, not per line
+def _utc_second(text: str) -> bool:
+    return _SECOND.fullmatch(text) is not None
 
 
 def header_field(value: object, limit: int) -> str:
@@ -78,17 +84,43 @@ def sd_element(sd_id: str, params: Iterable[tuple[str, object]]) -> str:
 
     Names are cut to 32 characters with forbidden ones replaced; ``None`` values are left out.
     """
-    parts = [_sd_name(sd_id)]
+    element = "[" + _sd_name(sd_id)
     for name, value in params:
         if value is None:
             continue
-        parts.append(f'{_sd_name(name)}="{str(value).translate(_SD_ESCAPE)}"')
-    return "[" + " ".join(parts) + "]"
+        text = value if type(value) is str else str(value)
+        if '"' in text or "\\" in text or "]" in text:  # rare: three scans cost less than a translate
+            text = text.translate(_SD_ESCAPE)
+        element += f' {_sd_name(name)}="{text}"'
+    return element + "]"
 
 
 @lru_cache(maxsize=1024)
 def _sd_name(name: str) -> str:
     return _NOT_SD_NAME.sub("_", name)[:SD_NAME_MAX] or "_"
+
+
+def structured_data_end(text: str) -> int:
+    """The index just past the last ``]`` of the SD-ELEMENTs at the start of ``text`` (values may hold
+    an escaped ``\\]``), or -1 when one is not closed. For receivers: parsing what a sender wrote."""
+    position = 0
+    while position < len(text) and text[position] == "[":
+        quoted = False
+        position += 1
+        while position < len(text):
+            char = text[position]
+            if quoted and char == "\\":
+                position += 2
+                continue
+            if char == '"':
+                quoted = not quoted
+            elif char == "]" and not quoted:
+                break
+            position += 1
+        else:
+            return -1
+        position += 1
+    return position
 
 
 def message(pri: int, time: str, hostname: str, app_name: str, procid: str, msgid: str,

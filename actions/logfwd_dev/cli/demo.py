@@ -1,8 +1,8 @@
-"""``logfwd demo``: the whole pipeline on one machine, no cloud account needed.
+"""``logfwd demo [openwhisk|kinesis]``: a whole pipeline on one machine, no cloud account needed.
 
-It starts ``logfwd emulate`` (an OpenWhisk API with a backlog of activations) and ``logfwd receive``
-(a Lumberjack v2 receiver writing JSON lines), runs ``logfwd run`` twice with a file checkpoint, and
-shows that the second run sends nothing again.
+``kinesis`` is in ``demo_kinesis``. ``openwhisk`` (the default) starts ``logfwd emulate`` (an OpenWhisk
+API with a backlog of activations) and ``logfwd receive`` (a Lumberjack v2 receiver writing JSON lines),
+runs ``logfwd run`` twice with a file checkpoint, and shows that the second run sends nothing again.
 """
 
 import argparse
@@ -19,9 +19,12 @@ _LISTEN = re.compile(r"listening on [\d.]+:(\d+)")
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="run the pipeline locally: emulator, receiver, two passes")
-    parser.add_argument("--activations", type=int, default=600, help="backlog in the emulator (default 600)")
-    parser.add_argument("--state", default="state", help="folder for the checkpoint and received events")
+    parser = subparsers.add_parser("demo", help="run a pipeline locally: openwhisk (emulator, receiver, two "
+                                   "passes) or kinesis (Lambda events to a local syslog receiver over TLS)")
+    parser.add_argument("pipeline", nargs="?", choices=("openwhisk", "kinesis"), default="openwhisk",
+                        help="which pipeline (default openwhisk)")
+    parser.add_argument("--activations", type=int, default=600, help="openwhisk: backlog in the emulator (default 600)")
+    parser.add_argument("--state", default="state", help="folder for the checkpoint, events and what was received")
     parser.set_defaults(func=demo)
 
 
@@ -47,6 +50,14 @@ def _start(argv: list[str], *patterns: re.Pattern) -> tuple[subprocess.Popen, li
 
 
 def demo(args: argparse.Namespace) -> int:
+    if args.pipeline == "kinesis":
+        from .demo_kinesis import demo as kinesis_demo
+
+        return kinesis_demo(args)
+    return openwhisk_demo(args)
+
+
+def openwhisk_demo(args: argparse.Namespace) -> int:
     state = Path(args.state)
     state.mkdir(parents=True, exist_ok=True)
     checkpoint, received = state / "demo-checkpoint.json", state / "demo-received.jsonl"

@@ -18,6 +18,7 @@ logfwd has no IANA enterprise number: its SD-ID uses 32473, the number RFC 5612 
 documentation, which no real organisation owns.
 """
 
+from functools import lru_cache
 from typing import Sequence
 
 from ...codecs import syslog
@@ -36,15 +37,32 @@ _ORIGIN = (("kinesis", (("stream", "stream"), ("shard_id", "shard"), ("sequence_
 
 
 def severity_of(event: dict) -> int:
-    level = (event.get("log") or {}).get("level")
-    if isinstance(level, str) and level.lower() in _LEVELS:
-        return _LEVELS[level.lower()]
+    log = event.get("log")
+    level = log.get("level") if isinstance(log, dict) else None
+    if isinstance(level, str):
+        severity = _LEVELS.get(level) if level in _LEVELS else _LEVELS.get(level.lower())
+        if severity is not None:
+            return severity
     return syslog.SEVERITIES["err"] if event.get("stream") == "stderr" else syslog.SEVERITIES["info"]
 
 
-def _get(event: dict, outer: str, inner: str):
-    part = event.get(outer)
-    return part.get(inner) if isinstance(part, dict) else None
+_NOTHING: dict = {}
+
+
+def _part(event: dict, name: str) -> dict:
+    """``event[name]`` if it is an object, else an empty one (never to be changed)."""
+    part = event.get(name)
+    return part if isinstance(part, dict) else _NOTHING
+
+
+def _header_fields(host: object, app: object, procid: object, msgid: object) -> tuple[str, str, str, str]:
+    """HOSTNAME, APP-NAME, PROCID and MSGID as valid header fields."""
+    return (syslog.header_field(host, syslog.HOSTNAME_MAX), syslog.header_field(app, syslog.APP_NAME_MAX),
+            syslog.header_field(procid, syslog.PROCID_MAX), syslog.header_field(msgid, syslog.MSGID_MAX))
+
+
+# The lines of a batch share a few apps, processes and containers: their header text is made once.
+_cached_header_fields = lru_cache(maxsize=4096, typed=True)(_header_fields)
 
 
 class SyslogEncoder:
@@ -58,36 +76,51 @@ class SyslogEncoder:
         self.max_bytes = max_bytes
         self._frame = {"octet": syslog.frame_octet, "newline": syslog.frame_newline,
                        "datagram": lambda message: message}[framing]
+        self._pri = [syslog.prival(facility, severity) for severity in range(8)]
 
     def __call__(self, events: Sequence[dict]) -> list[bytes]:
+        frame = self._frame
         out: list[bytes] = []
         for event in events:
-            out.extend(self._frame(message) for message in self.messages(event))
+            messages = self.messages(event)
+            if len(messages) == 1:
+                out.append(frame(messages[0]))
+            else:
+                out.extend(frame(message) for message in messages)
         return out
 
     def messages(self, event: dict) -> list[bytes]:
         """The unframed message(s) of one event: several when its text is too long for one."""
-        pri = syslog.prival(self.facility, severity_of(event))
+        pri = self._pri[severity_of(event)]
         stamp = event.get("@timestamp")
         time = syslog.timestamp(stamp if isinstance(stamp, str) else None)
-        host = syslog.header_field(_get(event, "host", "name"), syslog.HOSTNAME_MAX)
-        app = syslog.header_field(_get(event, "process", "name"), syslog.APP_NAME_MAX)
-        procid = next((value for value in (_get(event, "process", "pid"), _get(event, "container", "id"),
-                                           _get(event, "faas", "execution")) if value not in (None, "")), None)
-        procid = syslog.header_field(procid, syslog.PROCID_MAX)
-        msgid = syslog.header_field(_get(event, "event", "action"), syslog.MSGID_MAX)
-        params = [("id", _get(event, "@metadata", "_id"))]
+        process = _part(event, "process")
+        procid = process.get("pid")
+        if procid is None or procid == "":
+            procid = _part(event, "container").get("id")
+            if procid is None or procid == "":
+                procid = _part(event, "faas").get("execution")
+        fields = (_part(event, "host").get("name"), process.get("name"), procid, _part(event, "event").get("action"))
+        try:
+            host, app, procid, msgid = _cached_header_fields(*fields)
+        except TypeError:  # a value that cannot be a cache key (a list, a dict): made each time
+            host, app, procid, msgid = _header_fields(*fields)
+        params = [("id", _part(event, "@metadata").get("_id"))]
         aws = event.get("aws")
         if isinstance(aws, dict):
             for group, names in _ORIGIN:
                 part = aws.get(group)
                 if isinstance(part, dict):
-                    params += [(name, part.get(key)) for key, name in names]
+                    for key, name in names:
+                        params.append((name, part.get(key)))
         flags = event.get("logfwd")
         if isinstance(flags, dict):
             params += [(name, value) for name, value in flags.items() if isinstance(value, (str, int, float))]
         text = event.get("message")
         msg = (text if isinstance(text, str) else "" if text is None else str(text)).encode("utf-8", "replace")
+        whole = syslog.message(pri, time, host, app, procid, msgid, syslog.sd_element(SD_ID, params), msg)
+        if len(whole) <= self.max_bytes:
+            return [whole]
         try:
             return syslog.split_message(pri, time, host, app, procid, msgid, SD_ID, params, msg, self.max_bytes)
         except ValueError:

@@ -6,11 +6,12 @@ be decoded is still forwarded, raw, flagged ``logfwd.bad_record`` with the reaso
 sequence number: it is never fatal for the batch, and never dropped in silence.
 """
 
-import base64
 import binascii
 import gzip
 import zlib
+from binascii import a2b_base64
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ...errors import BadRecordError
 from .awslogs import GZIP_MAGIC, decode_payload, payload_events
@@ -21,7 +22,7 @@ __all__ = ["Decoded", "decode_record", "decode_awslogs", "record_identity"]
 CONTROL_MESSAGE = "CONTROL_MESSAGE"
 
 
-@dataclass
+@dataclass(slots=True)
 class Decoded:
     """What one record holds: its events, what was wrong with it, and whether it was a control message."""
 
@@ -32,41 +33,51 @@ class Decoded:
 
 def record_identity(record: dict) -> tuple[str, str, str]:
     """(stream name, shard id, sequence number) of a Kinesis event record, ``""`` where absent."""
-    kinesis = record.get("kinesis") if isinstance(record.get("kinesis"), dict) else {}
-    arn = str(record.get("eventSourceARN") or "")
-    stream = arn.rsplit("stream/", 1)[-1] if "stream/" in arn else arn
+    kinesis = record.get("kinesis")
+    return _identity(record, kinesis if isinstance(kinesis, dict) else {})
+
+
+def _identity(record: dict, kinesis: dict) -> tuple[str, str, str]:
     shard = str(record.get("eventID") or "").split(":", 1)[0]
-    return stream, shard, str(kinesis.get("sequenceNumber") or "")
+    return _stream_name(str(record.get("eventSourceARN") or "")), shard, str(kinesis.get("sequenceNumber") or "")
+
+
+@lru_cache(maxsize=64)  # the records of a batch come from one stream
+def _stream_name(arn: str) -> str:
+    return arn.rsplit("stream/", 1)[-1] if "stream/" in arn else arn
 
 
 def decode_record(record: dict, now_ms: int) -> Decoded:
     """The events of one Kinesis record, each carrying ``aws.kinesis`` ids and a deterministic ``_id``.
 
     Lines without a time of their own take the record's arrival time (else ``now_ms``)."""
-    stream, shard, sequence = record_identity(record)
-    kinesis = record.get("kinesis") if isinstance(record.get("kinesis"), dict) else {}
+    kinesis = record.get("kinesis")
+    if not isinstance(kinesis, dict):
+        kinesis = {}
+    stream, shard, sequence = _identity(record, kinesis)
     arrival = kinesis.get("approximateArrivalTimestamp")
     usable = isinstance(arrival, (int, float)) and not isinstance(arrival, bool)
     arrival_ms = round(arrival * 1000) if usable else now_ms
     app = app_name(stream) or "-"
     data = kinesis.get("data")
-    decoded = Decoded()
     if not isinstance(data, str):
-        decoded.events = [_bad(f"kinesis.data is missing or not text ({type(data).__name__})", "", app, arrival_ms)]
+        decoded = Decoded([_bad(f"kinesis.data is missing or not text ({type(data).__name__})", "", app, arrival_ms)])
     else:
         try:
-            raw = base64.b64decode(data, validate=True)
+            raw = a2b_base64(data, strict_mode=True)
         except (binascii.Error, ValueError) as exc:
-            decoded.events = [_bad(f"kinesis.data is not base64 ({exc})", data, app, arrival_ms)]
+            decoded = Decoded([_bad(f"kinesis.data is not base64 ({exc})", data, app, arrival_ms)])
         else:
             decoded = _decode_bytes(raw, data, app, arrival_ms)
     decoded.problems = _problems(decoded.events)
-    ids = {"stream": stream, "shard_id": shard, "sequence_number": sequence,
-           "partition_key": kinesis.get("partitionKey")}
+    partition_key = kinesis.get("partitionKey")
     region = record.get("awsRegion")
+    id_prefix = f"{stream}/{shard}/{sequence}:"
     for offset, event in enumerate(decoded.events):
-        event.setdefault("@metadata", {"_id": f"{stream}/{shard}/{sequence}:{offset}"})
-        event.setdefault("aws", {})["kinesis"] = dict(ids)
+        if "@metadata" not in event:
+            event["@metadata"] = {"_id": id_prefix + str(offset)}
+        ids = {"stream": stream, "shard_id": shard, "sequence_number": sequence, "partition_key": partition_key}
+        event.setdefault("aws", {})["kinesis"] = ids
         if region:
             event.setdefault("cloud", {"provider": "aws"})["region"] = region
     return decoded
@@ -77,7 +88,7 @@ def decode_awslogs(data: object, now_ms: int) -> Decoded:
     if not isinstance(data, str):
         return Decoded([_bad("awslogs.data is missing or not text", "", "-", now_ms)])
     try:
-        raw = base64.b64decode(data, validate=True)
+        raw = a2b_base64(data, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
         problem = f"awslogs.data is not base64 ({exc})"
         return Decoded([_bad(problem, data, "-", now_ms)])
@@ -97,11 +108,15 @@ def _decode_bytes(raw: bytes, data: str, app: str, arrival_ms: int) -> Decoded:
         return Decoded(payload_events(payload, arrival_ms))
     text = raw.decode("utf-8", "replace")
     events = []
-    for line in text.split("\n"):
+    for line in text.split("\n") if "\n" in text else (text,):
         line = line.rstrip("\r")
         if line.strip():
             event = line_fields(line, app, arrival_ms)
-            event["log"] = {**event.get("log", {}), "offset": len(events)}
+            log = event.get("log")  # line_fields made it for this event alone
+            if log is None:
+                event["log"] = {"offset": len(events)}
+            else:
+                log["offset"] = len(events)
             events.append(event)
     return Decoded(events)
 
@@ -110,7 +125,9 @@ def _problems(events: list[dict]) -> list[str]:
     """What was wrong with a record, one sentence per bad part, for the run's errors."""
     problems = []
     for event in events:
-        flags = event.get("logfwd", {})
+        flags = event.get("logfwd")
+        if flags is None:
+            continue
         if "bad_record" in flags:
             problems.append(f"{flags['bad_record']}; forwarded raw, flagged logfwd.bad_record")
         elif flags.get("bad_json"):

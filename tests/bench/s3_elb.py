@@ -1,0 +1,153 @@
+"""S3 load-balancer logs -> Logstash json_lines: ``python -m tests.bench.s3_elb [--lines N] [--big-mb M]``.
+
+moto's S3 server (its own process) holds a 100,000-line gzip ALB object; a receiver in its own
+process reads json_lines and closes each connection at EOF, as Logstash's tcp input does. Measured:
+
+- end to end, in a child process: the s3 source and the tcp sink through ``pipeline.forward``; lines/s
+  (wall clock), the child's CPU time per line (``wait4``) and peak resident memory (``VmHWM``);
+- CPU per line of each stage, one after the other in this process: read + inflate (GetObject streamed
+  and split into lines), parse (``parse_line``), encode (``json_payloads``), send (``TcpSink.send``);
+- peak memory of the end-to-end child for a 1 MB and a ``--big-mb`` MB object (plain classic ELB
+  lines), to show that reading streams: the peak should not grow with the object.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+from tests.servers_s3 import CREDENTIALS, alb_line, classic_line, log_object, run_s3_server, stop_s3_server
+
+BUCKET = "bench"
+_RECEIVER = """
+import socket, sys, threading
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+def serve(sock):
+    count = 0
+    while True:
+        data = sock.recv(1 << 20)
+        if not data:
+            break
+        count += data.count(b"\\n")
+    sock.close()
+while True:
+    sock, _ = listener.accept()
+    threading.Thread(target=serve, args=(sock,), daemon=True).start()
+"""
+_FORWARD = """
+import json, sys, time
+from logfwd.pipeline import forward
+from logfwd.sinks.tcp.sink import TcpSink
+from logfwd.sources.s3.client import s3_client
+from logfwd.sources.s3.source import S3Source
+endpoint, bucket, key, port = sys.argv[1:5]
+event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                      "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]}
+started = time.perf_counter()
+summary = forward(S3Source(event, s3_client(endpoint)), TcpSink([("127.0.0.1", int(port))]), None)
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"seconds": time.perf_counter() - started, "ok": summary["ok"], "peak_kib": peak,
+                  "lines": summary["lines_delivered"], "errors": summary.get("errors")}))
+"""
+
+
+def _env() -> dict:
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return {**os.environ, **CREDENTIALS, "PYTHONPATH": os.path.join(root, "actions")}
+
+
+def _child(code: str, *args: str) -> tuple[str, float]:
+    """Run ``code``; its output and CPU seconds (user + system), from ``wait4``. (Its peak memory comes
+    from its own VmHWM: ``ru_maxrss`` would count the parent's pages from before ``exec``.)"""
+    process = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, env=_env())
+    output = process.stdout.read().decode()
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"the child failed ({status}): {output}")
+    return output, usage.ru_utime + usage.ru_stime
+
+
+def end_to_end(endpoint: str, key: str, port: int) -> dict:
+    output, cpu = _child(_FORWARD, endpoint, BUCKET, key, str(port))
+    result = json.loads(output)
+    if not result["ok"]:
+        raise RuntimeError(f"the forwarder failed: {result['errors']}")
+    lines = result["lines"]
+    return {"lines": lines, "seconds": round(result["seconds"], 2), "lines_per_s": round(lines / result["seconds"]),
+            "cpu_us_per_line": round(cpu / lines * 1e6, 1), "peak_rss_mb": round(result["peak_kib"] / 1024, 1)}
+
+
+def stages(client, key: str, port: int) -> dict:
+    """CPU microseconds per line of each stage, measured one after the other in this process."""
+    from logfwd.codecs.elblog import parse_line
+    from logfwd.codecs.jsonbytes import json_payloads
+    from logfwd.sinks.tcp.sink import TcpSink
+    from logfwd.sources.s3.lines import inflated, lines_of
+
+    cpu = time.process_time
+    started = cpu()
+    body = client.get_object(Bucket=BUCKET, Key=key)["Body"]
+    raw = [line for block in lines_of(inflated(body.iter_chunks(256 << 10))) for line in block]
+    read = cpu() - started
+    # As the source does: each document encoded as soon as it is made (kept documents cost the garbage
+    # collector). Parse alone, then parse + encode; encoding is the difference.
+    texts = [line.decode() for line in raw]
+    started = cpu()
+    for text in texts:
+        parse_line(text)
+    parse = cpu() - started
+    payloads: list[bytes] = []
+    started = cpu()
+    for text in texts:
+        payloads += json_payloads([parse_line(text)])
+    encode = cpu() - started - parse
+    sink, started = TcpSink([("127.0.0.1", port)]), cpu()
+    for start in range(0, len(payloads), 4096):
+        sink.send(payloads[start:start + 4096])
+    send = cpu() - started
+    count = len(raw)
+    return {name: round(seconds / count * 1e6, 2) for name, seconds in
+            (("read_inflate", read), ("parse", parse), ("encode", encode), ("send", send))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.s3_elb", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=100_000, help="lines of the gzip ALB object")
+    parser.add_argument("--big-mb", type=int, default=100, help="size of the big plain object for the memory check")
+    parser.add_argument("--out", help="also write the figures to this JSON file")
+    args = parser.parse_args(argv)
+    os.environ.update(CREDENTIALS)
+    server = run_s3_server()
+    receiver = subprocess.Popen([sys.executable, "-c", _RECEIVER], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(receiver.stdout.readline())
+        client = server.client()
+        client.create_bucket(Bucket=BUCKET)
+        client.put_object(Bucket=BUCKET, Key="alb.log.gz", Body=log_object(alb_line, args.lines, compress=True))
+        result = {"alb_gzip": {"lines": args.lines, **end_to_end(server.endpoint, "alb.log.gz", port)},
+                  "cpu_us_per_line": stages(client, "alb.log.gz", port), "memory": {}}
+        line_bytes = len(classic_line(50_000)) + 1
+        for megabytes in (1, args.big_mb):
+            key = f"classic-{megabytes}mb.log"
+            client.put_object(Bucket=BUCKET, Key=key, Body=log_object(classic_line, megabytes * 2**20 // line_bytes))
+            result["memory"][f"{megabytes}MB"] = end_to_end(server.endpoint, key, port)
+            client.delete_object(Bucket=BUCKET, Key=key)
+    finally:
+        receiver.kill()
+        stop_s3_server(server)
+    result["bench_process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result["load_average"] = [round(load, 2) for load in os.getloadavg()]  # other work on the machine
+    result["cpus"] = os.cpu_count()
+    print(json.dumps(result, indent=2))
+    if args.out:
+        with open(args.out, "w") as file:
+            json.dump(result, file, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
