@@ -59,7 +59,9 @@ def store_table(result: dict) -> str:
         ("**id conflicts (one `_id`, two contents)**", f"**{result['id_conflicts']}**"),
         ("lines re-sent (copies beyond the first of an `_id`)", result["resent_lines"]),
         ("... per SIGKILL (all re-sends counted against the kills)", result["resent_per_kill"]),
-        ("activations the platform could not parse (nobody can forward them)", result["unlisted_activations"]),
+        ("activations the platform could not parse (left out of docs=true lists)", result["unlisted_activations"]),
+        ("... their lines forwarded anyway (found in docs=false summaries, read by id)",
+         result.get("unlisted_forwarded", 0)),
     ]
     if result["unexpected"] or result["id_conflicts"] or result["runs_hung"] or not result["drained"]:
         rows.append(("unexpected ids / id conflicts / hung runs / drained",
