@@ -24,10 +24,11 @@ run-kinesis: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-## make soak: the fault-injection soak (RUNS=N forwarder runs), figures in soak-result.json
+## make soak: the fault-injection soak (RUNS=N forwarder runs in all, shared by STORES), figures in soak-result.json
 RUNS ?= 1000
+STORES ?= file,activation,couchdb,redis
 soak: $(STAMP)
-	$(PY) -m tests.soak --runs $(RUNS) --out soak-result.json
+	$(PY) -m tests.soak --runs $(RUNS) --stores $(STORES) --out soak-result.json
 
 ## make bench: compression, sink, end-to-end, cold-start, Kinesis->syslog and S3 ELB benchmarks, figures in bench-result.json
 bench: $(STAMP) build

@@ -29,6 +29,7 @@ class FakeAPI:
         self.actions: list[dict] = []
         self.missing: set[str] = set()  # plain names that GET /actions/{name} does not find
         self.requests_made = 0
+        self.page_limit = 200
         self.actions_url = "fake://actions"
 
     def add(self, name: str, start_ms: int, lines: int = 2, visible_after: float = 0.0, activation_id=None,
@@ -67,6 +68,11 @@ class FakeAPI:
     def activation_logs(self, activation_id):
         self.requests_made += 1
         return []
+
+    def get_activation(self, activation_id):
+        self.requests_made += 1
+        [record] = [r for r in self.records if r["activationId"] == activation_id]
+        return {k: v for k, v in copy.deepcopy(record).items() if not k.startswith("_")}
 
     def list_actions(self):
         self.requests_made += 1

@@ -66,7 +66,7 @@ def test_a_busy_action_is_forwarded_whole_once_reading_little_more_than_its_new_
         return response
 
     monkeypatch.setattr(requests.Session, "get", counted)
-    producer = Producer(emulator._invoke, random.Random(4), clock, rate=8, actions=["busy"], max_duration=120,
+    producer = Producer(emulator.invoke, random.Random(4), clock, rate=8, actions=["busy"], max_duration=120,
                         lines=10)
     params = {"apihost": emulator.url, "api_key": emulator.api_key, "actions": "busy",
               "logstash_hosts": "127.0.0.1:%d" % receiver.address[1], "logstash_tls": "false",
@@ -117,3 +117,28 @@ def test_a_late_record_that_cannot_be_read_by_id_is_reported_and_the_rest_goes_o
     summary = run_once(load_settings(params, {}, None), clock=clock, retry=NO_WAIT)
     assert summary["events"] == 2 and f"activation {late[0]} is listed but cannot be read" in summary["errors"][0]
     assert {e["@metadata"]["_id"] for e in receiver.events[-2:]} == {f"guest/{i}:0" for i in late[1:]}
+
+
+def test_the_recheck_reads_at_the_servers_list_limit_with_no_large_skip(receiver, clock, tmp_path):
+    """A busy action on a server whose list limit is 50 and whose skips of 150 or more time out: the
+    live range's recheck (counts, summaries, records by id) learns the limit and never needs a large skip."""
+    from logfwd_dev.emulator import Emulator
+    from logfwd_dev.emulator.platform import Platform
+
+    with Emulator(clock=clock, rng=random.Random(6), max_limit=50, platform=Platform(skip_timeout=150)) as emu:
+        producer = Producer(emu.invoke, random.Random(4), clock, rate=4, actions=["hello"], max_duration=60, lines=2)
+        params = {"apihost": emu.url, "api_key": emu.api_key, "actions": "hello",
+                  "logstash_hosts": "127.0.0.1:%d" % receiver.address[1], "logstash_tls": "false",
+                  "checkpoint": f"file:{tmp_path}/checkpoint.json", "overlap": "360"}
+        for _ in range(8):
+            clock.now += 60
+            producer.step()
+            assert run_once(load_settings(params, {}, None), clock=clock, retry=NO_WAIT)["ok"]
+        clock.now += 480
+        assert run_once(load_settings(params, {}, None), clock=clock, retry=NO_WAIT)["ok"]
+        responses = emu.stats()["responses"]
+        produced = emu.produced()
+    assert responses.get("504", 0) + responses.get("500", 0) == 0, responses
+    delivered = Counter(event["@metadata"]["_id"] for event in receiver.events)
+    assert set(delivered) == {f"guest/{a['activationId']}:{i}" for a in produced for i in range(2)}
+    assert max(delivered.values()) == 1

@@ -120,11 +120,14 @@ def test_a_list_that_selects_no_existing_action_is_an_error(live_emulator, recei
 
 
 def test_an_overlap_shorter_than_a_time_limit(live_emulator, receiver, tmp_path):
-    code, checks = check(**params(live_emulator, receiver, tmp_path, actions="etl/ingest,hello", overlap="200"))
+    code, checks = check(**params(live_emulator, receiver, tmp_path, actions="etl/ingest,hello", overlap="300"))
     warned = [c for c in checks if c["area"] == "overlap"][0]
-    assert code == 0 and warned["status"] == "warning"
-    assert "etl/ingest (300 s)" in warned["found"] and "hello" not in warned["found"]
-    assert "Set overlap to at least 360" in warned["fix"]
+    assert code == 0 and warned["status"] == "warning"  # 2 x 300 s + 30 s + 2 x 60 s; hello needs 270 s
+    assert "etl/ingest (750 s)" in warned["found"] and "hello" not in warned["found"]
+    assert "Set overlap to auto, or to at least 750" in warned["fix"]
+    code, checks = check(**params(live_emulator, receiver, tmp_path, actions="etl/ingest,hello"))
+    [auto] = [c for c in checks if c["area"] == "overlap"]
+    assert auto["status"] == "ok" and "etl/ingest 750 s, hello 270 s" in auto["found"]
 
 
 # --- Logstash ------------------------------------------------------------------------------------

@@ -195,7 +195,8 @@ def test_openwhisk_entry_with_platform_variables_keeps_its_checkpoint_in_the_res
                          env={k: v for k, v in os.environ.items() if not k.startswith("__OW_ACTION")},
                          capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0, cli.stderr
-    assert json.loads(cli.stdout)["actions"]["hello"].items() >= {"activations": 5, "events": 10, "new": True}.items()
+    assert json.loads(cli.stdout)["actions"]["hello"].items() >= {"activations": 5, "events": 10, "new": True,
+                                                                  "overlap_seconds": 270.0}.items()
 
 
 def test_entry_reports_bad_parameters_as_an_error_result(monkeypatch):

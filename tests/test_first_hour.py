@@ -283,7 +283,7 @@ def test_verbose_says_what_was_read_of_each_action_and_the_bytes_on_the_wire(liv
     assert 0 < int(wire) < int(sent)  # compressed
     for name in ("hello", "shop/cart"):
         detail = lines[lines.index(f"  {name}: 3 activations, 6 events (newly monitored)") + 1]
-        assert re.fullmatch(r"    read \S+T\S+ \.\. \S+T\S+ in 1 request", detail), detail
+        assert re.fullmatch(r"    read \S+T\S+ \.\. \S+T\S+ in 1 request, overlap \d+ s", detail), detail
     quiet = run(live_emulator, receiver, tmp_path)
     assert "    read " not in quiet.out
 

@@ -27,6 +27,7 @@ def world():
 def run(world, actions=("hello",), deadline=None, **options):
     clock, api, sink, store = world
     options.setdefault("initial_lookback", 3600)
+    options.setdefault("overlap", 360.0)  # a fixed overlap: the fakes have no action limits to derive one from
     max_events = options.pop("max_events", 50)
     source = OpenWhiskSource(api, actions, clock=clock, **options)
     return forward(source, sink, store, deadline=deadline or Deadline(), max_events=max_events, clock=clock)
@@ -80,9 +81,12 @@ def test_large_live_and_settled_ranges_take_one_request_per_200(world):
 
 @pytest.mark.parametrize(("settled", "held_pages", "requests"), [
     (400, 16, 3),   # a range that is a whole number of pages: one empty page shows its end
-    (1050, 2, 7),   # longer than the pages held: the first page, 2 held, a count, then 3 pages from the far end
-    (1000, 2, 6),   # the same, the far end a whole number of pages
-    (601, 1, 5),    # one page held: the first page, 1 held, a count, 2 pages
+    # Longer than the pages held: the first page, the held ones, a count of the far end, then windows
+    # of at most 2 pages (found with a count each when the rest is larger), read newest first without
+    # a large skip: each next page narrows `upto` to the last start seen.
+    (1050, 2, 8),
+    (1000, 2, 9),   # the far end's windows end on page boundaries: one short page shows each end
+    (601, 1, 7),
 ])
 def test_settled_backlog_past_the_held_pages_is_counted_and_read_from_its_far_end(world, settled, held_pages,
                                                                                    requests):
@@ -92,9 +96,9 @@ def test_settled_backlog_past_the_held_pages_is_counted_and_read_from_its_far_en
 def test_holding_stops_at_the_byte_budget_for_activations_that_log_a_lot(world):
     clock, api, sink, store = world
     big = ["2023-11-14T22:13:20.000000000Z stdout: " + "x" * 2000] * 10  # ~20 KB of events per activation
-    # 200 records take ~4 MB: a 5 MB budget holds one page past the first, then the far end is counted.
-    # (The page fetched ahead while the budget filled up is wasted: one request.)
-    check_settled_backlog(world, 1000, 1 + 2 + 1 + 3, logs=big, held_bytes=5 << 20)
+    # 200 records take ~4 MB: a 5 MB budget holds one page past the first, then the far end is counted
+    # and read in two windows (one narrowing count).
+    check_settled_backlog(world, 1000, 1 + 2 + 1 + 1 + 4, logs=big, held_bytes=5 << 20)
 
 
 def check_settled_backlog(world, settled, requests, logs=None, **options):
@@ -224,7 +228,7 @@ def test_action_added_later_starts_at_the_initial_lookback_and_removed_is_forgot
     clock.now += 5
     run(world, actions=["hello"])
     summary = run(world, actions=["hello", "shop/cart"])
-    assert summary["actions"]["shop/cart"].items() >= {"activations": 1, "events": 2, "new": True}.items()
+    assert summary["actions"]["shop/cart"].items() >= {"activations": 1, "events": 2, "new": True, "overlap_seconds": 360.0}.items()
     assert summary["actions"]["hello"]["activations"] == 0
     summary = run(world, actions=["shop/cart"])
     assert "no longer monitoring 'hello'" in summary["warnings"][0]

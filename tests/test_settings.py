@@ -18,7 +18,7 @@ def load(params=None, environ=None, wskprops=None):
 def test_defaults():
     s = load()
     assert s.namespace == "_" and s.logstash_tls is True and s.batch_size == 2048
-    assert s.checkpoint == FILE_CHECKPOINT and s.overlap == 360.0 and s.compression_level == 3
+    assert s.checkpoint == FILE_CHECKPOINT and s.overlap == "auto" and s.compression_level == 3
     assert s.logstash_hosts == (("logstash.example.com", 5044),)
 
 

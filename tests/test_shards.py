@@ -135,7 +135,7 @@ def change_layouts(emulator, receiver, clock, checkpoint, stragglers: bool):
     """Forwards a steady stream through shard counts 1 (unsharded), 2, 3, 5, 2, 1, 4, 1 (unsharded), four
     intervals each; returns (event id -> when each delivery of it happened, event id -> its start ms)."""
     rng = random.Random(7)
-    producer = Producer(emulator._invoke, random.Random(11), clock, rate=0.5, actions=ACTIONS,
+    producer = Producer(emulator.invoke, random.Random(11), clock, rate=0.5, actions=ACTIONS,
                         max_duration=90, lines=2)
     layouts = [None, 2, 3, 5, 2, 1, 4, None]  # None: the unsharded forwarder
     sent_at: dict[str, list[float]] = {}  # event id -> the clock of each run that delivered it
@@ -169,15 +169,24 @@ def change_layouts(emulator, receiver, clock, checkpoint, stragglers: bool):
 class ForwarderRuns:
     """Each forwarder action's own activation results, newest first (what the activation store reads)."""
 
+    page_limit = 200
+
     def __init__(self, results: dict[str, list[dict]], failing: str | None = None):
         self.results, self.failing, self.listed = results, failing, []
 
-    def list_activations(self, name, *, limit, docs):
+    def _runs(self, name, since, upto):  # run i started at 1000 - i ms: newest first
+        runs = [{"activationId": f"{name}#{i}", "start": 1000 - i} for i in range(len(self.results.get(name, [])))]
+        return [run for run in runs if since <= run["start"] <= upto]
+
+    def list_activations(self, name, *, since, upto, limit, skip=0, docs):
         self.listed.append(name)
         if name == self.failing:
             from logfwd.errors import SourceTransientError
             raise SourceTransientError("503 after 5 attempts")
-        return [{"activationId": f"{name}#{i}"} for i in range(len(self.results.get(name, [])))][:limit]
+        return self._runs(name, since, upto)[skip:skip + limit]
+
+    def count_activations(self, name, *, since, upto):
+        return len(self._runs(name, since, upto))
 
     def get_activation(self, activation_id):
         name, _, i = activation_id.partition("#")
@@ -212,3 +221,46 @@ def test_an_unsharded_forwarder_reads_no_other_checkpoint_unless_a_shard_saved_i
     assert open_store(f"file:{path}").load() == {"source": {"type": "openwhisk"}}
     path.write_text('{"shards": 2, "source": {"n": 1}}')  # shard 1 of 2 saved it last: shrinking back
     assert open_store(f"file:{path}").load() == {"shards": 2, "source": {"n": 1, "peers": [{"n": 2}]}}
+
+
+def test_pending_activations_travel_with_the_position_and_keep_their_earliest_wait():
+    from logfwd.sources.openwhisk.handover import encode, parse
+
+    old = ActionCursor(1000, {"a": 1000}, None, {"f" * 32: 500, "e" * 32: 700})
+    new = ActionCursor(1400, {"c": 1400}, 1400, {"f" * 32: 900})
+    document = {"type": "openwhisk", "namespace": "_", "actions": {"x": encode(old)}}
+    assert parse(document, "_")["x"].cursor == old
+    assert latest([old, new]).pending == {"f" * 32: 500, "e" * 32: 700}
+    document["actions"]["x"]["pending"] = {"f" * 32: "soon"}
+    with pytest.raises(ValueError, match="'pending' of 'x'"):
+        parse(document, "_")
+
+
+def test_an_activation_waiting_for_its_logs_is_delivered_by_the_shard_the_action_moves_to(receiver, clock, tmp_path):
+    """'hello' waits for its logs in the unsharded checkpoint; after growing to 2 shards it belongs to
+    shard 2, which must take the wait over from shard 1's checkpoint and deliver the lines once they came."""
+    from logfwd_dev.emulator import Emulator
+    from logfwd_dev.emulator.platform import Platform
+
+    assert owner("hello", 2) == 2
+    with Emulator(clock=clock, rng=random.Random(5), platform=Platform(log_store="delayed", logs_delay=600.0)) as emu:
+        params = {"apihost": emu.url, "api_key": emu.api_key, "actions": "hello",
+                  "logstash_hosts": "127.0.0.1:%d" % receiver.address[1], "logstash_tls": "false",
+                  "checkpoint": f"file:{tmp_path}/checkpoint.json", "overlap": "120", "logs_wait": "3600"}
+        waiting = emu.add_activation("hello", start_ms=int(clock.now * 1000) - 5_000, lines=4)["activationId"]
+
+        def run(shard=None):
+            summary = run_once(load_settings({**params, **({"shard": shard} if shard else {})}, {}, None),
+                               clock=clock, retry=NO_WAIT)
+            assert summary["ok"], summary
+            return summary
+
+        clock.now += 200  # settled, logs still not there: it waits by id in the checkpoint
+        assert run()["logs_pending"] == 1
+        clock.now += 60
+        assert run("2/2")["logs_pending"] == 1 and run("1/2")["logs_pending"] == 0
+        assert not receiver.events
+        clock.now += 600  # the logs came
+        assert run("2/2")["events"] == 4
+        assert run("1/2")["events"] == 0
+    assert {e["@metadata"]["_id"] for e in receiver.events} == {f"guest/{waiting}:{i}" for i in range(4)}

@@ -100,6 +100,16 @@ def number(kind: type, low: float, high: float) -> Callable[[str, Any], Any]:
     return coerce
 
 
+def auto_or(coerce: Callable[[str, Any], Any]) -> Callable[[str, Any], Any]:
+    """``auto`` (any case) stays ``"auto"``: the component works the value out itself; else ``coerce``."""
+    def coerce_auto(name: str, raw: Any) -> Any:
+        if isinstance(raw, str) and raw.strip().lower() == "auto":
+            return "auto"
+        return coerce(name, raw)
+
+    return coerce_auto
+
+
 def json_object(name: str, raw: Any) -> dict:
     if isinstance(raw, str):
         try:

@@ -1,9 +1,11 @@
 """One forwarding pass: source -> events -> sink -> checkpoint (pulled) or answer (pushed).
 
 The source encodes each record's events with the sink's encoder; the batcher sends them and runs each
-unit's ``done`` once the sink delivered it. A pulled source's checkpoint is saved at the end of every
-pass, also a failed one, and a pushed source's answer is built at the end: both only ever reflect
-units the sink delivered, as far as its guarantee reaches. A pass stops pulling ``deadline.grace`` seconds before its deadline; the window
+unit's ``done`` once the sink delivered it. A pulled source's checkpoint is saved every
+``save_windows`` delivered batches or ``save_every`` seconds while the pass goes on (a killed run
+re-sends at most that much), and at the end of every pass, also a failed one; a pushed source's
+answer is built at the end: both only ever reflect units the sink delivered, as far as its
+guarantee reaches. A save that fails mid-pass (another run moved the checkpoint) stops the pass. A pass stops pulling ``deadline.grace`` seconds before its deadline; the window
 in flight then has until ``deadline.for_work()``, and the rest is kept for saving.
 """
 
@@ -22,11 +24,14 @@ from .sources.base import Source
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+SAVE_WINDOWS = 4  # save the checkpoint after this many more delivered batches ...
+SAVE_EVERY = 10.0  # ... or this many seconds, whichever comes first, while a pass goes on
 
 
 def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *, deadline: Deadline = NO_DEADLINE,
             max_events: int = 2048, max_bytes: int = 8 << 20,
-            progress: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time) -> dict:
+            progress: Callable[[dict], None] | None = None, clock: Callable[[], float] = time.time,
+            save_windows: int = SAVE_WINDOWS, save_every: float = SAVE_EVERY) -> dict:
     """Run one pass and return its summary. Errors of the pass are reported in the summary, not raised:
     what was delivered is always saved; a checkpoint that cannot be read (or used) stops the pass before
     anything is sent, with the same summary. ``store`` is None for a pushed source, which has no
@@ -42,8 +47,9 @@ def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *,
         errors.append(str(exc))
         batcher.drain()
     else:
-        stopped_early = _pass(source, sink, batcher, deadline, errors)
-        if opened:
+        saver = _Saver(lambda: _save(store, source, clock), sink, clock, save_windows, save_every) if opened else None
+        stopped_early = _pass(source, sink, batcher, deadline, errors, saver)
+        if opened and not (saver and saver.failed):
             saved = _save(store, source, clock)
             if saved is not None:
                 errors.append(saved)
@@ -89,7 +95,31 @@ def _open(source: Source, store: CheckpointStore | None) -> bool:
     return True
 
 
-def _pass(source: Source, sink: Sink, batcher: Batcher, deadline: Deadline, errors: list[str]) -> bool:
+class _Saver:
+    """Saves the checkpoint every ``windows`` more delivered batches or ``every`` seconds while a pass
+    goes on, so that a killed run re-sends at most that much."""
+
+    def __init__(self, save: Callable[[], str | None], sink: Sink, clock: Callable[[], float], windows: int,
+                 every: float):
+        self.save, self.sink, self.clock, self.windows, self.every = save, sink, clock, windows, every
+        self.at, self.batches, self.failed = clock(), sink.batches_sent, False
+
+    def maybe(self, errors: list[str]) -> bool:
+        """Save if it is time; False if the save failed (another run moved the checkpoint: stop)."""
+        sent = self.sink.batches_sent - self.batches
+        if not sent or (sent < self.windows and self.clock() - self.at < self.every):
+            return True
+        failed = self.save()
+        if failed is not None:
+            errors.append(failed)
+            self.failed = True
+            return False
+        self.at, self.batches = self.clock(), self.sink.batches_sent
+        return True
+
+
+def _pass(source: Source, sink: Sink, batcher: Batcher, deadline: Deadline, errors: list[str],
+          saver: _Saver | None = None) -> bool:
     """Send every unit the source has until the deadline; True if the deadline cut it short."""
     stopped_early = False
     units = source.units(deadline, sink.encode)
@@ -99,6 +129,8 @@ def _pass(source: Source, sink: Sink, batcher: Batcher, deadline: Deadline, erro
                 stopped_early = True
                 break
             batcher.add(unit.payloads, unit.done)
+            if saver is not None and not saver.maybe(errors):
+                break
         batcher.flush()
     except Exception as exc:
         errors.append(_describe(exc))

@@ -62,7 +62,8 @@ def _open_store(settings: Settings, context: Context, clock):
     return open_store(settings.checkpoint, api=context.resources.get("openwhisk_api"),
                       self_action=settings.self_action, activation_id=settings.activation_id,
                       username=settings.checkpoint_username, password=password.reveal() if password else None,
-                      deadline=Deadline(settings.deadline, clock=clock), shard=settings.values.get("shard"))
+                      deadline=Deadline(settings.deadline, clock=clock), shard=settings.values.get("shard"),
+                      start_over=settings.values.get("start_over", False))
 
 
 def _under_lease(settings, source, sink, store, deadline, batch, progress, clock) -> dict:

@@ -67,7 +67,7 @@ def _peers(conn, rate: float, out: str, seed: int) -> None:
 
     clock = _Clock(T0)
     with Emulator(clock=clock, rng=random.Random(seed)) as emulator, Receiver(out, validate=False) as receiver:
-        producer = Producer(emulator._invoke, random.Random(seed + 1), clock, rate=rate, actions=ACTIONS,
+        producer = Producer(emulator.invoke, random.Random(seed + 1), clock, rate=rate, actions=ACTIONS,
                             max_duration=MAX_DURATION, lines=LINES)
         conn.send((emulator.url, emulator.api_key, receiver.address))
         ids: set[bytes] = set()

@@ -18,9 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     add("--out", type=Path, default=Path("soak-result.json"), help="JSON result (default %(default)s)")
     add("--workdir", type=Path, help="a new or empty directory for the checkpoint, received events and run log "
         "(default: a temporary directory, removed if the soak passes)")
-    add("--checkpoint", help="an empty checkpoint store, e.g. redis://:PASSWORD@127.0.0.1:6379/0 "
-        "(default: file:<workdir>/checkpoint.json)")
-    add("--overlap", type=float, default=defaults.overlap, help="the forwarder's overlap, s (default %(default)s)")
+    add("--stores", default=",".join(defaults.stores),
+        help="checkpoint stores, each with its share of the runs (default %(default)s)")
+    add("--overlap", default=defaults.overlap, help="the forwarder's overlap, s, or auto (default %(default)s)")
     add("--kill-rate", type=float, default=defaults.kill_rate, help="share of runs SIGKILLed (default %(default)s)")
     add("--overlap-rate", type=float, default=defaults.overlap_rate,
         help="share of runs started before the previous one ended (default %(default)s)")
@@ -30,10 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     preset = SoakConfig.short if args.short else SoakConfig
-    options = dict(runs=args.runs, seed=args.seed, workdir=args.workdir, checkpoint=args.checkpoint,
+    stores = tuple(name.strip() for name in args.stores.split(",") if name.strip())
+    options = dict(runs=args.runs, seed=args.seed, workdir=args.workdir, stores=stores,
                    kill_rate=args.kill_rate, overlap_rate=args.overlap_rate, quiet=args.quiet)
     if not args.short:
-        options.update(overlap=args.overlap, rate=args.rate)
+        options.update(overlap=args.overlap if args.overlap == "auto" else float(args.overlap), rate=args.rate)
     try:
         result = run_soak(preset(**options))
     except ValueError as exc:
@@ -42,10 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     write_json(result, args.out)
     print(f"\nfigures written to {args.out}")
     if not result["passed"]:
-        print(f"SOAK FAILED: lost {result['lost']}, duplicates after de-duplication {result['duplicates_after_dedup']}"
-              f", unexpected {result['unexpected']}, id conflicts {result['id_conflicts']}, hung runs "
-              f"{result['runs_hung']}, drained {result['drained']}; evidence kept in {result['workdir']}",
-              file=sys.stderr)
+        failed = [f"{name}: lost {r['lost']}, id conflicts {r['id_conflicts']}, unexpected {r['unexpected']}, "
+                  f"hung runs {r['runs_hung']}, drained {r['drained']}"
+                  for name, r in result["stores"].items() if not r["passed"]]
+        print(f"SOAK FAILED: {'; '.join(failed)}; evidence kept in {result['workdir']}", file=sys.stderr)
         return 1
     return 0
 

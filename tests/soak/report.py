@@ -7,6 +7,22 @@ from .runs import AFTER_ACK, AFTER_SAVE, BEFORE_ACK, OVERLAPPING
 
 
 def table(result: dict) -> str:
+    """The figures per store and in all, then each store's detail."""
+    minutes, seconds = divmod(round(result["duration_seconds"]), 60)
+    lines = [f"| logfwd soak, seed {result['seed']}, {minutes} min {seconds} s, the real platform's timing on "
+             "| runs | kills | lines produced | lines received | **lost** | **id conflicts** | resent lines | "
+             "resent per kill |", "|---|---|---|---|---|---|---|---|---|"]
+    rows = list(result["stores"].items()) + [("**all stores**", result)]
+    for name, figures in rows:
+        lines.append(f"| {name} | {figures['runs']} | {figures['kills']} | {figures['lines_produced']} | "
+                     f"{figures['lines_received']} | **{figures['lost']}** | **{figures['id_conflicts']}** | "
+                     f"{figures['resent_lines']} | {figures['resent_per_kill']} |")
+    for name, store in result["stores"].items():
+        lines += ["", f"### {name}", "", store_table(store)]
+    return "\n".join(lines)
+
+
+def store_table(result: dict) -> str:
     api, receivers = result["faults"]["api"], result["faults"]["receivers"]
     phases = result["kills_by_phase"]
     strategies = result["kills_by_strategy"]
@@ -40,14 +56,18 @@ def table(result: dict) -> str:
         ("lines produced", result["lines_produced"]),
         ("lines received", result["lines_received"]),
         ("**lines lost**", f"**{result['lost']}**"),
-        ("duplicates (raw)", result["duplicates_raw"]),
-        ("**duplicates after de-duplication by `@metadata._id`**", f"**{result['duplicates_after_dedup']}**"),
+        ("**id conflicts (one `_id`, two contents)**", f"**{result['id_conflicts']}**"),
+        ("lines re-sent (copies beyond the first of an `_id`)", result["resent_lines"]),
+        ("... per SIGKILL (all re-sends counted against the kills)", result["resent_per_kill"]),
+        ("activations the platform could not parse (left out of docs=true lists)", result["unlisted_activations"]),
+        ("... their lines forwarded anyway (found in docs=false summaries, read by id)",
+         result.get("unlisted_forwarded", 0)),
     ]
     if result["unexpected"] or result["id_conflicts"] or result["runs_hung"] or not result["drained"]:
         rows.append(("unexpected ids / id conflicts / hung runs / drained",
                      f"{result['unexpected']} / {result['id_conflicts']} / {result['runs_hung']} / "
                      f"{result['drained']}"))
-    lines = ["| logfwd fault-injection soak | |", "|---|---|"]
+    lines = [f"| {result['parameters']['checkpoint'].split('@')[-1]} | |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
     return "\n".join(lines)
 

@@ -41,6 +41,7 @@ class Run:
     windows_at_start: int          # windows the receivers had stored when the run started
     checkpoint_at_start: object    # the checkpoint's signature when the run started
     solo: bool = True              # no other run was alive at any time during this one
+    activation_id: str | None = None  # its __OW_ACTIVATION_ID, with the activation checkpoint store
     armed: bool = False            # an after-ACK kill is on its way
     killed: str | None = None      # the kill strategy, once killed
     kill_phase: str | None = None
@@ -83,9 +84,12 @@ class Run:
 
 
 def launch(index: int, params: dict[str, str], deadline: float, workdir: Path, *, profile: str,
-           kill: KillPlan | None, windows: int, checkpoint: object, stderr) -> Run:
-    """Start ``logfwd run --json`` with ``params`` and ``__OW_DEADLINE`` set to ``deadline``."""
+           kill: KillPlan | None, windows: int, checkpoint: object, stderr, env: dict | None = None) -> Run:
+    """Start ``logfwd run --json`` with ``params`` and ``__OW_DEADLINE`` set to ``deadline`` (``env``: more
+    ``__OW_*`` variables)."""
+    extra = env or {}
     env = {key: value for key, value in os.environ.items() if not key.startswith(("LOGFWD_", "__OW_"))}
+    env.update(extra)
     env["__OW_DEADLINE"] = str(int(deadline * 1000))
     env["WSK_CONFIG_FILE"] = str(workdir / "no-wskprops")  # the user's ~/.wskprops must not leak in
     argv = [sys.executable, "-m", "logfwd", "run", "--json", "--quiet"]
@@ -94,4 +98,5 @@ def launch(index: int, params: dict[str, str], deadline: float, workdir: Path, *
     output = workdir / f"run-{index}.json"
     with open(output, "wb") as out:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=stderr, env=env)
-    return Run(index, process, time.time(), deadline, output, profile, kill, windows, checkpoint)
+    return Run(index, process, time.time(), deadline, output, profile, kill, windows, checkpoint,
+               activation_id=extra.get("__OW_ACTIVATION_ID"))

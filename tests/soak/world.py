@@ -15,10 +15,14 @@ from pathlib import Path
 from typing import Callable
 
 from logfwd_dev.emulator import ActionSpec, Emulator
+from logfwd_dev.emulator.platform import Platform
 from logfwd_dev.receiver.server import Receiver
 
 from .config import SoakConfig
 from .faults import Profile, ReceiverProfile
+
+SEQUENCE, TRIGGER = "flow", "tick"
+FORWARDER = "logfwd/forward"  # the forwarder's own action, for the `activation` checkpoint store
 
 
 class ReceiverLog(logging.Handler):
@@ -150,8 +154,17 @@ class ReceiverSlot:
 class World:
     def __init__(self, config: SoakConfig, rng: random.Random, workdir: Path, on_store: Callable[[], None]):
         self.config = config
-        catalog = tuple(ActionSpec(name, timeout=int(config.action_timeout * 1000)) for name in config.actions)
-        self.emulator = Emulator(list_lag=config.list_lag, rng=random.Random(rng.getrandbits(64)), catalog=catalog)
+        timeout = int(config.action_timeout * 1000)
+        catalog = tuple(ActionSpec(name, timeout=timeout) for name in config.actions) + (
+            # Not monitored (their records carry ids, not lines), but their components' records are.
+            ActionSpec(SEQUENCE, "sequence", components=config.actions[:2]),
+            ActionSpec(TRIGGER, "trigger", rule_action=config.actions[0]),
+            ActionSpec(FORWARDER, timeout=timeout),  # its own activations keep the `activation` checkpoint
+        )
+        platform = Platform.real(log_collection=config.log_collection, logs_delay=config.logs_delay,
+                                 ties=config.ties) if config.platform else Platform()
+        self.emulator = Emulator(list_lag=config.list_lag, rng=random.Random(rng.getrandbits(64)), catalog=catalog,
+                                 platform=platform, max_limit=config.max_limit if config.platform else 200)
         self.slots = [ReceiverSlot(workdir / f"received-{i + 1}.jsonl", random.Random(rng.getrandbits(64)), on_store)
                       for i in range(config.receivers)]
         self.closed_port = _unused_port()
@@ -169,7 +182,8 @@ class World:
         self.emulator.start()
         self.emulator.seed(config.actions, config.seed_activations, config.seed_span, config.lines,
                            max_duration=config.max_duration)
-        self.emulator.produce(config.rate, actions=config.actions, max_duration=config.max_duration,
+        self.emulator.produce(config.rate, actions=config.actions + (SEQUENCE, TRIGGER),
+                              max_duration=config.max_duration,
                               lines=config.lines, burst=config.burst, burst_every=config.burst_every)
         return self
 
@@ -186,6 +200,18 @@ class World:
         faults.slow_rate, faults.slow_seconds = api.slow_rate, api.slow_seconds
         for slot, receiver_profile in zip(self.slots, profile.receivers):
             slot.apply(receiver_profile)
+
+    def record_run(self, activation_id: str, started: float, ended: float, result: dict | None) -> None:
+        """The forwarder's own activation, as the platform would store it: its result (with the
+        checkpoint), or, for a killed run, the developer error the platform records."""
+        if result is None:
+            status, result = "action developer error", {
+                "error": "The action did not produce a valid response and exited unexpectedly."}
+        else:
+            status = "success" if "error" not in result else "application error"
+        duration_ms = max(1, int((ended - started) * 1000))
+        self.emulator.add_activation(FORWARDER, start_ms=int(started * 1000), duration_ms=duration_ms, lines=[],
+                                     status=status, result=result, activation_id=activation_id)
 
     def stop_production(self) -> None:
         self.emulator.stop_producing()

@@ -19,12 +19,14 @@ _USAGE = ("Use 'activation', 'file:PATH', 'couchdb+https://HOST/DATABASE' (or co
 
 def open_store(spec: str, *, api=None, self_action: str | None = None, activation_id: str | None = None,
                username: str | None = None, password: str | None = None,
-               deadline: Deadline = NO_DEADLINE, shard: tuple[int, int] | None = None) -> CheckpointStore:
+               deadline: Deadline = NO_DEADLINE, shard: tuple[int, int] | None = None,
+               start_over: bool = False) -> CheckpointStore:
     """Build the store named by ``spec``. ``api`` is the OpenWhisk client the activation store reads through.
 
     Pulled sources get a ``ShardedStore``: with ``shard`` (i, N), shard i's own checkpoint with the other
     shards' read beside it; without, the usual checkpoint (which reads other shards' only when it was
-    last saved by a shard, i.e. after going back from N shards to none).
+    last saved by a shard, i.e. after going back from N shards to none). ``start_over`` lets the activation
+    store start afresh when earlier runs carry no checkpoint (for every shard read, see ``ActivationStore``).
     """
     from .sharded import ShardedStore
 
@@ -34,13 +36,13 @@ def open_store(spec: str, *, api=None, self_action: str | None = None, activatio
     def open_shard(j: int) -> CheckpointStore:
         return _open(spec, j, api=api, self_action=_shard_action(self_action, index, j) if by_action else self_action,
                      activation_id=activation_id if j == index else None,
-                     username=username, password=password, deadline=deadline)
+                     username=username, password=password, deadline=deadline, start_over=start_over)
 
     return ShardedStore(open_shard(index), index, count, open_shard, sharded=shard is not None)
 
 
 def _open(spec: str, index: int, *, api, self_action, activation_id, username, password,
-          deadline) -> CheckpointStore:
+          deadline, start_over) -> CheckpointStore:
     """The store of shard ``index`` (1 is the unsharded location; see ``shard_location``)."""
     # Scheme names are case-insensitive, as in URLs; paths are not.
     scheme = urlsplit(spec).scheme.lower() if "://" in spec else spec.split(":", 1)[0].lower()
@@ -49,7 +51,7 @@ def _open(spec: str, index: int, *, api, self_action, activation_id, username, p
             raise ConfigError("checkpoint", "'activation' works only inside an OpenWhisk action "
                               "(it reads the forwarder's own activations)", "Use file:PATH when running locally.")
         from .activation import ActivationStore
-        return ActivationStore(api, self_action, exclude=activation_id)
+        return ActivationStore(api, self_action, exclude=activation_id, start_over=start_over)
     if scheme == "file":
         path = spec[len("file:"):]
         if not path:

@@ -95,8 +95,8 @@ def _count(n: int, noun: str, plural: str = "") -> str:
 
 
 def render(summary: dict, verbose: bool = False) -> str:
-    """The summary as text: the totals, where it went, one line per action (with ``verbose``, what was
-    read of it), then every warning and error."""
+    """The summary as text: the totals, where it went, one line per action (with ``verbose``, its
+    overlap and what was read of it), then every warning and error."""
     if "skipped" in summary:
         return f"skipped: {summary['skipped']}"
     where = [f"sink {summary.get('sink', '?')}, {summary.get('guarantee', '?')} delivery"]
@@ -115,8 +115,12 @@ def render(summary: dict, verbose: bool = False) -> str:
         read = counts.get("read")
         if verbose and read:
             forgotten = read.get("ids_forgotten")
-            lines.append(f"    read {read['from']} .. {read['to']} in {_count(read['requests'], 'request')}"
+            overlap = f", overlap {counts['overlap_seconds']:g} s" if "overlap_seconds" in counts else ""
+            lines.append(f"    read {read['from']} .. {read['to']} in {_count(read['requests'], 'request')}{overlap}"
                          + (f"; {forgotten} delivered ids forgotten (may be re-sent)" if forgotten else ""))
+    if summary.get("logs_pending") or summary.get("logs_unavailable"):
+        lines.append(f"  activations waiting for their logs: {summary.get('logs_pending', 0)}, given up on (a marker "
+                     f"event sent): {summary.get('logs_unavailable', 0)}")
     if summary.get("lines_unparsed") or summary.get("lines_truncated"):
         lines.append(f"  lines unparsed: {summary.get('lines_unparsed', 0)}, truncated: {summary.get('lines_truncated', 0)}")
     lines += [f"  warning: {w}" for w in summary.get("warnings", [])]

@@ -5,6 +5,7 @@ scripts started with ``--port 0`` can read the port from it).
 """
 
 import argparse
+import dataclasses
 import gc
 import random
 import signal
@@ -12,6 +13,7 @@ import sys
 import threading
 
 from ..emulator import DEFAULT_API_KEY, DEFAULT_CATALOG, MAX_LIST_LIMIT, Emulator
+from ..emulator.platform import LOG_STORES, TIE_ORDERS, Platform
 
 
 def register(subparsers) -> None:
@@ -61,7 +63,40 @@ def register(subparsers) -> None:
     faults.add_argument("--slow-seconds", type=non_negative, default=5.0, metavar="S")
     faults.add_argument("--reset-rate", type=probability, default=0.0, metavar="P",
                         help="share of API requests whose connection is reset without an answer")
+    real = parser.add_argument_group("the real platform's timing and paging (docs/openwhisk-timing.md)")
+    real.add_argument("--real-platform", action="store_true",
+                      help="switch every behaviour below on at the soak's sizes (options given override)")
+    real.add_argument("--stale-index", action="store_true", default=None,
+                      help="lists answer from the index as of the previous query (stale=update_after)")
+    real.add_argument("--late-records", action="store_true", default=None,
+                      help="cold starts whose init takes up to the time limit: records end up to 2x it late")
+    real.add_argument("--log-collection", type=non_negative, metavar="S",
+                      help="up to S seconds between an activation's end and its record being stored")
+    real.add_argument("--ties", choices=TIE_ORDERS,
+                      help="order of records with the same start (default insertion)")
+    real.add_argument("--drop-rate", type=drop_rate, metavar="P",
+                      help="share of records a docs=true page silently leaves out (short pages mid-range)")
+    real.add_argument("--skip-timeout", type=whole_number, metavar="N",
+                      help="a list with skip >= N times out with a 500 or 504")
+    real.add_argument("--log-store", choices=LOG_STORES,
+                      help="where logs live: inline, external (/logs), delayed (/logs filled later) or "
+                           "unavailable (/logs answers 'Logs are not available.')")
+    real.add_argument("--logs-delay", type=non_negative, metavar="S",
+                      help="with --log-store delayed: /logs is empty for S seconds after the record is stored")
+    real.add_argument("--bare-triggers", action="store_true", default=None,
+                      help="trigger records without end, duration and annotations, as the controller writes them")
+    real.add_argument("--server-errors", action="store_true", default=None,
+                      help="injected failures include 500 and 504")
     parser.set_defaults(func=run)
+
+
+_PLATFORM_FIELDS = [f.name for f in dataclasses.fields(Platform)]
+
+
+def platform_of(args: argparse.Namespace) -> Platform:
+    """The platform options given, over the defaults (or over ``Platform.real()``)."""
+    chosen = {name: getattr(args, name) for name in _PLATFORM_FIELDS if getattr(args, name, None) is not None}
+    return Platform.real(**chosen) if args.real_platform else Platform(**chosen)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         args.host, args.port, api_key=args.api_key, namespace=args.namespace, list_lag=args.list_lag,
         fail_rate=args.fail_rate, slow_rate=args.slow_rate, slow_seconds=args.slow_seconds,
         reset_rate=args.reset_rate, rng=random.Random(args.random_seed), external_logs=args.external_logs,
-        max_limit=args.max_limit, produced_path=args.produced,
+        max_limit=args.max_limit, produced_path=args.produced, platform=platform_of(args),
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -110,6 +145,13 @@ def whole_number(text: str) -> int:
     return value
 
 
+def drop_rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {text}")
+    return value
+
+
 def probability(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
@@ -117,5 +159,5 @@ def probability(text: str) -> float:
     return value
 
 
-non_negative.__name__ = "number"
+non_negative.__name__ = drop_rate.__name__ = "number"
 whole_number.__name__ = "whole number"

@@ -7,18 +7,23 @@ Behaviour follows the Apache OpenWhisk controller (``Activations.scala``, ``Rest
 - a missing or wrong API key is a 401; another namespace than the key's own is a 403
   ``The supplied authentication is not authorized to access '<ns>'.``;
 - a malformed query parameter is a 400 worded as Akka words it:
-  ``The query parameter 'limit' was malformed:\\nThe value '201' is not in the range of 0 to 200 for activations.``
+  ``The query parameter 'limit' was malformed:\\nThe value '201' is not in the range of 0 to 200 for activations.``;
+- ``max_limit`` bounds every collection (actions too); ``since`` after ``upto`` is a 500.
+
+The ``Platform`` options add the rest of the real timing and paging (see ``platform.py``).
 """
 
 import base64
 import binascii
 import os
+import random
 import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from logfwd.codecs.jsonbytes import dumps
 from . import records
+from .platform import Platform
 from .records import ActionSpec
 from .store import ActivationStore
 
@@ -31,6 +36,8 @@ _NO_AUTH = "The resource requires authentication, which was not supplied with th
 _BAD_AUTH = "The supplied authentication is invalid"
 _NOT_FOUND = "The requested resource does not exist."
 _NO_ROUTE = "The requested resource could not be found."
+_INTERNAL = "Internal server error."
+_NO_LOGS = "Logs are not available."
 _BAD_GATEWAY_HTML = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
@@ -67,13 +74,24 @@ def _error(status: int, message: str, tid: str, headers: dict | None = None) -> 
     return reply
 
 
+def _nginx(status: int, reason: str) -> Reply:
+    title = f"{status} {reason}"
+    body = (f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>"
+            "\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+    return Reply(status, body.encode(), "text/html")
+
+
 def fault_reply(kind: str) -> Reply:
-    """What a throttling controller or a failing front answers."""
+    """What a throttling controller, a failing controller or a failing front answers."""
     tid = new_transaction_id()
     if kind == "429":
         return _error(429, "Too many requests in the last minute (count: 121, allowed: 120).", tid)
     if kind == "503":
         return _error(503, "System is overloaded, try again later.", tid)
+    if kind == "500":
+        return _error(500, _INTERNAL, tid)
+    if kind == "504":
+        return _nginx(504, "Gateway Time-out")
     return Reply(502, _BAD_GATEWAY_HTML, "text/html")
 
 
@@ -81,10 +99,15 @@ class Api:
     """Answers ``GET /api/v1/...`` for one namespace and one API key."""
 
     def __init__(self, store: ActivationStore, catalog: dict[str, ActionSpec], *, namespace: str, api_key: str,
-                 external_logs: bool = False, max_limit: int = MAX_LIST_LIMIT):
+                 max_limit: int = MAX_LIST_LIMIT, platform: Platform = Platform(), rng: random.Random | None = None):
         self.store, self.catalog = store, catalog
         self.namespace, self.api_key = namespace, api_key
-        self.external_logs, self.max_limit = external_logs, max_limit
+        self.max_limit, self.platform = max_limit, platform
+        self.external_logs = platform.log_store != "inline"
+        self._rng = rng or random.Random()
+
+    def record(self, act) -> dict:
+        return records.full_record(act, self.namespace, self.external_logs, self.platform.bare_triggers)
 
     def handle(self, target: str, authorization: str | None) -> tuple[str, Reply]:
         """Route one GET; returns an endpoint label (for statistics) and the reply."""
@@ -114,10 +137,7 @@ class Api:
             if collection == "actions" and not tail:
                 return "actions.list", self._actions(query, tid)
             if collection == "actions" and len(tail) <= 2:
-                spec = self.catalog.get("/".join(tail))
-                if spec is None or not spec.is_action:
-                    return "actions.get", _error(404, _NOT_FOUND, tid)
-                return "actions.get", _json(200, self._action_entry(spec), tid)
+                return "actions.get", self._action("/".join(tail), tid)
             if collection == "activations" and not tail:
                 return "activations.list", self._activations(query, tid)
             if collection == "activations" and len(tail) <= 2:
@@ -149,14 +169,21 @@ class Api:
         since, upto = _epoch(query, "since"), _epoch(query, "upto")
         if count and docs:
             return _error(400, "The parameter 'docs' is not permitted with 'count'.", tid)
+        if since is not None and upto is not None and since > upto:
+            return _error(500, _INTERNAL, tid)  # the controller fails building the view query
+        if self.platform.skip_timeout and skip >= self.platform.skip_timeout:
+            # CouchDB walks every skipped row: the controller's request times out.
+            return fault_reply(self._rng.choice(("500", "504")))
         if count:
             return _json(200, {"activations": self.store.count(name, since, upto, skip)}, tid)
         page = self.store.page(name, since, upto, skip, limit)
-        if docs:
-            found = [records.full_record(a, self.namespace, self.external_logs) for a in page]
+        if docs:  # WhiskStore leaves out, silently, a document it cannot parse
+            found = [self.record(a) for a in page if not self.platform.unparseable(a.activation_id)]
             lines = sum(len(r["logs"]) for r in found)
             return _json(200, found, tid, records=len(found), lines=lines)
-        return _json(200, [records.summary(a, self.namespace) for a in page], tid, records=len(page))
+        summaries = [records.summary(a, self.namespace, self.platform.bare_triggers) for a in page]
+        return _json(200, summaries, tid, records=len(page))
+
 
     def _activation(self, tail: list[str], tid: str) -> tuple[str, Reply]:
         activation_id, what = tail[0], (tail[1] if len(tail) > 1 else "")
@@ -169,21 +196,45 @@ class Api:
         if act is None:
             return endpoint, _error(404, _NOT_FOUND, tid)
         if what == "logs":
-            logs = act.logs(self.namespace)
+            logs = self._logs(act)
             return endpoint, _json(200, {"logs": logs}, tid, lines=len(logs))
         if what == "result":
             return endpoint, _json(200, records.result(act), tid)
-        record = records.full_record(act, self.namespace, self.external_logs)
+        record = self.record(act)
         return endpoint, _json(200, record, tid, records=1, lines=len(record["logs"]))
+
+    def _logs(self, act) -> list[str]:
+        """What ``/logs`` answers for each kind of log store."""
+        store = self.platform.log_store
+        if store == "unavailable" and act.has_text_logs:
+            return [_NO_LOGS]  # LogDriverLogStore: the logs went to the container's log driver
+        if store == "delayed" and act.has_text_logs:
+            filled_at = act.stored_at + self.platform.logs_delay * 1000  # fed by an agent, later
+            if self.store.clock() * 1000 < filled_at:
+                return []
+        return act.logs(self.namespace)
 
     def _actions(self, query: dict[str, str], tid: str) -> Reply:
         """Actions newest update first, package actions included (as the CouchDB view emits them)."""
         skip = _skip(query, "actions")
-        limit = _limit(query, "actions", MAX_LIST_LIMIT)
+        limit = _limit(query, "actions", self.max_limit)
         specs = sorted((s for s in self.catalog.values() if s.is_action), key=lambda s: s.updated, reverse=True)
         if _boolean(query, "count"):
             return _json(200, {"actions": max(0, len(specs) - skip)}, tid)
         return _json(200, [self._action_entry(s) for s in specs[skip : skip + limit]], tid)
+
+    def _action(self, path: str, tid: str) -> Reply:
+        """``GET .../actions/{[pkg/]name}``: the action, with a sequence's components as
+        ``/ns/[pkg/]action`` names in ``exec.components``."""
+        spec = self.catalog.get(path)
+        if spec is None or not spec.is_action:
+            return _error(404, _NOT_FOUND, tid)
+        entry = self._action_entry(spec)
+        if spec.kind == "sequence":
+            entry["exec"] = {"kind": "sequence", "components": [f"/{self.namespace}/{c}" for c in spec.components]}
+        else:
+            entry["exec"] = {"kind": spec.kind, "binary": spec.kind.startswith("python")}
+        return _json(200, entry, tid)
 
     def _action_entry(self, spec: ActionSpec) -> dict:
         namespace = f"{self.namespace}/{spec.package}" if spec.package else self.namespace

@@ -7,6 +7,7 @@ Log lines themselves are rendered later from each activation's 64-bit seed (see 
 import random
 
 from . import loglines
+from .platform import Platform
 from .records import Activation, ActionSpec
 
 __all__ = ["ActivationFactory", "new_activation_id"]
@@ -30,9 +31,10 @@ class ActivationFactory:
     trigger yields its record plus the activation its rule fired.
     """
 
-    def __init__(self, rng: random.Random, catalog: dict[str, ActionSpec]):
+    def __init__(self, rng: random.Random, catalog: dict[str, ActionSpec], platform: Platform = Platform()):
         self.rng = rng
         self.catalog = catalog
+        self.platform = platform
 
     def spec(self, path: str) -> ActionSpec:
         """The action called ``path``; unknown names join the catalog as Python actions."""
@@ -71,14 +73,27 @@ class ActivationFactory:
             marker = loglines.TRUNCATED
         elif roll < _TRUNCATED_RATE + _COLLECTION_FAILED_RATE:
             marker = loglines.COLLECTION_FAILED
+        # Drawn in this order, so that a seed gives the same activations as it always did.
+        activation_id, wait_time = new_activation_id(rng), int(rng.expovariate(1 / 12)) + 1
+        init_time = rng.randint(30, 900) if rng.random() < _COLD_RATE else 0
+        collect_ms = 0
+        if self.platform.late_records:
+            # The record's start is the run's start minus the init, and init gets the whole time limit
+            # too (ContainerProxy): the record can end ~2 x the limit after its start, then its logs
+            # are collected before it is stored.
+            if init_time:
+                init_time = spec.timeout if rng.random() < 0.25 else rng.randint(30, spec.timeout)
+                duration_ms += init_time
+            collect_ms = int(rng.uniform(0, self.platform.log_collection) * 1000)
         return Activation(
-            activation_id=new_activation_id(rng),
+            activation_id=activation_id,
             spec=spec,
             start=start_ms,
             end=start_ms + duration_ms,
+            stored_at=start_ms + duration_ms + collect_ms,
             status=status,
-            wait_time=int(rng.expovariate(1 / 12)) + 1,
-            init_time=rng.randint(30, 900) if rng.random() < _COLD_RATE else 0,
+            wait_time=wait_time,
+            init_time=init_time,
             seed=rng.getrandbits(64),
             line_count=max(lines, 1) if marker else lines,
             marker=marker,
@@ -107,4 +122,6 @@ class ActivationFactory:
             result=None,
             seed=components[-1].seed,
         )
+        if self.platform.late_records:  # the controller writes it once the last component's record is in
+            top.stored_at = max(c.stored_at for c in components) + self.rng.randint(1, 50)
         return [top, *components]

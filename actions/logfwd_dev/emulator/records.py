@@ -80,6 +80,7 @@ class Activation:
     result: dict | None = None
     extra: dict | None = None  # top-level fields merged into the full record
     seq: int = 0  # insertion order, breaks ties between equal starts
+    stored_at: int = 0  # epoch ms the record is written (0: at its end); GET by id works from then
     visible_at: int = 0  # epoch ms from which list queries see it
 
     @property
@@ -164,8 +165,12 @@ def result(act: Activation) -> dict:
     }
 
 
-def full_record(act: Activation, namespace: str, external_logs: bool = False) -> dict:
-    """The full record, as ``GET .../activations/{id}`` and ``docs=true`` lists return it."""
+def full_record(act: Activation, namespace: str, external_logs: bool = False, bare_triggers: bool = False) -> dict:
+    """The full record, as ``GET .../activations/{id}`` and ``docs=true`` lists return it.
+
+    ``bare_triggers``: a trigger's record as the controller writes it (``Triggers.scala``): its end is
+    epoch 0, so there is no ``end`` and no ``duration``, and it has no annotations.
+    """
     record = {
         "namespace": namespace,
         "name": act.spec.name,
@@ -185,10 +190,18 @@ def full_record(act: Activation, namespace: str, external_logs: bool = False) ->
         record["cause"] = act.cause
     if act.extra:
         record.update(act.extra)
+    if bare_triggers and act.spec.kind == "trigger":
+        _strip_trigger(record)
     return record
 
 
-def summary(act: Activation, namespace: str) -> dict:
+def _strip_trigger(record: dict) -> None:
+    del record["end"], record["duration"]
+    record["annotations"] = []
+    record.pop("statusCode", None)
+
+
+def summary(act: Activation, namespace: str, bare_triggers: bool = False) -> dict:
     """The summary a ``docs=false`` list returns: no logs, no response, a numeric statusCode."""
     record = {
         "namespace": namespace,
@@ -204,4 +217,6 @@ def summary(act: Activation, namespace: str) -> dict:
     }
     if act.cause is not None:
         record["cause"] = act.cause
+    if bare_triggers and act.spec.kind == "trigger":
+        _strip_trigger(record)
     return record

@@ -7,6 +7,7 @@ its text line count and the moment lists see it), so a soak can compare what was
 a receiver got.
 """
 
+import dataclasses
 import json
 import random
 import socket
@@ -23,6 +24,7 @@ from . import records
 from .api import MAX_LIST_LIMIT, Api, Reply, fault_reply
 from .faults import FaultInjector
 from .generate import ActivationFactory, new_activation_id
+from .platform import Platform
 from .producer import Producer
 from .records import DEFAULT_CATALOG, Activation, ActionSpec
 from .store import ActivationStore
@@ -34,7 +36,8 @@ DEFAULT_API_KEY = (
     "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP"
 )
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed", 429: "Too Many Requests", 502: "Bad Gateway", 503: "Service Unavailable"}
+            405: "Method Not Allowed", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+            503: "Service Unavailable", 504: "Gateway Time-out"}
 
 
 class Emulator:
@@ -43,16 +46,23 @@ class Emulator:
     def __init__(self, host="127.0.0.1", port=0, *, api_key=DEFAULT_API_KEY, namespace="guest", list_lag=0.0,
                  fail_rate=0.0, slow_rate=0.0, slow_seconds=5.0, reset_rate=0.0, rng=None, clock=time.time,
                  external_logs=False, max_limit=MAX_LIST_LIMIT, catalog: Sequence[ActionSpec] = DEFAULT_CATALOG,
-                 produced_path: str | Path | None = None):
+                 produced_path: str | Path | None = None, platform: Platform = Platform()):
+        """``platform``: the real platform's timing and paging behaviours to reproduce (``platform.py``);
+        ``external_logs`` is short for ``Platform(log_store="external")``."""
+        if external_logs and platform.log_store == "inline":
+            platform = dataclasses.replace(platform, log_store="external")
         self.api_key, self.namespace, self.clock = api_key, namespace, clock
+        self.platform = platform
         self.rng = rng or random.Random()
         self.catalog = {spec.path: spec for spec in catalog}
-        self.store = ActivationStore(clock, list_lag)
+        self.store = ActivationStore(clock, list_lag, stale_index=platform.stale_index, ties=platform.ties,
+                                     rng=self._own_rng(platform.ties == "elasticsearch"))
         self.faults = FaultInjector(random.Random(self.rng.getrandbits(64)), fail_rate=fail_rate,
-                                    slow_rate=slow_rate, slow_seconds=slow_seconds, reset_rate=reset_rate)
-        self.api = Api(self.store, self.catalog, namespace=namespace, api_key=api_key,
-                       external_logs=external_logs, max_limit=max_limit)
-        self._factory = ActivationFactory(self.rng, self.catalog)
+                                    slow_rate=slow_rate, slow_seconds=slow_seconds, reset_rate=reset_rate,
+                                    server_errors=platform.server_errors)
+        self.api = Api(self.store, self.catalog, namespace=namespace, api_key=api_key, max_limit=max_limit,
+                       platform=platform, rng=self._own_rng(platform.skip_timeout))
+        self._factory = ActivationFactory(self.rng, self.catalog, platform)
         self._make_lock = threading.Lock()  # one rng, several threads
         self._counts: Counter[str] = Counter()
         self._counts_lock = threading.Lock()
@@ -60,6 +70,11 @@ class Emulator:
         self._producer: Producer | None = None
         self._httpd = _Server((host, port), self)
         self._thread: threading.Thread | None = None
+
+    def _own_rng(self, needed) -> random.Random | None:
+        """A generator for a part that draws on request threads; drawn only when the part needs one,
+        so that a seed gives the same activations with the kind platform as it always did."""
+        return random.Random(self.rng.getrandbits(64)) if needed else None
 
     @property
     def url(self) -> str:
@@ -124,7 +139,7 @@ class Emulator:
                 extra=extra or None,
             )
         self._store([act])
-        return records.full_record(act, self.namespace, self.api.external_logs)
+        return self.api.record(act)
 
     def seed(self, actions: Sequence[str], count: int, span_s: float, lines: int = 10,
              max_duration: float = 2.0) -> None:
@@ -155,7 +170,7 @@ class Emulator:
         self.stop_producing()
         names = list(actions or [s.path for s in self.catalog.values()])
         rng = random.Random(self.rng.getrandbits(64))  # its own: the producer runs on its own thread
-        self._producer = Producer(self._invoke, rng, self.clock, rate=rate, actions=names,
+        self._producer = Producer(self.invoke, rng, self.clock, rate=rate, actions=names,
                                   max_duration=max_duration, lines=lines, burst=burst, burst_every=burst_every)
         self._producer.start()
         return self._producer
@@ -165,7 +180,9 @@ class Emulator:
             self._producer.stop()
             self._producer = None
 
-    def _invoke(self, path: str, start_ms: int, max_duration_ms: int, lines: int) -> None:
+    def invoke(self, path: str, start_ms: int, max_duration_ms: int = 5000, lines: int = 10) -> None:
+        """One invocation of ``path`` started at ``start_ms``, as the producer makes them: random status,
+        duration and cold start; sequences and triggers add their components' records."""
         with self._make_lock:
             duration = self._factory.duration(self._factory.spec(path), max_duration_ms)
             made = self._factory.make(path, start_ms, duration, lines)
@@ -182,8 +199,13 @@ class Emulator:
     # -- observation -----------------------------------------------------------------------------
 
     def produced(self) -> list[dict]:
-        """Every activation produced so far, visible yet or not."""
-        return [_produced_entry(a) for a in self.store.all()]
+        """Every activation produced so far, visible yet or not. ``unlisted``: one the platform cannot
+        parse, which lists leave out (``Platform.drop_rate``): nobody can forward it."""
+        entries = [_produced_entry(a) for a in self.store.all()]
+        if self.platform.drop_rate:
+            for entry in entries:
+                entry["unlisted"] = self.platform.unparseable(entry["activationId"])
+        return entries
 
     def stats(self) -> dict:
         with self._counts_lock:
@@ -237,6 +259,7 @@ def _produced_entry(act: Activation) -> dict:
         "start": act.start,
         "end": act.end,
         "lines": act.text_line_count(),
+        "storedAt": act.stored_at,
         "visibleAt": act.visible_at,
     }
 

@@ -5,9 +5,13 @@ connection errors, timeouts, 429, 5xx and unreadable bodies are retried with bac
 attempts or the run's deadline run out. Answers that will not change by retrying (401, 403, 404, 400)
 raise at once, with a message that names the host, the namespace and what to check. The API key is
 never logged, never put in a message and never shown by ``repr``.
+
+A deployment may lower ``max-list-limit`` below 200 for every collection: the 400 that a larger
+``limit`` gets names the server's maximum, which ``page_limit`` then keeps for the rest of the run.
 """
 
 import logging
+import re
 from urllib.parse import quote
 
 import requests
@@ -23,6 +27,13 @@ log = logging.getLogger(__name__)
 
 MAX_LIMIT = 200  # the most records one list request returns; above it the server answers 400
 _SNIPPET = 100  # characters of an unusable body shown in an error
+_LIMIT_RANGE = re.compile(r"The value '\d+' is not in the range of 0 to (\d+) for")
+
+
+class _LimitTooLarge(SourceError):
+    def __init__(self, message: str, maximum: int):
+        super().__init__(message)
+        self.maximum = maximum
 
 
 class OpenWhiskAPI:
@@ -53,6 +64,7 @@ class OpenWhiskAPI:
         self._verify = verify
         self._deadline = deadline
         self.requests_made = 0  # HTTP requests sent, retries included (for the benchmark)
+        self.page_limit = MAX_LIMIT  # the server's largest list limit, once a 400 has named it
 
     def __repr__(self) -> str:
         return f"OpenWhiskAPI({self.describe()})"
@@ -81,7 +93,7 @@ class OpenWhiskAPI:
             raise ConfigError("limit", f"must be an integer from 0 to {MAX_LIMIT}, got {limit!r}")
         params = self._filters(name, since, upto)
         params.update(limit=limit, skip=_non_negative("skip", skip), docs="true" if docs else "false")
-        records = self._get(f"{self._namespace_path}/activations", params, subject=_subject(name))
+        records = self._list(f"{self._namespace_path}/activations", params, subject=_subject(name))
         return _expect(records, list, self._endpoint(f"{self._namespace_path}/activations"))
 
     def count_activations(
@@ -128,18 +140,23 @@ class OpenWhiskAPI:
         return True
 
     def list_actions(self) -> list[dict]:
-        """Every action of the namespace, all pages (``limit=200`` and ``skip``) until a short one."""
+        """Every action of the namespace, all pages (``limit`` and ``skip``) until a short one."""
         path = f"{self._namespace_path}/actions"
         actions: list[dict] = []
         while True:
-            page = self._get(path, {"limit": MAX_LIMIT, "skip": len(actions)}, subject=None)
+            page = self._list(path, {"limit": self.page_limit, "skip": len(actions)}, subject=None)
             page = _expect(page, list, self._endpoint(path))
-            if actions and page and page[0] == actions[-MAX_LIMIT]:
+            if actions and page and page[0] == actions[-self.page_limit]:
                 # A server that ignores skip would page forever.
                 raise SourceError(f"{self._endpoint(path)} returned the same page twice: it ignores 'skip'")
             actions.extend(page)
-            if len(page) < MAX_LIMIT:
+            if len(page) < self.page_limit:
                 return actions
+
+    def get_action(self, name: str) -> dict:
+        """One action (``name`` or ``package/name``): its limits, and a sequence's components."""
+        path = f"{self._namespace_path}/actions/{quote(name, safe='/')}"
+        return _expect(self._get(path, {}, subject=f"action '{name}'"), dict, self._endpoint(path))
 
     def close(self) -> None:
         self._session.close()
@@ -158,6 +175,19 @@ class OpenWhiskAPI:
         if upto is not None:
             params["upto"] = _non_negative("upto", upto)
         return params
+
+    def _list(self, path: str, params: dict, *, subject: str | None) -> object:
+        """A list request with ``limit`` no larger than the server allows, learnt from its 400."""
+        if params["limit"] > self.page_limit:
+            params = {**params, "limit": self.page_limit}
+        try:
+            return self._get(path, params, subject=subject)
+        except _LimitTooLarge as error:
+            if not 0 < error.maximum < params["limit"]:
+                raise
+            log.info("%s allows at most %d records a page; paging with that", self.host, error.maximum)
+            self.page_limit = error.maximum
+            return self._get(path, {**params, "limit": error.maximum}, subject=subject)
 
     def _get(self, path: str, params: dict, *, subject: str | None) -> object:
         """GET one endpoint through the retry policy; the JSON body, or the error that explains why not."""
@@ -229,6 +259,9 @@ class OpenWhiskAPI:
             )
         if status == 429 or status >= 500:
             raise SourceTransientError(f"{endpoint} answered HTTP {status}: {reason}")
+        limit = _LIMIT_RANGE.search(reason) if status == 400 else None
+        if limit:
+            raise _LimitTooLarge(f"{where} rejected {endpoint} (HTTP 400): {reason}", int(limit.group(1)))
         raise SourceError(f"{where} rejected {endpoint} (HTTP {status}): {reason}")
 
     def _clean(self, error: object) -> str:

@@ -10,6 +10,9 @@ The activations API filters on *start*, but a record becomes visible only when t
   ids already delivered there (``seen``) are skipped.
 
 ``since`` never passes the boundary, so a late record is always re-read by some later run.
+
+An activation whose logs are not in the log store yet (external log stores are filled later) is
+*pending*: the cursor moves past it, and it is kept by id until its logs come or the wait ends.
 """
 
 import base64
@@ -42,6 +45,8 @@ class ActionCursor:
     # From here on, the run that saved this delivered every record it could read: a settled range above
     # it was live then, and only what turned up late needs reading (found by counting, recheck.py).
     covered: int | None = None
+    # Full activation id (it is fetched by id) -> when first found waiting for its logs (ms).
+    pending: dict[str, int] = field(default_factory=dict)
 
 
 def encode_seen(since: int, seen: dict[str, int]) -> str:
@@ -156,6 +161,8 @@ class ActionRun:
         self.since = cursor.since if cursor else now_ms - lookback_ms
         self.covered = cursor.covered if cursor else None
         self.seen = dict(cursor.seen) if cursor else {}
+        self.pending = dict(cursor.pending) if cursor else {}
+        self.logs_unavailable = 0  # pending activations given up on this run (a marker was sent)
         self.boundary = now_ms - overlap_ms
         self.upto = now_ms - settle_ms
         self.delivered_through: int | None = None  # start of the newest delivered settled activation
@@ -177,6 +184,21 @@ class ActionRun:
         """Called once the sink acknowledged every event of the activation (in listing order)."""
         self.activations += 1
         self.events += events
+        self._passed(activation_id, start)
+
+    def postponed(self, activation_id: str, start: int, found_ms: int) -> None:
+        """The activation's logs are not there yet: the cursor moves on, the id waits in ``pending``."""
+        self.pending.setdefault(activation_id, found_ms)
+        self._passed(activation_id, start)
+
+    def resolved(self, activation_id: str, events: int, gave_up: bool) -> None:
+        """A pending activation's logs came (or the wait ended, and a marker went out instead)."""
+        if self.pending.pop(activation_id, None) is not None:
+            self.activations += 1
+            self.events += events
+            self.logs_unavailable += gave_up
+
+    def _passed(self, activation_id: str, start: int) -> None:
         activation_id = fingerprint(activation_id)
         if start >= self.boundary:
             self.seen[activation_id] = start
@@ -216,7 +238,7 @@ class ActionRun:
         kept = sorted(((start, i) for i, start in seen.items() if start >= since), reverse=True)
         # Over the cap, forget the oldest ids: at worst they are re-sent, with the same _id.
         return ActionCursor(since, {i: start for start, i in kept[:max_seen]},
-                            max(since, self.boundary) if self.complete else self.covered)
+                            max(since, self.boundary) if self.complete else self.covered, dict(self.pending))
 
     def lag_seconds(self) -> float:
         """How far the settled frontier trails ``now - overlap`` after this run."""

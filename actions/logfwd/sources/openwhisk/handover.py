@@ -13,6 +13,9 @@ its old shard's checkpoint, so a run:
 Every saved position is one some run really reached: everything before its ``since`` was delivered
 and so was every id in its ``seen``. So the largest ``since`` with the union of the ids is safe too;
 an old owner still running the old shard count for a while only causes re-sends (same ``_id``).
+Activations waiting for their logs (``pending``) go with the action: the union of every position's,
+each with its earliest time found, so none is dropped and no wait grows longer. One the new owner
+resolved may come back from an old owner's carried entry until that is dropped: a re-send, same ``_id``.
 """
 
 from dataclasses import dataclass
@@ -42,7 +45,11 @@ def parse(document: dict, namespace: str) -> dict[str, Entry]:
         covered = entry.get("covered")
         if not isinstance(covered, int) or isinstance(covered, bool):
             covered = None  # older checkpoints: nothing known to be covered, which costs reading, never loses
-        cursor = ActionCursor(since, decode_seen(since, entry["seen"]), covered)
+        pending = entry.get("pending", {})
+        if not isinstance(pending, dict) or not all(
+                isinstance(found, int) and not isinstance(found, bool) for found in pending.values()):
+            raise ValueError(f"'pending' of {name!r} is not an object of activation ids and times")
+        cursor = ActionCursor(since, decode_seen(since, entry["seen"]), covered, dict(pending))
         entries[name] = Entry(cursor, entry.get("carried") is True)
     return entries
 
@@ -51,6 +58,8 @@ def encode(cursor: ActionCursor, carried: bool = False) -> dict:
     entry = {"since": cursor.since, "seen": encode_seen(cursor.since, cursor.seen)}
     if cursor.covered is not None:
         entry["covered"] = cursor.covered
+    if cursor.pending:
+        entry["pending"] = dict(cursor.pending)
     return {**entry, "carried": True} if carried else entry
 
 
@@ -65,7 +74,11 @@ def latest(cursors: Iterable[ActionCursor]) -> ActionCursor | None:
         seen.update((activation_id, start) for activation_id, start in cursor.seen.items() if start >= since)
     # Each ``covered`` holds for the union of the ids too; it only ever spares reading, so the lowest.
     covered = [cursor.covered for cursor in cursors]
-    return ActionCursor(since, seen, None if None in covered else min(covered))
+    pending: dict[str, int] = {}
+    for cursor in cursors:
+        for activation_id, found in cursor.pending.items():
+            pending[activation_id] = min(found, pending.get(activation_id, found))
+    return ActionCursor(since, seen, None if None in covered else min(covered), pending)
 
 
 def resolve(own: dict[str, Entry], peers: list[dict[str, Entry]], names: Iterable[str],

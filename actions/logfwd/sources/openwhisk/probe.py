@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from ...checklist import ERROR, OK, WARNING, Item
 from ...errors import AuthError, SourceError
 from .api import OpenWhiskAPI
+from .overlap import automatic_overlaps
 from .selection import is_wildcard, no_such_action, normalize, parse, qualified_name
 from .source import CLOCK_SKEW_MS, iso
 
 API, KEY, ACTIONS, OVERLAP, POSITIONS = "openwhisk api", "openwhisk key", "monitored actions", "overlap", "checkpoint"
-LATE_MARGIN = 60  # seconds on top of an action's time limit for the listing's index to catch up
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -40,7 +40,8 @@ def probe(settings, context, options) -> Iterator[Item]:
         return
     yield _namespace(values["namespace"], namespaces, len(listing))
     yield from monitored(values["actions"], listing, settings.self_action, values["overlap"],
-                         lambda name: no_such_action(name, lambda: listing))
+                         lambda name: no_such_action(name, lambda: listing), api.get_action,
+                         values["schedule_interval"])
 
 
 def _transport(host: str, verify: bool) -> Item:
@@ -63,9 +64,10 @@ def _namespace(namespace: str, namespaces: list, actions: int) -> Item:
     return Item(KEY, OK, f"the key is accepted in namespace {namespace}, {actions} actions")
 
 
-def monitored(patterns, listing: list, self_action: str | None, overlap: float, missing) -> Iterator[Item]:
-    """What each pattern matches now, which match nothing, and whether the overlap covers each action's
-    time limit (records show up only once an activation ends)."""
+def monitored(patterns, listing: list, self_action: str | None, overlap: float | str, missing, get_action,
+              interval: float) -> Iterator[Item]:
+    """What each pattern matches now, which match nothing, and whether the overlap covers how late each
+    action's records can appear (docs/openwhisk-timing.md)."""
     include, exclude = parse(patterns)
     if self_action:
         exclude.append(normalize(self_action))
@@ -87,24 +89,22 @@ def monitored(patterns, listing: list, self_action: str | None, overlap: float, 
         yield Item(ACTIONS, ERROR, "nothing to forward: no existing action is selected",
                    "List at least one existing action, package/* or *.")
         return
-    too_long = {n: _time_limit(actions[n]) for n in selected if _time_limit(actions[n]) + LATE_MARGIN > overlap}
-    if too_long:
-        longest = max(too_long.values())
+    needed = {n: ms / 1000 for n, ms in automatic_overlaps(list(selected), listing, get_action, int(interval * 1000),
+                                                             lambda _: None).items()}
+    if overlap == "auto":
+        yield Item(OVERLAP, OK, "overlap auto: every run re-reads "
+                   + ", ".join(f"{n} {s:g} s" for n, s in sorted(needed.items())))
+        return
+    too_short = {n: s for n, s in needed.items() if s > overlap}
+    if too_short:
         yield Item(OVERLAP, WARNING,
-                   f"overlap {overlap:g} s is shorter than the time limit + {LATE_MARGIN} s of "
-                   + ", ".join(f"{n} ({limit:g} s)" for n, limit in sorted(too_long.items())),
-                   f"Set overlap to at least {longest + LATE_MARGIN:g}: an activation's record appears only when "
-                   "it ends, and a run reads only that far back.")
+                   f"overlap {overlap:g} s is shorter than how late records can appear (2 x time limit + 30 s + "
+                   f"2 schedule intervals) for " + ", ".join(f"{n} ({s:g} s)" for n, s in sorted(too_short.items())),
+                   f"Set overlap to auto, or to at least {max(too_short.values()):g}: a record appears only when "
+                   "its activation ended and its logs were collected, and a run reads only that far back.")
     else:
-        longest = max(_time_limit(actions[n]) for n in selected)
         yield Item(OVERLAP, OK, f"every run re-reads the last {overlap:g} s of each of the {len(selected)} "
-                                f"actions, enough for their longest time limit ({longest:g} s)")
-
-
-def _time_limit(action: dict) -> float:
-    limits = action.get("limits") if isinstance(action.get("limits"), dict) else {}
-    timeout = limits.get("timeout")
-    return timeout / 1000 if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) else 0.0
+                                f"actions, enough for the latest records ({max(needed.values()):g} s)")
 
 
 def _names(names: list[str]) -> str:

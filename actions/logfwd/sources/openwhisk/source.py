@@ -1,17 +1,19 @@
 """OpenWhisk activations as a source: monitored actions -> activation records -> events.
 
 Per action, one page over the whole range comes first; most runs find everything there. Past it, the
-live range is read newest first from the top, where records that turn up while paging push others
-down (re-read, never skipped), and the settled range is delivered oldest first, so the cursor moves
-forward even when the deadline cuts a run short. See ``cursor.py`` for why the range is split.
+live range is read newest first from the top (records that turn up meanwhile are re-read, never
+skipped), and the settled range is delivered oldest first, so the cursor moves forward even when the
+deadline cuts a run short. See ``cursor.py`` for why the range is split, ``pager.py`` for how pages
+are read without a large ``skip``, ``recheck.py`` for how a range read before is read again only
+where it gained records, ``pending.py`` for activations whose logs are not there yet, and
+``handover.py`` for how actions move between shards.
 
-Requests: one per 200 activations, plus at most one per action. The settled range is read newest
-first, turned into units and held (compressed), for up to ``held_pages`` pages (and ``held_bytes`` of events, and
-half the time left for pulling); one that ends there (most backlogs) then needs no count. A longer one
-is counted, and read oldest first from its far end up to the pages held: memory stays bounded, and a
-run against a slow API still moves the cursor. The next page, and the next action's first page, are
-fetched while the current one is turned into events; when holding stops at its byte or time budget,
-or the run at its deadline, that page was fetched for nothing.
+Requests: about one per page of activations (the server's list limit, 200 at most), plus one per
+action. The settled range is read newest first, turned into units and held (compressed), for up to
+``held_pages`` pages (and ``held_bytes`` of events, and half the time left for pulling); one that
+ends there (most backlogs) needs nothing more. A longer one is read from its far end, in windows of
+starts found by counting: memory stays bounded, and a run against a slow API still moves the cursor.
+The next action's first page is fetched while the current one is turned into events.
 """
 
 import math
@@ -28,43 +30,56 @@ from ...codecs.jsonbytes import json_payloads
 from ...deadline import NO_DEADLINE, Deadline
 from ...errors import AuthError, BadRecordError, SourceError, SourceTransientError
 from ..base import Encode
-from .events import RecordEvents, activation_events
+from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
 from . import handover
 from .cursor import ActionCursor, ActionRun, share
+from .overlap import automatic_overlaps
+from .pager import Pager, ends_range, start_of
 from .paging import HeldPage, Prefetcher, held_form
+from .pending import logs_arrived, looks_inline, marker_events
 from .recheck import changed_ranges
 from .selection import is_wildcard, no_such_action, parse, select_actions
 from .shards import Shard
 
 
-PAGE = 200  # the API's maximum page size
+PAGE = 200  # the API's largest page (a deployment may allow fewer: see api.page_limit)
 HELD_PAGES = 16  # settled pages held after the first: 3,200 records, ~11 MB of events at 10 lines each
+FAR_END_PAGES = 2  # pages in one window of the far end of a settled range longer than the pages held
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
 MAX_SEEN = 50_000  # ids remembered over all actions: ~650 KB, within the activation store's 1 MB result;
 # the live range of 100 activations/s over the default 360 s overlap is 36,000
 MAX_SEEN_DURABLE = 200_000  # ~2.6 MB, for the other stores (CouchDB's default document limit is 8 MB)
 LATE_BY_ID = 4  # a rechecked part with up to a quarter of new records fetches them by id, else reads it whole
+MAX_PENDING = 1000  # activations of one action waiting for their logs; past it, a marker at once
+_PENDING = object()  # _logs: the logs are not there yet
 CLOCK_SKEW_MS = 60_000  # a saved position this far past now is not a clock difference between hosts
 
 
 class OpenWhiskSource:
     def __init__(self, api, patterns: Iterable[str], *, namespace: str = "_", self_action: str | None = None,
-                 overlap: float = 360.0, settle: float = 2.0, initial_lookback: float = 600.0,
+                 overlap: float | None = None, schedule_interval: float = 60.0, settle: float = 2.0,
+                 initial_lookback: float = 600.0,
                  fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = MAX_SEEN,
-                 held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, shard: Shard | None = None,
-                 clock: Callable[[], float] = time.time):
+                 held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, logs_wait: float = 300.0,
+                 shard: Shard | None = None, clock: Callable[[], float] = time.time):
         self.api = api
         self.patterns = tuple(patterns)
         self.namespace = namespace
         self.self_action = self_action
-        self.overlap_ms, self.settle_ms = int(overlap * 1000), int(settle * 1000)
+        # None: each action's own, from its limits (overlap.py); a number: the same for all.
+        self.overlap_ms = None if overlap is None else int(overlap * 1000)
+        self.interval_ms, self.settle_ms = int(schedule_interval * 1000), int(settle * 1000)
+        self.overlaps: dict[str, int] = {}
         self.lookback_ms = int(initial_lookback * 1000)
         self.fields = dict(fields or {})
         self.max_line_bytes = max_line_bytes
         self.max_seen = max_seen
         self.held_pages = max(1, held_pages)
         self.held_bytes = held_bytes
+        self.logs_wait_ms = int(logs_wait * 1000)
+        self.inline_logs = False  # a record with log text was seen: this deployment keeps logs in records
+        self.logs_waiting = 0  # live activations whose logs are not there yet, left for the next run
         self.clock = clock
         self.shard = shard  # forwards only the actions that hash to it; None: all of them
         self.runs: list[ActionRun] = []
@@ -83,17 +98,29 @@ class OpenWhiskSource:
 
     def open(self, document: dict | None) -> None:
         own, peers = self._restore(document)
-        names, warnings = select_actions(self.patterns, self.api.list_actions, self.self_action,
-                                         where=self.api.actions_url)
+        listing: list = []
+
+        def list_actions() -> list:  # read once, for the wildcards and the automatic overlap alike
+            if not listing:
+                listing.extend(self.api.list_actions())
+            return listing
+
+        names, warnings = select_actions(self.patterns, list_actions, self.self_action, where=self.api.actions_url)
         self.warnings += warnings
         for gone in sorted(set(own) - set(names)):
             self.warnings.append(f"no longer monitoring {gone!r}; its position is forgotten")
         owns = self.shard.owns if self.shard else (lambda name: True)
         cursors, self.carried = handover.resolve(own, peers, names, owns)
+        names = [name for name in names if owns(name)]
+        if self.overlap_ms is None:
+            self.overlaps = automatic_overlaps(names, list_actions() if names else [],
+                                               lambda name: self.api.get_action(name), self.interval_ms,
+                                               self.warnings.append)
+        else:
+            self.overlaps = dict.fromkeys(names, self.overlap_ms)
         now_ms = int(self.clock() * 1000)
-        self.runs = [ActionRun(name, cursors.get(name), now_ms=now_ms, overlap_ms=self.overlap_ms,
-                               settle_ms=self.settle_ms, lookback_ms=self.lookback_ms)
-                     for name in names if owns(name)]
+        self.runs = [ActionRun(name, cursors.get(name), now_ms=now_ms, overlap_ms=self.overlaps[name],
+                               settle_ms=self.settle_ms, lookback_ms=self.lookback_ms) for name in names]
         # Names given as written and never seen before: if they show no activation, is there such an action?
         self._unverified = {p for p in parse(self.patterns)[0] if not is_wildcard(p)} - set(cursors)
 
@@ -181,11 +208,14 @@ class OpenWhiskSource:
 
     def units(self, deadline: Deadline = NO_DEADLINE, encode: Encode = json_payloads) -> Iterator[Unit]:
         self._encode = encode
+        for run in self.runs:  # the oldest first: activations that waited for their logs
+            if run.pending:
+                yield from self._guarded(run, self._pending_units(run))
         runs = [run for run in self.runs if run.since <= run.upto]
         # One page over each action's whole range first: most runs find everything in it. The next
         # action's is fetched while this one's is worked through.
-        with Prefetcher(lambda i: self._list(runs[i].name, since=runs[i].since,
-                                                             upto=runs[i].upto, limit=PAGE)) as probes:
+        with Prefetcher(lambda i: self._list(runs[i].name, since=runs[i].since, upto=runs[i].upto,
+                                             limit=self.api.page_limit)) as probes:
             for i, run in enumerate(runs):
                 try:
                     probe = probes(i)
@@ -199,51 +229,92 @@ class OpenWhiskSource:
                 except SourceError as exc:
                     self.errors.append(f"action {run.name!r}: {exc}")
 
+    def _guarded(self, run: ActionRun, units: Iterator[Unit]) -> Iterator[Unit]:
+        try:
+            yield from units
+        except AuthError:
+            raise
+        except SourceError as exc:
+            self.errors.append(f"action {run.name!r}: {exc}")
+
+    def _pending_units(self, run: ActionRun) -> Iterator[Unit]:
+        """The activations of ``run`` that waited for their logs: those whose logs came, and a marker
+        for each whose wait is over."""
+        now_ms = int(self.clock() * 1000)
+        for activation_id, found_ms in list(run.pending.items()):
+            self.log_requests += 1
+            logs = self.api.activation_logs(activation_id)
+            gave_up = not logs_arrived(logs)
+            if gave_up and now_ms - found_ms < self.logs_wait_ms:
+                continue
+            record = self.api.get_activation(activation_id)
+            if gave_up:
+                events = marker_events(record, fields=self.fields, wait_seconds=self.logs_wait_ms / 1000)
+            else:
+                events = activation_events(record, fields=self.fields, logs=logs, max_line_bytes=self.max_line_bytes)
+                self._count_flags(events)
+            yield Unit(held_form(self._encode(events)), partial(run.resolved, activation_id, len(events), gave_up))
+
     def _action_units(self, run: ActionRun, probe: list, deadline: Deadline) -> Iterator[Unit]:
-        # If the first page is full, it is the live range's first page (the live range is the newest
-        # part). Live before settled is safe: delivered live ids are kept in `seen` whatever happens
-        # to the settled range.
+        # If the first page does not end the range, it is the live range's first page (the live range
+        # is the newest part). Live before settled is safe: delivered live ids are kept in `seen`
+        # whatever happens to the settled range.
         # The starts remembered before this run delivers anything (delivering adds to them).
         known = sorted(run.seen.values())
-        live = [record for record in probe if _start(record, run.since) >= run.boundary]
-        if len(live) == PAGE:
-            live = chain(live, self._rest_of_live(run, _start(probe[-1], run.boundary),
-                                                  known[bisect_left(known, run.boundary):]))
+        full = not ends_range(probe, self.api.page_limit)
+        live = [record for record in probe if start_of(record, run.since) >= run.boundary]
+        if full and len(live) == len(probe):
+            live = self._live(run, probe, known[bisect_left(known, run.boundary):])
         yield from self._units_of(run, live)
         yield Unit([], run.finish_live)
         if run.settled_range():
             # The probe's settled records are the settled range's newest (it cannot change any more).
-            newest = [record for record in probe if _start(record, run.since) < run.boundary]
-            if len(probe) < PAGE:
+            if not full:
+                newest = [record for record in probe if start_of(record, run.since) < run.boundary]
                 yield from self._units_of(run, reversed(newest))
             else:
-                yield from self._settled(run, newest, known[:bisect_left(known, run.boundary)], deadline)
+                yield from self._settled(run, probe, known[:bisect_left(known, run.boundary)], deadline)
             yield Unit([], run.finish_settled)
 
-    def _rest_of_live(self, run: ActionRun, probed: int, starts: list[int]) -> Iterator[dict]:
-        """The live range's records past its first page, which reached down to start ``probed``;
-        ``starts``: those of the ids remembered in the live range, sorted.
+    def _pager(self, name: str, docs: bool = True) -> Pager:
+        fetch = lambda since, upto, skip: self._list(  # noqa: E731
+            name, since=since, upto=upto, limit=self.api.page_limit, skip=skip, docs=docs)
+        count = lambda since, upto: self._count(name, since=since, upto=upto)  # noqa: E731
+        return Pager(fetch, count, lambda: self.api.page_limit,
+                     lambda text: self.warnings.append(f"action {name!r}: {text}"))
+
+    def _records(self, name: str, since: int, upto: int, first: list | None = None,
+                 docs: bool = True) -> Iterator[dict]:
+        """``[since, upto]`` newest first through the Pager (the server's limit, no large skip)."""
+        return chain.from_iterable(self._pager(name, docs).newest_first(since, upto, first=first))
+
+    def _live(self, run: ActionRun, probe: list, starts: list[int]) -> Iterator[dict]:
+        """The live range's records, its first page ``probe`` (full, all live) included; ``starts``:
+        those of the ids remembered in the live range, sorted.
 
         Records newer than every remembered one have not been read before: read them whole. Below, earlier
         runs read everything but what turned up late: only the parts whose count changed are read again
         (``recheck.py``), so a busy action costs its new records, not its whole live range, every run.
         """
         if not starts:
-            yield from self._newest_first(run.name, run.boundary, run.upto, skip=PAGE)
+            yield from self._records(run.name, run.boundary, run.upto, first=probe)
             return
-        if probed > starts[-1]:  # the first page held only new records: the rest of the new ones
-            yield from self._newest_first(run.name, starts[-1] + 1, run.upto, skip=PAGE)
+        probed = min(start_of(record, run.boundary) for record in probe)
+        if probed > starts[-1]:  # the first page held only new records: it, and the rest of the new ones
+            yield from self._records(run.name, starts[-1] + 1, run.upto, first=probe)
+        else:
+            yield from probe
         for low, high, _ in reversed(self._changed(run, starts, run.boundary, min(probed, starts[-1]))):
             yield from self._late_records(run, low, high)
 
     def _late_records(self, run: ActionRun, low: int, high: int) -> Iterator[dict]:
         """The records of ``[low, high]`` not delivered yet: its summaries (a fifth of the bytes of full
         records), then each new one by id (no index delay), or the part whole if most of it is new."""
-        summaries = list(self._newest_first(run.name, low, high, docs=False))
+        summaries = list(self._records(run.name, low, high, docs=False))
         ids = [s.get("activationId") if isinstance(s, dict) else None for s in summaries]
-        new = [i for i in ids if isinstance(i, str) and not run.has_seen(i)]
+        new = [i for i in ids if isinstance(i, str) and not run.has_seen(i) and i not in run.pending]
         if len(new) * LATE_BY_ID > len(summaries) or not all(isinstance(i, str) for i in ids):
-            yield from self._newest_first(run.name, low, high)  # (a record without an id is reported there)
+            yield from self._records(run.name, low, high)  # (a record without an id is reported there)
             return
         for activation_id in new:
             try:
@@ -254,82 +325,78 @@ class OpenWhiskSource:
                 self.errors.append(f"action {run.name!r}: activation {activation_id} is listed but cannot be "
                                    f"read, not forwarded: {exc}")
 
-    def _settled(self, run: ActionRun, newest: list[dict], starts: list[int], deadline: Deadline) -> Iterator[Unit]:
+    def _settled(self, run: ActionRun, probe: list, starts: list[int], deadline: Deadline) -> Iterator[Unit]:
         """The settled range, oldest first. When it was live at a run that read its live range through
         (``starts``: the ids remembered in it), only what turned up late is read, found by counting; a
         backlog is read whole."""
         since, high = run.settled_range()
         changed = self._changed(run, starts, since, high) if run.settled_was_live() else None
-        if changed is None or any(records > 2 * PAGE for *_, records in changed):
-            yield from self._oldest_first(run, newest, deadline)  # a backlog: held compressed, far end first
+        if changed is None or any(records > 2 * self.api.page_limit for *_, records in changed):
+            yield from self._oldest_first(run, self._pager(run.name), probe, deadline)  # a backlog
             return
         for low, high, _ in changed:  # each part held whole (two pages at most), sent oldest first
-            yield from self._units_of(run, reversed(list(self._newest_first(run.name, low, high))))
+            yield from self._units_of(run, reversed(list(self._records(run.name, low, high))))
 
     def _changed(self, run: ActionRun, starts: list[int], low: int, high: int) -> list[tuple[int, int, int]]:
         count = lambda low, high: self._count(run.name, since=low, upto=high)  # noqa: E731
-        return changed_ranges(count, starts, low, high, PAGE)
+        return changed_ranges(count, starts, low, high, self.api.page_limit)
 
-    def _oldest_first(self, run: ActionRun, newest: list[dict], deadline: Deadline) -> Iterator[Unit]:
-        """The settled range's units oldest first, ending with those of ``newest`` (its newest records,
-        newest first, in hand).
+    def _oldest_first(self, run: ActionRun, pager: Pager, probe: list, deadline: Deadline) -> Iterator[Unit]:
+        """The settled range's units oldest first; ``probe`` is the first page over the whole range.
 
-        Nothing new can appear in a settled range, so skip offsets stay valid from either end. The
-        pages after ``newest`` are turned into units as they arrive (while the next one is fetched)
-        and held compressed, up to ``held_pages`` of them and ``held_bytes`` of events; a range that
-        ends there needs no count. Holding delivers nothing until it ends, so it may take at most half
-        of the time left for pulling: against a slow API the far end (the oldest records) still goes out.
+        Nothing new can appear in a settled range. Its pages are read newest first and their units
+        held (compressed), up to ``held_pages`` of them and ``held_bytes`` of events; a range that ends
+        there (most backlogs) needs no more. Holding delivers nothing until it ends, so it may take at
+        most half of the time left for pulling. A longer range goes out from its far end: windows of
+        starts small enough to hold, oldest first, each read newest first and sent oldest first.
         """
-        (since, upto), queued = run.settled_range(), OrderedDict()
+        since, high = run.settled_range()
+        queued: OrderedDict = OrderedDict()
         left = deadline.pull_remaining()
         hold_while = left / 2 if math.isfinite(left) else -math.inf  # pull time that must be left
-        skip, full = len(newest), True
-        with Prefetcher(lambda skip: self._list(run.name, since=since, upto=upto, limit=PAGE,
-                                                                skip=skip)) as fetch:
-            fetch.ahead(skip)
-            held = [HeldPage(list(self._units_of(run, newest, queued)), compress=False)]
-            size = held[0].size
-            while (full and len(held) <= self.held_pages and size < self.held_bytes
-                   and deadline.pull_remaining() > hold_while):
-                records = fetch(skip)
-                skip += len(records)
-                full = len(records) == PAGE
-                if full and len(held) < self.held_pages:  # needed unless this page fills the byte budget
-                    fetch.ahead(skip)
-                # Built while the next page is fetched; compressed unless the backlog is short.
-                held.append(HeldPage(list(self._units_of(run, records, queued)), compress=len(held) > 1))
-                size += held[-1].size
-                yield Unit([])  # nothing to send yet: lets the pipeline check its deadline between pages
-        if full:  # the range goes on past what is held: its far end first
-            yield from self._units_of(run, self._far_end(run.name, since, upto, skip), queued)
+        # The probe is this range's first page if it reached into it; if it held only live records,
+        # the range starts below them.
+        reached = any(start_of(record, since) <= high for record in probe)
+        pages = pager.newest_first(since, high, first=probe if reached else None)
+        held, size, ended = [], 0, True
+        for records in pages:
+            settled = [r for r in records if start_of(r, since) <= high]
+            held.append(HeldPage(list(self._units_of(run, settled, queued)), compress=len(held) > 1))
+            size += held[-1].size
+            if len(held) > self.held_pages or size >= self.held_bytes or deadline.pull_remaining() <= hold_while:
+                ended = False
+                break
+            yield Unit([])  # nothing to send yet: lets the pipeline check its deadline between pages
+        pages.close()
+        if not ended:  # the range goes on past what is held: its far end first
+            edge_start, edge_ids = pager.edge
+            yield from self._far_end(run, pager, since, edge_start, edge_ids, queued)
         while held:
             yield from reversed(held.pop().units())
 
-    def _far_end(self, name: str, since: int, upto: int, held: int) -> Iterator[dict]:
-        """The settled range's records past its newest ``held``, oldest first: a count, then pages."""
-        remaining = self._count(name, since=since, upto=upto)
-        pages = []
-        while remaining > held:
-            skip = max(held, remaining - PAGE)
-            pages.append({"limit": remaining - skip, "skip": skip})
-            remaining = skip
-        with Prefetcher(lambda i: self._list(name, since=since, upto=upto, **pages[i])) as fetch:
-            for i in range(len(pages)):
-                records = fetch(i)
-                if i + 1 < len(pages):
-                    fetch.ahead(i + 1)
-                yield from reversed(records)
+    def _far_end(self, run: ActionRun, pager: Pager, since: int, top: int, skip_ids: set,
+                 queued: OrderedDict) -> Iterator[Unit]:
+        """``[since, top]`` oldest first, in windows of starts that hold at most ``FAR_END_PAGES`` pages,
+        found by counting (a count is cheap, a large skip is not). ``skip_ids``: ids at ``top`` held.
 
-    def _newest_first(self, name: str, since: int, upto: int, skip: int = 0, docs: bool = True) -> Iterator[dict]:
-        with Prefetcher(lambda skip: self._list(name, since=since, upto=upto, limit=PAGE, skip=skip,
-                                                docs=docs)) as fetch:
-            records = None
-            while records is None or len(records) == PAGE:
-                records = fetch(skip)
-                skip += len(records)
-                if len(records) == PAGE:
-                    fetch.ahead(skip)  # only after a full page is another one certain to be needed
-                yield from records
+        A window is read newest first and sent oldest first, so it is kept small: against a slow API
+        a run still sends its oldest records before its deadline."""
+        budget = min(self.held_pages, FAR_END_PAGES) * self.api.page_limit
+        low, total = since, pager.count(since, top)
+        while low <= top and total > 0:
+            high, inside = top, total
+            while high > low and inside > budget:
+                # Narrow by the share of records to keep; usually one count settles it.
+                high = low + max(0, int((high - low) * budget / inside) - 1)
+                inside = pager.count(low, high)
+            window = []
+            for records in pager.newest_first(low, high):
+                records = [r for r in records if not (start_of(r, low) == top and r.get("activationId") in skip_ids)]
+                window.append(HeldPage(list(self._units_of(run, records, queued)), compress=True))
+                yield Unit([])
+            while window:
+                yield from reversed(window.pop().units())
+            low, total = high + 1, total - inside  # a settled range does not change: no new count
 
     def _units_of(self, run: ActionRun, records: Iterable[dict],
                   queued: OrderedDict | None = None) -> Iterator[Unit]:
@@ -348,14 +415,21 @@ class OpenWhiskSource:
             self.errors.append(f"action {run.name!r}: skipped a record that is not an object: {str(record)[:80]!r}")
             return None
         activation_id = record.get("activationId")
-        if isinstance(activation_id, str) and (run.has_seen(activation_id) or activation_id in queued):
+        if isinstance(activation_id, str) and (run.has_seen(activation_id) or activation_id in queued
+                                               or activation_id in run.pending):
             return None
         start = record.get("start")
         if not isinstance(start, int) or isinstance(start, bool):
             start = run.since
         try:
-            events = activation_events(record, fields=self.fields, logs=self._logs(record, run),
-                                       max_line_bytes=self.max_line_bytes)
+            logs = self._logs(record, run)
+            if logs is _PENDING and start >= run.boundary:
+                self.logs_waiting += 1  # in the live range: the next run lists it again
+                return None
+            if logs is _PENDING:  # the cursor moves past it: it waits by id
+                queued[activation_id] = None
+                return Unit(Payloads([], b""), partial(run.postponed, activation_id, start, int(self.clock() * 1000)))
+            events = activation_events(record, fields=self.fields, logs=logs, max_line_bytes=self.max_line_bytes)
         except BadRecordError as exc:
             self.errors.append(f"action {run.name!r}: {exc}")
             if not isinstance(activation_id, str):
@@ -374,10 +448,14 @@ class OpenWhiskSource:
         over, so that it does not hold back every later activation of the action, run after run.
         """
         if record.get("logs") != [] or not isinstance(record.get("activationId"), str):
+            self.inline_logs = self.inline_logs or looks_inline(record)
             return None
         self.log_requests += 1
         try:
-            return self.api.activation_logs(record["activationId"])
+            logs = self.api.activation_logs(record["activationId"])
+            if logs_arrived(logs) or (self.inline_logs and logs == []) or len(run.pending) >= MAX_PENDING:
+                return logs if logs_arrived(logs) else []
+            return _PENDING  # not in the log store yet: asked again on later runs
         except (SourceTransientError, AuthError):
             raise
         except SourceError as exc:
@@ -400,11 +478,14 @@ class OpenWhiskSource:
         return {
             "records": sum(run.activations for run in runs),
             "lag_seconds": round(max((run.lag_seconds() for run in runs), default=0.0), 3),
-            "more": not all(run.complete for run in runs),
+            "more": self.logs_waiting > 0 or not all(run.complete and not run.pending for run in runs),
             "api_requests": self.api.requests_made,
+            "logs_pending": sum(len(run.pending) for run in runs) + self.logs_waiting,
+            "logs_unavailable": sum(run.logs_unavailable for run in runs),
             "lines_unparsed": self.unparsed,
             "lines_truncated": self.truncated,
             "actions": {run.name: {"activations": run.activations, "events": run.events,
+                                   "overlap_seconds": self.overlaps[run.name] / 1000,
                                    **({"new": True} if run.new else {}), "read": self._read(run)} for run in runs},
         }
 
@@ -426,9 +507,4 @@ def _newest(cursor: ActionCursor, cap: int) -> ActionCursor:
         return cursor
     kept = sorted(cursor.seen.items(), key=lambda item: item[1])[len(cursor.seen) - cap:]
     # The forgotten ids no longer count as read: their part must be read again, not counted.
-    return ActionCursor(cursor.since, dict(kept), None)
-
-
-def _start(record, default: int) -> int:
-    start = record.get("start") if isinstance(record, dict) else None
-    return start if isinstance(start, int) and not isinstance(start, bool) else default
+    return ActionCursor(cursor.since, dict(kept), None, cursor.pending)
