@@ -11,7 +11,16 @@ produced is compared with what arrived (``ledger``).
     python -m tests.soak --runs 1000 --out soak-result.json      # make soak RUNS=1000
 """
 
-from .config import SoakConfig
-from .driver import run_soak
+import sys
+from pathlib import Path
+
+# The soak starts the tests' real servers (tests/servers.py and the modules beside it import each
+# other as top-level modules, as pytest does): `python -m tests.soak` needs that folder on the path.
+_TESTS = str(Path(__file__).resolve().parents[1])
+if _TESTS not in sys.path:
+    sys.path.insert(0, _TESTS)
+
+from .config import SoakConfig  # noqa: E402
+from .driver import run_soak  # noqa: E402
 
 __all__ = ["SoakConfig", "run_soak"]
