@@ -29,7 +29,7 @@ PLATFORM = {"__OW_API_HOST": "https://openwhisk.example.com", "__OW_API_KEY": "u
             "__OW_NAMESPACE": "guest", "__OW_ACTION_NAME": "/guest/logfwd/forward"}
 SPECS = declared("openwhisk", "lumberjack")
 # The key comes from the provide-api-key annotation; the forwarder is the default pipeline (no source/sink);
-# a shard is set per forwarder action by `make manifest SHARDS=N` (and serverless.shards.js).
+# a shard is set per forwarder action by `make manifest SHARDS=N` (and .serverless_plugins/shards.js).
 SENT_PARAMETERS = set(SPECS) - {"api_key", "source", "sink", "shard"}
 DRAIN = MANIFEST["packages"]["logfwd-drain"]
 # The drain names its pipeline; it keeps no checkpoint and has no deadline to tune.

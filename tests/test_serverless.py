@@ -32,7 +32,7 @@ from test_manifest import DRAIN_PARAMETERS, SENT_PARAMETERS, SPECS, env_name
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools" / "serverless"
-SERVICE_FILES = ("serverless.yml", "serverless.shards.js", ".serverless_plugins/openwhisk-fixes.js", "actions/__main__.py")
+SERVICE_FILES = ("serverless.yml", ".serverless_plugins/shards.js", ".serverless_plugins/openwhisk-fixes.js", "actions/__main__.py")
 API_KEY = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:secret"
 CONFIG_VARIABLES = {env_name(p) for p in SENT_PARAMETERS} | {"LOGFWD_SCHEDULE", "LOGFWD_API_KEY", "LOGFWD_SHARDS"}
 
@@ -159,7 +159,7 @@ def test_a_bad_shard_count_stops_the_deployment_with_the_reason(serverless):
 
 def test_serverless_and_wskdeploy_read_the_same_variables():
     config = yaml.safe_load((ROOT / "serverless.yml").read_text())
-    functions = config["custom"]["functions"]  # serverless.shards.js deploys them (tests below)
+    functions = config["custom"]["functions"]  # .serverless_plugins/shards.js deploys them (tests below)
     parameters = functions["forward"]["parameters"]
     assert set(parameters) == SENT_PARAMETERS
     for name, value in parameters.items():
