@@ -14,12 +14,8 @@ see a line twice (each carries its id in the structured data), never zero times 
 UDP (guarantee BEST_EFFORT): one message per datagram, delivered once the kernel accepted it.
 """
 
-import fcntl
-import select
 import socket
 import ssl
-import struct
-import termios
 import time
 from dataclasses import dataclass
 from typing import Sequence
@@ -28,6 +24,7 @@ from ...deadline import NO_DEADLINE, Deadline
 from ...errors import DeliveryError, SinkError, SinkTransientError
 from ...plugs import BEST_EFFORT, WRITTEN
 from ...retry import RetryPolicy
+from ..stream import close_confirmed, time_left
 from ..tls import handshake
 from .encode import SyslogEncoder
 
@@ -98,9 +95,9 @@ class SyslogSink:
             for start in range(0, len(payloads), 4096):  # a few large writes, not one per message
                 data = memoryview(b"".join(payloads[start:start + 4096]))  # sliced without copying
                 for offset in range(0, len(data), _CHUNK):
-                    sock.settimeout(_left(until, f"writing to {self.where}"))
+                    sock.settimeout(time_left(until, f"writing to {self.where}"))
                     sock.sendall(data[offset:offset + _CHUNK])
-            self._confirm(sock, until)
+            close_confirmed(sock, until, self.where)  # see the module docstring
         except TimeoutError:
             raise SinkTransientError(f"timed out writing to {self.where} (syslog_timeout {self.timeout:g}s)") from None
         except ssl.SSLError as exc:
@@ -109,25 +106,6 @@ class SyslogSink:
             raise SinkTransientError(f"connection to {self.where} failed while writing: {exc}") from exc
         finally:
             sock.close()
-
-    def _confirm(self, sock: socket.socket, until: float) -> None:
-        """End the connection and wait for the receiver to end it after reading everything (see above)."""
-        if select.select([sock], [], [], 0)[0] and _ended_early(sock):
-            raise SinkTransientError(f"{self.where} closed the connection before the batch was complete")
-        sock.settimeout(_left(until, f"waiting for {self.where} to close the connection"))
-        if isinstance(sock, ssl.SSLSocket):
-            try:
-                sock = sock.unwrap()  # our close_notify, then the receiver's
-            except ssl.SSLEOFError:
-                pass  # it closed the connection instead of answering: fine once it acknowledged every byte
-        else:
-            sock.shutdown(socket.SHUT_WR)
-            while sock.recv(65536):
-                pass  # a syslog receiver sends nothing; read to its EOF
-        unacknowledged = _send_queue(sock)
-        if unacknowledged:
-            raise SinkTransientError(f"{self.where} closed the connection with {unacknowledged} bytes not "
-                                     "acknowledged")
 
     def _connect(self, deadline: Deadline) -> socket.socket:
         timeout = deadline.budget(self.connect_timeout)
@@ -173,29 +151,3 @@ def _renamed(message: str) -> str:
     for old, new in _RENAMED.items():
         message = message.replace(old, new)
     return message
-
-
-def _ended_early(sock: socket.socket) -> bool:
-    """Did the receiver close (or fail) the connection before we ended it? (Nothing else is expected.)"""
-    sock.setblocking(False)
-    try:
-        return not sock.recv(65536)
-    except (ssl.SSLWantReadError, BlockingIOError):
-        return False  # TLS housekeeping only (session tickets)
-    except OSError:
-        return True
-
-
-def _send_queue(sock: socket.socket) -> int:
-    """Bytes the receiver's TCP has not acknowledged yet (Linux ``SIOCOUTQ``; 0 where unsupported)."""
-    try:
-        return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0"))[0]
-    except OSError:
-        return 0
-
-
-def _left(until: float, doing: str) -> float:
-    left = until - time.monotonic()
-    if left <= 0:
-        raise SinkTransientError(f"timed out {doing}")
-    return left
