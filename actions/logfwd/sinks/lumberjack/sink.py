@@ -23,7 +23,8 @@ from ...deadline import NO_DEADLINE, Deadline
 from ...errors import ConfigError, DeliveryError, ProtocolError, SinkError, SinkTransientError
 from ...plugs import ACKNOWLEDGED
 from ...retry import RetryPolicy
-from ..tls import client_cert_rejected, handshake, rejection_message
+from ..stream import open_connection
+from ..tls import client_cert_rejected, rejection_message
 
 __all__ = ["LumberjackSink"]
 
@@ -287,23 +288,7 @@ class LumberjackSink:
         raise SinkTransientError(message)
 
     def _open(self, host: str, port: int, timeout: float) -> _Link:
-        where = f"{host}:{port}"
-        if timeout <= 0:
-            raise SinkTransientError(f"no time left to connect to {where} before the run's deadline")
-        try:
-            sock = socket.create_connection((host, port), timeout=timeout)
-        except socket.gaierror as exc:
-            raise SinkTransientError(f"cannot resolve {host!r} ({exc.strerror}): check logstash_hosts") from exc
-        except ConnectionRefusedError:
-            raise SinkTransientError(f"connection refused by {where}: is the receiver listening there?") from None
-        except TimeoutError:
-            raise SinkTransientError(f"connecting to {where} timed out after {timeout:.3g}s") from None
-        except OSError as exc:
-            raise SinkTransientError(f"cannot connect to {where}: {exc}") from exc
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.ssl_context is not None:
-            sock = handshake(sock, self.ssl_context, host, port)
-        return _Link(sock, where)
+        return _Link(open_connection(host, port, timeout, self.ssl_context), f"{host}:{port}")
 
 
 @dataclass
