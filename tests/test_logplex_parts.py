@@ -159,7 +159,9 @@ def test_lines_become_ecs_events(every_line, messages):
     assert first["@timestamp"] == TS.replace("+00:00", "Z") and first["service"] == {"name": "heaven"}
     assert first["error"] == {"code": "H12", "message": "Request timeout"}
     assert first["metrics"] == [("heaven.heroku.errors.H12", "c", 1)]
-    assert first["log"] == {"offset": 0, "syslog": {"priority": 158, "appname": "heroku"}}
+    assert first["log"] == {"offset": 0, "syslog": {"priority": 158, "appname": "heroku"},
+                            **({"level": "error"} if every_line else {})}  # router fields: for a log sink only
+    assert ("http" in first) == every_line
     assert first["process"] == {"name": "router"} and first["@metadata"]["_id"].startswith("heaven:")
     assert len({event["@metadata"]["_id"] for event in seen}) == len(seen)
 

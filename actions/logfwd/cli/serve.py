@@ -17,9 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Mapping
 
 from ..deadline import Deadline
-from ..errors import ConfigError, LogfwdError
+from ..errors import ConfigError, DeliveryError, LogfwdError
 from ..plugs import PUSHED, Context, plug
 from ..settings import load_settings
+from ..tee import build_sink
 from .run import parse_params
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class DrainServer(ThreadingHTTPServer):
         if self.source_plug.mode != PUSHED:
             raise ConfigError("source", f"'{self.settings.source}' is not pushed",
                               "logfwd serve serves a pushed source, e.g. source=logplex.")
-        self.sink = plug("sink", self.settings.sink).build(self.settings, Context())
+        self.sink = build_sink(self.settings, Context())  # one sink, or a tee (sink=statsd,lumberjack)
         self.max_body = self.settings.values.get("logplex_max_body") or 1 << 20
         self.answered: dict[int, int] = {}  # status -> count, for the operator and the tests
         self._count_lock = threading.Lock()
@@ -119,8 +120,14 @@ def _deliver(source, sink, deadline: Deadline) -> str | None:
     pipeline's ``forward`` does the same with a background sender, which costs a thread per request."""
     try:
         for unit in source.units(deadline, sink.encode):
-            if unit.payloads:
-                sink.send(unit.payloads, deadline)
+            try:
+                if unit.payloads:
+                    sink.send(unit.payloads, deadline)
+            except DeliveryError as exc:
+                took = exc.took_whole(len(unit.payloads))
+                if took and unit.partly:  # a tee: some sinks took the unit, the others did not
+                    unit.partly(took)
+                raise
             if unit.done:
                 unit.done()
     except LogfwdError as exc:
