@@ -249,10 +249,11 @@ class LogplexSource:
 
     def answer(self) -> dict:
         """``{statusCode, headers, body}``: 200 once the unit's ``done`` ran, else why not."""
-        if not self._delivered and self._took:
-            self._reply(503, f"delivered to {', '.join(self._took)} but not to every sink; logplex will retry, "
-                             "and only the others get it again" if self._frames is not None and self._claimed else
-                             f"delivered to {', '.join(self._took)} but not to every sink; logplex will retry")
+        if not self._delivered and self._took:  # some sinks of a tee have it (now, or from an earlier request)
+            have = ", ".join(sorted(self._sent_to.union(self._took)))
+            self._reply(503, f"delivered to {have} but not to every sink; logplex will retry, and only the others "
+                             "get it again" if self._frames is not None and self._claimed else
+                             f"delivered to {have} but not to every sink; logplex will retry")
         self._release()  # a claim whose counters were not sent: logplex's retry must count
         headers = {"Content-Type": "text/plain; charset=utf-8", **self._extra_headers}
         return {"statusCode": self._status, "headers": headers, "body": self._message + "\n"}
