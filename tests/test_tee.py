@@ -1,0 +1,113 @@
+"""A run with several sinks (``tee.py``) against in-memory fakes: each sink gets every event, a unit is
+done only once all of them took it, a sink that fails is named and does not keep the others from
+their share, and nothing is lost in either sink whatever fails."""
+
+import json
+import random
+
+import pytest
+
+from logfwd.batcher import Batcher
+from logfwd.deadline import Deadline
+from logfwd.errors import DeliveryError
+from logfwd.pipeline import forward
+from logfwd.plugs import ACKNOWLEDGED, BEST_EFFORT, WRITTEN
+from logfwd.sources.openwhisk.source import OpenWhiskSource
+from logfwd.tee import Tee, weakest
+
+from fakes import FakeAPI, FakeClock, FakeSink, MemoryStore
+from test_pipeline import T0, expected_ids
+
+
+def ids(sink) -> list[str]:
+    return [json.loads(p)["@metadata"]["_id"] for p in sink.received]
+
+
+def events(*names) -> list[dict]:
+    return [{"message": name, "@metadata": {"_id": name}} for name in names]
+
+
+def test_each_sink_gets_its_own_encoding_of_every_event():
+    a, b = FakeSink(), FakeSink()
+    b.encode = lambda evs: [e["message"].upper().encode() for e in evs]
+    tee = Tee([("a", a), ("b", b)])
+    tee.send(tee.encode(events("x", "y")), Deadline())
+    assert ids(a) == ["x", "y"] and b.received == [b"X", b"Y"]
+    assert tee.per_sink()["a"]["events"] == tee.per_sink()["b"]["events"] == 2
+    tee.send(tee.encode.only(["b"])(events("z")), Deadline())  # a re-send for one sink only
+    assert ids(a) == ["x", "y"] and b.received == [b"X", b"Y", b"Z"]
+
+
+def test_a_failing_sink_is_named_and_the_others_still_take_their_share():
+    a, b, c = FakeSink(), FakeSink(), FakeSink()
+    tee = Tee([("a", a), ("b", b), ("c", c)])
+    b.fail_next = 1  # b takes its first payload of the send, then fails
+    payloads = tee.encode(events("1")) + tee.encode(events("2"))  # a1 b1 c1 a2 b2 c2, by unit
+    payloads = sorted(payloads, key=lambda p: p[0])  # as one record's payloads come: a1 a2 b1 b2 c1 c2
+    with pytest.raises(DeliveryError) as failed:
+        tee.send(payloads, Deadline())
+    assert str(failed.value) == "sink b: receiver went away"
+    assert ids(a) == ids(c) == ["1", "2"] and ids(b) == ["1"]  # c was sent after b failed
+    assert failed.value.acked_by == {"a": 6, "b": 3, "c": 6}  # b's payload "2" is at position 3
+    assert failed.value.acked == 3 and failed.value.took_whole(6) == ["a", "c"]
+
+
+def test_a_unit_is_done_only_when_every_sink_took_it_and_partly_says_which_did():
+    a, b = FakeSink(), FakeSink()
+    tee = Tee([("a", a), ("b", b)])
+    batcher = Batcher(tee, Deadline(), max_events=100)
+    done, partly = [], []
+    for name in ("1", "2", "3"):
+        batcher.add(tee.encode(events(name)), lambda n=name: done.append(n), lambda took, n=name: partly.append((n, took)))
+    batcher.flush()
+    batcher.add(tee.encode(events("4")), lambda: done.append("4"), lambda took: partly.append(("4", took)))
+    b.fail_next = 0
+    with pytest.raises(DeliveryError, match="sink b"):
+        batcher.flush()
+        batcher.drain()
+    assert done == ["1", "2", "3"] and partly == [("4", ["a"])]
+    assert batcher.events_sent == 6  # two payloads (one per sink) for each unit done
+
+
+def test_the_guarantee_is_the_weakest_and_the_summary_says_what_each_sink_took():
+    assert weakest([ACKNOWLEDGED, BEST_EFFORT, WRITTEN]) == BEST_EFFORT
+    assert weakest([ACKNOWLEDGED, WRITTEN]) == WRITTEN
+    clock = FakeClock(T0 / 1000)
+    api, a, b = FakeAPI(clock), FakeSink(), FakeSink()
+    b.guarantee = WRITTEN
+    for i in range(5):
+        api.add("hello", T0 - 2_000_000 + i * 1000, lines=2)
+    clock.now += 10
+    summary = forward(OpenWhiskSource(api, ("hello",), clock=clock, initial_lookback=3600, overlap=360.0),
+                      Tee([("a", a), ("b", b)]), MemoryStore(), clock=clock)
+    assert summary["ok"] and summary["guarantee"] == WRITTEN and summary["records"] == 5
+    assert summary["sink"] == "a: fake + b: fake"
+    assert {name: took["events"] for name, took in summary["sinks"].items()} == {"a": 10, "b": 10}
+    assert summary["events"] == 20  # payloads over both sinks
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nothing_is_lost_in_either_sink_whatever_fails(seed):
+    """The pulled source's many runs (held pages compressed, windows split, runs cut by deadlines)
+    with either sink failing part-way: both sinks end up with every line."""
+    clock = FakeClock(T0 / 1000)
+    api, a, b, store = FakeAPI(clock), FakeSink(), FakeSink(), MemoryStore()
+    rng, failed = random.Random(seed), 0
+    for _ in range(30):
+        for _ in range(rng.choice([0, 3, 30, 250])):
+            start = int(clock.now * 1000) - rng.randint(0, 60_000)
+            api.add("hello", start, lines=rng.randint(0, 4), visible_after=rng.choice([0, 1, 30]))
+        clock.now += rng.choice([1, 10, 60])
+        if rng.random() < 0.4:
+            rng.choice([a, b]).fail_next = rng.randint(0, 40)
+        summary = forward(OpenWhiskSource(api, ("hello",), clock=clock, initial_lookback=3600, overlap=360.0),
+                          Tee([("a", a), ("b", b)]), store, max_events=37, clock=clock)
+        failed += any(error.startswith(("sink a: ", "sink b: ")) for error in summary.get("errors", []))
+    clock.now += 400
+    for _ in range(20):
+        if not forward(OpenWhiskSource(api, ("hello",), clock=clock, initial_lookback=3600, overlap=360.0),
+                       Tee([("a", a), ("b", b)]), store, clock=clock)["more"]:
+            break
+    assert failed >= 2  # the sinks did fail along the way
+    assert expected_ids(api) <= set(ids(a)), "lost lines in sink a"
+    assert expected_ids(api) <= set(ids(b)), "lost lines in sink b"
