@@ -23,7 +23,7 @@ ENV_PREFIX = "LOGFWD_"
 # Keys OpenWhisk or a trigger may add to the parameters; not typos.
 _IGNORED_KEYS = ("payload", "trigger_payload")
 # Variables of ours that are not parameters.
-_KNOWN_VARIABLES = ("LOGFWD_SCHEDULE", "LOGFWD_SHARDS")
+_KNOWN_VARIABLES = ("LOGFWD_SCHEDULE", "LOGFWD_SHARDS", "LOGFWD_DRAIN_LOG_SINK")
 
 
 
@@ -250,8 +250,9 @@ def _owners() -> dict[str, str]:
 
 def _unknown_parameter_warnings(params: Mapping[str, Any], names: set[str], chosen: list[Plug]):
     owners = None
-    for key in params:
-        if key in names or key in _IGNORED_KEYS or key.startswith("__"):
+    for key, raw in params.items():
+        # Unset ("") is no choice: a deployment file sends every sink's inputs, most of them empty.
+        if key in names or key in _IGNORED_KEYS or key.startswith("__") or _unset(raw):
             continue
         owners = owners if owners is not None else _owners()
         if key in owners:
