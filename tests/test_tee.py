@@ -111,3 +111,50 @@ def test_nothing_is_lost_in_either_sink_whatever_fails(seed):
     assert failed >= 2  # the sinks did fail along the way
     assert expected_ids(api) <= set(ids(a)), "lost lines in sink a"
     assert expected_ids(api) <= set(ids(b)), "lost lines in sink b"
+
+
+# --- choosing several sinks: the parameter `sink` -------------------------------------------------
+
+DRAIN = {"source": "logplex", "logplex_credentials": "a:logplex:pw"}
+
+
+def test_sink_takes_a_list_and_each_chosen_sinks_parameters_apply():
+    from logfwd.errors import ConfigErrors
+    from logfwd.settings import load_settings
+    for given in ("statsd,lumberjack", " statsd , lumberjack ", '["statsd", "lumberjack"]', ["statsd", "lumberjack"]):
+        settings = load_settings({**DRAIN, "sink": given, "statsd_cluster": "h:1", "logstash_hosts": "l:2"}, {})
+        assert settings.sinks == ("statsd", "lumberjack") and settings.sink == "statsd,lumberjack"
+        assert settings.warnings == ()
+    with pytest.raises(ConfigErrors) as missing:  # every chosen sink's required parameters, all at once
+        load_settings({**DRAIN, "sink": "statsd,lumberjack"}, {})
+    assert [p.parameter for p in missing.value.problems] == ["statsd_cluster", "logstash_hosts"]
+
+
+def test_a_bad_list_of_sinks_says_what_is_wrong():
+    from logfwd.errors import ConfigError
+    from logfwd.settings import load_settings
+    base = {**DRAIN, "statsd_cluster": "h:1", "logstash_hosts": "l:2"}
+    with pytest.raises(ConfigError, match=r"parameter 'sink': names sink 'statsd' twice"):
+        load_settings({**base, "sink": "statsd,lumberjack,statsd"}, {})
+    with pytest.raises(ConfigError, match=r"unknown sink 'lumberjak' \(did you mean 'lumberjack'\?\)\. Choose one of"):
+        load_settings({**base, "sink": "statsd,lumberjak"}, {})
+    with pytest.raises(ConfigError, match=r"sinks 'lumberjack' and 'tcp' both read 'logstash_hosts'"):
+        load_settings({**base, "sink": "lumberjack,tcp"}, {})
+
+
+def test_a_parameter_of_a_sink_not_in_the_tee_is_warned_about():
+    from logfwd.settings import load_settings
+    settings = load_settings({**DRAIN, "sink": "statsd,lumberjack", "statsd_cluster": "h:1", "logstash_hosts": "l:2",
+                              "syslog_host": "s:3", "logstash_tsl": "false"}, {})
+    assert settings.warnings == (
+        "parameter 'syslog_host' belongs to sink 'syslog', not to source 'logplex' and sink 'statsd' and sink "
+        "'lumberjack': ignored", "unknown parameter 'logstash_tsl' ignored; did you mean 'logstash_tls'?")
+
+
+def test_run_help_and_the_parameter_reference_explain_several_sinks():
+    from pathlib import Path
+
+    from logfwd.cli.run import parameter_help
+    assert "or several, comma-separated (e.g. statsd,lumberjack)" in parameter_help()
+    reference = (Path(__file__).parent.parent / "docs" / "parameters.md").read_text()
+    assert "or several, comma-separated (e.g. statsd,lumberjack)" in reference
