@@ -147,3 +147,29 @@ def test_logfwd_check_probes_each_sink_of_a_tee(statsd_cluster, receiver):
     assert exit_code(items) == 2 and "both read 'logstash_hosts'" in items[0].found
     items = check({**params, "sink": "statsd,lumberjak"}, {})
     assert exit_code(items) == 2 and "unknown sink 'lumberjak' (did you mean 'lumberjack'?)" in items[0].found
+
+
+def test_every_line_becomes_an_event_when_a_log_sink_is_among_the_sinks():
+    from logfwd.deadline import NO_DEADLINE
+    from logfwd.plugs import Context, plug
+    from logfwd.settings import load_settings
+    app = new_app()
+    data = body(DOCUMENTED)
+    headers = {"Content-Type": "application/logplex-1",
+               "Authorization": "Basic " + base64.b64encode(f"logplex:{PASSWORD}".encode()).decode()}
+    request = {"method": "POST", "path": f"/{app}/logs", "headers": headers, "body": data}
+
+    def lines_made(**params) -> int:
+        settings = load_settings({"source": "logplex", "logplex_credentials": f"{app}:logplex:{PASSWORD}",
+                                  "statsd_cluster": "h:1", "logstash_hosts": "l:2", **params}, {})
+        made = []
+        source = plug("source", "logplex").build(settings, Context(event=request))
+        list(source.units(NO_DEADLINE, lambda events: made.extend(events) or []))
+        return len(made)
+
+    errors = sum(DOCUMENTED_CODES.values())
+    assert lines_made(sink="statsd") == errors  # statsd alone: only the lines with a metric
+    assert lines_made(sink="statsd,lumberjack") == len(DOCUMENTED)
+    assert lines_made(sink="lumberjack") == len(DOCUMENTED)
+    assert lines_made(sink="statsd,lumberjack", logplex_every_line="false") == errors
+    assert lines_made(sink="statsd", logplex_every_line="true") == len(DOCUMENTED)
