@@ -178,3 +178,21 @@ def test_a_frame_id_that_is_no_id_is_not_remembered():
         unit.done()
     assert source.answer()["statusCode"] == 200 and source.frame_id is None
     assert "is not an id; re-sends of this request cannot be recognised" in source.warnings[0]
+
+
+def test_a_router_line_becomes_ecs_fields():
+    from logfwd.sources.logplex.ecs import router_fields
+    line = ('at=error code=H12 desc="Request timeout" method=POST path="/a?b=\\"c\\"" host=shop.herokuapp.com '
+            'request_id=8601b555-6a76 fwd="204.204.204.204, 10.0.0.1" dyno= connect=1ms service=30001ms '
+            'status=503 bytes=0 protocol=https')
+    assert router_fields(line) == {
+        "log": {"level": "error"},
+        "http": {"request": {"method": "POST", "id": "8601b555-6a76"},
+                 "response": {"status_code": 503, "bytes": 0}},
+        "url": {"original": '/a?b="c"', "domain": "shop.herokuapp.com", "scheme": "https"},
+        "client": {"ip": "204.204.204.204"},
+        "heroku": {"router": {"connect_ms": 1, "service_ms": 30001}},  # dyno= is empty: left out
+        "event": {"dataset": "heroku.router", "duration": 30_001_000_000},
+    }
+    assert router_fields("State changed from starting to up") == {}
+    assert router_fields("at=info status=abc") == {"log": {"level": "info"}, "event": {"dataset": "heroku.router"}}
