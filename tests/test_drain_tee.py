@@ -173,3 +173,41 @@ def test_every_line_becomes_an_event_when_a_log_sink_is_among_the_sinks():
     assert lines_made(sink="lumberjack") == len(DOCUMENTED)
     assert lines_made(sink="statsd,lumberjack", logplex_every_line="false") == errors
     assert lines_made(sink="statsd", logplex_every_line="true") == len(DOCUMENTED)
+
+
+def test_concurrent_requests_each_reach_both_sinks_once(statsd_cluster, receiver):
+    # logfwd serve answers requests on several threads; the sinks' connections carry one send at a time.
+    import threading
+    app = new_app()
+    data = body(DOCUMENTED)
+    answers = []
+    with tee(app, statsd_cluster, "%s:%d" % receiver.address) as server:
+        def client():
+            for _ in range(3):
+                answers.append(post(server, f"/{app}/logs", data)[:3:2])
+        threads = [threading.Thread(target=client) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert answers == [(200, "9 frame(s), 6 Heroku error(s) counted\n")] * 18
+    assert len(receiver.events) == 18 * len(DOCUMENTED)
+    assert len({e["@metadata"]["_id"] for e in receiver.events}) == 18 * len(DOCUMENTED)
+    assert totals(statsd_cluster, app) == {name: 18 * n for name, n in expected_counts(app).items()}
+
+
+def test_concurrent_requests_to_a_log_sink_alone_are_each_delivered_once(receiver):
+    import threading
+    app = new_app()
+    values = {"source": "logplex", "sink": "lumberjack", "logplex_credentials": f"{app}:logplex:{PASSWORD}",
+              "logstash_hosts": "%s:%d" % receiver.address, "logstash_tls": "false"}
+    answers = []
+    with DrainServer(values, environ={}) as server:
+        threads = [threading.Thread(target=lambda: answers.extend(post(server, f"/{app}/logs", body(DOCUMENTED))[0]
+                                                                  for _ in range(3))) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert answers == [200] * 18
+    assert len({e["@metadata"]["_id"] for e in receiver.events}) == len(receiver.events) == 18 * len(DOCUMENTED)

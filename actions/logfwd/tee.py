@@ -53,7 +53,10 @@ class Tee:
         # A lumberjack sink asks for several windows per send; the tee's sends carry the most any asks.
         self.windows_per_send = max(getattr(sink, "windows_per_send", 2) for _, sink in sinks)
         self.delivered = {name: {"events": 0, "bytes": 0} for name in self.names}
-        self._lock = threading.Lock()  # the local server sends the requests of several threads
+        # logfwd serve sends the requests of several threads, and a sink's connection carries one send
+        # at a time: one lock per sink, so a fast sink never waits for a slow one's acknowledgement.
+        self._sending = [threading.Lock() for _ in sinks]
+        self._lock = threading.Lock()
 
     @property
     def batches_sent(self) -> int:
@@ -70,7 +73,8 @@ class Tee:
             share = shares[index]
             try:
                 if share:
-                    sink.send(share, deadline)
+                    with self._sending[index]:
+                        sink.send(share, deadline)
                 taken = len(share)
             except DeliveryError as exc:
                 taken = exc.acked
@@ -92,7 +96,9 @@ class Tee:
     def per_sink(self) -> dict:
         """For the run's summary: per sink, where it goes, its guarantee, and what it took."""
         return {name: {"sink": sink.describe(), "guarantee": sink.guarantee, **self.delivered[name],
-                       "batches": sink.batches_sent} for name, sink in self.sinks}
+                       "batches": sink.batches_sent,
+                       **({"wire_bytes": sink.wire_bytes} if hasattr(sink, "wire_bytes") else {})}
+                for name, sink in self.sinks}
 
     def close(self) -> None:
         for _, sink in self.sinks:
