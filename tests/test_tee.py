@@ -158,3 +158,17 @@ def test_run_help_and_the_parameter_reference_explain_several_sinks():
     assert "or several, comma-separated (e.g. statsd,lumberjack)" in parameter_help()
     reference = (Path(__file__).parent.parent / "docs" / "parameters.md").read_text()
     assert "or several, comma-separated (e.g. statsd,lumberjack)" in reference
+
+
+def test_a_bug_in_one_sink_is_reported_as_that_sinks_failure_and_the_others_still_get_theirs():
+    a, b = FakeSink(), FakeSink()
+
+    def broken(payloads, deadline):
+        raise KeyError("oops")
+
+    a.send = broken
+    tee = Tee([("a", a), ("b", b)])
+    with pytest.raises(DeliveryError) as failed:
+        tee.send(tee.encode(events("1")), Deadline())
+    assert str(failed.value) == "sink a: unexpected error (KeyError: 'oops')"
+    assert ids(b) == ["1"] and failed.value.took_whole(2) == ["b"]

@@ -11,6 +11,7 @@ that failed, and says per sink how far it got (``DeliveryError.acked_by``).
 The guarantee is the weakest of the sinks': "delivered" can mean no more than its weakest part does.
 """
 
+import logging
 import threading
 from typing import Sequence
 
@@ -18,6 +19,7 @@ from .deadline import Deadline
 from .errors import DeliveryError, LogfwdError
 from .plugs import ACKNOWLEDGED, BEST_EFFORT, WRITTEN
 
+log = logging.getLogger(__name__)
 _STRENGTH = {ACKNOWLEDGED: 2, WRITTEN: 1, BEST_EFFORT: 0}
 
 
@@ -82,6 +84,10 @@ class Tee:
             except LogfwdError as exc:
                 taken = 0
                 failures.append(f"sink {name}: {exc}")
+            except Exception as exc:  # a bug in one sink must not keep the others from their share
+                log.exception("sink %s failed", name)
+                taken = 0
+                failures.append(f"sink {name}: unexpected error ({type(exc).__name__}: {exc})")
             # Where this sink's share stops being safe, as a position in the tee's payloads.
             acked_by[name] = positions[index][taken] if taken < len(share) else len(payloads)
             with self._lock:

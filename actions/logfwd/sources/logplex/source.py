@@ -76,7 +76,7 @@ class LogplexSource:
         if events is None:
             return self._release()
         if names:
-            self._reply(503, f"not delivered to every sink ({', '.join(names)}); logplex will retry")
+            self._reply(503, f"not delivered to {', '.join(names)}; logplex will retry")
         else:
             self._reply(503, "the counters were not sent; logplex will retry")
         yield Unit(encode(events), self._done, self._partly)
