@@ -172,3 +172,17 @@ def test_a_bug_in_one_sink_is_reported_as_that_sinks_failure_and_the_others_stil
         tee.send(tee.encode(events("1")), Deadline())
     assert str(failed.value) == "sink a: unexpected error (KeyError: 'oops')"
     assert ids(b) == ["1"] and failed.value.took_whole(2) == ["b"]
+
+
+def test_logfwd_run_prints_what_each_sink_took():
+    from logfwd.cli.run import render
+    summary = {"ok": False, "events": 15, "records": 9, "bytes": 900, "batches": 3, "seconds": 0.1,
+               "sink": "statsd: ... + lumberjack: ...", "guarantee": "best-effort",
+               "sinks": {"statsd": {"sink": "s", "guarantee": "best-effort", "events": 6, "bytes": 120, "batches": 2},
+                         "lumberjack": {"sink": "l", "guarantee": "acknowledged", "events": 0, "bytes": 0,
+                                        "batches": 0}},
+               "errors": ["sink lumberjack: connection refused by 127.0.0.1:5044"]}
+    lines = render(summary).splitlines()
+    assert "  sink statsd (best-effort): 6 payloads, 120 bytes, 2 batches" in lines
+    assert "  sink lumberjack (acknowledged): 0 payloads, 0 bytes, 0 batches" in lines
+    assert lines[-1] == "  error: sink lumberjack: connection refused by 127.0.0.1:5044"
