@@ -80,9 +80,54 @@ class LumberjackHarness:
 
 from drain_harnesses import StatsdHarness  # noqa: E402
 
+
+class _RunningTee:
+    """Two receivers; a message counts as delivered when both got it (a tee delivers to every sink)."""
+
+    def __init__(self, names: str, parts: list):
+        self.names, self.parts = names, parts
+
+    def params(self) -> dict:
+        merged = {}
+        for part in self.parts:
+            merged.update(part.params())
+        return {**merged, "sink": self.names}
+
+    def messages(self) -> list[str]:
+        first, second = (part.messages() for part in self.parts)
+        both = []
+        for message in first:
+            if message in second:
+                second.remove(message)
+                both.append(message)
+        return both
+
+    def stop(self) -> None:
+        for part in self.parts:
+            part.stop()
+
+    def start(self) -> None:
+        for part in self.parts:
+            part.start()
+
+
+class TeeHarness:
+    """``sink=lumberjack,syslog``: the tee of two sinks keeps the contract of one."""
+
+    name = "lumberjack,syslog"
+    confirms = True
+    secret_param = "logstash_key"
+
+    @contextlib.contextmanager
+    def running(self, tls: bool = False) -> Iterator[_RunningTee]:
+        with LumberjackHarness().running(tls) as lumberjack, SyslogHarness().running(tls) as syslog:
+            yield _RunningTee(self.name, [lumberjack, syslog])
+
+
 HARNESSES: dict[str, Harness] = {
     "lumberjack": LumberjackHarness(),
     "syslog": SyslogHarness(),
     "statsd": StatsdHarness(),
     "tcp": TcpHarness(),
+    "lumberjack,syslog": TeeHarness(),
 }

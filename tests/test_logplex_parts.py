@@ -159,7 +159,9 @@ def test_lines_become_ecs_events(every_line, messages):
     assert first["@timestamp"] == TS.replace("+00:00", "Z") and first["service"] == {"name": "heaven"}
     assert first["error"] == {"code": "H12", "message": "Request timeout"}
     assert first["metrics"] == [("heaven.heroku.errors.H12", "c", 1)]
-    assert first["log"] == {"offset": 0, "syslog": {"priority": 158, "appname": "heroku"}}
+    assert first["log"] == {"offset": 0, "syslog": {"priority": 158, "appname": "heroku"},
+                            **({"level": "error"} if every_line else {})}  # router fields: for a log sink only
+    assert ("http" in first) == every_line
     assert first["process"] == {"name": "router"} and first["@metadata"]["_id"].startswith("heaven:")
     assert len({event["@metadata"]["_id"] for event in seen}) == len(seen)
 
@@ -176,3 +178,21 @@ def test_a_frame_id_that_is_no_id_is_not_remembered():
         unit.done()
     assert source.answer()["statusCode"] == 200 and source.frame_id is None
     assert "is not an id; re-sends of this request cannot be recognised" in source.warnings[0]
+
+
+def test_a_router_line_becomes_ecs_fields():
+    from logfwd.sources.logplex.ecs import router_fields
+    line = ('at=error code=H12 desc="Request timeout" method=POST path="/a?b=\\"c\\"" host=shop.herokuapp.com '
+            'request_id=8601b555-6a76 fwd="204.204.204.204, 10.0.0.1" dyno= connect=1ms service=30001ms '
+            'status=503 bytes=0 protocol=https')
+    assert router_fields(line) == {
+        "log": {"level": "error"},
+        "http": {"request": {"method": "POST", "id": "8601b555-6a76"},
+                 "response": {"status_code": 503, "bytes": 0}},
+        "url": {"original": '/a?b="c"', "domain": "shop.herokuapp.com", "scheme": "https"},
+        "client": {"ip": "204.204.204.204"},
+        "heroku": {"router": {"connect_ms": 1, "service_ms": 30001}},  # dyno= is empty: left out
+        "event": {"dataset": "heroku.router", "duration": 30_001_000_000},
+    }
+    assert router_fields("State changed from starting to up") == {}
+    assert router_fields("at=info status=abc") == {"log": {"level": "info"}, "event": {"dataset": "heroku.router"}}

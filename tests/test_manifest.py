@@ -33,7 +33,9 @@ SPECS = declared("openwhisk", "lumberjack")
 SENT_PARAMETERS = set(SPECS) - {"api_key", "source", "sink", "shard"}
 DRAIN = MANIFEST["packages"]["logfwd-drain"]
 # The drain names its pipeline; it keeps no checkpoint and has no deadline to tune.
-DRAIN_PARAMETERS = set(declared("logplex", "statsd")) - {"checkpoint", "checkpoint_username", "checkpoint_password",
+# With LOGFWD_DRAIN_LOG_SINK the drain's lines also go to a log sink: it takes the log sinks' parameters too.
+DRAIN_SINK = "statsd,${LOGFWD_DRAIN_LOG_SINK}"
+DRAIN_PARAMETERS = set(declared("logplex", "statsd,lumberjack,syslog,tcp")) - {"checkpoint", "checkpoint_username", "checkpoint_password",
                                                          "deadline_grace"}
 
 
@@ -251,6 +253,21 @@ def test_the_drain_inputs_are_its_pipeline_parameters_and_load_as_settings():
     settings = load_settings(params, {**PLATFORM, "__OW_ACTION_NAME": "/guest/logfwd-drain/drain"})
     assert (settings.source, settings.sink) == ("logplex", "statsd")
     assert settings.statsd_cluster == (("10.0.0.1", 8125),) and settings.warnings == ()
+
+
+def test_the_drain_tees_its_lines_to_the_log_sink_that_a_variable_names():
+    assert DRAIN["inputs"]["sink"]["value"] == DRAIN_SINK
+    environ = {"LOGFWD_LOGPLEX_CREDENTIALS": '{"shop": "logplex:pw"}', "LOGFWD_STATSD_CLUSTER": "10.0.0.1:8125",
+               "LOGFWD_DRAIN_LOG_SINK": "lumberjack", "LOGSTASH_HOSTS": "logstash.example:5044"}
+    settings = load_settings(resolve_inputs(DRAIN["inputs"], environ), PLATFORM)
+    assert settings.sinks == ("statsd", "lumberjack") and settings.warnings == ()
+    assert settings.logstash_hosts == (("logstash.example", 5044),)
+    environ.update(LOGFWD_DRAIN_LOG_SINK="syslog", LOGFWD_SYSLOG_HOST="logs.example:6514")
+    settings = load_settings(resolve_inputs(DRAIN["inputs"], environ), PLATFORM)
+    assert settings.sinks == ("statsd", "syslog") and settings.syslog_host == ("logs.example", 6514)
+    # The Logstash of the forwarder package, set in the same shell, is not the drain's: said, not used.
+    assert settings.warnings == ("parameter 'logstash_hosts' belongs to sink 'lumberjack', not to source "
+                                 "'logplex' and sink 'statsd' and sink 'syslog': ignored",)
 
 
 def test_the_drain_without_its_credentials_is_a_clear_configuration_error():

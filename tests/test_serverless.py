@@ -34,7 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".tools" / "serverless"
 SERVICE_FILES = ("serverless.yml", ".serverless_plugins/shards.js", ".serverless_plugins/openwhisk-fixes.js", "actions/__main__.py")
 API_KEY = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:secret"
-CONFIG_VARIABLES = {env_name(p) for p in SENT_PARAMETERS} | {"LOGFWD_SCHEDULE", "LOGFWD_API_KEY", "LOGFWD_SHARDS"}
+CONFIG_VARIABLES = ({env_name(p) for p in SENT_PARAMETERS | DRAIN_PARAMETERS}
+                    | {"LOGFWD_SCHEDULE", "LOGFWD_API_KEY", "LOGFWD_SHARDS", "LOGFWD_DRAIN_LOG_SINK"})
 
 
 def install_tools() -> Path:
@@ -167,7 +168,8 @@ def test_serverless_and_wskdeploy_read_the_same_variables():
     drain = functions["drain"]["parameters"]
     assert set(drain) == DRAIN_PARAMETERS
     for name, value in drain.items():
-        assert value == ({"source": "logplex", "sink": "statsd"}.get(name) or f"${{env:{env_name(name)}, ''}}"), name
+        assert value == ({"source": "logplex", "sink": "statsd,${env:LOGFWD_DRAIN_LOG_SINK, ''}"}.get(name)
+                         or f"${{env:{env_name(name)}, ''}}"), name
 
 
 def test_the_drain_is_the_web_entry_of_the_same_zip(serverless):
@@ -257,7 +259,8 @@ def test_deploy_sends_the_artifact_binds_the_alarm_updates_and_removes_everythin
     assert annotations["web-export"] is True and annotations["raw-http"] is True
     assert "require-whisk-auth" not in annotations and "provide-api-key" not in annotations
     drain_parameters = {p["key"]: p["value"] for p in drain["body"]["parameters"]}
-    assert drain_parameters["source"] == "logplex" and drain_parameters["sink"] == "statsd"
+    # LOGFWD_DRAIN_LOG_SINK unset: "statsd," is statsd alone (an empty name in the list is no sink).
+    assert drain_parameters["source"] == "logplex" and drain_parameters["sink"] == "statsd,"
     assert set(drain_parameters) == DRAIN_PARAMETERS
 
     (trigger,) = find(requests, "PUT", "_/triggers/logfwd-alarm")

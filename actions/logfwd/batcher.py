@@ -7,8 +7,9 @@ from .deadline import Deadline
 from .errors import DeliveryError
 from .sinks.base import Sink
 
-# (payloads of its send up to the unit's last, the unit's events and bytes, what to run)
-Completion = tuple[int, int, int, Callable[[], None] | None]
+# (payloads of its send up to the unit's last, the unit's events and bytes, what to run, and what to
+# run if only some sinks of a tee took it)
+Completion = tuple[int, int, int, Callable[[], None] | None, Callable[[list[str]], None] | None]
 
 
 class Batcher:
@@ -39,8 +40,10 @@ class Batcher:
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="logfwd-send")
         self._in_flight: tuple[Future, list[Completion], int] | None = None
 
-    def add(self, payloads: Sequence[bytes], done: Callable[[], None] | None = None) -> None:
-        """Queue one unit's payloads (serialized events); ``done`` runs once all of them are acknowledged."""
+    def add(self, payloads: Sequence[bytes], done: Callable[[], None] | None = None,
+            partly: Callable[[list[str]], None] | None = None) -> None:
+        """Queue one unit's payloads (serialized events); ``done`` runs once all of them are acknowledged,
+        ``partly`` (a tee) if its send failed but some sinks took their share of it whole."""
         size = 0
         for payload in payloads:
             if self.payloads and (len(self.payloads) >= self.max_events or self.size + len(payload) > self.max_bytes):
@@ -48,7 +51,7 @@ class Batcher:
             self.payloads.append(payload)
             self.size += len(payload)
             size += len(payload)
-        self.completions.append((len(self.payloads), len(payloads), size, done))
+        self.completions.append((len(self.payloads), len(payloads), size, done, partly))
 
     def flush(self) -> None:
         """Wait for the send in flight, then hand over what is queued (if anything)."""
@@ -77,16 +80,25 @@ class Batcher:
             future.result()
         except DeliveryError as exc:
             self._complete(completions, exc.acked)
+            self._partly(completions, exc)
             raise
         self._complete(completions, count)
         if self.on_flush:
             self.on_flush(self)
 
     def _complete(self, completions: list[Completion], acked: int) -> None:
-        for position, events, size, done in completions:
+        for position, events, size, done, _ in completions:
             if position > acked:
                 break
             self.events_sent += events
             self.bytes_sent += size
             if done is not None:
                 done()
+
+    @staticmethod
+    def _partly(completions: list[Completion], exc: DeliveryError) -> None:
+        for position, _, _, _, partly in completions:
+            if position > exc.acked and partly is not None:
+                took = exc.took_whole(position)
+                if took:
+                    partly(took)

@@ -43,14 +43,14 @@ def _items(params, environ, wskprops, options: Options, retry: RetryPolicy) -> I
         for problem in exc.problems if isinstance(exc, ConfigErrors) else [exc]:
             yield Item(PARAMETERS, ERROR, str(problem))
         return
-    yield Item(PARAMETERS, OK, f"source {settings.source}, sink {settings.sink}: every parameter is valid")
+    sinks = f"sinks {', '.join(settings.sinks)} (a tee)" if len(settings.sinks) > 1 else f"sink {settings.sink}"
+    yield Item(PARAMETERS, OK, f"source {settings.source}, {sinks}: every parameter is valid")
     for warning in settings.warnings:
         yield Item(PARAMETERS, WARNING, warning)
 
     context = Context(deadline=Deadline(time.time() + CHECK_TIME), retry=retry)
-    for kind, registry in (("source", SOURCES), ("sink", SINKS)):
-        name = settings.source if kind == "source" else settings.sink
-        probe = _probe_of(registry[name])
+    for kind, name in (("source", settings.source), *(("sink", name) for name in settings.sinks)):
+        probe = _probe_of((SOURCES if kind == "source" else SINKS)[name])
         if probe is None:
             yield Item(f"{kind} {name}", SKIPPED, "no checks beyond its parameters")
             continue

@@ -70,11 +70,20 @@ class ProtocolError(SinkError):
 
 
 class DeliveryError(SinkError):
-    """Events were not all acknowledged. ``acked`` of them (the first ones) are safe."""
+    """Events were not all acknowledged. ``acked`` of them (the first ones) are safe.
 
-    def __init__(self, message: str, acked: int = 0):
+    A tee of several sinks also says, per sink, how far that sink's share is safe (``acked_by``: name
+    -> the position of its first payload not delivered), so a unit that some sinks took whole can be
+    told so (``Unit.partly``)."""
+
+    def __init__(self, message: str, acked: int = 0, acked_by: dict[str, int] | None = None):
         super().__init__(message)
         self.acked = acked
+        self.acked_by = acked_by or {}
+
+    def took_whole(self, end: int) -> list[str]:
+        """The sinks of a tee that took every payload of theirs before position ``end``."""
+        return [name for name, position in self.acked_by.items() if position >= end]
 
 
 class CheckpointError(LogfwdError):

@@ -72,8 +72,10 @@ def _summary(source: Source, sink: Sink, store: CheckpointStore | None, batcher:
         "stopped_at_deadline": stopped_early,
         "seconds": seconds,
         "sink": sink.describe(),
-        "guarantee": sink.guarantee,
+        "guarantee": sink.guarantee,  # of a tee: the weakest of its sinks'
     }
+    if hasattr(sink, "per_sink"):  # a tee: what each sink took
+        summary["sinks"] = sink.per_sink()
     if store is not None:
         summary["checkpoint"] = store.describe()
     summary["more"] = summary["more"] or stopped_early or bool(errors)
@@ -128,7 +130,7 @@ def _pass(source: Source, sink: Sink, batcher: Batcher, deadline: Deadline, erro
             if deadline.pull_expired():
                 stopped_early = True
                 break
-            batcher.add(unit.payloads, unit.done)
+            batcher.add(*unit)
             if saver is not None and not saver.maybe(errors):
                 break
         batcher.flush()

@@ -19,6 +19,7 @@ from .pipeline import forward, not_started
 from .plugs import PUSHED, Context, plug
 from .retry import RetryPolicy
 from .settings import Settings
+from .tee import build_sink
 
 DEFAULT_LEASE = 900.0  # seconds, when the run has no deadline of its own (CLI)
 MIN_LEASE = 1.0  # a lease is never zero; it ends with the run's deadline, when the platform ends the run
@@ -28,7 +29,7 @@ def run_once(settings: Settings, *, event: Any = None, progress: Callable[[dict]
              retry: RetryPolicy = RetryPolicy(), clock: Callable[[], float] = time.time) -> dict:
     """One pass with the settings' source and sink; returns its summary. ``event`` is the platform's
     input, which a pushed source reads its records from."""
-    source_plug, sink_plug = plug("source", settings.source), plug("sink", settings.sink)
+    source_plug = plug("source", settings.source)
     pushed = source_plug.mode == PUSHED
     if pushed and event is None:
         raise ConfigError("source", f"'{settings.source}' is pushed by the platform and reads the invocation's input",
@@ -38,7 +39,7 @@ def run_once(settings: Settings, *, event: Any = None, progress: Callable[[dict]
     source = sink = store = None
     try:
         source = source_plug.build(settings, context)
-        sink = sink_plug.build(settings, context)
+        sink = build_sink(settings, context)  # one sink, or a tee of several
         # Each send carries two batches' worth, so the next is framed while the first is delivered
         # (a load-balanced sink asks for that much per host).
         batch = settings.values.get("batch_size", 2048) * getattr(sink, "windows_per_send", 2)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from .coerce import Secret, number, secret, text
+from .coerce import Secret, listing, number, secret, text
 from .errors import ConfigError, ConfigErrors
 from .plugs import SINKS, SOURCES, Param, Plug, all_plugs, plug
 
@@ -23,11 +23,26 @@ ENV_PREFIX = "LOGFWD_"
 # Keys OpenWhisk or a trigger may add to the parameters; not typos.
 _IGNORED_KEYS = ("payload", "trigger_payload")
 # Variables of ours that are not parameters.
-_KNOWN_VARIABLES = ("LOGFWD_SCHEDULE", "LOGFWD_SHARDS")
+_KNOWN_VARIABLES = ("LOGFWD_SCHEDULE", "LOGFWD_SHARDS", "LOGFWD_DRAIN_LOG_SINK")
+
+
+
+def sink_names(name: str, raw: Any) -> str:
+    """One sink, or several comma-separated (a JSON list too): each event goes to every one of them.
+    The value is kept as text, ``statsd,lumberjack``; ``Settings.sinks`` is the tuple."""
+    names = [n.strip() for n in listing(name, raw) if n.strip()]
+    doubled = sorted({n for n in names if names.count(n) > 1})
+    if doubled:
+        raise ConfigError(name, f"names sink {doubled[0]!r} twice", "Name each sink once, e.g. statsd,lumberjack.")
+    return ",".join(names)
+
 
 CORE = (
     Param("source", text, "openwhisk", help="where logs come from: " + ", ".join(SOURCES)),
-    Param("sink", text, "lumberjack", help="where events go: " + ", ".join(SINKS)),
+    Param("sink", sink_names, "lumberjack",
+          help="where events go: " + ", ".join(SINKS) + "; or several, comma-separated (e.g. statsd,lumberjack): "
+               "every event goes to each, with each sink's own parameters, and a unit counts as delivered "
+               "once all of them took it"),
     Param("checkpoint", text,
           help="checkpoint store of a pulled source: activation (default on OpenWhisk), file:PATH (default "
                "elsewhere: file:state/checkpoint.json), couchdb+https://..., redis://..."),
@@ -48,6 +63,11 @@ class Settings:
     self_action: str | None = None         # /namespace/package/action (__OW_ACTION_NAME)
     activation_id: str | None = None       # __OW_ACTIVATION_ID
     warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def sinks(self) -> tuple[str, ...]:
+        """The chosen sinks' names: one, or several for a tee."""
+        return tuple(self.values["sink"].split(","))
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -88,9 +108,9 @@ def parse_wskprops(text: str) -> dict[str, str]:
 
 
 def declared(source: str = "openwhisk", sink: str = "lumberjack") -> dict[str, Param]:
-    """The parameters of a pipeline: the core's, then the source's, then the sink's."""
+    """The parameters of a pipeline: the core's, then the source's, then the sink's (or sinks')."""
     params = {p.name: p for p in CORE}
-    for kind, name in (("source", source), ("sink", sink)):
+    for kind, name in (("source", source), *(("sink", name) for name in sink.split(","))):
         params.update((p.name, p) for p in plug(kind, name).params)
     return params
 
@@ -102,11 +122,15 @@ def load_settings(params: Mapping[str, Any], environ: Mapping[str, str],
     values: dict[str, Any] = {}
     _resolve(CORE, params, environ, wskprops, values, problems)
     chosen: list[Plug] = []
-    for kind in ("source", "sink"):
+    for kind, name in (("source", values["source"]), *(("sink", n) for n in (values["sink"] or "").split(",") if n)):
         try:
-            chosen.append(plug(kind, values[kind]))
+            chosen.append(plug(kind, name))
         except ConfigError as exc:
-            problems.append(exc)
+            problems.append(_with_plug_hint(exc, kind, name))
+    try:
+        _check_tee([c for c in chosen if c.kind == "sink"])
+    except ConfigError as exc:
+        problems.append(exc)
     for component in chosen:
         before = len(problems)
         _resolve(component.params, params, environ, wskprops, values, problems)
@@ -135,6 +159,28 @@ def load_settings(params: Mapping[str, Any], environ: Mapping[str, str],
         activation_id=environ.get("__OW_ACTIVATION_ID") or None,
         warnings=tuple(warnings),
     )
+
+
+def _with_plug_hint(exc: ConfigError, kind: str, name: str) -> ConfigError:
+    registry = SOURCES if kind == "source" else SINKS
+    close = difflib.get_close_matches(name, sorted(registry), n=1)
+    if not close:
+        return exc
+    return ConfigError(kind, f"unknown {kind} {name!r} (did you mean {close[0]!r}?)",
+                       f"Choose one of: {', '.join(sorted(registry))}.")
+
+
+def _check_tee(sinks: list[Plug]) -> None:
+    """Sinks that read the same parameter (lumberjack and tcp: logstash_hosts) cannot be told apart in
+    one run: each would get the other's hosts."""
+    owners: dict[str, str] = {}
+    for sink in sinks:
+        for p in sink.params:
+            if p.name in owners:
+                raise ConfigError("sink", f"sinks {owners[p.name]!r} and {sink.name!r} both read '{p.name}', so "
+                                          "they cannot go together in one run",
+                                  "Choose one of them, or run a second action for the other.")
+            owners[p.name] = sink.name
 
 
 def _resolve(specs, params, environ, wskprops, values: dict, problems: list) -> None:
@@ -204,8 +250,9 @@ def _owners() -> dict[str, str]:
 
 def _unknown_parameter_warnings(params: Mapping[str, Any], names: set[str], chosen: list[Plug]):
     owners = None
-    for key in params:
-        if key in names or key in _IGNORED_KEYS or key.startswith("__"):
+    for key, raw in params.items():
+        # Unset ("") is no choice: a deployment file sends every sink's inputs, most of them empty.
+        if key in names or key in _IGNORED_KEYS or key.startswith("__") or _unset(raw):
             continue
         owners = owners if owners is not None else _owners()
         if key in owners:

@@ -69,6 +69,35 @@ def parsing(seconds: float) -> list[dict]:
     return rows
 
 
+def parsing_with_a_log_sink(seconds: float) -> dict:
+    """The typical mix through ``sink=statsd,lumberjack`` (a tee; encoding only, nothing is sent):
+    every line is parsed and becomes an event, JSON for Lumberjack, besides the counters."""
+    from logfwd.deadline import NO_DEADLINE
+    from logfwd.plugs import Context, plug
+    from logfwd.settings import load_settings
+    from logfwd.tee import build_sink
+    settings = load_settings({"source": "logplex", "sink": "statsd,lumberjack",
+                              "logplex_credentials": f"bench:logplex:{PASSWORD}",
+                              "statsd_cluster": "127.0.0.1:8125,127.0.0.1:8126", "logstash_hosts": "127.0.0.1:5044"}, {})
+    tee = build_sink(settings, Context())
+    data, requests = body(MIXES["typical (5% errors)"]), 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    while time.perf_counter() - wall < seconds:
+        headers = {"Content-Type": "application/logplex-1", "Logplex-Msg-Count": str(FRAMES),
+                   "Logplex-Frame-Id": uuid.uuid4().hex, "Authorization": AUTH}
+        request = {"method": "POST", "path": "/bench/logs", "headers": headers, "body": data}
+        source = plug("source", "logplex").build(settings, Context(event=request))
+        for unit in source.units(NO_DEADLINE, tee.encode):
+            unit.done()
+        assert source.answer()["statusCode"] == 200
+        requests += 1
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    tee.close()
+    return {"mix": "typical, to statsd and lumberjack", "frames_per_s": round(requests * FRAMES / wall),
+            "cpu_us_per_frame": round(cpu / (requests * FRAMES) * 1e6, 2),
+            "frames_per_cpu_s": round(requests * FRAMES / cpu)}
+
+
 def _request(data: bytes) -> bytes:
     head = (f"POST /bench/logs HTTP/1.1\r\nHost: bench\r\nContent-Type: application/logplex-1\r\n"
             f"Logplex-Msg-Count: {FRAMES}\r\nLogplex-Frame-Id: {uuid.uuid4().hex.upper()}\r\n"
@@ -147,6 +176,7 @@ def run(seconds: float = 5.0, clients: int = 4, work: Path | None = None) -> dic
     import tempfile
     with tempfile.TemporaryDirectory(prefix="bench-drain-") as folder:
         return {"frames_per_request": FRAMES, "parsing": parsing(seconds),
+                "parsing_with_a_log_sink": parsing_with_a_log_sink(seconds),
                 "served": served(seconds, clients, work or Path(folder)),
                 "load_average": [round(x, 2) for x in os.getloadavg()], "cores": os.cpu_count()}
 
@@ -163,7 +193,7 @@ def main() -> None:
         return
     print(f"{os.cpu_count()} cores, load average {result['load_average']}")
     print("| parsing and counting | frames/s | CPU µs/frame | frames per CPU-second |\n|---|---|---|---|")
-    for row in result["parsing"]:
+    for row in [*result["parsing"], result["parsing_with_a_log_sink"]]:
         print(f"| {row['mix']} | {row['frames_per_s']:,} | {row['cpu_us_per_frame']} | {row['frames_per_cpu_s']:,} |")
     print(f"\n| served, {args.clients} connections | requests/s | frames/s | server CPU µs/frame "
           "| requests per server CPU-second | failed |\n|---|---|---|---|---|---|")

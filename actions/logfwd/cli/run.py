@@ -109,6 +109,9 @@ def render(summary: dict, verbose: bool = False) -> str:
         f"({_bytes(summary)}, {_count(summary.get('batches', 0), 'batch', 'batches')}) in {summary.get('seconds', 0)} s",
         "  " + "; ".join(where) + ("; more waiting" if summary.get("more") else ""),
     ]
+    for name, took in summary.get("sinks", {}).items():  # a tee: what each sink took
+        lines.append(f"  sink {name} ({took['guarantee']}): {_count(took['events'], 'payload')}, "
+                     f"{_count(took['bytes'], 'byte')}, {_count(took['batches'], 'batch', 'batches')}")
     for name, counts in summary.get("actions", {}).items():
         lines.append(f"  {name}: {_count(counts['activations'], 'activation')}, {_count(counts['events'], 'event')}"
                      f"{' (newly monitored)' if counts.get('new') else ''}")

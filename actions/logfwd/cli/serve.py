@@ -6,6 +6,7 @@ the sink (built once, so its sockets and error counts live as long as the server
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -17,9 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Mapping
 
 from ..deadline import Deadline
-from ..errors import ConfigError, LogfwdError
+from ..errors import ConfigError, DeliveryError, LogfwdError
 from ..plugs import PUSHED, Context, plug
 from ..settings import load_settings
+from ..tee import Tee, build_sink
 from .run import parse_params
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,10 @@ class DrainServer(ThreadingHTTPServer):
         if self.source_plug.mode != PUSHED:
             raise ConfigError("source", f"'{self.settings.source}' is not pushed",
                               "logfwd serve serves a pushed source, e.g. source=logplex.")
-        self.sink = plug("sink", self.settings.sink).build(self.settings, Context())
+        self.sink = build_sink(self.settings, Context())  # one sink, or a tee (sink=statsd,lumberjack)
+        # Requests come on several threads; a sink's connection carries one send at a time (a tee
+        # locks each of its sinks itself, so that statsd never waits for Logstash's ACK).
+        self._send_lock = contextlib.nullcontext() if isinstance(self.sink, Tee) else threading.Lock()
         self.max_body = self.settings.values.get("logplex_max_body") or 1 << 20
         self.answered: dict[int, int] = {}  # status -> count, for the operator and the tests
         self._count_lock = threading.Lock()
@@ -89,7 +94,7 @@ class DrainServer(ThreadingHTTPServer):
             answer = {"statusCode": 500, "headers": {}, "body": "the drain is misconfigured; see its log\n"}
         else:
             try:
-                failure = _deliver(source, self.sink, deadline)
+                failure = _deliver(source, self.sink, deadline, self._send_lock)
                 answer = source.answer()
             finally:
                 source.close()
@@ -114,13 +119,20 @@ class DrainServer(ThreadingHTTPServer):
         self.close()
 
 
-def _deliver(source, sink, deadline: Deadline) -> str | None:
+def _deliver(source, sink, deadline: Deadline, lock) -> str | None:
     """Send each unit, then confirm it, in this (request) thread; the reason if one failed. The
     pipeline's ``forward`` does the same with a background sender, which costs a thread per request."""
     try:
         for unit in source.units(deadline, sink.encode):
-            if unit.payloads:
-                sink.send(unit.payloads, deadline)
+            try:
+                if unit.payloads:
+                    with lock:
+                        sink.send(unit.payloads, deadline)
+            except DeliveryError as exc:
+                took = exc.took_whole(len(unit.payloads))
+                if took and unit.partly:  # a tee: some sinks took the unit, the others did not
+                    unit.partly(took)
+                raise
             if unit.done:
                 unit.done()
     except LogfwdError as exc:

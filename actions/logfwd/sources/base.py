@@ -21,10 +21,15 @@ class Unit(NamedTuple):
     delivered: sources use that to mark records without log lines, and the end of a phase. A unit
     with neither is a pause: the source is working on something that yields nothing yet, and the
     pipeline may check its deadline.
+
+    With several sinks (a tee), ``partly`` runs instead of ``done`` when the unit was not delivered
+    whole but some sinks took all of their share: it gets their names, so a pushed source that cannot
+    take back what those sinks got (statsd counters) can avoid sending it to them again.
     """
 
     payloads: Sequence[bytes]
     done: Callable[[], None] | None = None
+    partly: Callable[[list[str]], None] | None = None
 
 
 class Source(Protocol):

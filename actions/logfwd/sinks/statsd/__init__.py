@@ -38,6 +38,9 @@ PLUG = Plug(
     summary="statsd counters and timers over UDP, routed by metric name across a cluster of collectors",
     guarantee=BEST_EFFORT,
     build=_build,
+    # It reads only events' metrics: a source may leave out the events without any (the drain's
+    # other lines), unless a log sink runs beside it. (statsd_count_by counts the events given.)
+    extra={"metrics_only": True},
     check=_check,
     params=(
         Param("statsd_cluster", collectors, required=True,

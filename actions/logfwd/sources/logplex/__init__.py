@@ -1,7 +1,7 @@
 """Source ``logplex``: a Heroku HTTPS log drain; Heroku's platform errors (H12, R14, L10...) become metrics."""
 
 from ...coerce import boolean, json_object, number, secret
-from ...plugs import PUSHED, Param, Plug
+from ...plugs import PUSHED, Param, Plug, plug
 from .credentials import app_credentials
 
 
@@ -11,10 +11,13 @@ def _build(settings, context):
     values = settings.values
     store = values.get("logplex_store")
     frames = redis_frames(store.reveal(), values["logplex_remember"]) if store else WARM
+    every_line = values["logplex_every_line"]
+    if every_line is None:  # statsd reads only the lines with metrics; a log sink wants every line
+        every_line = any(not plug("sink", name).extra.get("metrics_only") for name in settings.sinks)
     return LogplexSource(context.event, credentials=values["logplex_credentials"],
                          drain_tokens=values["logplex_drain_tokens"], frames=frames,
                          max_body=values["logplex_max_body"], platform_only=values["logplex_platform_only"],
-                         router_timers=values["logplex_router_timers"], every_line=values["logplex_every_line"])
+                         router_timers=values["logplex_router_timers"], every_line=every_line)
 
 
 PLUG = Plug(
@@ -40,8 +43,9 @@ PLUG = Plug(
               help="count errors only in lines from Heroku itself (app 'heroku'), not in the app's own lines"),
         Param("logplex_router_timers", boolean, False,
               help="also send every router line's connect and service times as statsd timers"),
-        Param("logplex_every_line", boolean, False,
-              help="make an event of every line, for a log sink; by default only lines that carry a "
-                   "metric become events (and only those are parsed)"),
+        Param("logplex_every_line", boolean, None,
+              help="make an event of every line (true) or only of the lines that carry a metric (false; only "
+                   "those are parsed); unset: every line when a log sink is among the sinks (e.g. "
+                   "sink=statsd,lumberjack), only the metric lines for statsd alone"),
     ),
 )

@@ -5,6 +5,12 @@ A request ``claim``s its frame id: ``NEW`` (count it), ``PENDING`` (another requ
 right now: answer "retry later"), or ``DONE`` (counted: answer 2xx without counting). Once the
 counters are sent it ``confirm``s; if they were not, it ``release``s, so logplex's retry counts.
 
+With several sinks (``sink=statsd,lumberjack``) a request may reach some of them and not the others:
+it then remembers which took the frame (``remember_sent``: the state ``sent:statsd``), and a re-send
+claims ``sent:statsd`` and goes only to the others, so the counters are not sent twice and the lines
+are not lost. Such a re-send takes no "pending" claim: two of them at once would both send the lines
+(the same ``@metadata._id`` each time), never the counters.
+
 ``RecentFrames`` remembers in this process (a warm container, the local server): a re-send that
 reaches another container, or comes after the process restarted, is counted again. ``RedisFrames``
 remembers in Redis, shared by every container: a re-send is counted once as long as Redis keeps the
@@ -22,6 +28,7 @@ from ...codecs.resp import NEED_DATA, ErrorReply, ReplyDecoder, encode_command
 from ...errors import ConfigError, ProtocolError, SourceError, SourceTransientError
 
 NEW, PENDING, DONE = "new", "pending", "done"
+SENT = "sent:"  # + the sinks that took the frame, comma-separated, when the others did not
 PENDING_SECONDS = 30.0  # a claim outlives a stuck or killed request by this much at most
 
 
@@ -43,6 +50,10 @@ class RecentFrames:
     def confirm(self, app: str, frame_id: str) -> None:
         with self._lock:
             self._put((app, frame_id), DONE, self._clock() + self._remember)
+
+    def remember_sent(self, app: str, frame_id: str, sinks: list[str]) -> None:
+        with self._lock:
+            self._put((app, frame_id), SENT + ",".join(sinks), self._clock() + self._remember)
 
     def release(self, app: str, frame_id: str) -> None:
         with self._lock:
@@ -106,6 +117,9 @@ class RedisFrames:
 
     def confirm(self, app: str, frame_id: str) -> None:
         self._call("SET", self._key(app, frame_id), DONE, "PX", self._remember_ms)
+
+    def remember_sent(self, app: str, frame_id: str, sinks: list[str]) -> None:
+        self._call("SET", self._key(app, frame_id), SENT + ",".join(sinks), "PX", self._remember_ms)
 
     def release(self, app: str, frame_id: str) -> None:
         self._call("EVAL", _RELEASE, 1, self._key(app, frame_id))

@@ -19,7 +19,8 @@ from ...deadline import Deadline
 from ...errors import BadRecordError, SourceError
 from ..base import Encode, Unit
 from .credentials import authorized
-from .seen import DONE, NEW, PENDING
+from .ecs import router_fields
+from .seen import DONE, NEW, PENDING, SENT
 
 CONTENT_TYPE = "application/logplex-1"
 _APP_PATH = re.compile(r"(?:^|/)([A-Za-z0-9][A-Za-z0-9._-]{0,99})/logs/?$")
@@ -49,6 +50,9 @@ class LogplexSource:
         self.counts = {"frames": 0, "bad_frames": 0, "heroku_errors": 0, "metrics": 0}
         self._claimed = False
         self._delivered = False
+        self._sent_to: set[str] = set()  # sinks of a tee that took this frame in an earlier request
+        self._took: list[str] = []       # ... and those that took it in this one, when not all did
+        self._sending: list[str] = []    # the sinks a re-send goes to, when some had it already
 
     # --- the unit ---
 
@@ -63,11 +67,22 @@ class LogplexSource:
         if self._frames is not None and self.frame_id:
             if not self._claim():
                 return
+        names = getattr(encode, "names", None)  # a tee's sinks
+        if self._sent_to and names:  # an earlier request reached some of them: send only to the others
+            names = [name for name in names if name not in self._sent_to]
+            encode = encode.only(names)
+            self._sending = names
         events = self._events(body)
         if events is None:
             return self._release()
-        self._reply(503, "the counters were not sent; logplex will retry")
-        yield Unit(encode(events), self._done)
+        if names:
+            self._reply(503, f"not delivered to {', '.join(names)}; logplex will retry")
+        else:
+            self._reply(503, "the counters were not sent; logplex will retry")
+        yield Unit(encode(events), self._done, self._partly)
+
+    def _partly(self, took: list[str]) -> None:
+        self._took = took
 
     def _done(self) -> None:
         self._delivered = True
@@ -79,7 +94,10 @@ class LogplexSource:
                 self.warnings.append(f"{exc}; a re-send of frame {self.frame_id} would be counted again")
         counts = self.counts
         skipped = f", {counts['bad_frames']} bad frame(s) skipped" if counts["bad_frames"] else ""
-        self._reply(200, f"{counts['frames']} frame(s), {counts['heroku_errors']} Heroku error(s) counted{skipped}")
+        before = (f"; sent to {', '.join(self._sending)} only: {', '.join(sorted(self._sent_to))} had it already"
+                  if self._sent_to else "")
+        self._reply(200, f"{counts['frames']} frame(s), {counts['heroku_errors']} Heroku error(s) counted"
+                         f"{skipped}{before}")
 
     def _accepted(self) -> bytes | None:
         """The body, once the request passed every check; else ``None`` with the answer set."""
@@ -116,6 +134,11 @@ class LogplexSource:
             self.warnings.append(f"{exc}; this frame is counted without checking for a re-send")
             self._frames = None
             return True
+        if state.startswith(SENT):  # only some sinks of a tee took it: it goes to the others
+            self._sent_to = set(state[len(SENT):].split(","))
+            self.counts["resent"] = 1
+            self._claimed = True
+            return True
         if state == DONE:
             self._reply(200, f"frame {self.frame_id} was already counted")
             self.counts["resent"] = 1
@@ -128,12 +151,19 @@ class LogplexSource:
         return True
 
     def _release(self) -> None:
+        """Not delivered: forget the claim, so logplex's re-send counts; but if some sinks of a tee took
+        the frame, remember them, so the re-send goes only to the others."""
         if self._claimed:
             self._claimed = False
+            sent = sorted(self._sent_to.union(self._took))
             try:
-                self._frames.release(self.app, self.frame_id)
+                if sent:
+                    self._frames.remember_sent(self.app, self.frame_id, sent)
+                else:
+                    self._frames.release(self.app, self.frame_id)
             except SourceError as exc:
-                self.warnings.append(f"{exc}; a re-send of frame {self.frame_id} may wait up to 30 s")
+                self.warnings.append(f"{exc}; a re-send of frame {self.frame_id} may wait up to 30 s"
+                                     + (f" and be sent to {', '.join(sent)} again" if sent else ""))
 
     # --- frames to events ---
 
@@ -171,6 +201,9 @@ class LogplexSource:
                 "process": {"name": frame.proc},
                 "log": {"offset": offset, "syslog": {"priority": frame.priority, "appname": frame.app}},
             }
+            if self._every_line and frame.app == "heroku" and frame.proc == "router":
+                for key, value in router_fields(frame.message).items():  # for a log sink
+                    event.setdefault(key, {}).update(value)
             if frame.app == "heroku" or not self._platform_only:
                 self._metrics(event, frame.message, frame.proc)
             events.append(event)
@@ -216,6 +249,11 @@ class LogplexSource:
 
     def answer(self) -> dict:
         """``{statusCode, headers, body}``: 200 once the unit's ``done`` ran, else why not."""
+        if not self._delivered and self._took:  # some sinks of a tee have it (now, or from an earlier request)
+            have = ", ".join(sorted(self._sent_to.union(self._took)))
+            self._reply(503, f"delivered to {have} but not to every sink; logplex will retry, and only the others "
+                             "get it again" if self._frames is not None and self._claimed else
+                             f"delivered to {have} but not to every sink; logplex will retry")
         self._release()  # a claim whose counters were not sent: logplex's retry must count
         headers = {"Content-Type": "text/plain; charset=utf-8", **self._extra_headers}
         return {"statusCode": self._status, "headers": headers, "body": self._message + "\n"}
