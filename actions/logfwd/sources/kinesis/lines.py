@@ -55,9 +55,11 @@ def _second(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-@lru_cache(maxsize=4096)
-def _convox_ms(when: str) -> int | None:
-    return parse_time(when.replace(" ", "T") + "Z")
+@lru_cache(maxsize=4096)  # Convox's times are to the second: the lines of a batch share a few
+def _convox_stamp(when: str) -> str | None:
+    """``@timestamp`` of Convox's ``2016-01-07 10:00:00``; None if it does not parse (or is 0)."""
+    ms = parse_time(when.replace(" ", "T") + "Z")
+    return format_ms(ms) if ms else None
 
 
 def parse_time(value) -> int | None:
@@ -93,15 +95,14 @@ class LineParts(NamedTuple):
 
 def line_parts(line: str, app: str, default_ms: int) -> LineParts:
     """Parse one line: Convox's prefix, then a JSON line's level and time."""
-    ms = default_ms
-    process, release, container, level = app, None, None, None
+    process, release, container, level, stamp = app, None, None, None, None
     bad_json = False
     convox = _CONVOX.match(line)
     if convox is not None:
         when, process, release, container, text = convox.groups()
         line = text or ""
         if when:
-            ms = _convox_ms(when) or ms
+            stamp = _convox_stamp(when)
     if line.startswith("{"):
         try:
             document = loads(line.encode("utf-8", "surrogatepass"))
@@ -111,8 +112,9 @@ def line_parts(line: str, app: str, default_ms: int) -> LineParts:
         if isinstance(document, dict):
             level = next((level_name(document[k]) for k in _LEVEL_KEYS if k in document), None)
             own = next((parse_time(document[k]) for k in _TIME_KEYS if k in document), None)
-            ms = own if own is not None else ms
-    return _new_tuple(LineParts, (format_ms(ms), line, process, container, level, bad_json, release))
+            if own is not None:
+                stamp = format_ms(own)
+    return _new_tuple(LineParts, (stamp or format_ms(default_ms), line, process, container, level, bad_json, release))
 
 
 def line_event(parts: LineParts, app: str) -> dict:
