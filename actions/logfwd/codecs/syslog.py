@@ -17,7 +17,8 @@ import re
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-__all__ = ["FACILITIES", "SEVERITIES", "prival", "timestamp", "header_field", "sd_element", "sd_params", "sd_value", "message", "header", "message_with_head",
+__all__ = ["FACILITIES", "SEVERITIES", "prival", "timestamp", "header_field", "sd_element", "sd_params", "sd_value",
+           "message", "header", "message_with_head",
            "structured_data_end", "frame_octet", "frame_newline", "split_utf8", "split_message", "HOSTNAME_MAX",
            "APP_NAME_MAX", "PROCID_MAX", "MSGID_MAX"]
 
