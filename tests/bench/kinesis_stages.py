@@ -2,6 +2,8 @@
 the batch of ``kinesis_syslog`` (CPU time of this process, the best of ``repeats`` rounds per stage):
 
 - decode: the kinesis source's units, with an encoder that does nothing (base64, the lines, the ids);
+  of it, ``base64`` (``binascii.a2b_base64`` of each record's data alone) and ``convox regex`` (the
+  Convox prefix's match of each line alone);
 - encode: the syslog encoder over the records' events, already decoded;
 - pipeline: ``forward`` with the real source and encoder and a sink whose send only joins the bytes:
   the two above plus the units, the batcher and its thread, without I/O;
@@ -11,6 +13,7 @@ the batch of ``kinesis_syslog`` (CPU time of this process, the best of ``repeats
 """
 
 import time
+from binascii import a2b_base64
 from pathlib import Path
 
 from logfwd.deadline import NO_DEADLINE
@@ -19,6 +22,7 @@ from logfwd.plugs import WRITTEN
 from logfwd.retry import NO_WAIT
 from logfwd.runner import run_once
 from logfwd.settings import load_settings
+from logfwd.sources.kinesis.lines import _CONVOX
 from logfwd.sources.kinesis.records import decode_record
 from logfwd.sources.kinesis.source import KinesisSource
 
@@ -76,8 +80,12 @@ def stages(batch: dict, server, ca_file: Path, repeats: int = 5) -> dict:
         for start in range(0, len(payloads), WINDOW):
             sink.send(payloads[start:start + WINDOW], NO_DEADLINE)
 
+    data = [record["kinesis"]["data"] for record in records]
+    texts = [a2b_base64(item).decode() for item in data]
     cpu = {
         "decode": _best_cpu(lambda: units(lambda events: ()), repeats),
+        "base64": _best_cpu(lambda: [a2b_base64(item, strict_mode=True) for item in data], repeats),
+        "convox regex": _best_cpu(lambda: [_CONVOX.match(text).groups() for text in texts], repeats),
         "encode": _best_cpu(lambda: [sink.encode(events) for events in decoded], repeats),
         "pipeline": _best_cpu(lambda: forward(KinesisSource(batch, now_ms=lambda: 0), _JoiningSink(sink.encode),
                                               max_events=WINDOW), repeats),
@@ -91,6 +99,8 @@ def render(split: dict) -> str:
     return "\n".join([
         "client CPU per line, by stage (us, best round):",
         f"  decode (source)              {split['decode']:6.2f}",
+        f"    of it base64               {split['base64']:6.2f}",
+        f"    of it the Convox regex     {split['convox regex']:6.2f}",
         f"  encode (RFC 5424)            {split['encode']:6.2f}",
         f"  pipeline without I/O         {split['pipeline']:6.2f}  (decode + encode + units, batcher)",
         f"  send (TLS to rsyslogd)       {split['send']:6.2f}",
