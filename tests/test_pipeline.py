@@ -308,3 +308,21 @@ def test_an_unexpected_error_still_saves_what_was_delivered(world, monkeypatch):
     monkeypatch.setattr(source_module, "activation_events", real)
     run(world)
     assert set(delivered_ids(sink)) == expected_ids(api)
+
+
+def test_a_batcher_hands_the_gil_over_promptly_while_it_runs_and_restores_the_interval_after():
+    import sys
+
+    from logfwd.batcher import SWITCH_INTERVAL, Batcher
+    from logfwd.deadline import NO_DEADLINE
+
+    before = sys.getswitchinterval()
+    assert before > SWITCH_INTERVAL  # Python's default, 5 ms
+    seen = []
+    sink = FakeSink()
+    sink.send = lambda payloads, deadline: seen.append(sys.getswitchinterval())  # on the sender's thread
+    batcher = Batcher(sink, NO_DEADLINE)
+    batcher.add([b"{}"])
+    batcher.flush()
+    batcher.drain()
+    assert seen == [SWITCH_INTERVAL] and sys.getswitchinterval() == before

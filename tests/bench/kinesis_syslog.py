@@ -1,11 +1,12 @@
-"""``python -m tests.bench.kinesis_syslog [--records 10000] [--repeats 3] [--out FILE]``.
+"""``python -m tests.bench.kinesis_syslog [--records 10000] [--repeats 3] [--out FILE] [--stages]``.
 
 One Kinesis batch of ``--records`` records of ~200-byte Convox lines, from the Lambda event to
 rsyslog's file over TLS (rsyslogd from Debian, GnuTLS, with verification): the whole pipeline in this
 process (decoding, events, RFC 5424 encoding, TLS, the clean close), rsyslogd in its own. Reports
 lines/s from the invocation's start to the last line in rsyslog's file, the forwarder's CPU per line
 and per batch, and rsyslogd's CPU for the batch (to show who limits). Issue 12's targets:
->= 100,000 lines/s, and a 10,000-record batch in under 0.5 s of client CPU.
+>= 100,000 lines/s, and a 10,000-record batch in under 0.5 s of client CPU. ``--stages`` also splits
+the forwarder's CPU by stage (see ``kinesis_stages``).
 """
 
 import argparse
@@ -26,6 +27,7 @@ from logfwd.retry import NO_WAIT  # noqa: E402
 from logfwd.runner import run_once  # noqa: E402
 from logfwd.settings import load_settings  # noqa: E402
 
+from . import kinesis_stages  # noqa: E402
 from .report import kinesis_syslog_table, machine  # noqa: E402
 
 LINE = "web:RXZMCQEPDKO/1d11a78279e0 method=GET path=/orders/{n:06d} host=shop.example.com request_id={n:08x}-6f6b-4a1a-9c5e-9b1a0c6b2f11 fwd=203.0.113.7 dyno=web.1 connect=1ms service={ms}ms status=200 bytes=5120"
@@ -97,12 +99,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--stages", action="store_true", help="also split the forwarder's CPU by stage")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="logfwd-bench-") as work:
         result = {"machine": machine(), **run(args.records, args.repeats, Path(work))}
+        if args.stages:
+            with run_rsyslog("tls") as server:
+                ca_file = Path(work) / "stages-ca.pem"
+                ca_file.write_text(server.pki.ca)
+                result["stages_us_per_line"] = kinesis_stages.stages(event(args.records), server, ca_file, args.repeats)
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(render(result))
+    if args.stages:
+        print(kinesis_stages.render(result["stages_us_per_line"]))
     return 0
 
 

@@ -17,7 +17,8 @@ import re
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-__all__ = ["FACILITIES", "SEVERITIES", "prival", "timestamp", "header_field", "sd_element", "message",
+__all__ = ["FACILITIES", "SEVERITIES", "prival", "timestamp", "header_field", "sd_element", "sd_params", "sd_value",
+           "message", "header", "message_with_head",
            "structured_data_end", "frame_octet", "frame_newline", "split_utf8", "split_message", "HOSTNAME_MAX",
            "APP_NAME_MAX", "PROCID_MAX", "MSGID_MAX"]
 
@@ -84,15 +85,26 @@ def sd_element(sd_id: str, params: Iterable[tuple[str, object]]) -> str:
 
     Names are cut to 32 characters with forbidden ones replaced; ``None`` values are left out.
     """
-    element = "[" + _sd_name(sd_id)
+    return "[" + _sd_name(sd_id) + sd_params(params) + "]"
+
+
+def sd_params(params: Iterable[tuple[str, object]]) -> str:
+    """The `` name="value"`` pairs of an SD-ELEMENT (see ``sd_element``): a sender that makes the same
+    pairs for many messages makes them once."""
+    text = ""
     for name, value in params:
         if value is None:
             continue
-        text = value if type(value) is str else str(value)
-        if '"' in text or "\\" in text or "]" in text:  # rare: three scans cost less than a translate
-            text = text.translate(_SD_ESCAPE)
-        element += f' {_sd_name(name)}="{text}"'
-    return element + "]"
+        text += f' {_sd_name(name)}="{sd_value(value)}"'
+    return text
+
+
+def sd_value(value: object) -> str:
+    """A PARAM-VALUE with its escapes: ``\\"`` ``\\\\`` ``\\]``."""
+    text = value if type(value) is str else str(value)
+    if '"' in text or "\\" in text or "]" in text:  # rare: three scans cost less than a translate
+        return text.translate(_SD_ESCAPE)
+    return text
 
 
 @lru_cache(maxsize=1024)
@@ -126,8 +138,17 @@ def structured_data_end(text: str) -> int:
 def message(pri: int, time: str, hostname: str, app_name: str, procid: str, msgid: str,
             structured_data: str, msg: bytes) -> bytes:
     """One SYSLOG-MSG. The header fields must already be valid (see ``header_field``, ``timestamp``)."""
-    head = f"<{pri}>1 {time} {hostname} {app_name} {procid} {msgid} {structured_data or NILVALUE}"
-    encoded = head.encode("utf-8")  # only PARAM-VALUEs may hold non-ASCII: UTF-8 (RFC 5424 6.3.3)
+    return message_with_head(header(pri, time, hostname, app_name, procid, msgid), structured_data, msg)
+
+
+def header(pri: int, time: str, hostname: str, app_name: str, procid: str, msgid: str) -> str:
+    """The HEADER of a SYSLOG-MSG and the space after it (see ``message``)."""
+    return f"<{pri}>1 {time} {hostname} {app_name} {procid} {msgid} "
+
+
+def message_with_head(head: str, structured_data: str, msg: bytes) -> bytes:
+    """``message`` with its ``header`` already made: a sender whose messages share one makes it once."""
+    encoded = (head + (structured_data or NILVALUE)).encode("utf-8")  # only PARAM-VALUEs may hold non-ASCII (UTF-8)
     return encoded + b" " + msg if msg else encoded
 
 

@@ -62,8 +62,9 @@ class KinesisSource:
             if decoded.problems:
                 self.bad_records += 1
                 self.errors += [f"record {self._name(index)}: {problem}" for problem in decoded.problems]
-            self.lines += len(decoded.events)
-            payloads = encode(decoded.events) if decoded.events else []
+            lines = len(decoded.events)
+            self.lines += lines
+            payloads = encode(decoded.events) if lines else []
             yield Unit(payloads, lambda index=index: self._done(index))
 
     def _done(self, index: int) -> None:
