@@ -13,10 +13,13 @@ not list it yet.
 import re
 from typing import NamedTuple
 
-__all__ = ["PlatformError", "platform_error", "router_times"]
+__all__ = ["PlatformError", "platform_error", "error_code", "router_times"]
 
 _ERROR_LINE = re.compile(r"Error ([HRL]\d{2,3})(?: \(([^)]*)\))?(?=[\s:]|$)")
 _CODE_VALUE = re.compile(r"[HRL]\d{2,3}(?=\s|$)")
+# How Heroku itself writes them: one match settles most error lines. The router's form is exact only
+# because "at=" and " code=" are then the first of their keys, which error_code's general search takes.
+_USUAL_FORMS = re.compile(r"Error ([HRL]\d{2,3})(?: \([^)]*\))?(?=[\s:]|$)|at=error code=([HRL]\d{2,3})(?=\s|$)")
 _MILLISECONDS = re.compile(r"(\d+)(?:ms)?(?=\s|$)")
 
 
@@ -27,16 +30,33 @@ class PlatformError(NamedTuple):
 
 def platform_error(message: str) -> PlatformError | None:
     """The Heroku error a message reports, or ``None``."""
+    code = error_code(message)
+    if code is None:
+        return None
+    if message[:6] == "Error ":
+        return PlatformError(code, _ERROR_LINE.match(message)[2] or "")
+    return PlatformError(code, _quoted(message, _value_at(message, "desc")))
+
+
+def error_code(message: str) -> str | None:
+    """Only the code of ``platform_error`` (``"H12"``), or ``None``: what a counter needs, without the
+    description, which only an event needs."""
+    usual = _USUAL_FORMS.match(message)
+    return (usual[1] or usual[2]) if usual is not None else _any_error_code(message)
+
+
+def _any_error_code(message: str) -> str | None:
     if message[:6] == "Error ":
         match = _ERROR_LINE.match(message)
-        return PlatformError(match[1], match[2] or "") if match else None
-    at = _value_at(message, "at") if "at=error" in message else -1
-    if at >= 0 and message.startswith("error", at) and message[at + 5:at + 6] in ("", " ", "\t"):
-        code = _value_at(message, "code")
-        match = _CODE_VALUE.match(message, code) if code >= 0 else None
-        if match:
-            return PlatformError(match[0], _quoted(message, _value_at(message, "desc")))
-    return None
+        return match[1] if match else None
+    if "at=error" not in message:
+        return None
+    at = _value_at(message, "at")
+    if at < 0 or not message.startswith("error", at) or message[at + 5:at + 6] not in ("", " ", "\t"):
+        return None
+    code = _value_at(message, "code")
+    match = _CODE_VALUE.match(message, code) if code >= 0 else None
+    return match[0] if match else None
 
 
 def _value_at(message: str, key: str) -> int:
