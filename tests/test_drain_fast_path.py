@@ -1,7 +1,8 @@
 """The drain's fast paths agree with its general ones, over the seed's body, Heroku's documented
 formats and odd or broken frames: the header match of ``parse_frame`` with its full checks, the usual
-forms of ``error_code`` with its general search, and the statsd sink counting ``DrainEvents.metrics()``
-with it counting the built event dicts."""
+forms of ``error_code`` with its general search, ``usual_frame_error`` (one match of a frame's bytes)
+with ``parse_frame`` then ``error_code``, and the statsd sink counting ``DrainEvents.metrics()`` with it
+counting the built event dicts."""
 
 import base64
 
@@ -64,6 +65,19 @@ def test_error_code_matches_its_general_search_and_platform_error():
         assert heroku.error_code(message) == heroku._any_error_code(message), message
         error = heroku.platform_error(message)
         assert (error.code if error else None) == heroku.error_code(message), message
+
+
+def test_a_usual_frame_error_is_what_parsing_the_frame_finds():
+    matched = 0
+    for data in BODIES.values():
+        for message in logplex.split_frames(data):
+            usual = heroku.usual_frame_error(message)
+            if usual is None:
+                continue
+            matched += 1
+            frame = logplex.parse_frame(message)  # a match is never a bad frame
+            assert (frame.app.encode(), heroku.error_code(frame.message)) == usual, message
+    assert matched >= 12  # the documented errors, the bench's, and odd lines in the usual forms
 
 
 def _drain(data: bytes, **options):

@@ -13,13 +13,20 @@ not list it yet.
 import re
 from typing import NamedTuple
 
-__all__ = ["PlatformError", "platform_error", "error_code", "router_times"]
+from .logplex import COMMON_HEADER
+
+__all__ = ["PlatformError", "platform_error", "error_code", "usual_frame_error", "router_times"]
 
 _ERROR_LINE = re.compile(r"Error ([HRL]\d{2,3})(?: \(([^)]*)\))?(?=[\s:]|$)")
 _CODE_VALUE = re.compile(r"[HRL]\d{2,3}(?=\s|$)")
 # How Heroku itself writes them: one match settles most error lines. The router's form is exact only
 # because "at=" and " code=" are then the first of their keys, which error_code's general search takes.
 _USUAL_FORMS = re.compile(r"Error ([HRL]\d{2,3})(?: \([^)]*\))?(?=[\s:]|$)|at=error code=([HRL]\d{2,3})(?=\s|$)")
+# The same two forms at the start of a whole logplex frame (its header, then "- " or nothing), matched
+# on its bytes. A match says what parse_frame and error_code would: ASCII digits and whitespace are
+# digits and whitespace to both, and anything else (structured data, a BOM, Unicode digits) fails it.
+_USUAL_FRAME = re.compile(COMMON_HEADER + rb"(?:- )?(?:Error ([HRL][0-9]{2,3})(?: \([^)]*\))?(?=[\s:]|$)"
+                                          rb"|at=error code=([HRL][0-9]{2,3})(?=\s|$))")
 _MILLISECONDS = re.compile(r"(\d+)(?:ms)?(?=\s|$)")
 
 
@@ -43,6 +50,13 @@ def error_code(message: str) -> str | None:
     description, which only an event needs."""
     usual = _USUAL_FORMS.match(message)
     return (usual[1] or usual[2]) if usual is not None else _any_error_code(message)
+
+
+def usual_frame_error(data: bytes) -> tuple[bytes, str] | None:
+    """``(app, code)`` of a logplex frame's ``msg`` that reports an error as Heroku writes them, in one
+    match and without decoding; ``None`` for any other frame (``parse_frame`` and ``error_code`` decide)."""
+    match = _USUAL_FRAME.match(data)
+    return None if match is None else (match["app"], (match[3] or match[4]).decode())
 
 
 def _any_error_code(message: str) -> str | None:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from ..errors import BadRecordError
 from .syslog import structured_data_end
 
-__all__ = ["Frame", "split_frames", "frame_spans", "frames_containing", "parse_frame"]
+__all__ = ["Frame", "COMMON_HEADER", "split_frames", "frame_spans", "frames_containing", "parse_frame"]
 
 _MAX_COUNT_DIGITS = 7  # frames of up to 9,999,999 bytes; logplex splits dyno lines at 10,000
 _BOM = "\ufeff"
@@ -81,9 +81,11 @@ def frames_containing(body: bytes, spans: list[tuple[int, int]], markers: tuple[
 
 
 # The common header, checked in one match: PRI 0-191 without a leading zero, then VERSION (ASCII
-# digits) and five fields, each followed by one space. Fields are split on bytes, which is the same
-# as splitting the decoded text: no UTF-8 sequence, and no replacement character, holds a space.
-_COMMON_HEADER = re.compile(rb"<(0|1[0-8][0-9]|19[01]|[1-9][0-9]?)>[0-9]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ [^ ]+ ")
+# digits) and TIMESTAMP HOST APP PROCID MSGID, each followed by one space. Fields are split on bytes,
+# which is the same as splitting the decoded text: no UTF-8 sequence, and no replacement character,
+# holds a space. A frame it matches parses (unless structured data follows) as the full checks would.
+COMMON_HEADER = rb"<(?P<priority>0|1[0-8][0-9]|19[01]|[1-9][0-9]?)>[0-9]+ [^ ]+ [^ ]+ (?P<app>[^ ]+) [^ ]+ [^ ]+ "
+_COMMON_HEADER = re.compile(COMMON_HEADER)
 _new_frame = tuple.__new__  # a NamedTuple's own constructor costs half a microsecond more
 
 

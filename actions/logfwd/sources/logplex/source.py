@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from functools import partial
 from typing import Callable, Iterator
 
-from ...codecs.heroku import error_code, platform_error, router_times
+from ...codecs.heroku import error_code, platform_error, router_times, usual_frame_error
 from ...codecs.logplex import frame_spans, frames_containing, parse_frame
 from ...deadline import Deadline
 from ...errors import BadRecordError, SourceError
@@ -188,38 +188,47 @@ class LogplexSource:
             wanted = frames_containing(body, spans, _TIMED_MARKERS if self._router_timers else _MARKERS)
         for offset in wanted:
             data = body[spans[offset][0]:spans[offset][1]]
-            try:
-                frame = parse_frame(data)
-            except BadRecordError as exc:
-                self.counts["bad_frames"] += 1
-                self.errors.append(f"app {app}: record {offset + 1} (a frame) of request {identity} skipped: {exc}")
-                continue
-            code, own = None, ()
-            if frame.app == "heroku" or not self._platform_only:
-                code, own = self._metrics(frame.message, frame.proc)
-                metrics += own
-            kept.append((offset, frame, code, own))  # the event is built only if a sink reads it
+            usual = None if self._router_timers else usual_frame_error(data)
+            frame, code, own = None, None, ()
+            if usual is not None:  # Heroku's own form: app and code in one match, no parsing (heroku.py)
+                if usual[0] == b"heroku" or not self._platform_only:
+                    code, own = usual[1], self._counted(usual[1])
+            else:
+                try:
+                    frame = parse_frame(data)
+                except BadRecordError as exc:
+                    self.counts["bad_frames"] += 1
+                    self.errors.append(f"app {app}: record {offset + 1} (a frame) of request {identity} "
+                                       f"skipped: {exc}")
+                    continue
+                if frame.app == "heroku" or not self._platform_only:
+                    code, own = self._metrics(frame.message, frame.proc)
+            metrics += own
+            kept.append((offset, data, frame, code, own))  # the event is built only if a sink reads it
         self.counts["frames"] = len(spans)
         return DrainEvents(kept, partial(self._event, identity), metrics)
 
     def _metrics(self, message: str, proc: str) -> tuple[str | None, list]:
         """The line's Heroku error code (or ``None``) and its metrics."""
-        metrics = []
         code = error_code(message)
-        if code is not None:
-            metrics.append((f"{self.app}.heroku.errors.{code}", "c", 1))
-            self.counts["heroku_errors"] += 1
+        metrics = self._counted(code) if code is not None else []
         if self._router_timers and proc == "router":
             times = router_times(message)
             if times is not None:
                 metrics += [(f"{self.app}.heroku.router.connect", "ms", times[0]),
                             (f"{self.app}.heroku.router.service", "ms", times[1])]
-        self.counts["metrics"] += len(metrics)
+                self.counts["metrics"] += 2
         return code, metrics
+
+    def _counted(self, code: str) -> list:
+        self.counts["heroku_errors"] += 1
+        self.counts["metrics"] += 1
+        return [(f"{self.app}.heroku.errors.{code}", "c", 1)]
 
     def _event(self, identity: str, kept: tuple) -> dict:
         """The ECS event of a frame ``_events`` kept."""
-        offset, frame, code, metrics = kept
+        offset, data, frame, code, metrics = kept
+        frame = frame or parse_frame(data)
         app = self.app
         event = {
             "@timestamp": self._utc(frame.timestamp),
