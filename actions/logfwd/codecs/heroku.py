@@ -52,10 +52,11 @@ def error_code(message: str) -> str | None:
     return (usual[1] or usual[2]) if usual is not None else _any_error_code(message)
 
 
-def usual_frame_error(data: bytes) -> tuple[bytes, str] | None:
-    """``(app, code)`` of a logplex frame's ``msg`` that reports an error as Heroku writes them, in one
-    match and without decoding; ``None`` for any other frame (``parse_frame`` and ``error_code`` decide)."""
-    match = _USUAL_FRAME.match(data)
+def usual_frame_error(body: bytes, start: int = 0, end: int | None = None) -> tuple[bytes, str] | None:
+    """``(app, code)`` of a logplex frame's ``msg`` (``body[start:end]``) that reports an error as Heroku
+    writes them, in one match and without decoding or copying; ``None`` for any other frame
+    (``parse_frame`` and ``error_code`` decide)."""
+    match = _USUAL_FRAME.match(body, start, len(body) if end is None else end)
     return None if match is None else (match["app"], (match[3] or match[4]).decode())
 
 

@@ -181,54 +181,51 @@ class LogplexSource:
             return self._refuse(400, f"Logplex-Msg-Count says {expected.strip()} but the body has {len(spans)} "
                                      "frame(s)")
         identity = self.frame_id or hashlib.md5(body).hexdigest()
-        app, kept, metrics = self.app, [], []
+        app, kept, metrics, errors = self.app, [], [], 0
         if self._every_line:
             wanted = range(len(spans))
         else:  # most lines carry no metric: one search of the body skips them before any parsing
             wanted = frames_containing(body, spans, _TIMED_MARKERS if self._router_timers else _MARKERS)
+        counter = f"{app}.heroku.errors."
         for offset in wanted:
-            data = body[spans[offset][0]:spans[offset][1]]
-            usual = None if self._router_timers else usual_frame_error(data)
-            frame, code, own = None, None, ()
+            start, end = spans[offset]
+            usual = None if self._router_timers else usual_frame_error(body, start, end)
             if usual is not None:  # Heroku's own form: app and code in one match, no parsing (heroku.py)
-                if usual[0] == b"heroku" or not self._platform_only:
-                    code, own = usual[1], self._counted(usual[1])
+                frame = None
+                code = usual[1] if usual[0] == b"heroku" or not self._platform_only else None
+                own = [(counter + code, "c", 1)] if code else ()
             else:
                 try:
-                    frame = parse_frame(data)
+                    frame = parse_frame(body[start:end])
                 except BadRecordError as exc:
                     self.counts["bad_frames"] += 1
                     self.errors.append(f"app {app}: record {offset + 1} (a frame) of request {identity} "
                                        f"skipped: {exc}")
                     continue
+                code, own = None, ()
                 if frame.app == "heroku" or not self._platform_only:
                     code, own = self._metrics(frame.message, frame.proc)
+            errors += code is not None
             metrics += own
-            kept.append((offset, data, frame, code, own))  # the event is built only if a sink reads it
-        self.counts["frames"] = len(spans)
-        return DrainEvents(kept, partial(self._event, identity), metrics)
+            kept.append((offset, start, end, frame, code, own))  # the event is built only if a sink reads it
+        self.counts.update(frames=len(spans), heroku_errors=errors, metrics=len(metrics))
+        return DrainEvents(kept, partial(self._event, identity, body), metrics)
 
     def _metrics(self, message: str, proc: str) -> tuple[str | None, list]:
         """The line's Heroku error code (or ``None``) and its metrics."""
         code = error_code(message)
-        metrics = self._counted(code) if code is not None else []
+        metrics = [(f"{self.app}.heroku.errors.{code}", "c", 1)] if code is not None else []
         if self._router_timers and proc == "router":
             times = router_times(message)
             if times is not None:
                 metrics += [(f"{self.app}.heroku.router.connect", "ms", times[0]),
                             (f"{self.app}.heroku.router.service", "ms", times[1])]
-                self.counts["metrics"] += 2
         return code, metrics
 
-    def _counted(self, code: str) -> list:
-        self.counts["heroku_errors"] += 1
-        self.counts["metrics"] += 1
-        return [(f"{self.app}.heroku.errors.{code}", "c", 1)]
-
-    def _event(self, identity: str, kept: tuple) -> dict:
+    def _event(self, identity: str, body: bytes, kept: tuple) -> dict:
         """The ECS event of a frame ``_events`` kept."""
-        offset, data, frame, code, metrics = kept
-        frame = frame or parse_frame(data)
+        offset, start, end, frame, code, metrics = kept
+        frame = frame or parse_frame(body[start:end])
         app = self.app
         event = {
             "@timestamp": self._utc(frame.timestamp),
