@@ -98,6 +98,17 @@ def test_a_client_that_does_not_keep_alive_gets_its_answer_and_the_end(drain, ex
         assert status == 200 and headers["Connection"] == "close" and closed(sock)
 
 
+def test_a_head_request_gets_the_answers_head_only(drain):
+    with connect(drain) as sock:
+        sock.sendall(f"HEAD /{drain.app}/logs HTTP/1.1\r\nHost: drain\r\n\r\n".encode())
+        data = bytearray()
+        while b"\r\n\r\n" not in data:
+            data += sock.recv(65536)
+        assert data.startswith(b"HTTP/1.1 405 ") and data.endswith(b"\r\n\r\n") and b"Content-Length: " in data
+        sock.sendall(request(drain.app))  # the connection goes on: no body was left to misread
+        assert answer(sock)[0] == 200
+
+
 def test_expect_100_continue_is_answered_before_the_body(drain):
     data = request(drain.app, extra="Expect: 100-continue\r\n")
     head, body_part = data.split(b"\r\n\r\n", 1)

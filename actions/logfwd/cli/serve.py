@@ -194,7 +194,8 @@ class _Connection(socketserver.BaseRequestHandler):
         answer = self.server.answer(request)
         body = answer.get("body", "")
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        return self._send(answer["statusCode"], data, answer.get("headers", {}), keep_alive=head.keep_alive)
+        return self._send(answer["statusCode"], data, answer.get("headers", {}), keep_alive=head.keep_alive,
+                          head_only=head.method == "HEAD")
 
     def _read_head(self) -> int | None:
         """Where the head in the buffer ends (its blank line), reading until it is there; ``None``
@@ -239,10 +240,10 @@ class _Connection(socketserver.BaseRequestHandler):
         return bool(chunk)
 
     def _send(self, status: int, body: str | bytes, headers: Mapping[str, str] | None = None, *,
-              keep_alive: bool) -> bool:
+              keep_alive: bool, head_only: bool = False) -> bool:
         data = body.encode() if isinstance(body, str) else body
-        self.request.sendall(encode_answer(status, dict(headers or {}), data, keep_alive=keep_alive,
-                                           date=_http_date()))
+        answer = encode_answer(status, dict(headers or {}), data, keep_alive=keep_alive, date=_http_date())
+        self.request.sendall(answer[:len(answer) - len(data)] if head_only else answer)  # HEAD: its length, no body
         return keep_alive
 
 

@@ -47,8 +47,9 @@ class StatsdSink:
         prefix = self._prefix
         metrics_only = getattr(events, "metrics", None)
         if metrics_only is not None and not self._count_by:  # the drain's events, never built: see DrainEvents
-            metrics = [(prefix + name, kind, value) for name, kind, value in metrics_only()] if prefix else metrics_only()
-            return counters_and_timers(metrics)
+            metrics = metrics_only()
+            return counters_and_timers([(prefix + name, kind, value) for name, kind, value in metrics]
+                                       if prefix else metrics)
         metrics = [(prefix + name, kind, value) for event in events for name, kind, value in event.get("metrics", ())]
         if self._count_by:
             for event in events:
