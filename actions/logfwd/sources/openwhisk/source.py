@@ -464,11 +464,8 @@ class OpenWhiskSource:
             return []
 
     def _count_flags(self, events: RecordEvents) -> None:
-        for line in events.lines:  # the flags are a line's own keys
-            flags = line.get("logfwd")
-            if flags:
-                self.unparsed += bool(flags.get("unparsed"))
-                self.truncated += "truncated_bytes" in flags
+        self.unparsed += events.unparsed
+        self.truncated += events.truncated
 
     def close(self) -> None:
         self.api.close()
