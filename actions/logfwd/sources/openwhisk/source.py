@@ -47,6 +47,7 @@ PAGE = 200  # the API's largest page (a deployment may allow fewer: see api.page
 HELD_PAGES = 16  # settled pages held after the first: 3,200 records, ~11 MB of events at 10 lines each
 FAR_END_PAGES = 2  # pages in one window of the far end of a settled range longer than the pages held
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
+HELD_PLAIN_BYTES = 8 << 20  # held pages are kept as built up to this much, compressed past it (paging.HeldPage)
 MAX_SEEN = 50_000  # ids remembered over all actions: ~650 KB, within the activation store's 1 MB result;
 # the live range of 100 activations/s over the default 360 s overlap is 36,000
 MAX_SEEN_DURABLE = 200_000  # ~2.6 MB, for the other stores (CouchDB's default document limit is 8 MB)
@@ -345,7 +346,7 @@ class OpenWhiskSource:
         """The settled range's units oldest first; ``probe`` is the first page over the whole range.
 
         Nothing new can appear in a settled range. Its pages are read newest first and their units
-        held (compressed), up to ``held_pages`` of them and ``held_bytes`` of events; a range that ends
+        held (compressed past ``HELD_PLAIN_BYTES``), up to ``held_pages`` of them and ``held_bytes`` of events; a range that ends
         there (most backlogs) needs no more. Holding delivers nothing until it ends, so it may take at
         most half of the time left for pulling. A longer range goes out from its far end: windows of
         starts small enough to hold, oldest first, each read newest first and sent oldest first.
@@ -361,7 +362,7 @@ class OpenWhiskSource:
         held, size, ended = [], 0, True
         for records in pages:
             settled = [r for r in records if start_of(r, since) <= high]
-            held.append(HeldPage(list(self._units_of(run, settled, queued)), compress=len(held) > 1))
+            held.append(HeldPage(list(self._units_of(run, settled, queued)), compress=size >= HELD_PLAIN_BYTES))
             size += held[-1].size
             if len(held) > self.held_pages or size >= self.held_bytes or deadline.pull_remaining() <= hold_while:
                 ended = False
@@ -392,7 +393,7 @@ class OpenWhiskSource:
             window = []
             for records in pager.newest_first(low, high):
                 records = [r for r in records if not (start_of(r, low) == top and r.get("activationId") in skip_ids)]
-                window.append(HeldPage(list(self._units_of(run, records, queued)), compress=True))
+                window.append(HeldPage(list(self._units_of(run, records, queued)), compress=False))
                 yield Unit([])
             while window:
                 yield from reversed(window.pop().units())
