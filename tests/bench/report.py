@@ -61,6 +61,15 @@ def targets(result: dict) -> list[dict]:
         emulator_limit = [s for s in sizes if s["emulator_serving_lines_per_s"] < 1.5 * s["lines_per_s"]]
         add("emulator not the limit", "serves > 1.5x the forwarder's lines/s",
             f"{min(s['emulator_serving_lines_per_s'] for s in sizes):,} lines/s", not emulator_limit)
+        # Issue 15: CPU per line, cold (the whole process) and warm (the run alone); and the rate.
+        for size, wanted in ((100_000, 4.0), (1_000, 10.0)):
+            row = next((s for s in sizes if s["activations"] == size), None)
+            for kind, key in (("cold", "forwarder_cpu_us_per_line"), ("warm", "forwarder_warm_cpu_us_per_line")):
+                if row is not None and key in row:
+                    add(f"CPU per line, N={size:,}, {kind}", f"<= {wanted:g} us", f"{row[key]} us", row[key] <= wanted)
+        fastest = max(sizes, key=lambda s: s["lines_per_s"])
+        add("end-to-end lines/s (issue 15)", ">= 150,000 lines/s", f"{fastest['lines_per_s']:,} (N={fastest['activations']:,})",
+            fastest["lines_per_s"] >= 150_000)
         delivered = all(s["all_passes_delivered"] for s in sizes)
         add("every line delivered once", "every visible produced _id at the receiver, no duplicate",
             "yes" if delivered else "NO", delivered)
@@ -192,15 +201,18 @@ def render(result: dict) -> str:
     if sizes:
         parts += ["", "2. End to end: logfwd emulate (N activations x 10 lines) -> logfwd run -> logfwd receive; "
                   "lines/s over the forwarding pass, the median of the passes; pending: seeded activations still "
-                  "running when it started",
+                  "running when it started; fwd CPU: the forwarder's, cold (the whole process, as a fresh container "
+                  "pays it) and warm (the run alone, as a reused container pays it); start ms: interpreter and imports "
+                  "per run",
                   table(["activations", "lines", "passes", "runs", "pass s", "wall s", "lines/s", "API req",
-                         "per 1k act", "allowed", "LJ B/line", "API B/line", "peak RSS MB", "fwd CPU s", "CPU us/line",
-                         "emulator lines/s", "delivered", "pending"],
+                         "per 1k act", "allowed", "LJ B/line", "API B/line", "peak RSS MB", "fwd CPU s",
+                         "CPU us/line cold", "warm", "start ms", "emulator lines/s", "delivered", "pending"],
                         [[s["activations"], s["lines"], s["repeats"], s["runs"], f"{s['seconds']:.2f}",
                           f"{s['wall_seconds']:.2f}", s["lines_per_s"],
                           s["api_requests"], s["api_requests_per_1000"], s["api_requests_allowed"],
                           s["lumberjack_bytes_per_line"], s["api_bytes_per_line"], s["peak_rss_mb"],
                           f"{s['forwarder_cpu_seconds']:.2f}", s["forwarder_cpu_us_per_line"],
+                          s.get("forwarder_warm_cpu_us_per_line", ""), s.get("forwarder_start_cpu_ms_per_run", ""),
                           s["emulator_serving_lines_per_s"], s["all_passes_delivered"], s["not_yet_visible"]]
                          for s in sizes]),
                   "lines/s of every pass: " + "; ".join(
