@@ -333,24 +333,30 @@ def _faas(record: dict, annotations: dict, path: str, namespace: str) -> dict:
 
 
 def _openwhisk(record: dict, annotations: dict, start: str) -> dict:
+    # Once a record: the checks are written out rather than calling _text/_number for each key.
     activation = {}
     response = record.get("response")
     if isinstance(response, dict):
-        _put(activation, "status", _text(response.get("status")))
-        if isinstance(response.get("success"), bool):
-            activation["success"] = response["success"]
+        status, success = response.get("status"), response.get("success")
+        if isinstance(status, str) and status:
+            activation["status"] = status
+        if isinstance(success, bool):
+            activation["success"] = success
     activation["start"] = start
-    _put(activation, "duration_ms", _number(record.get("duration")))
-    _put(activation, "wait_ms", _number(annotations.get("waitTime")))
-    _put(activation, "init_ms", _number(annotations.get("initTime")))
-    _put(activation, "cause", _text(record.get("cause")))
-    _put(activation, "caused_by", _text(annotations.get("causedBy")))
+    for key, value in (("duration_ms", record.get("duration")), ("wait_ms", annotations.get("waitTime")),
+                       ("init_ms", annotations.get("initTime"))):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            activation[key] = value
+    for key, value in (("cause", record.get("cause")), ("caused_by", annotations.get("causedBy"))):
+        if isinstance(value, str) and value:
+            activation[key] = value
     if annotations.get("timeout") is True:
         activation["timeout"] = True
 
     openwhisk = {}
-    _put(openwhisk, "namespace", _text(record.get("namespace")))
-    _put(openwhisk, "kind", _text(annotations.get("kind")))
+    for key, value in (("namespace", record.get("namespace")), ("kind", annotations.get("kind"))):
+        if isinstance(value, str) and value:
+            openwhisk[key] = value
     openwhisk["activation"] = activation
     limits = annotations.get("limits")
     if isinstance(limits, dict):
