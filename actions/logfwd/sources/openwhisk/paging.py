@@ -15,7 +15,7 @@ class HeldPage:
 
     Without it, held pages made a run's memory grow with the backlog by ~0.7 MB a page (10 lines an
     activation) until the 16 were held; compressing and inflating them costs ~1 us a line, which the
-    pages held within the source's ``HELD_PLAIN_BYTES`` (about 11 pages) and the far end's windows of
+    pages held within ``backlog.HELD_PLAIN_BYTES`` (about 11 pages) and the far end's windows of
     two pages skip (``compress=False``): a backlog of a few thousand activations does not pay it.
     """
 
