@@ -29,6 +29,7 @@ from pathlib import Path
 
 import requests
 
+from logfwd.codecs import jsonbytes
 from logfwd_dev.emulator import DEFAULT_API_KEY
 
 from . import procs, workload
@@ -74,7 +75,9 @@ def _one(activations: int, work: Path, repeats: int) -> dict:
             "all_passes_delivered": all(p["all_delivered"] and not p["duplicates"] for p in passes),
             "api_requests_per_1000": round(1000 * median["api_requests"] / activations, 2),
             "api_requests_allowed": math.ceil(activations / 200) + len(actions) * median["runs"],
-            "emulator_serving_lines_per_s": serving}
+            "emulator_serving_lines_per_s": serving["lines_per_s"],
+            "api_read_cpu_us_per_line": serving["read_cpu_us_per_line"],
+            "api_decode_cpu_us_per_line": serving["decode_cpu_us_per_line"]}
 
 
 def _pass(url: str, port: int, actions: list[str], work: Path, name: str, out: Path, produced: list[dict],
@@ -166,23 +169,34 @@ def _received_ids(path: Path) -> dict:
     return {"lines": lines, "unique": unique}
 
 
-def _serving_rate(url: str, actions: list[str]) -> int:
-    """Lines per second the emulator serves to a bare client: every page of every action, bodies unparsed."""
+def _serving_rate(url: str, actions: list[str]) -> dict:
+    """Lines per second the emulator serves to a bare client: every page of every action, bodies unparsed.
+
+    Also this client's CPU per line, which is the forwarder's first stage measured alone: reading the
+    pages with ``requests`` (as the forwarder's API client does), and decoding them (``jsonbytes.loads``,
+    timed apart, after the rate's clock)."""
     session = requests.Session()
     session.auth = tuple(DEFAULT_API_KEY.split(":", 1))
     served_before = session.get(f"{url}/emulator/stats", timeout=30).json()["served"]["lines"]
-    started = time.perf_counter()
+    bodies = []
+    started, cpu_started = time.perf_counter(), time.process_time()
     for action in actions:
         skip = 0
         while True:
             response = session.get(f"{url}/api/v1/namespaces/_/activations", timeout=120,
                                    params={"name": action, "limit": 200, "skip": skip, "docs": "true"})
             response.raise_for_status()
-            records = response.content.count(b'"activationId"')
+            bodies.append(response.content)
+            records = bodies[-1].count(b'"activationId"')
             skip += records
             if records < 200:
                 break
-    seconds = time.perf_counter() - started
+    seconds, read_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     served = session.get(f"{url}/emulator/stats", timeout=30).json()["served"]["lines"] - served_before
     session.close()
-    return round(served / seconds)
+    decode_started = time.process_time()
+    for body in bodies:
+        jsonbytes.loads(body)
+    decode_cpu = time.process_time() - decode_started
+    return {"lines_per_s": round(served / seconds), "read_cpu_us_per_line": round(1e6 * read_cpu / served, 2),
+            "decode_cpu_us_per_line": round(1e6 * decode_cpu / served, 2)}

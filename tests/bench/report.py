@@ -203,16 +203,19 @@ def render(result: dict) -> str:
                   "lines/s over the forwarding pass, the median of the passes; pending: seeded activations still "
                   "running when it started; fwd CPU: the forwarder's, cold (the whole process, as a fresh container "
                   "pays it) and warm (the run alone, as a reused container pays it); start ms: interpreter and imports "
-                  "per run",
+                  "per run; API read, decode: the first stage alone, CPU per line of a bare client reading and "
+                  "decoding the same pages",
                   table(["activations", "lines", "passes", "runs", "pass s", "wall s", "lines/s", "API req",
                          "per 1k act", "allowed", "LJ B/line", "API B/line", "peak RSS MB", "fwd CPU s",
-                         "CPU us/line cold", "warm", "start ms", "emulator lines/s", "delivered", "pending"],
+                         "CPU us/line cold", "warm", "start ms", "API read", "decode", "emulator lines/s", "delivered",
+                         "pending"],
                         [[s["activations"], s["lines"], s["repeats"], s["runs"], f"{s['seconds']:.2f}",
                           f"{s['wall_seconds']:.2f}", s["lines_per_s"],
                           s["api_requests"], s["api_requests_per_1000"], s["api_requests_allowed"],
                           s["lumberjack_bytes_per_line"], s["api_bytes_per_line"], s["peak_rss_mb"],
                           f"{s['forwarder_cpu_seconds']:.2f}", s["forwarder_cpu_us_per_line"],
                           s.get("forwarder_warm_cpu_us_per_line", ""), s.get("forwarder_start_cpu_ms_per_run", ""),
+                          s.get("api_read_cpu_us_per_line", ""), s.get("api_decode_cpu_us_per_line", ""),
                           s["emulator_serving_lines_per_s"], s["all_passes_delivered"], s["not_yet_visible"]]
                          for s in sizes]),
                   "lines/s of every pass: " + "; ".join(
