@@ -1,33 +1,23 @@
-"""``python -m tests.bench.wire REPORT logfwd-args...``: the ``logfwd`` command, with its socket bytes counted.
+"""``python -m tests.bench.wire``: ``logfwd`` commands run one after another in one process, with their
+socket bytes counted, as OpenWhisk runs an action again and again in a warm container.
 
-The forwarder runs unchanged (``logfwd.cli.main``); only ``socket.socket``'s send and receive methods
-are wrapped to add up the bytes per peer port. When the command ends, REPORT gets them as JSON, with
-the process's peak resident memory (``VmHWM``: since exec, unlike ``ru_maxrss``, which also counts the
-parent's pages the child held between fork and exec). That is how the end-to-end benchmark gets the
-bytes on the wire without a proxy in the path.
-
-It also splits the process's CPU time (all threads): ``startup_cpu`` (the interpreter, up to here),
-``import_cpu`` (the modules a run of the OpenWhisk source into Lumberjack imports, loaded before the
-run) and ``run_cpu`` (the command itself). A warm OpenWhisk container, which keeps the process between
-runs, pays only ``run_cpu``; a cold one pays all three.
+Each line on stdin is a JSON list of ``logfwd`` arguments; each answer on stdout is one JSON line: the
+command's exit code and output, the bytes it sent and received per peer port, its CPU time (all
+threads) and the process's total so far, and the process's peak resident memory (``VmHWM``: since exec,
+unlike ``ru_maxrss``, which also counts the parent's pages the child held between fork and exec). The
+first command of the process is a cold start: the process's total CPU then includes the interpreter's
+start and the imports; every later one is warm. The forwarder runs unchanged (``logfwd.cli.main``);
+only ``socket.socket``'s send and receive methods are wrapped to add up the bytes per peer port. That
+is how the end-to-end benchmark gets the bytes on the wire without a proxy in the path.
 """
 
-import atexit
-import importlib
+import contextlib
+import io
 import json
 import socket
 import sys
 import time
 from collections import defaultdict
-
-_STARTED_CPU = time.process_time()
-
-# What ``logfwd run`` with the OpenWhisk source, the Lumberjack sink and a file checkpoint imports, found
-# by comparing sys.modules before and after such a run. One it misses is imported during the run, and
-# counted in run_cpu: never in our favour.
-_RUN_MODULES = ("logfwd.cli", "logfwd.cli.run", "logfwd.cli.progress", "logfwd.runner", "logfwd.pipeline",
-                "logfwd.settings", "logfwd.sources.openwhisk.source", "logfwd.sinks.lumberjack.sink",
-                "logfwd.checkpoints.file", "logfwd.checkpoints.sharded", "difflib")
 
 _counts: dict[int, dict[str, int]] = defaultdict(lambda: {"sent": 0, "received": 0})
 
@@ -63,25 +53,23 @@ def install() -> None:
 
 
 def main() -> int:
-    report, args = sys.argv[1], sys.argv[2:]
-    cpu = {"startup_cpu": _STARTED_CPU}
-
-    def write() -> None:
-        with open(report, "w") as file:
-            json.dump({"peak_rss_kb": _peak_rss_kb(), **cpu,
-                       "ports": {str(port): counts for port, counts in _counts.items()}}, file)
-
-    atexit.register(write)
     install()
-    for module in _RUN_MODULES:
-        importlib.import_module(module)
-    loaded = time.process_time()
-    cpu["import_cpu"] = loaded - _STARTED_CPU
-    from logfwd.cli import main as logfwd_main
-    try:
-        return logfwd_main(args)
-    finally:
-        cpu["run_cpu"] = time.process_time() - loaded
+    answers = sys.stdout
+    for line in sys.stdin:
+        args = json.loads(line)
+        _counts.clear()
+        output = io.StringIO()
+        started = time.process_time()
+        with contextlib.redirect_stdout(output):
+            from logfwd.cli import main as logfwd_main  # imported by the first command: part of a cold start
+
+            code = logfwd_main(args)
+        done = time.process_time()
+        answers.write(json.dumps({"code": code, "output": output.getvalue(), "cpu": done - started,
+                                  "process_cpu": done, "peak_rss_kb": _peak_rss_kb(),
+                                  "ports": {str(port): counts for port, counts in _counts.items()}}) + "\n")
+        answers.flush()
+    return 0
 
 
 if __name__ == "__main__":
