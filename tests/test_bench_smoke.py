@@ -46,7 +46,10 @@ def test_events_table_times_every_step(quick):
     built = result["events"]
     assert built["lines"] == 10 * built["records"] > 0
     assert set(built["us_per_line"]) == {"decode pages, orjson", "decode pages, json",
-                                         "events, shared part encoded once", "events, each encoded whole"}
+                                         "events, shared part encoded once", "  of which: log lines parsed (owlog)",
+                                         "  of which: shared part alone (no lines)", "events, each encoded whole",
+                                         "Lumberjack windows framed, not compressed",
+                                         "Lumberjack windows framed and compressed (level 3)"}
     assert all(us > 0 for us in built["us_per_line"].values())
 
 
