@@ -1,0 +1,186 @@
+"""ALB access log lines written straight as the JSON of their documents: the fast path of the JSON sinks.
+
+Why: making the nested dict of an ALB line (about 45 values in 15 objects) and then encoding it cost
+25 µs a line, most of the forwarder's CPU. Here one precompiled pattern checks and captures the 30
+fields in one scan in C, and the JSON is written as text from the captures. Runs of fields whose
+values repeat line after line (TLS and target group; domain, certificate and rule; the actions, lists
+and classification; target and status codes; each processing time) are turned into JSON once per
+distinct value, by the general path's own functions and encoder, and kept (``_Memo``).
+
+The result is exactly ``dumps(parse_line(line))``, byte for byte: tests/test_elbjson.py compares the two
+over every line the parser tests use, the benchmark's lines and thousands of variants. The pattern takes
+only lines it can write without doubt; any other line (another type, an older or odd layout, a leading
+zero, a backslash escape other than ``\\"`` and ``\\\\``, a control character) gets ``None``, and the
+caller takes the general path, which also names what is wrong with a bad line.
+
+Why captured text needs no escaping: a plain field holds no quote, backslash or control character, and
+a quoted field's content holds only the escapes ``\\"`` and ``\\\\``, which are also JSON's. orjson
+escapes nothing else (not DEL, not U+2028) and writes other characters as UTF-8, as ``str.encode`` does.
+"""
+
+import re
+
+from ..errors import LineFormatError
+from .elbfields import put_tls_cipher, put_tls_protocol, rule_priority
+from .elbtokens import address, epoch_ns, optional_integer, integer, seconds, split_fields
+from .jsonbytes import dumps
+
+__all__ = ["alb_json"]
+
+_P = r'[^ "\\\x00-\x1f]+'                                       # a plain field
+_Q = r'"[^"\\\x00-\x1f]*(?:\\["\\][^"\\\x00-\x1f]*)*"'            # a quoted field, quotes included
+_QC = r'"([^"\\\x00-\x1f]*(?:\\["\\][^"\\\x00-\x1f]*)*)"'         # a quoted field, its content captured
+_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z"
+_COUNT = r"0|[1-9][0-9]{0,17}"                                  # as JSON writes it: no leading zero, < 2**63
+_PORT = r"0|[1-9][0-9]{0,4}"
+_URL_CHAR = r'[^ "\\\x00-\x1f'                                  # (to close with what else is excluded)
+
+_ALB = re.compile(
+    rf"(-|(?!tls )[a-z][a-z0-9]*) ({_TIME}) ({_P}) "   # type (a classic line starts with a digit, NLB's with tls), time, elb
+    rf"(\[)?([0-9a-fA-F.:%]+)(?(4)\]):({_PORT}) ({_P}) "                    # client:port target:port
+    rf"({_P}) ({_P}) ({_P}) "                                               # the three processing times
+    rf"([0-9]+ (?:[0-9]+|-)) ({_COUNT}) ({_COUNT}) "                        # status codes, bytes
+    # request: METHOD scheme://host[:port][/path[?query]] HTTP/version, as put_request splits it
+    rf'"({_P}) (([a-zA-Z][a-zA-Z0-9+.-]*)://({_URL_CHAR}/:?\[\]]*)(?::({_PORT}))?'
+    rf'(?:(/{_URL_CHAR}?]*)(?:\?({_URL_CHAR}]*))?)?) HTTP/({_URL_CHAR}]*)" '
+    rf"{_QC} ({_P} {_P} {_P}) {_QC} "                                        # user agent; TLS, group; trace
+    rf"({_Q} {_Q} {_P}) ({_TIME}) "                                         # domain cert rule; creation time
+    rf"({_Q} {_Q} {_Q} {_Q} {_Q} {_Q} {_Q}) ({_P})"                          # actions ... reason; conn_trace_id
+    rf"(?: (.*))?")                                                         # fields AWS appends later
+
+
+class _Memo(dict):
+    """A value's JSON fragment, made by ``make`` the first time the value is seen (at most 4,096 kept).
+    A value ``make`` rejects raises ``LineFormatError`` every time: nothing wrong is kept."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: str):
+        made = self.make(key)
+        if len(self) >= 4096:
+            self.clear()
+        self[key] = made
+        return made
+
+
+def _members(obj: dict) -> str:
+    """``obj``'s members as JSON text after a comma (``,"a":1,"b":2``), or nothing."""
+    return "," + dumps(obj)[1:-1].decode() if obj else ""
+
+
+def _seconds(name: str):
+    def make(value: str) -> str:
+        number = seconds(name, value)
+        return "" if number is None else f',"{name}":{{"sec":{dumps(number).decode()}}}'
+    return _Memo(make)
+
+
+def _backend(key: str) -> tuple[str, str, str, str]:
+    """``target statuses`` -> (``aws.elb.backend`` member before the processing times, the same after
+    them, elb status code, outcome): alb_document adds a backend without a target after the times."""
+    target, status, backend_status = key.split(" ")
+    code = integer("elb_status_code", status)
+    backend = {}
+    if target != "-":
+        backend["ip"], backend["port"] = address("target:port", target)
+    backend_code = optional_integer("backend_status_code", backend_status)
+    if backend_code is not None:
+        backend["http"] = {"response": {"status_code": backend_code}}
+    member = _members({"backend": backend} if backend else {})
+    before, after = (member, "") if target != "-" else ("", member)
+    return before, after, dumps(code).decode(), "success" if code < 400 else "failure"
+
+
+def _tls(run: str) -> tuple[str, str]:
+    """``cipher protocol target_group_arn`` -> (their ``aws.elb`` members, the ``tls`` member)."""
+    cipher, protocol, group = run.split(" ")
+    doc: dict = {"aws": {"elb": {}}}
+    put_tls_cipher(doc, cipher)
+    put_tls_protocol(doc, protocol)
+    elb = doc["aws"]["elb"]
+    if group != "-":
+        elb["target_group"] = {"arn": group}
+    return _members(elb), _members({"tls": doc["tls"]} if "tls" in doc else {})
+
+
+def _destination(run: str) -> tuple[str, str]:
+    """``"domain" "cert" rule`` -> (their ``aws.elb`` members, the ``destination`` member)."""
+    domain, cert, rule = split_fields(run)
+    elb: dict = {}
+    if cert != "-" and cert:
+        elb["chosen_cert"] = {"arn": cert}
+    priority = rule_priority("matched_rule_priority", rule)
+    if priority is not None:
+        elb["matched_rule_priority"] = priority
+    return _members(elb), _members({"destination": {"domain": domain}} if domain != "-" and domain else {})
+
+
+_ACTIONS = (("action_executed", ","), ("redirect_url", None), ("error", None), ("target_port", " "),
+            ("target_status_code", " "), ("classification", None), ("classification_reason", None))
+
+
+def _actions(run: str) -> str:
+    """The seven quoted fields from actions_executed to classification_reason -> their ``aws.elb`` members."""
+    elb: dict = {}
+    for (key, separator), value in zip(_ACTIONS, split_fields(run)):
+        if value != "-" and value:
+            elb[key] = {"reason": value} if key == "error" else value.split(separator) if separator else value
+    return _members(elb)
+
+
+_REQUEST_TIMES = _seconds("request_processing_time")
+_BACKEND_TIMES = _seconds("backend_processing_time")
+_RESPONSE_TIMES = _seconds("response_processing_time")
+_BACKENDS = _Memo(_backend)
+_TLS_RUNS = _Memo(_tls)
+_DESTINATIONS = _Memo(_destination)
+_ACTION_RUNS = _Memo(_actions)
+
+
+def alb_json(line: str, inside_aws: str = "") -> str | None:
+    """The JSON of ``parse_line(line)``'s document without its closing brace, ``inside_aws`` (members
+    such as ``,"s3":{...}``) added at the end of its ``aws`` object; ``None`` for a line this path does
+    not take (then use ``parse_line``)."""
+    match = _ALB.fullmatch(line)
+    if match is None:
+        return None
+    (kind, end, name, _, client_ip, client_port, target, request_time, backend_time, response_time, statuses,
+     received, sent, method, url, scheme, host, port, path, query, version, agent, tls_run, trace, domain_run,
+     start, action_run, conn_trace_id, appended) = match.groups()
+    if len(client_port) == 5 and client_port > "65535":
+        return None
+    try:
+        backend, backend_after, status, outcome = _BACKENDS[target + " " + statuses]
+        tls_elb, tls = _TLS_RUNS[tls_run]
+        destination_elb, destination = _DESTINATIONS[domain_run]
+        times = _REQUEST_TIMES[request_time] + _BACKEND_TIMES[backend_time] + _RESPONSE_TIMES[response_time]
+        duration = epoch_ns(end) - epoch_ns(start)
+    except LineFormatError:
+        return None
+    elb = (f',"type":"{kind}"' if kind != "-" else "") + (f',"name":"{name}"' if name != "-" else "") + backend + times
+    elb += backend_after + tls_elb
+    if trace != "-" and trace:
+        elb += f',"trace_id":"{trace}"'
+    elb += destination_elb + _ACTION_RUNS[action_run]
+    if conn_trace_id != "-":
+        elb += f',"conn_trace_id":"{conn_trace_id}"'
+    if appended is not None:
+        more = split_fields(appended)
+        if more:
+            elb += _members({"additional_fields": more})
+    url = (f',"url":{{"original":"{url}","scheme":"{scheme}","domain":"{host}"'
+           + (f',"port":{port}' if port is not None else "") + f',"path":"{path or ""}"'
+           + (f',"query":"{query}"}}' if query is not None else "}"))
+    if agent != "-" and agent:
+        url += f',"user_agent":{{"original":"{agent}"}}'
+    url += tls
+    if trace != "-" and trace:
+        url += f',"trace":{{"id":"{trace}"}}'
+    return (f'{{"event":{{"kind":"event","module":"aws","dataset":"aws.elb","category":"web","outcome":"{outcome}",'
+            f'"start":"{start}","end":"{end}"' + (f',"duration":{duration}}}' if duration >= 0 else "}")
+            + f',"cloud":{{"provider":"aws"}},"aws":{{"elb":{{"protocol":"http"{elb}}}{inside_aws}}},'
+            f'"http":{{"request":{{"body":{{"bytes":{received}}}' + (f',"method":"{method}"}}' if method != "-" else "}")
+            + f',"response":{{"status_code":{status},"body":{{"bytes":{sent}}}}},"version":"{version}"}},'
+            f'"@timestamp":"{end}","source":{{"ip":"{client_ip}","port":{client_port}}}{url}{destination}')
