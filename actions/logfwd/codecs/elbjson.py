@@ -21,7 +21,7 @@ escapes nothing else (not DEL, not U+2028) and writes other characters as UTF-8,
 import re
 
 from ..errors import LineFormatError
-from .elbfields import put_tls_cipher, put_tls_protocol, rule_priority
+from .elbfields import put_tls_cipher, put_tls_protocol, rule_priority, url_document
 from .elbtokens import address, epoch_ns, optional_integer, integer, seconds, split_fields
 from .jsonbytes import dumps
 
@@ -33,16 +33,14 @@ _QC = r'"([^"\\\x00-\x1f]*(?:\\["\\][^"\\\x00-\x1f]*)*)"'         # a quoted fie
 _TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z"
 _COUNT = r"0|[1-9][0-9]{0,17}"                                  # as JSON writes it: no leading zero, < 2**63
 _PORT = r"0|[1-9][0-9]{0,4}"
-_URL_CHAR = r'[^ "\\\x00-\x1f'                                  # (to close with what else is excluded)
+_URL = r'[^ "\\\x00-\x1f/]'                                     # a character of a plain field but "/"
 
 _ALB = re.compile(
     rf"(-|(?!tls )[a-z][a-z0-9]*) ({_TIME}) ({_P}) "   # type (a classic line starts with a digit, NLB's with tls), time, elb
     rf"(\[)?([0-9a-fA-F.:%]+)(?(4)\]):({_PORT}) ({_P}) "                    # client:port target:port
     rf"({_P}) ({_P}) ({_P}) "                                               # the three processing times
     rf"([0-9]+ (?:[0-9]+|-)) ({_COUNT}) ({_COUNT}) "                        # status codes, bytes
-    # request: METHOD scheme://host[:port][/path[?query]] HTTP/version, as put_request splits it
-    rf'"({_P}) (([a-zA-Z][a-zA-Z0-9+.-]*)://({_URL_CHAR}/:?\[\]]*)(?::({_PORT}))?'
-    rf'(?:(/{_URL_CHAR}?]*)(?:\?({_URL_CHAR}]*))?)?) HTTP/({_URL_CHAR}]*)" '
+    rf'"({_P}) ({_URL}*//{_URL}*)((?:/{_P[:-1]}*)?) HTTP/({_URL}*)" '       # METHOD scheme://host[/path] HTTP/v
     rf"{_QC} ({_P} {_P} {_P}) {_QC} "                                        # user agent; TLS, group; trace
     rf"({_Q} {_Q} {_P}) ({_TIME}) "                                         # domain cert rule; creation time
     rf"({_Q} {_Q} {_Q} {_Q} {_Q} {_Q} {_Q}) ({_P})"                          # actions ... reason; conn_trace_id
@@ -117,6 +115,25 @@ def _destination(run: str) -> tuple[str, str]:
     return _members(elb), _members({"destination": {"domain": domain}} if domain != "-" and domain else {})
 
 
+def _origin(origin: str) -> str:
+    """``scheme://host[:port]`` -> its ``url`` members after ``original``, as ``url_document`` makes them;
+    ``LineFormatError`` for a URL without a scheme (left to the general path)."""
+    url = url_document(origin)
+    if "scheme" not in url:
+        raise LineFormatError("no scheme")
+    del url["original"], url["path"]
+    return _members(url)
+
+
+def _minute_ns(minute: str) -> int:
+    return epoch_ns(minute + ":00Z")
+
+
+def _ns(time: str) -> int:
+    """``epoch_ns(time)``, its minute (a handful per file) looked up."""
+    return _MINUTES[time[:16]] + int(time[17:19] + time[20:-1].ljust(9, "0"))
+
+
 _ACTIONS = (("action_executed", ","), ("redirect_url", None), ("error", None), ("target_port", " "),
             ("target_status_code", " "), ("classification", None), ("classification_reason", None))
 
@@ -137,6 +154,8 @@ _BACKENDS = _Memo(_backend)
 _TLS_RUNS = _Memo(_tls)
 _DESTINATIONS = _Memo(_destination)
 _ACTION_RUNS = _Memo(_actions)
+_ORIGINS = _Memo(_origin)
+_MINUTES = _Memo(_minute_ns)
 
 
 def alb_json(line: str, inside_aws: str = "") -> str | None:
@@ -147,8 +166,8 @@ def alb_json(line: str, inside_aws: str = "") -> str | None:
     if match is None:
         return None
     (kind, end, name, _, client_ip, client_port, target, request_time, backend_time, response_time, statuses,
-     received, sent, method, url, scheme, host, port, path, query, version, agent, tls_run, trace, domain_run,
-     start, action_run, conn_trace_id, appended) = match.groups()
+     received, sent, method, origin, path, version, agent, tls_run, trace, domain_run, start, action_run,
+     conn_trace_id, appended) = match.groups()
     if len(client_port) == 5 and client_port > "65535":
         return None
     try:
@@ -156,7 +175,8 @@ def alb_json(line: str, inside_aws: str = "") -> str | None:
         tls_elb, tls = _TLS_RUNS[tls_run]
         destination_elb, destination = _DESTINATIONS[domain_run]
         times = _REQUEST_TIMES[request_time] + _BACKEND_TIMES[backend_time] + _RESPONSE_TIMES[response_time]
-        duration = epoch_ns(end) - epoch_ns(start)
+        url = _ORIGINS[origin]
+        duration = _ns(end) - _ns(start)
     except LineFormatError:
         return None
     elb = (f',"type":"{kind}"' if kind != "-" else "") + (f',"name":"{name}"' if name != "-" else "") + backend + times
@@ -170,9 +190,9 @@ def alb_json(line: str, inside_aws: str = "") -> str | None:
         more = split_fields(appended)
         if more:
             elb += _members({"additional_fields": more})
-    url = (f',"url":{{"original":"{url}","scheme":"{scheme}","domain":"{host}"'
-           + (f',"port":{port}' if port is not None else "") + f',"path":"{path or ""}"'
-           + (f',"query":"{query}"}}' if query is not None else "}"))
+    path, question, query = path.partition("?")
+    url = f',"url":{{"original":"{origin}{path}{question}{query}"{url},"path":"{path}"' + (
+        f',"query":"{query}"}}' if question else "}")
     if agent != "-" and agent:
         url += f',"user_agent":{{"original":"{agent}"}}'
     url += tls
