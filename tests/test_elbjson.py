@@ -69,14 +69,14 @@ def test_alb_lines_written_directly_are_the_documents_json():
         written = alb_json(line)
         if written is not None:
             taken += 1
-            assert (written + "}").encode() == general(line), line
+            assert written.encode() == general(line), line
     assert taken > len(every) // 4  # the fast path is the usual one, not a rare exception
 
 
 def test_the_benchmark_lines_all_take_the_fast_path_and_its_memos_stay_right():
     lines = [alb_line(i) for i in range(1, 5001)]
-    assert [(alb_json(line) + "}").encode() for line in lines] == [general(line) for line in lines]
-    assert [(alb_json(line) + "}").encode() for line in lines] == [general(line) for line in lines]  # memos warm
+    assert [alb_json(line).encode() for line in lines] == [general(line) for line in lines]
+    assert [alb_json(line).encode() for line in lines] == [general(line) for line in lines]  # memos warm
 
 
 def test_strings_are_escaped_as_orjson_escapes_them():
@@ -88,15 +88,15 @@ def test_strings_are_escaped_as_orjson_escapes_them():
         # a control character takes the general path; every other string this one, as it is in the line
         assert (written is None) == (agent in ("tab\tx", "nul\x00x")), agent
         if written is not None:
-            assert (written + "}").encode() == general(line)
-            assert orjson.loads(written + "}")["user_agent"]["original"] if agent not in ("-", "") else True
+            assert written.encode() == general(line)
+            assert ("user_agent" in orjson.loads(written)) == (agent not in ("-", ""))
 
 
 def test_appended_fields_are_kept_on_the_fast_path():
     line = alb_line(3) + ' "transformed.example.com" "/new" NEW_FIELD'
     written = alb_json(line)
-    assert written is not None and (written + "}").encode() == general(line)
-    assert orjson.loads(written + "}")["aws"]["elb"]["additional_fields"] == ["transformed.example.com", "/new", "NEW_FIELD"]
+    assert written is not None and written.encode() == general(line)
+    assert orjson.loads(written)["aws"]["elb"]["additional_fields"] == ["transformed.example.com", "/new", "NEW_FIELD"]
 
 
 def test_a_units_payloads_are_its_documents_json_whatever_the_line():

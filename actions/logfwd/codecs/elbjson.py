@@ -129,11 +129,6 @@ def _minute_ns(minute: str) -> int:
     return epoch_ns(minute + ":00Z")
 
 
-def _ns(time: str) -> int:
-    """``epoch_ns(time)``, its minute (a handful per file) looked up."""
-    return _MINUTES[time[:16]] + int(time[17:19] + time[20:-1].ljust(9, "0"))
-
-
 _ACTIONS = (("action_executed", ","), ("redirect_url", None), ("error", None), ("target_port", " "),
             ("target_status_code", " "), ("classification", None), ("classification_reason", None))
 
@@ -158,10 +153,10 @@ _ORIGINS = _Memo(_origin)
 _MINUTES = _Memo(_minute_ns)
 
 
-def alb_json(line: str, inside_aws: str = "") -> str | None:
-    """The JSON of ``parse_line(line)``'s document without its closing brace, ``inside_aws`` (members
-    such as ``,"s3":{...}``) added at the end of its ``aws`` object; ``None`` for a line this path does
-    not take (then use ``parse_line``)."""
+def alb_json(line: str, inside_aws: str = "", after: str = "") -> str | None:
+    """The JSON of ``parse_line(line)``'s document, with ``inside_aws`` (members such as ``,"s3":{...}``)
+    added at the end of its ``aws`` object and ``after`` at the end of the document; ``None`` for a line
+    this path does not take (then use ``parse_line``)."""
     match = _ALB.fullmatch(line)
     if match is None:
         return None
@@ -174,33 +169,33 @@ def alb_json(line: str, inside_aws: str = "") -> str | None:
         backend, backend_after, status, outcome = _BACKENDS[target + " " + statuses]
         tls_elb, tls = _TLS_RUNS[tls_run]
         destination_elb, destination = _DESTINATIONS[domain_run]
-        times = _REQUEST_TIMES[request_time] + _BACKEND_TIMES[backend_time] + _RESPONSE_TIMES[response_time]
         url = _ORIGINS[origin]
-        duration = _ns(end) - _ns(start)
+        # epoch_ns(end) - epoch_ns(start), inline: the minutes looked up, the rest read as nanoseconds
+        duration = (_MINUTES[end[:16]] - _MINUTES[start[:16]] + int(end[17:19] + end[20:-1].ljust(9, "0"))
+                    - int(start[17:19] + start[20:-1].ljust(9, "0")))
+        times = _REQUEST_TIMES[request_time] + _BACKEND_TIMES[backend_time] + _RESPONSE_TIMES[response_time]
     except LineFormatError:
         return None
-    elb = (f',"type":"{kind}"' if kind != "-" else "") + (f',"name":"{name}"' if name != "-" else "") + backend + times
-    elb += backend_after + tls_elb
-    if trace != "-" and trace:
-        elb += f',"trace_id":"{trace}"'
-    elb += destination_elb + _ACTION_RUNS[action_run]
-    if conn_trace_id != "-":
-        elb += f',"conn_trace_id":"{conn_trace_id}"'
-    if appended is not None:
-        more = split_fields(appended)
-        if more:
-            elb += _members({"additional_fields": more})
-    path, question, query = path.partition("?")
-    url = f',"url":{{"original":"{origin}{path}{question}{query}"{url},"path":"{path}"' + (
-        f',"query":"{query}"}}' if question else "}")
-    if agent != "-" and agent:
-        url += f',"user_agent":{{"original":"{agent}"}}'
-    url += tls
-    if trace != "-" and trace:
-        url += f',"trace":{{"id":"{trace}"}}'
+    # Every optional member is made first, then the document in one string: appending to a growing
+    # string copied it again and again.
+    path, question, query_text = path.partition("?")
+    traced = trace != "-" and trace != ""
+    duration = f',"duration":{duration}' if duration >= 0 else ""
+    kind = f',"type":"{kind}"' if kind != "-" else ""
+    name = f',"name":"{name}"' if name != "-" else ""
+    trace_id = f',"trace_id":"{trace}"' if traced else ""
+    conn_trace_id = f',"conn_trace_id":"{conn_trace_id}"' if conn_trace_id != "-" else ""
+    more = _members({"additional_fields": split_fields(appended)}) if appended else ""
+    method = f',"method":"{method}"' if method != "-" else ""
+    query = f',"query":"{query_text}"' if question else ""
+    agent = f',"user_agent":{{"original":"{agent}"}}' if agent != "-" and agent else ""
+    trace = f',"trace":{{"id":"{trace}"}}' if traced else ""
     return (f'{{"event":{{"kind":"event","module":"aws","dataset":"aws.elb","category":"web","outcome":"{outcome}",'
-            f'"start":"{start}","end":"{end}"' + (f',"duration":{duration}}}' if duration >= 0 else "}")
-            + f',"cloud":{{"provider":"aws"}},"aws":{{"elb":{{"protocol":"http"{elb}}}{inside_aws}}},'
-            f'"http":{{"request":{{"body":{{"bytes":{received}}}' + (f',"method":"{method}"}}' if method != "-" else "}")
-            + f',"response":{{"status_code":{status},"body":{{"bytes":{sent}}}}},"version":"{version}"}},'
-            f'"@timestamp":"{end}","source":{{"ip":"{client_ip}","port":{client_port}}}{url}{destination}')
+            f'"start":"{start}","end":"{end}"{duration}}},"cloud":{{"provider":"aws"}},'
+            f'"aws":{{"elb":{{"protocol":"http"{kind}{name}{backend}{times}{backend_after}{tls_elb}{trace_id}'
+            f'{destination_elb}{_ACTION_RUNS[action_run]}{conn_trace_id}{more}}}{inside_aws}}},'
+            f'"http":{{"request":{{"body":{{"bytes":{received}}}{method}}},'
+            f'"response":{{"status_code":{status},"body":{{"bytes":{sent}}}}},"version":"{version}"}},'
+            f'"@timestamp":"{end}","source":{{"ip":"{client_ip}","port":{client_port}}},'
+            f'"url":{{"original":"{origin}{path}{question}{query_text}"{url},"path":"{path}"{query}}}'
+            f'{agent}{tls}{trace}{destination}{after}}}')

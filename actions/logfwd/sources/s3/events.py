@@ -79,10 +79,7 @@ class ObjectLines(Sequence):
         prefix = self.context.id_prefix
         out = []
         for index, (text, number, offset) in enumerate(zip(self.texts, self.numbers, self.offsets)):
-            head = alb_json(text, inside_aws)
-            if head is None:
-                out.append(dumps(self._document(index)))
-            else:
-                out.append(f'{head},"@metadata":{{"_id":"{prefix}-{number}"}},'
-                           f'"log":{{"offset":{offset},"file":{{"path":{path}}}}}}}'.encode())
+            written = alb_json(text, inside_aws, f',"@metadata":{{"_id":"{prefix}-{number}"}},'
+                                                 f'"log":{{"offset":{offset},"file":{{"path":{path}}}}}')
+            out.append(dumps(self._document(index)) if written is None else written.encode())
         return out
