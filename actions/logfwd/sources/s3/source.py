@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Iterator
 
-from ...codecs.elblog import is_control_line
+from ...codecs.elblog import CONTROL_PREFIX
 from ...deadline import Deadline
 from ...errors import SourceError
 from ..base import Encode, Unit
@@ -107,14 +107,14 @@ class S3Source:
                 for raw in block:
                     progress.read += 1
                     text = raw.decode("utf-8", "replace").rstrip("\r")
-                    if text and not is_control_line(text):
+                    if text and not text.startswith(CONTROL_PREFIX):  # (is_control_line, without a call a line)
                         lines.append(text, progress.read, offset)
+                        if len(lines.texts) >= self.lines_per_unit:
+                            yield self._unit(lines, encode, progress)
+                            lines = ObjectLines(context)
                     elif text:
                         progress.control += 1
                     offset += len(raw) + 1
-                    if len(lines) >= self.lines_per_unit:
-                        yield self._unit(lines, encode, progress)
-                        lines = ObjectLines(context)
             yield self._unit(lines, encode, progress, complete=True)
         except SourceError:
             raise
