@@ -80,13 +80,13 @@ def test_the_benchmark_lines_all_take_the_fast_path_and_its_memos_stay_right():
 
 
 def test_strings_are_escaped_as_orjson_escapes_them():
-    for agent in ('a \\"q\\" b', "ü €", "del\x7f", "sep\u2028\u2029", "-", "", "a\\\\b", "tab\tx", "nul\x00x"):
+    for agent in ('a \\"q\\" b', "ü €", "sep\u2028\u2029", "-", "", "a\\\\b", "del\x7f", "tab\tx", "nul\x00x", "\ud800"):
         line = test_elblog.alb_line("https", "10.0.0.9:1", "10.0.0.1:80", "0.000 0.001 0.000", "200 200", "1 2",
                                     "GET http://h:8/ HTTP/1.1", agent, "- -",
                                     f'{test_elblog.TG} "-" "-" "-" 1 {test_elblog.ALB_START} "forward" "-" "-" "-" "-" "-" "-" -')
         written = alb_json(line)
-        # a control character takes the general path; every other string this one, as it is in the line
-        assert (written is None) == (agent in ("tab\tx", "nul\x00x")), agent
+        # a control character, DEL or a lone surrogate takes the general path; every other string this one
+        assert (written is None) == (agent in ("del\x7f", "tab\tx", "nul\x00x", "\ud800")), agent
         if written is not None:
             assert written.encode() == general(line)
             assert ("user_agent" in orjson.loads(written)) == (agent not in ("-", ""))
