@@ -2,15 +2,15 @@
 
 Any sink reads them as plain dicts (``parse_line``'s document with the object's fields), each made when
 read. The JSON sinks (tcp, lumberjack) ask ``payloads()`` instead (see ``json_payloads``), which writes
-the JSON of an ALB line straight from the line (``codecs/elbjson.py``: 2-3x less CPU than making the
-dict and encoding it) and encodes the dict for every other line. Both give the same bytes:
+the JSON of an ALB or classic ELB line straight from the line (``codecs/elbjson.py``: 2-3x less CPU
+than making the dict and encoding it) and encodes the dict for every other line. Both give the same bytes:
 tests/test_elbjson.py compares them.
 """
 
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from ...codecs.elbjson import alb_json
+from ...codecs.elbjson import line_json
 from ...codecs.elblog import parse_line
 from ...codecs.jsonbytes import dumps
 from ...errors import LineFormatError
@@ -79,7 +79,7 @@ class ObjectLines(Sequence):
         prefix = self.context.id_prefix
         out = []
         for index, (text, number, offset) in enumerate(zip(self.texts, self.numbers, self.offsets)):
-            written = alb_json(text, inside_aws, f',"@metadata":{{"_id":"{prefix}-{number}"}},'
-                                                 f'"log":{{"offset":{offset},"file":{{"path":{path}}}}}')
+            written = line_json(text, inside_aws, f',"@metadata":{{"_id":"{prefix}-{number}"}},'
+                                                  f'"log":{{"offset":{offset},"file":{{"path":{path}}}}}')
             out.append(dumps(self._document(index)) if written is None else written.encode())
         return out
