@@ -12,7 +12,7 @@ from servers_s3 import alb_line, classic_line
 
 from logfwd.codecs import elbclassicjson, elbjson
 from logfwd.codecs.elbclassicjson import classic_json
-from logfwd.codecs.elbjson import alb_json, line_json
+from logfwd.codecs.elbjson import alb_json, json_writer
 from logfwd.codecs.elblog import parse_line
 from logfwd.codecs.jsonbytes import dumps, json_payloads
 from logfwd.errors import LineFormatError
@@ -104,19 +104,24 @@ def test_a_line_only_tries_the_pattern_of_its_own_type(monkeypatch):
             return self.pattern.fullmatch(line)
     monkeypatch.setattr(elbjson, "_ALB", Recording("alb", elbjson._ALB))
     monkeypatch.setattr(elbclassicjson, "_CLASSIC", Recording("classic", elbclassicjson._CLASSIC))
-    nlb = next(line for line in parser_test_lines() if line.startswith("tls "))
-    for line, kind in ((classic_line(5), "classic"), (alb_line(5), "alb"), (nlb, None), ("not a line", "alb")):
+    nlb = [line for line in parser_test_lines() if line.startswith("tls ")]
+    for texts, kind in (([classic_line(i) for i in range(1, 40)], "classic"), ([alb_line(i) for i in range(1, 40)], "alb"),
+                        (nlb, None)):
+        events = ObjectLines(CONTEXT)
+        for number, text in enumerate(texts, 1):
+            events.append(text, number, number * 100)
         tried.clear()
-        written = line_json(line)
-        assert tried == ([kind] if kind else []), line
-        assert (written is None) == (kind not in ("classic", "alb") or line == "not a line")
-        assert written is None or written.encode() == general(line)
+        payloads = json_payloads(events)
+        assert tried == [kind] * len(texts) if kind else tried == []
+        assert payloads == [dumps(document) for document in events]
+    assert json_writer(classic_line(1)) is classic_json and json_writer(alb_line(1)) is alb_json
+    assert len(nlb) > 1 and json_writer(nlb[0]) is None
 
 
 def test_the_benchmark_lines_all_take_the_fast_path_and_its_memos_stay_right():
     lines = [alb_line(i) for i in range(1, 5001)] + [classic_line(i) for i in range(1, 5001)]
-    assert [line_json(line).encode() for line in lines] == [general(line) for line in lines]
-    assert [line_json(line).encode() for line in lines] == [general(line) for line in lines]  # memos warm
+    assert [json_writer(line)(line).encode() for line in lines] == [general(line) for line in lines]
+    assert [json_writer(line)(line).encode() for line in lines] == [general(line) for line in lines]  # memos warm
 
 
 def test_strings_are_escaped_as_orjson_escapes_them():

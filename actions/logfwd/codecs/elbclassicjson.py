@@ -12,8 +12,8 @@ a port above 65535), gets ``None``: the caller takes the general path.
 import re
 
 from ..errors import LineFormatError
-from .elbjsonparts import (BACKENDS, CLIENT, COUNT, MINUTES, P, QC, REQUEST, STATUSES, TARGETS, TIME, TLS_RUNS, members,
-                           port_too_big, seconds_memo, url_json)
+from .elbjsonparts import (BACKENDS, CLIENT, COUNT, MINUTES, P, QC, REQUEST, STATUSES, TARGETS, TIME, TLS_RUNS,
+                           members, port_too_big, seconds_memo, url_json)
 from .elbtokens import split_fields
 
 __all__ = ["classic_json"]

@@ -1,7 +1,7 @@
 """Load-balancer access log lines written straight as the JSON of their documents: the fast path of the
-JSON sinks. ``line_json`` picks the writer by the line's first characters, the rule ``parse_line``
-uses, so a line only ever tries its own type's pattern; ``alb_json`` writes ALB lines, ``classic_json``
-(``elbclassicjson.py``) classic ELB lines, NLB lines take the general path.
+JSON sinks. ``json_writer`` picks the writer of a unit's lines by the type of its first line (the rule
+``parse_line`` uses), so a line only ever tries its own type's pattern: ``alb_json`` writes ALB lines,
+``classic_json`` (``elbclassicjson.py``) classic ELB lines, NLB lines take the general path.
 
 Why: making the nested dict of an ALB line (about 45 values in 15 objects) and then encoding it cost
 25 µs a line, most of the forwarder's CPU. Here one precompiled pattern checks and captures the 30
@@ -22,25 +22,28 @@ import re
 from ..errors import LineFormatError
 from .elbclassicjson import classic_json
 from .elbfields import rule_priority
-from .elbjsonparts import (BACKENDS, CLIENT, COUNT, MINUTES, P, Q, QC, REQUEST, STATUSES, TIME, TLS_RUNS, Memo, members,
-                           port_too_big, seconds_memo, url_json)
+from .elbjsonparts import (BACKENDS, CLIENT, COUNT, MINUTES, P, Q, QC, REQUEST, STATUSES, TIME, TLS_RUNS, Memo,
+                           members, port_too_big, seconds_memo, url_json)
 from .elbtokens import split_fields
 
-__all__ = ["line_json", "alb_json"]
+__all__ = ["json_writer", "alb_json"]
 
 
-def line_json(line: str, inside_aws: str = "", after: str = "") -> str | None:
-    """``alb_json`` or ``classic_json`` of ``line``, by its type: a classic line starts with its time,
-    an NLB line with ``tls`` (no fast path: ``None``), an ALB line with its request type."""
+def json_writer(line: str):
+    """The writer of lines of ``line``'s type, by the rule ``parse_line`` uses: ``classic_json`` for a
+    line that starts with its time, ``None`` for NLB's (``tls`` and a version: no fast path),
+    ``alb_json`` for any other. Asked once per unit (AWS writes one type per object), so that a line
+    never tries a pattern of another type; a line the writer refuses takes the general path."""
     if line[:1].isdigit():
-        return classic_json(line, inside_aws, after)
+        return classic_json
     if line.startswith("tls "):
         return None
-    return alb_json(line, inside_aws, after)
+    return alb_json
 
 
 _ALB = re.compile(
-    rf"(-|(?!tls )[a-z][a-z0-9]*) ({TIME}) ({P}) "   # type (a classic line starts with a digit, NLB's with tls), time, elb
+    # type (a classic line starts with a digit, an NLB line with tls), time, elb
+    rf"(-|(?!tls )[a-z][a-z0-9]*) ({TIME}) ({P}) "
     rf"{CLIENT.format(4)} ({P}) "                                          # client:port target:port
     rf"({P}) ({P}) ({P}) "                                                 # the three processing times
     rf"{STATUSES} ({COUNT}) ({COUNT}) "                         # status codes, bytes

@@ -24,7 +24,8 @@ QC = rf'"({_IN_QUOTES}(?:\\["\\]{_IN_QUOTES})*)"'     # a quoted field, its cont
 TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z"
 COUNT = r"0|[1-9][0-9]{0,17}"                # as JSON writes it: no leading zero, < 2**63
 STATUSES = r"([0-9]{1,18} (?:[0-9]{1,18}|-))"   # elb and backend status codes: < 2**63, as orjson writes them
-CLIENT = r"(\[)?([0-9a-fA-F.:%]+)(?({})\]):(0|[1-9][0-9]{{0,4}})"  # [ip]:port, ip:port; format with the "[" group's number
+# [ip]:port or ip:port; formatted with the number of the "[" group
+CLIENT = r"(\[)?([0-9a-fA-F.:%]+)(?({})\]):(0|[1-9][0-9]{{0,4}})"
 _URL = r"[!#-.0-\[\]-~]"                     # a character of a plain field but "/"
 # "METHOD scheme://host[/path] HTTP/v": method, origin, path and query, version
 REQUEST = rf'"({P}) ({_URL}*//{_URL}*)((?:/[{PLAIN}]*)?) HTTP/({_URL}*)"'

@@ -10,7 +10,7 @@ tests/test_elbjson.py compares them.
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from ...codecs.elbjson import line_json
+from ...codecs.elbjson import json_writer
 from ...codecs.elblog import parse_line
 from ...codecs.jsonbytes import dumps
 from ...errors import LineFormatError
@@ -78,8 +78,9 @@ class ObjectLines(Sequence):
         inside_aws, path = self.context.json_parts()
         prefix = self.context.id_prefix
         out = []
+        write = json_writer(self.texts[0]) if self.texts else None  # one type per object: chosen once
         for index, (text, number, offset) in enumerate(zip(self.texts, self.numbers, self.offsets)):
-            written = line_json(text, inside_aws, f',"@metadata":{{"_id":"{prefix}-{number}"}},'
-                                                  f'"log":{{"offset":{offset},"file":{{"path":{path}}}}}')
+            written = write and write(text, inside_aws, f',"@metadata":{{"_id":"{prefix}-{number}"}},'
+                                                        f'"log":{{"offset":{offset},"file":{{"path":{path}}}}}')
             out.append(dumps(self._document(index)) if written is None else written.encode())
         return out
