@@ -114,6 +114,13 @@ def test_a_line_only_tries_the_pattern_of_its_own_type(monkeypatch):
         payloads = json_payloads(events)
         assert tried == [kind] * len(texts) if kind else tried == []
         assert payloads == [dumps(document) for document in events]
+    # a unit whose first line is not an access log line: the type of the next line is remembered
+    events = ObjectLines(CONTEXT)
+    for number, text in enumerate(["not an access log line"] + [classic_line(i) for i in range(1, 20)], 1):
+        events.append(text, number, number * 100)
+    tried.clear()
+    assert json_payloads(events) == [dumps(document) for document in events]
+    assert tried == ["alb", "alb"] + ["classic"] * 19
     assert json_writer(classic_line(1)) is classic_json and json_writer(alb_line(1)) is alb_json
     assert len(nlb) > 1 and json_writer(nlb[0]) is None
 

@@ -80,7 +80,10 @@ class ObjectLines(Sequence):
         out = []
         write = json_writer(self.texts[0]) if self.texts else None  # one type per object: chosen once
         for index, (text, number, offset) in enumerate(zip(self.texts, self.numbers, self.offsets)):
-            written = write and write(text, inside_aws, f',"@metadata":{{"_id":"{prefix}-{number}"}},'
-                                                        f'"log":{{"offset":{offset},"file":{{"path":{path}}}}}')
+            after = f',"@metadata":{{"_id":"{prefix}-{number}"}},"log":{{"offset":{offset},"file":{{"path":{path}}}}}'
+            written = write and write(text, inside_aws, after)
+            if written is None and json_writer(text) is not write:  # a line of another type (after a bad
+                write = json_writer(text)                           # first line): its writer from now on
+                written = write and write(text, inside_aws, after)
             out.append(dumps(self._document(index)) if written is None else written.encode())
         return out
