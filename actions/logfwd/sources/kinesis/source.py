@@ -13,6 +13,7 @@ invocation fails and Lambda retries the whole batch (or the payload): the answer
 ``"failed"``, which the Lambda entry turns into a failed invocation.
 """
 
+from functools import partial
 from typing import Callable, Iterator
 
 from ...deadline import Deadline
@@ -21,6 +22,8 @@ from ..base import Encode, Unit
 from .records import decode_awslogs, decode_record, record_identity
 
 __all__ = ["KinesisSource"]
+
+_new_tuple = tuple.__new__  # makes a NamedTuple (a Unit) without its Python-level __new__, once a record
 
 
 class KinesisSource:
@@ -49,26 +52,28 @@ class KinesisSource:
         self.lines = self.control_messages = self.bad_records = 0
 
     def units(self, deadline: Deadline, encode: Encode) -> Iterator[Unit]:
-        for index, record in enumerate(self.records):
-            if deadline.pull_expired():
+        now_ms = self.now_ms()  # the batch's reading time, for records without an arrival time
+        expired, direct = deadline.pull_expired, self.direct
+        for index, record in enumerate(self.records):  # up to 10,000: no work here that can be done once
+            if expired():
                 self.warnings.append(f"stopped before the deadline at record {self._name(index)}: "
                                      f"{len(self.records) - index} record(s) left for Lambda to retry")
                 return
-            if self.direct:
-                decoded = decode_awslogs(record, self.now_ms())
+            if direct:
+                decoded = decode_awslogs(record, now_ms)
             else:
-                decoded = decode_record(record if isinstance(record, dict) else {}, self.now_ms())
-            self.control_messages += decoded.control
-            if decoded.problems:
+                decoded = decode_record(record if isinstance(record, dict) else {}, now_ms)
+            events, problems, control = decoded
+            if control:
+                self.control_messages += 1
+            if problems:
                 self.bad_records += 1
-                self.errors += [f"record {self._name(index)}: {problem}" for problem in decoded.problems]
-            lines = len(decoded.events)
+                self.errors += [f"record {self._name(index)}: {problem}" for problem in problems]
+            lines = len(events)
             self.lines += lines
-            payloads = encode(decoded.events) if lines else []
-            yield Unit(payloads, lambda index=index: self._done(index))
-
-    def _done(self, index: int) -> None:
-        self.delivered = index + 1
+            # Records complete in order, each on its own: delivered becomes the count of the first ones.
+            done = partial(setattr, self, "delivered", index + 1)
+            yield _new_tuple(Unit, (encode(events) if lines else [], done, None))
 
     def _name(self, index: int) -> str:
         if self.direct:
