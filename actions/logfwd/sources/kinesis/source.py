@@ -13,7 +13,6 @@ invocation fails and Lambda retries the whole batch (or the payload): the answer
 ``"failed"``, which the Lambda entry turns into a failed invocation.
 """
 
-from functools import partial
 from typing import Callable, Iterator
 
 from ...deadline import Deadline
@@ -54,6 +53,7 @@ class KinesisSource:
     def units(self, deadline: Deadline, encode: Encode) -> Iterator[Unit]:
         now_ms = self.now_ms()  # the batch's reading time, for records without an arrival time
         expired, direct = deadline.pull_expired, self.direct
+        done = self._one_delivered  # one bound method for all records (see _one_delivered)
         for index, record in enumerate(self.records):  # up to 10,000: no work here that can be done once
             if expired():
                 self.warnings.append(f"stopped before the deadline at record {self._name(index)}: "
@@ -71,9 +71,13 @@ class KinesisSource:
                 self.errors += [f"record {self._name(index)}: {problem}" for problem in problems]
             lines = len(events)
             self.lines += lines
-            # Records complete in order, each on its own: delivered becomes the count of the first ones.
-            done = partial(setattr, self, "delivered", index + 1)
             yield _new_tuple(Unit, (encode(events) if lines else [], done, None))
+
+    def _one_delivered(self) -> None:
+        """A record's ``done``. The batcher runs them in order, each once and only after every one before
+        it: so the count of those run is the index of the first record not delivered. One bound method
+        for all records: no object a record for the batcher to keep until its send is acknowledged."""
+        self.delivered += 1
 
     def _name(self, index: int) -> str:
         if self.direct:
