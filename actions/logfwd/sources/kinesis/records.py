@@ -39,10 +39,8 @@ def record_identity(record: dict) -> tuple[str, str, str]:
 
 
 def _identity(record: dict, kinesis: dict) -> tuple[str, str, str]:
-    arn, event_id, sequence = record.get("eventSourceARN"), record.get("eventID"), kinesis.get("sequenceNumber")
-    return (_stream_name(arn if type(arn) is str else str(arn or "")),  # type(...) is str: the usual case, as is
-            (event_id if type(event_id) is str else str(event_id or "")).partition(":")[0],
-            sequence if type(sequence) is str else str(sequence or ""))
+    shard = str(record.get("eventID") or "").partition(":")[0]
+    return _stream_name(str(record.get("eventSourceARN") or "")), shard, str(kinesis.get("sequenceNumber") or "")
 
 
 @lru_cache(maxsize=64)  # the records of a batch come from one stream

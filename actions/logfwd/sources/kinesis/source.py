@@ -13,6 +13,7 @@ invocation fails and Lambda retries the whole batch (or the payload): the answer
 ``"failed"``, which the Lambda entry turns into a failed invocation.
 """
 
+from itertools import repeat
 from typing import Callable, Iterator
 
 from ...deadline import Deadline
@@ -33,12 +34,17 @@ class KinesisSource:
         elif isinstance(event, dict) and isinstance(event.get("Records"), list):
             self.direct = False
             self.records = event["Records"]
-            for index, record in enumerate(self.records):
-                source = record.get("eventSource") if isinstance(record, dict) else None
-                if source != "aws:kinesis":
-                    raise SourceError(f"record {index} of the event comes from {source!r}, not aws:kinesis: "
-                                      "connect the kinesis source to a Kinesis stream or a CloudWatch Logs "
-                                      "subscription")
+            try:  # up to 10,000 records: their sources read without a Python step each
+                single = set(map(dict.get, self.records, repeat("eventSource"))) == {"aws:kinesis"}
+            except TypeError:  # a record that is not an object
+                single = False
+            if not single:
+                for index, record in enumerate(self.records):
+                    source = record.get("eventSource") if isinstance(record, dict) else None
+                    if source != "aws:kinesis":
+                        raise SourceError(f"record {index} of the event comes from {source!r}, not aws:kinesis: "
+                                          "connect the kinesis source to a Kinesis stream or a CloudWatch Logs "
+                                          "subscription")
         else:
             keys = ", ".join(sorted(event)) if isinstance(event, dict) else type(event).__name__
             raise SourceError(f"the event is neither a Kinesis batch (Records) nor a CloudWatch Logs "
