@@ -35,17 +35,16 @@ class Decoded(NamedTuple):
 def record_identity(record: dict) -> tuple[str, str, str]:
     """(stream name, shard id, sequence number) of a Kinesis event record, ``""`` where absent."""
     kinesis = record.get("kinesis")
-    return _identity(record, kinesis if isinstance(kinesis, dict) else {})
-
-
-def _identity(record: dict, kinesis: dict) -> tuple[str, str, str]:
-    shard = str(record.get("eventID") or "").partition(":")[0]
-    return _stream_name(str(record.get("eventSourceARN") or "")), shard, str(kinesis.get("sequenceNumber") or "")
+    sequence = kinesis.get("sequenceNumber") if isinstance(kinesis, dict) else None
+    return (_stream(str(record.get("eventSourceARN") or ""))[0], str(record.get("eventID") or "").partition(":")[0],
+            str(sequence or ""))
 
 
 @lru_cache(maxsize=64)  # the records of a batch come from one stream
-def _stream_name(arn: str) -> str:
-    return arn.rsplit("stream/", 1)[-1] if "stream/" in arn else arn
+def _stream(arn: str) -> tuple[str, str]:
+    """The stream's name in its ARN, and the app it belongs to (``-`` if none)."""
+    name = arn.rsplit("stream/", 1)[-1] if "stream/" in arn else arn
+    return name, app_name(name) or "-"
 
 
 def decode_record(record: dict, now_ms: int) -> Decoded:
@@ -56,11 +55,12 @@ def decode_record(record: dict, now_ms: int) -> Decoded:
     kinesis = record.get("kinesis")
     if not isinstance(kinesis, dict):
         kinesis = {}
-    stream, shard, sequence = _identity(record, kinesis)
+    stream, app = _stream(str(record.get("eventSourceARN") or ""))  # record_identity, written out: once a record
+    shard = str(record.get("eventID") or "").partition(":")[0]
+    sequence = str(kinesis.get("sequenceNumber") or "")
     arrival = kinesis.get("approximateArrivalTimestamp")
     usable = type(arrival) is float or isinstance(arrival, (int, float)) and not isinstance(arrival, bool)
     arrival_ms = round(arrival * 1000) if usable else now_ms
-    app = app_name(stream) or "-"
     ids = _new_tuple(RecordIds, (stream, shard, sequence, kinesis.get("partitionKey"), record.get("awsRegion")))
     data = kinesis.get("data")
     if not isinstance(data, str):
