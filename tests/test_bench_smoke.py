@@ -46,7 +46,10 @@ def test_events_table_times_every_step(quick):
     built = result["events"]
     assert built["lines"] == 10 * built["records"] > 0
     assert set(built["us_per_line"]) == {"decode pages, orjson", "decode pages, json",
-                                         "events, shared part encoded once", "events, each encoded whole"}
+                                         "events, shared part encoded once", "  of which: log lines parsed (owlog)",
+                                         "  of which: shared part alone (no lines)", "events, each encoded whole",
+                                         "Lumberjack windows framed, not compressed",
+                                         "Lumberjack windows framed and compressed (level 3)"}
     assert all(us > 0 for us in built["us_per_line"].values())
 
 
@@ -120,14 +123,15 @@ def _figures(**changes) -> dict:
     """A full result with every target met; ``changes`` break some."""
     client = {"events_per_s": 250_000, "mb_per_s": 150.0, "client_cpu_pct": 90, "receiver_cpu_pct": 50,
               "seconds": [0.1], "all_delivered": True}
-    size = {"activations": 1000, "lines": 10_000, "lines_per_s": 60_000, "api_requests": 9,
+    size = {"activations": 1000, "lines": 10_000, "lines_per_s": 160_000, "api_requests": 9,
             "api_requests_allowed": 9, "api_requests_by_endpoint": {"activations.list": 9}, "peak_rss_mb": 40.0,
-            "emulator_serving_lines_per_s": 200_000, "all_delivered": True, "duplicates": 0,
-            "all_passes_delivered": True}
+            "emulator_serving_lines_per_s": 300_000, "all_delivered": True, "duplicates": 0,
+            "all_passes_delivered": True, "forwarder_cpu_us_per_line": 9.0, "forwarder_warm_cpu_us_per_line": 5.0}
     result = {"sink": {"ratio_vs_pylogbeat": 4.0,
                        "clients": {"logfwd": client, "pylogbeat": {**client, "events_per_s": 60_000},
                                    "receiver ceiling": {**client, "events_per_s": 500_000}}},
-              "end_to_end": [size, {**size, "activations": 100_000, "peak_rss_mb": 55.0}],
+              "end_to_end": [size, {**size, "activations": 100_000, "peak_rss_mb": 55.0,
+                                    "forwarder_cpu_us_per_line": 3.9, "forwarder_warm_cpu_us_per_line": 3.5}],
               "cold_start": {"import_ms": 90.0},
               "kinesis_syslog": {"records": 10_000, "lines_per_s": 120_000, "lines_per_s_best": 130_000,
                                  "client_cpu_s": 0.3}}
@@ -149,6 +153,12 @@ def test_targets_all_met_on_good_figures():
     ({"sink__clients__logfwd__events_per_s": 340_000}, "receiver not the limit (logfwd)"),
     ({"sink__clients__pylogbeat__events_per_s": 340_000}, "receiver not the limit (pylogbeat)"),
     ({"end_to_end__1__lines_per_s": 49_999}, "end-to-end lines/s"),
+    ({"end_to_end__0__lines_per_s": 149_999, "end_to_end__1__lines_per_s": 149_999},
+     "end-to-end lines/s (issue 15)"),
+    ({"end_to_end__1__forwarder_cpu_us_per_line": 4.1}, "CPU per line, N=100,000, cold"),
+    ({"end_to_end__1__forwarder_warm_cpu_us_per_line": 4.1}, "CPU per line, N=100,000, warm"),
+    ({"end_to_end__0__forwarder_cpu_us_per_line": 10.1}, "CPU per line, N=1,000, cold"),
+    ({"end_to_end__0__forwarder_warm_cpu_us_per_line": 10.1}, "CPU per line, N=1,000, warm"),
     ({"end_to_end__0__api_requests": 10}, "API requests"),
     ({"end_to_end__0__peak_rss_mb": 90.0, "end_to_end__1__peak_rss_mb": 101.0}, "peak memory"),
     ({"end_to_end__1__peak_rss_mb": 61.0}, "memory flat in N"),

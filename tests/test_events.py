@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 from logfwd.errors import BadRecordError, ConfigError
-from logfwd.codecs.jsonbytes import json_payloads as payloads
-from logfwd.sources.openwhisk.events import RESERVED_FIELDS, RecordEvents, activation_events, check_fields, event_id
+from logfwd.codecs import jsonbytes
+from logfwd.codecs.jsonbytes import json_payloads as payloads, string
+from logfwd.sources.openwhisk.events import (RESERVED_FIELDS, RecordEvents, activation_events, check_fields, event_id,
+                                             line_fields, plain_line_json)
 
 SAMPLES = Path(__file__).parent / "events"
 
@@ -330,3 +332,29 @@ def test_records_are_not_modified():
     before = copy.deepcopy(record)
     activation_events(record, fields={"labels": {"a": 1}}, max_line_bytes=10)
     assert record == before
+
+
+@pytest.mark.parametrize("message", ["hello", "", 'quote " and \\ backslash', "tab\tnew\nline \x00 \x1f \x7f",
+                                     "café ünïcødé ✓ 日本語 😀", "lone \ud800 surrogate", "</script>", "x" * 3000])
+@pytest.mark.parametrize("id_prefix", ["guest/2f0c1b4a9d8e4e6f8c1b4a9d8e4e6f01:", 'odd "ns"\\/é\ud800:'])
+@pytest.mark.parametrize("with_orjson", [True, False])
+def test_plain_lines_written_directly_are_the_general_forms_json(message, id_prefix, with_orjson, monkeypatch):
+    # The fast path (a plain line's JSON written from its parts) and the general one (a dict, encoded),
+    # with orjson and with the standard library alone.
+    if not with_orjson:
+        monkeypatch.setattr(jsonbytes, "orjson", None)
+    for stream, offset in (("stdout", 0), ("stderr", 1234567)):
+        line = line_fields("2023-11-14T22:13:20.178483919Z", stream, message, offset, id_prefix)
+        direct = plain_line_json("2023-11-14T22:13:20.178483919Z", stream, message, offset, string(id_prefix)[:-1])
+        assert direct == jsonbytes.dumps(line)[:-1]
+        assert json.loads(direct + b"}") == json.loads(jsonbytes.dumps(line))
+
+
+def test_events_read_as_dicts_are_the_json_sent():
+    # Events keep their lines as JSON: read as dicts they are decoded from it, so they are what is sent
+    # (a lone surrogate reads back as the "?" that replaces it on the wire).
+    record = {**sample("activation_nodejs"), "logs": ["2023-11-14T22:13:20.1Z stdout: a \ud800 b", "bare"]}
+    events = activation_events(record)
+    assert [json.loads(p) for p in payloads(events)] == list(events)
+    assert events[0]["message"] == "a ? b" and events[1]["logfwd"] == {"unparsed": True}
+    assert (events.unparsed, events.truncated) == (1, 0)

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 
+from logfwd.sinks.statsd import routing
 from logfwd.sinks.statsd.routing import ConsistentRing
 from servers_statsd import ensure_statsd
 
@@ -24,3 +25,14 @@ def test_names_go_where_statsds_cluster_proxy_sends_them():
                               cwd=folder, capture_output=True, text=True, timeout=60, check=True)
         ring = ConsistentRing(servers)
         assert [ring.collector(name.encode()) for name in names] == json.loads(done.stdout)
+        assert [ring.collector(name.encode()) for name in names] == json.loads(done.stdout)  # remembered
+
+
+def test_the_owners_a_ring_remembers_are_bounded_and_the_same(monkeypatch):
+    monkeypatch.setattr(routing, "KNOWN_NAMES", 50)
+    servers = [f"10.0.0.{i}:8125" for i in range(1, 6)]
+    names = [f"app{i}.heroku.errors.R{10 + i % 90}".encode() for i in range(400)]
+    fresh = [ConsistentRing(servers).collector(name) for name in names]  # each on a ring that knows nothing
+    ring = ConsistentRing(servers)
+    assert [ring.collector(name) for name in names * 2] == fresh * 2
+    assert len(ring._known) <= 50

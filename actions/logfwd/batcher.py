@@ -53,13 +53,19 @@ class Batcher:
             partly: Callable[[list[str]], None] | None = None) -> None:
         """Queue one unit's payloads (serialized events); ``done`` runs once all of them are acknowledged,
         ``partly`` (a tee) if its send failed but some sinks took their share of it whole."""
-        size = 0
+        payloads = list(payloads)  # once: a source's payloads may be joined from parts when read
+        size = sum(map(len, payloads))
+        if len(self.payloads) + len(payloads) <= self.max_events and self.size + size <= self.max_bytes:
+            # The unit fits the send being built (nearly always): the loop below would add it whole too.
+            self.payloads += payloads
+            self.size += size
+            self.completions.append((len(self.payloads), len(payloads), size, done, partly))
+            return
         for payload in payloads:
             if self.payloads and (len(self.payloads) >= self.max_events or self.size + len(payload) > self.max_bytes):
                 self.flush()
             self.payloads.append(payload)
             self.size += len(payload)
-            size += len(payload)
         self.completions.append((len(self.payloads), len(payloads), size, done, partly))
 
     def flush(self) -> None:

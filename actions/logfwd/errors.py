@@ -86,6 +86,14 @@ class DeliveryError(SinkError):
         return [name for name, position in self.acked_by.items() if position >= end]
 
 
+class BadRequestError(LogfwdError):
+    """An HTTP request the local server cannot take; ``status`` is the answer it gets (400, 411, 431...)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
 class CheckpointError(LogfwdError):
     """The checkpoint store failed to load or save."""
 

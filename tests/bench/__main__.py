@@ -19,7 +19,7 @@ from . import busy, cold_start, compression, drain, end_to_end, events, kinesis_
 
 FULL = {"drain_seconds": 5.0, "routing_names": 40_000, "event_activations": 2000, "compression_events": 16 * 2048, "compression_repeats": 3,
         "sink_events": 40 * 2048, "sink_rounds": 5,
-        "sizes": [1_000, 10_000, 100_000], "size_repeats": {1_000: 5, 10_000: 3}, "cold_repeats": 7,
+        "sizes": [1_000, 10_000, 100_000], "size_repeats": {1_000: 5, 10_000: 3, 100_000: 2}, "cold_repeats": 7,
         "kinesis_records": 10_000, "kinesis_repeats": 5,
         "busy_rates": [10, 50, 100, 300], "busy_durable_rates": [300], "busy_runs": 12, "shard_rate": 300,
         "shard_counts": [1, 2, 4], "shard_budget": 4.0,

@@ -6,8 +6,10 @@
   and CPU µs per frame, for a typical mix (5 of 100 lines are Heroku errors, 70 router lines) and
   for a body of errors only (every line parsed and counted);
 - *served*: ``logfwd serve`` in its own process sending to two real statsd daemons, driven by
-  ``--clients`` keep-alive connections from another process: requests/s, frames/s, and the server's
-  CPU per frame (its user + system time from /proc).
+  ``--clients`` keep-alive connections from this process (a lean client: one ``sendall`` and a few
+  reads a request, in threads), so the server has its core to itself when the machine is idle:
+  requests/s, frames/s, the server's CPU per frame (its user + system time from /proc), how many
+  cores it used, and the clients' CPU per request.
 """
 
 import argparse
@@ -141,6 +143,7 @@ def served(seconds: float, clients: int, work: Path) -> list[dict]:
             for mix, lines in MIXES.items():
                 data = body(lines)
                 cpu, answers = _cpu_seconds(server.pid), []
+                client_cpu = time.process_time()  # the clients' threads: this process, not the server's
                 started = time.monotonic()
                 threads = [threading.Thread(target=_client, args=(port, data, started + seconds, answers))
                            for _ in range(clients)]
@@ -149,11 +152,15 @@ def served(seconds: float, clients: int, work: Path) -> list[dict]:
                 for thread in threads:
                     thread.join()
                 wall, cpu = time.monotonic() - started, _cpu_seconds(server.pid) - cpu
+                client_cpu = time.process_time() - client_cpu
                 ok, failed = sum(a[0] for a in answers), sum(a[1] for a in answers)
                 rows.append({"mix": mix, "clients": clients, "requests_per_s": round(ok / wall),
                              "frames_per_s": round(ok * FRAMES / wall), "failed": failed,
                              "server_cpu_us_per_frame": round(cpu / max(1, ok * FRAMES) * 1e6, 2),
-                             "requests_per_server_cpu_s": round(ok / cpu) if cpu else None})
+                             "requests_per_server_cpu_s": round(ok / cpu) if cpu else None,
+                             # below 1.0: the server waited for a core (a loaded machine) or for the clients
+                             "server_cores_used": round(cpu / wall, 2),
+                             "client_cpu_us_per_request": round(client_cpu / max(1, ok) * 1e6)})
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -196,10 +203,12 @@ def main() -> None:
     for row in [*result["parsing"], result["parsing_with_a_log_sink"]]:
         print(f"| {row['mix']} | {row['frames_per_s']:,} | {row['cpu_us_per_frame']} | {row['frames_per_cpu_s']:,} |")
     print(f"\n| served, {args.clients} connections | requests/s | frames/s | server CPU µs/frame "
-          "| requests per server CPU-second | failed |\n|---|---|---|---|---|---|")
+          "| requests per server CPU-second | server cores used | client CPU µs/request | failed |\n"
+          "|---|---|---|---|---|---|---|---|")
     for row in result["served"]:
         print(f"| {row['mix']} | {row['requests_per_s']:,} | {row['frames_per_s']:,} | "
-              f"{row['server_cpu_us_per_frame']} | {row['requests_per_server_cpu_s']:,} | {row['failed']} |")
+              f"{row['server_cpu_us_per_frame']} | {row['requests_per_server_cpu_s']:,} | "
+              f"{row['server_cores_used']} | {row['client_cpu_us_per_request']} | {row['failed']} |")
 
 
 if __name__ == "__main__":

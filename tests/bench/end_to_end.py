@@ -1,14 +1,22 @@
 """End to end: ``logfwd emulate`` holding N activations x 10 lines, ``logfwd run`` until drained.
 
 Three processes, as in production: the emulator (the OpenWhisk API), the receiver (Logstash) and the
-forwarder, each with its own interpreter. The forwarder is the ``logfwd run`` command started through
-``tests.bench.wire`` (which only counts its socket bytes); its peak resident memory and CPU time come
-from ``wait4``. Afterwards every produced line must be in the receiver's file, by ``_id``, and a bare
-``requests`` loop reads the same backlog again to show what the emulator can serve on its own.
+forwarder, each with its own interpreter. The forwarder is ``logfwd run`` commands served one after
+another by one ``tests.bench.wire`` process (which only counts their socket bytes and CPU), as OpenWhisk
+runs an action again in a warm container. Afterwards every produced line must be in the receiver's
+file, by ``_id``, and a bare ``requests`` loop reads the same backlog again to show what the emulator
+can serve on its own, and what reading and decoding it costs alone.
 
 A small backlog takes a fraction of a second, so the machine's load moves its rate a lot: it is
 forwarded ``repeats`` times (each time from a fresh checkpoint, into an emptied receiver file, every
 line checked), and the figures are those of the median pass; every pass's rate is kept.
+
+The forwarder's CPU is reported cold and warm. Cold: the first pass, the process's first command, with
+its whole CPU (interpreter, imports, first use of everything: what a fresh container pays). Warm: the
+median of the later passes (what a reused container pays); ``cold start ms`` is the difference. Like
+the action's zip, which ships precompiled bytecode, the forwarder reads logfwd's modules precompiled
+(into the work directory), whatever ``PYTHONDONTWRITEBYTECODE`` says: compiling ~50 modules from source
+on every run is no cost a deployed forwarder pays.
 """
 
 import json
@@ -22,6 +30,7 @@ from pathlib import Path
 
 import requests
 
+from logfwd.codecs import jsonbytes
 from logfwd_dev.emulator import DEFAULT_API_KEY
 
 from . import procs, workload
@@ -35,7 +44,17 @@ _ID = re.compile(rb'"_id":"([^"]+)"')
 
 
 def run(sizes: list[int], work: Path, repeats: dict[int, int] | None = None) -> list[dict]:
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(procs.ROOT / "actions")], check=True,
+                   env=_forwarder_env(work), stdout=subprocess.DEVNULL)
     return [_one(size, work, (repeats or {}).get(size, 1)) for size in sizes]
+
+
+def _forwarder_env(work: Path) -> dict:
+    # Nothing from the user's own setup: no LOGFWD_* variables, no ~/.wskprops.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGFWD_", "__OW_", "PYTHONDONTWRITEBYTECODE"))}
+    env["WSK_CONFIG_FILE"] = str(work / "no-wskprops")
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    return env
 
 
 def _one(activations: int, work: Path, repeats: int) -> dict:
@@ -47,21 +66,31 @@ def _one(activations: int, work: Path, repeats: int) -> dict:
         produced = requests.get(f"{url}/emulator/produced", timeout=120).json()
         # A run reads up to ``now - settle`` (2 s by default): let the newest seeded start fall behind it.
         time.sleep(max(0.0, seeded + SETTLE - time.time()))
-        passes = [_pass(url, port, actions, work, f"{activations}-{n}", out, produced, (emulator_pid, receiver_pid))
-                  for n in range(repeats)]
+        with _Forwarder(work) as forwarder:
+            passes = [_pass(forwarder, url, port, actions, work, f"{activations}-{n}", out, produced,
+                            (emulator_pid, receiver_pid)) for n in range(repeats)]
         serving = _serving_rate(url, actions)
     out.unlink()
     median = sorted(passes, key=lambda p: p["lines_per_s"])[len(passes) // 2]
+    cold, warm = passes[0], sorted(passes[1:], key=lambda p: p["forwarder_cpu_seconds"])
+    warm = warm[len(warm) // 2] if warm else None
     return {"activations": activations, **median, "repeats": repeats,
+            "forwarder_cpu_us_per_line": cold["forwarder_cpu_us_per_line"],
+            "forwarder_warm_cpu_us_per_line": warm["forwarder_cpu_us_per_line"] if warm else None,
+            "forwarder_cold_start_ms": (round(1000 * (cold["forwarder_cpu_seconds"] - warm["forwarder_cpu_seconds"]))
+                                        if warm else None),
+            "peak_rss_mb": max(p["peak_rss_mb"] for p in passes),
             "lines_per_s_each": [p["lines_per_s"] for p in passes],
             "all_passes_delivered": all(p["all_delivered"] and not p["duplicates"] for p in passes),
             "api_requests_per_1000": round(1000 * median["api_requests"] / activations, 2),
             "api_requests_allowed": math.ceil(activations / 200) + len(actions) * median["runs"],
-            "emulator_serving_lines_per_s": serving}
+            "emulator_serving_lines_per_s": serving["lines_per_s"],
+            "api_read_cpu_us_per_line": serving["read_cpu_us_per_line"],
+            "api_decode_cpu_us_per_line": serving["decode_cpu_us_per_line"]}
 
 
-def _pass(url: str, port: int, actions: list[str], work: Path, name: str, out: Path, produced: list[dict],
-          pids: tuple[int, int]) -> dict:
+def _pass(forwarder: "_Forwarder", url: str, port: int, actions: list[str], work: Path, name: str, out: Path,
+          produced: list[dict], pids: tuple[int, int]) -> dict:
     """Forward the whole backlog from a fresh checkpoint (runs until drained), and check what arrived."""
     os.truncate(out, 0)
     requests_before = requests.get(f"{url}/emulator/stats", timeout=30).json()["requests"]
@@ -69,7 +98,7 @@ def _pass(url: str, port: int, actions: list[str], work: Path, name: str, out: P
     started_ms = time.time() * 1000
     runs = []
     while len(runs) < MAX_RUNS:
-        runs.append(_forward(url, port, actions, work, name))
+        runs.append(forwarder.run(url, port, actions, work, name))
         if not runs[-1]["summary"].get("more"):
             break
     emulator_cpu, receiver_cpu = (procs.cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before))
@@ -112,29 +141,51 @@ def _pass(url: str, port: int, actions: list[str], work: Path, name: str, out: P
     }
 
 
-def _forward(url: str, port: int, actions: list[str], work: Path, name: str) -> dict:
-    report = work / "wire.json"
-    params = {"apihost": url, "api_key": DEFAULT_API_KEY, "actions": ",".join(actions),
-              "logstash_hosts": f"127.0.0.1:{port}", "logstash_tls": "false",
-              "checkpoint": f"file:{work / f'checkpoint-{name}.json'}", "initial_lookback": str(LOOKBACK)}
-    argv = [sys.executable, "-m", "tests.bench.wire", str(report), "run", "--json", "--quiet"]
-    for key, value in params.items():
-        argv += ["--param", f"{key}={value}"]
-    # Nothing from the user's own setup: no LOGFWD_* variables, no ~/.wskprops.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LOGFWD_", "__OW_"))}
-    env["WSK_CONFIG_FILE"] = str(work / "no-wskprops")
-    with open(work / "run.out", "wb") as stdout, open(work / "run.err", "wb") as stderr:
+class _Forwarder:
+    """One ``tests.bench.wire`` process serving ``logfwd run`` commands; its first is a cold start."""
+
+    def __init__(self, work: Path):
+        self.work = work
+        self.stderr = open(work / "forwarder.err", "wb")
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.bench.wire"], cwd=procs.ROOT,
+                                        env=_forwarder_env(work), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self.stderr)
+        self.cold = True
+
+    def run(self, url: str, port: int, actions: list[str], work: Path, name: str) -> dict:
+        params = {"apihost": url, "api_key": DEFAULT_API_KEY, "actions": ",".join(actions),
+                  "logstash_hosts": f"127.0.0.1:{port}", "logstash_tls": "false",
+                  "checkpoint": f"file:{work / f'checkpoint-{name}.json'}", "initial_lookback": str(LOOKBACK)}
+        args = ["run", "--json", "--quiet"]
+        for key, value in params.items():
+            args += ["--param", f"{key}={value}"]
         started = time.perf_counter()
-        process = subprocess.Popen(argv, cwd=procs.ROOT, env=env, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
+        self.process.stdin.write((json.dumps(args) + "\n").encode())
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
         wall = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    output = (work / "run.out").read_text()
-    if process.returncode != 0 or not output.strip():
-        raise RuntimeError(f"logfwd run exited with {process.returncode}: {output[-1000:]}"
-                           f"{(work / 'run.err').read_text()[-2000:]}")
-    return {"summary": json.loads(output), "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
-            "wire": json.loads(report.read_text())}
+        if not answer:
+            raise RuntimeError(f"the forwarder process ended: {(self.work / 'forwarder.err').read_text()[-2000:]}")
+        wire = json.loads(answer)
+        if wire["code"] != 0 or not wire["output"].strip():
+            raise RuntimeError(f"logfwd run exited with {wire['code']}: {wire['output'][-1000:]}"
+                               f"{(self.work / 'forwarder.err').read_text()[-2000:]}")
+        # A cold start's CPU is the whole process's so far: interpreter, imports, the run.
+        cpu, self.cold = (wire["process_cpu"] if self.cold else wire["cpu"]), False
+        return {"summary": json.loads(wire["output"]), "wall": wall, "cpu": cpu, "wire": wire}
+
+    def __enter__(self) -> "_Forwarder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+        self.stderr.close()
 
 
 def _received_ids(path: Path) -> dict:
@@ -149,23 +200,34 @@ def _received_ids(path: Path) -> dict:
     return {"lines": lines, "unique": unique}
 
 
-def _serving_rate(url: str, actions: list[str]) -> int:
-    """Lines per second the emulator serves to a bare client: every page of every action, bodies unparsed."""
+def _serving_rate(url: str, actions: list[str]) -> dict:
+    """Lines per second the emulator serves to a bare client: every page of every action, bodies unparsed.
+
+    Also this client's CPU per line, which is the forwarder's first stage measured alone: reading the
+    pages with ``requests`` (as the forwarder's API client does), and decoding them (``jsonbytes.loads``,
+    timed apart, after the rate's clock)."""
     session = requests.Session()
     session.auth = tuple(DEFAULT_API_KEY.split(":", 1))
     served_before = session.get(f"{url}/emulator/stats", timeout=30).json()["served"]["lines"]
-    started = time.perf_counter()
+    bodies = []
+    started, cpu_started = time.perf_counter(), time.process_time()
     for action in actions:
         skip = 0
         while True:
             response = session.get(f"{url}/api/v1/namespaces/_/activations", timeout=120,
                                    params={"name": action, "limit": 200, "skip": skip, "docs": "true"})
             response.raise_for_status()
-            records = response.content.count(b'"activationId"')
+            bodies.append(response.content)
+            records = bodies[-1].count(b'"activationId"')
             skip += records
             if records < 200:
                 break
-    seconds = time.perf_counter() - started
+    seconds, read_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     served = session.get(f"{url}/emulator/stats", timeout=30).json()["served"]["lines"] - served_before
     session.close()
-    return round(served / seconds)
+    decode_started = time.process_time()
+    for body in bodies:
+        jsonbytes.loads(body)
+    decode_cpu = time.process_time() - decode_started
+    return {"lines_per_s": round(served / seconds), "read_cpu_us_per_line": round(1e6 * read_cpu / served, 2),
+            "decode_cpu_us_per_line": round(1e6 * decode_cpu / served, 2)}

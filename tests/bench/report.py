@@ -61,6 +61,15 @@ def targets(result: dict) -> list[dict]:
         emulator_limit = [s for s in sizes if s["emulator_serving_lines_per_s"] < 1.5 * s["lines_per_s"]]
         add("emulator not the limit", "serves > 1.5x the forwarder's lines/s",
             f"{min(s['emulator_serving_lines_per_s'] for s in sizes):,} lines/s", not emulator_limit)
+        # Issue 15: CPU per line, cold (the whole process) and warm (the run alone); and the rate.
+        for size, wanted in ((100_000, 4.0), (1_000, 10.0)):
+            row = next((s for s in sizes if s["activations"] == size), None)
+            for kind, key in (("cold", "forwarder_cpu_us_per_line"), ("warm", "forwarder_warm_cpu_us_per_line")):
+                if row is not None and row.get(key) is not None:
+                    add(f"CPU per line, N={size:,}, {kind}", f"<= {wanted:g} us", f"{row[key]} us", row[key] <= wanted)
+        fastest = max(sizes, key=lambda s: s["lines_per_s"])
+        add("end-to-end lines/s (issue 15)", ">= 150,000 lines/s", f"{fastest['lines_per_s']:,} (N={fastest['activations']:,})",
+            fastest["lines_per_s"] >= 150_000)
         delivered = all(s["all_passes_delivered"] for s in sizes)
         add("every line delivered once", "every visible produced _id at the receiver, no duplicate",
             "yes" if delivered else "NO", delivered)
@@ -96,6 +105,10 @@ def targets(result: dict) -> list[dict]:
             " vs ".join(f"{size} {m['peak_rss_mb']:.0f} MB" for size, m in s3["memory"].items()),
             max(peaks) - min(peaks) <= 20)
     return rows
+
+
+def _or_dash(value) -> object:
+    return "-" if value is None else value
 
 
 def table(headers: list[str], rows: list[list], numbers_right: bool = True) -> str:
@@ -192,15 +205,22 @@ def render(result: dict) -> str:
     if sizes:
         parts += ["", "2. End to end: logfwd emulate (N activations x 10 lines) -> logfwd run -> logfwd receive; "
                   "lines/s over the forwarding pass, the median of the passes; pending: seeded activations still "
-                  "running when it started",
+                  "running when it started; fwd CPU: the forwarder's, of all its threads; CPU us/line cold: the first "
+                  "pass, a fresh process (interpreter, imports, the run: what a fresh container pays); warm: the median "
+                  "of the later passes, in the same process (what a reused container pays); cold start ms: the "
+                  "difference; API read, decode: the first stage alone, CPU per line of a bare client reading and "
+                  "decoding the same pages",
                   table(["activations", "lines", "passes", "runs", "pass s", "wall s", "lines/s", "API req",
-                         "per 1k act", "allowed", "LJ B/line", "API B/line", "peak RSS MB", "fwd CPU s", "CPU us/line",
-                         "emulator lines/s", "delivered", "pending"],
+                         "per 1k act", "allowed", "LJ B/line", "API B/line", "peak RSS MB", "fwd CPU s",
+                         "CPU us/line cold", "warm", "cold start ms", "API read", "decode", "emulator lines/s", "delivered",
+                         "pending"],
                         [[s["activations"], s["lines"], s["repeats"], s["runs"], f"{s['seconds']:.2f}",
                           f"{s['wall_seconds']:.2f}", s["lines_per_s"],
                           s["api_requests"], s["api_requests_per_1000"], s["api_requests_allowed"],
                           s["lumberjack_bytes_per_line"], s["api_bytes_per_line"], s["peak_rss_mb"],
                           f"{s['forwarder_cpu_seconds']:.2f}", s["forwarder_cpu_us_per_line"],
+                          _or_dash(s.get("forwarder_warm_cpu_us_per_line")), _or_dash(s.get("forwarder_cold_start_ms")),
+                          s.get("api_read_cpu_us_per_line", ""), s.get("api_decode_cpu_us_per_line", ""),
                           s["emulator_serving_lines_per_s"], s["all_passes_delivered"], s["not_yet_visible"]]
                          for s in sizes]),
                   "lines/s of every pass: " + "; ".join(

@@ -3,6 +3,10 @@
 Every request becomes the source's input ``{method, path, headers, body}``; the source's units go to
 the sink (built once, so its sockets and error counts live as long as the server) and the source's
 ``answer()`` is the HTTP answer. Put it behind a TLS proxy to take drains from Heroku.
+
+The HTTP/1.1 is our own small loop (``codecs/http1.py`` parses and writes), a thread per kept-alive
+connection: the standard library's ``http.server`` parsed each request's headers with the email
+package and wrote each answer in two sends, which cost more than counting a request's 100 frames.
 """
 
 import argparse
@@ -11,14 +15,16 @@ import json
 import logging
 import os
 import socket
+import socketserver
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.utils import formatdate
 from typing import Any, Mapping
 
+from ..codecs.http1 import MAX_HEAD, encode_answer, parse_head
 from ..deadline import Deadline
-from ..errors import ConfigError, DeliveryError, LogfwdError
+from ..errors import BadRequestError, ConfigError, DeliveryError, LogfwdError
 from ..plugs import PUSHED, Context, plug
 from ..settings import load_settings
 from ..tee import Tee, build_sink
@@ -59,8 +65,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-class DrainServer(ThreadingHTTPServer):
+class DrainServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
+    allow_reuse_address = True
+    idle_timeout = 60.0  # seconds a connection may sit idle or half-sent before its thread lets it go
 
     def __init__(self, params: Mapping[str, Any], *, host: str = "127.0.0.1", port: int = 0,
                  environ: Mapping[str, str] | None = None):
@@ -78,7 +86,7 @@ class DrainServer(ThreadingHTTPServer):
         self.max_body = self.settings.values.get("logplex_max_body") or 1 << 20
         self.answered: dict[int, int] = {}  # status -> count, for the operator and the tests
         self._count_lock = threading.Lock()
-        super().__init__((host, port), _Handler)
+        super().__init__((host, port), _Connection)
         self.url = f"http://{host}:{self.server_address[1]}"
 
     def describe(self) -> str:
@@ -140,50 +148,112 @@ def _deliver(source, sink, deadline: Deadline, lock) -> str | None:
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: logplex reuses its connections
-    timeout = 60  # seconds a connection may sit idle or half-sent before its thread lets it go
+class _Connection(socketserver.BaseRequestHandler):
+    """One client connection: requests read and answered in turn, until the client or an error ends it."""
+
     server: DrainServer
 
-    def setup(self) -> None:
-        super().setup()
-        # The head and the body of an answer are two writes: without this, Nagle's algorithm holds
-        # the body until the client's delayed ACK (40 ms) on every kept-alive request.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def handle(self) -> None:
+        sock = self.request
+        # An answer is one write, but the client's next request must not wait for a delayed ACK either.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.settimeout(self.server.idle_timeout)
+        self._buffer = bytearray()
+        try:
+            while self._serve_one():
+                pass
+        except (TimeoutError, ConnectionError):
+            pass  # the client went away or stalled: nothing to answer
 
-    def _serve(self) -> None:
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            return self._send({"statusCode": 411, "headers": {}, "body": "a Content-Length is required\n"})
-        if int(length) > self.server.max_body:
-            self._discard(int(length))  # read, so that the client hears the answer instead of a reset
-            return self._send({"statusCode": 413, "headers": {},
-                               "body": f"the body has {length} bytes, more than {self.server.max_body}\n"})
-        request = {"method": self.command, "path": self.path, "headers": dict(self.headers.items()),
-                   "body": self.rfile.read(int(length))}
-        self._send(self.server.answer(request))
+    def _serve_one(self) -> bool:
+        """Read, answer; ``False`` once the connection is to end."""
+        end = self._read_head()
+        if end is None:
+            return False
+        try:
+            head = parse_head(bytes(self._buffer[:end]))
+        except BadRequestError as exc:
+            return self._send(exc.status, f"{exc}\n", keep_alive=False)  # the rest of the stream is unreadable
+        del self._buffer[:end + 4]
+        max_body = self.server.max_body
+        if head.length is None:
+            if head.method in ("GET", "HEAD", "DELETE", "OPTIONS"):  # no body expected
+                return self._answer(head, b"")
+            return self._send(411, "a Content-Length is required\n", keep_alive=False)
+        if head.length > max_body:
+            keep = self._discard(head.length)  # read, so that the client hears the answer instead of a reset
+            return self._send(413, f"the body has {head.length} bytes, more than {max_body}\n",
+                              keep_alive=keep and head.keep_alive)
+        if head.expects_continue and len(self._buffer) < head.length:
+            self.request.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = self._read(head.length)
+        return body is not None and self._answer(head, body)
 
-    do_POST = do_PUT = do_GET = do_DELETE = _serve
-
-    def _discard(self, length: int) -> None:
-        if length > 64 * self.server.max_body:
-            self.close_connection = True  # not worth reading: the client may see a reset
-            return
-        while length > 0:
-            chunk = self.rfile.read(min(length, 1 << 16))
-            if not chunk:
-                break
-            length -= len(chunk)
-
-    def _send(self, answer: dict) -> None:
+    def _answer(self, head, body: bytes) -> bool:
+        request = {"method": head.method, "path": head.target, "headers": head.headers, "body": body}
+        answer = self.server.answer(request)
         body = answer.get("body", "")
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-        self.send_response(answer["statusCode"])
-        for name, value in answer.get("headers", {}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        return self._send(answer["statusCode"], data, answer.get("headers", {}), keep_alive=head.keep_alive,
+                          head_only=head.method == "HEAD")
 
-    def log_message(self, format: str, *args) -> None:  # quiet: the summary counts answers
-        pass
+    def _read_head(self) -> int | None:
+        """Where the head in the buffer ends (its blank line), reading until it is there; ``None``
+        when the client closed, or sent a head too long (then answered 431)."""
+        end = self._buffer.find(b"\r\n\r\n")
+        while end < 0:
+            if len(self._buffer) > MAX_HEAD:
+                self._send(431, f"the request head is over {MAX_HEAD} bytes\n", keep_alive=False)
+                return None
+            searched = max(0, len(self._buffer) - 3)
+            if not self._receive():
+                return None
+            end = self._buffer.find(b"\r\n\r\n", searched)
+        if end > MAX_HEAD:
+            self._send(431, f"the request head is over {MAX_HEAD} bytes\n", keep_alive=False)
+            return None
+        return end
+
+    def _read(self, length: int) -> bytes | None:
+        while len(self._buffer) < length:
+            if not self._receive():
+                return None  # the client closed before its body was complete
+        body = bytes(self._buffer[:length])
+        del self._buffer[:length]
+        return body
+
+    def _discard(self, length: int) -> bool:
+        """Read and drop a body too large to take; ``False`` if the connection cannot go on."""
+        if length > 64 * self.server.max_body:
+            return False  # not worth reading: the client may see a reset
+        while len(self._buffer) < length:
+            length -= len(self._buffer)
+            self._buffer.clear()
+            if not self._receive():
+                return False
+        del self._buffer[:length]
+        return True
+
+    def _receive(self) -> bool:
+        chunk = self.request.recv(1 << 18)  # a whole drain request (~100 KiB at most) in one call
+        self._buffer += chunk
+        return bool(chunk)
+
+    def _send(self, status: int, body: str | bytes, headers: Mapping[str, str] | None = None, *,
+              keep_alive: bool, head_only: bool = False) -> bool:
+        data = body.encode() if isinstance(body, str) else body
+        answer = encode_answer(status, dict(headers or {}), data, keep_alive=keep_alive, date=_http_date())
+        self.request.sendall(answer[:len(answer) - len(data)] if head_only else answer)  # HEAD: its length, no body
+        return keep_alive
+
+
+_date = (0, "")
+
+
+def _http_date() -> str:
+    """``Date``'s value (RFC 9110), written once a second."""
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        _date = (now, formatdate(now, usegmt=True))
+    return _date[1]

@@ -46,6 +46,16 @@ def dumps(obj) -> bytes:
     return text.encode("utf-8", "replace")
 
 
+def string(text: str) -> bytes:
+    """The JSON of one string, the same bytes ``dumps`` writes for it inside an object or list."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(text)
+        except TypeError:  # a lone surrogate
+            pass
+    return json.dumps(text, ensure_ascii=False).encode("utf-8", "replace")
+
+
 def _finite(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None

@@ -55,8 +55,11 @@ def encode_window(payloads: Sequence[bytes], compression_level: int = 3) -> byte
     """
     if not 0 <= compression_level <= 9:
         raise ValueError(f"compression_level must be 0..9, got {compression_level}")
-    pack = _JSON_HEADER.pack
-    events = b"".join([pack(b"2J", seq, len(p)) + p for seq, p in enumerate(payloads, 1)])
+    # Headers and payloads interleaved and joined once: each payload is copied once, not twice.
+    frames: list = [None] * (2 * len(payloads))
+    frames[0::2] = map(_JSON_HEADER.pack, [b"2J"] * len(payloads), range(1, len(payloads) + 1), map(len, payloads))
+    frames[1::2] = payloads
+    events = b"".join(frames)
     window = _TAG_AND_U32.pack(b"2W", len(payloads))
     if compression_level == 0:
         return window + events

@@ -8,7 +8,8 @@ without time and stream.
 Pure and fast: this runs once per log line. A line's time comes back as the text events carry
 (RFC 3339 UTC, nine fractional digits). The invoker's own shape (nine digits) already is that text, so
 the common line costs one match and a check of its minute in a small cache (a run sees few distinct
-minutes), with no arithmetic. Shorter fractions and leap seconds go through epoch nanoseconds. Only
+minutes), with no arithmetic; a shorter fraction (Docker trims trailing zeros: one line in ten) is
+padded. Only leap seconds go through epoch nanoseconds. Only
 lines that miss both shapes but still look like ``<time> <stream>: `` go through python-dateutil,
 which accepts offsets such as ``+00:00`` and other ISO 8601 variants; it is imported on first need so
 the action starts fast.
@@ -75,9 +76,11 @@ def parse_line(line: str) -> LogLine:
         start = _minute_seconds(minute)
         second = int(second)
         if start is not None and second < 61 and start + second < _YEAR_10000:  # 60: a leap second
-            nanos = int(fraction.ljust(9, "0")) if fraction else 0
             message = line[match.end() :]
             marker = _marker(message) if stream == "stderr" else None
+            if second < 60:  # the text is the line's own, its fraction padded: what format_time_ns would write
+                return _new_tuple(LogLine, (f"{line[:19]}.{(fraction or '').ljust(9, '0')}Z", stream, message, marker))
+            nanos = int(fraction.ljust(9, "0")) if fraction else 0
             return LogLine(format_time_ns((start + second) * _NS + nanos), stream, message, marker)
     return _parse_loose(line)
 

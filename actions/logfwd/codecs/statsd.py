@@ -8,6 +8,7 @@ figure for an intranet (Fast Ethernet, headers accounted for), 512 for the open 
 """
 
 import re
+from functools import lru_cache
 from typing import Iterable
 
 __all__ = ["DEFAULT_PACKET_SIZE", "sanitize", "counters_and_timers", "pack", "metric_name"]
@@ -19,6 +20,7 @@ _WHITESPACE = re.compile(r"\s+")
 _FORBIDDEN = re.compile(r"[^A-Za-z0-9_.;=-]")
 
 
+@lru_cache(maxsize=4096)  # the same few names (app x code) come in every request
 def sanitize(name: str) -> str:
     """``name`` as statsd would store it."""
     return _FORBIDDEN.sub("", _WHITESPACE.sub("_", name).replace("/", "-"))

@@ -15,6 +15,7 @@ from typing import Sequence
 __all__ = ["ConsistentRing", "Crc32Modulo", "ROUTINGS"]
 
 POINTS_PER_COLLECTOR = 40
+KNOWN_NAMES = 10000  # owners remembered per ring: a drain sends the same few names (app x code) every request
 
 
 def _md5_point(text: bytes) -> int:
@@ -29,11 +30,18 @@ class ConsistentRing:
                         for index, name in enumerate(collectors) for i in range(POINTS_PER_COLLECTOR))
         self._values = [value for value, _ in points]
         self._owners = [index for _, index in points]
+        self._known: dict[bytes, int] = {}
 
     def collector(self, name: bytes) -> int:
         """The index of the collector that owns ``name``."""
-        position = bisect.bisect_left(self._values, _md5_point(name))
-        return self._owners[position if position < len(self._owners) else 0]
+        owner = self._known.get(name)
+        if owner is None:
+            position = bisect.bisect_left(self._values, _md5_point(name))
+            owner = self._owners[position if position < len(self._owners) else 0]
+            if len(self._known) >= KNOWN_NAMES:
+                self._known.clear()  # simpler than an LRU, and rare: names are few
+            self._known[name] = owner
+        return owner
 
 
 class Crc32Modulo:

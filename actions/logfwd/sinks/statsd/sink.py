@@ -45,6 +45,11 @@ class StatsdSink:
         brings its own ``metrics`` ``[(name, "c" | "ms", value)]``, and with ``count_by`` one count
         under the value of that field."""
         prefix = self._prefix
+        metrics_only = getattr(events, "metrics", None)
+        if metrics_only is not None and not self._count_by:  # the drain's events, never built: see DrainEvents
+            metrics = metrics_only()
+            return counters_and_timers([(prefix + name, kind, value) for name, kind, value in metrics]
+                                       if prefix else metrics)
         metrics = [(prefix + name, kind, value) for event in events for name, kind, value in event.get("metrics", ())]
         if self._count_by:
             for event in events:

@@ -11,15 +11,17 @@ import hashlib
 import re
 import time
 from datetime import datetime, timezone
+from functools import partial
 from typing import Callable, Iterator
 
-from ...codecs.heroku import platform_error, router_times
+from ...codecs.heroku import error_code, platform_error, router_times, usual_frame_error
 from ...codecs.logplex import frame_spans, frames_containing, parse_frame
 from ...deadline import Deadline
 from ...errors import BadRecordError, SourceError
 from ..base import Encode, Unit
 from .credentials import authorized
 from .ecs import router_fields
+from .events import DrainEvents
 from .seen import DONE, NEW, PENDING, SENT
 
 CONTENT_TYPE = "application/logplex-1"
@@ -167,7 +169,7 @@ class LogplexSource:
 
     # --- frames to events ---
 
-    def _events(self, body: bytes) -> list[dict] | None:
+    def _events(self, body: bytes) -> DrainEvents | None:
         try:
             spans = frame_spans(body)
         except BadRecordError as exc:
@@ -179,52 +181,70 @@ class LogplexSource:
             return self._refuse(400, f"Logplex-Msg-Count says {expected.strip()} but the body has {len(spans)} "
                                      "frame(s)")
         identity = self.frame_id or hashlib.md5(body).hexdigest()
-        app, events = self.app, []
+        app, kept, metrics, errors = self.app, [], [], 0
         if self._every_line:
             wanted = range(len(spans))
         else:  # most lines carry no metric: one search of the body skips them before any parsing
             wanted = frames_containing(body, spans, _TIMED_MARKERS if self._router_timers else _MARKERS)
+        counter = f"{app}.heroku.errors."
         for offset in wanted:
-            data = body[spans[offset][0]:spans[offset][1]]
-            try:
-                frame = parse_frame(data)
-            except BadRecordError as exc:
-                self.counts["bad_frames"] += 1
-                self.errors.append(f"app {app}: record {offset + 1} (a frame) of request {identity} skipped: {exc}")
-                continue
-            event = {
-                "@timestamp": self._utc(frame.timestamp),
-                "message": frame.message,
-                "@metadata": {"_id": f"{app}:{identity}:{offset}"},
-                "service": {"name": app},
-                "host": {"name": frame.host},
-                "process": {"name": frame.proc},
-                "log": {"offset": offset, "syslog": {"priority": frame.priority, "appname": frame.app}},
-            }
-            if self._every_line and frame.app == "heroku" and frame.proc == "router":
-                for key, value in router_fields(frame.message).items():  # for a log sink
-                    event.setdefault(key, {}).update(value)
-            if frame.app == "heroku" or not self._platform_only:
-                self._metrics(event, frame.message, frame.proc)
-            events.append(event)
-        self.counts["frames"] = len(spans)
-        return events
+            start, end = spans[offset]
+            usual = None if self._router_timers else usual_frame_error(body, start, end)
+            if usual is not None:  # Heroku's own form: app and code in one match, no parsing (heroku.py)
+                frame = None
+                code = usual[1] if usual[0] == b"heroku" or not self._platform_only else None
+                own = [(counter + code, "c", 1)] if code else ()
+            else:
+                try:
+                    frame = parse_frame(body[start:end])
+                except BadRecordError as exc:
+                    self.counts["bad_frames"] += 1
+                    self.errors.append(f"app {app}: record {offset + 1} (a frame) of request {identity} "
+                                       f"skipped: {exc}")
+                    continue
+                code, own = None, ()
+                if frame.app == "heroku" or not self._platform_only:
+                    code, own = self._metrics(frame.message, frame.proc)
+            errors += code is not None
+            metrics += own
+            kept.append((offset, start, end, frame, code, own))  # the event is built only if a sink reads it
+        self.counts.update(frames=len(spans), heroku_errors=errors, metrics=len(metrics))
+        return DrainEvents(kept, partial(self._event, identity, body), metrics)
 
-    def _metrics(self, event: dict, message: str, proc: str) -> None:
-        metrics = []
-        error = platform_error(message)
-        if error is not None:
-            event["error"] = {"code": error.code, "message": error.description}
-            metrics.append((f"{self.app}.heroku.errors.{error.code}", "c", 1))
-            self.counts["heroku_errors"] += 1
+    def _metrics(self, message: str, proc: str) -> tuple[str | None, list]:
+        """The line's Heroku error code (or ``None``) and its metrics."""
+        code = error_code(message)
+        metrics = [(f"{self.app}.heroku.errors.{code}", "c", 1)] if code is not None else []
         if self._router_timers and proc == "router":
             times = router_times(message)
             if times is not None:
                 metrics += [(f"{self.app}.heroku.router.connect", "ms", times[0]),
                             (f"{self.app}.heroku.router.service", "ms", times[1])]
+        return code, metrics
+
+    def _event(self, identity: str, body: bytes, kept: tuple) -> dict:
+        """The ECS event of a frame ``_events`` kept."""
+        offset, start, end, frame, code, metrics = kept
+        frame = frame or parse_frame(body[start:end])
+        app = self.app
+        event = {
+            "@timestamp": self._utc(frame.timestamp),
+            "message": frame.message,
+            "@metadata": {"_id": f"{app}:{identity}:{offset}"},
+            "service": {"name": app},
+            "host": {"name": frame.host},
+            "process": {"name": frame.proc},
+            "log": {"offset": offset, "syslog": {"priority": frame.priority, "appname": frame.app}},
+        }
+        if self._every_line and frame.app == "heroku" and frame.proc == "router":
+            for key, value in router_fields(frame.message).items():  # for a log sink
+                event.setdefault(key, {}).update(value)
+        if code is not None:
+            error = platform_error(frame.message)
+            event["error"] = {"code": error.code, "message": error.description}
         if metrics:
-            event["metrics"] = metrics
-            self.counts["metrics"] += len(metrics)
+            event["metrics"] = list(metrics)
+        return event
 
     def _utc(self, timestamp: str) -> str:
         if timestamp.endswith("+00:00"):

@@ -15,7 +15,8 @@ class HeldPage:
 
     Without it, held pages made a run's memory grow with the backlog by ~0.7 MB a page (10 lines an
     activation) until the 16 were held; compressing and inflating them costs ~1 us a line, which the
-    first two pages of an action skip (``compress=False``), so a short backlog does not pay it.
+    pages held within ``backlog.HELD_PLAIN_BYTES`` (about 11 pages) and the far end's windows of
+    two pages skip (``compress=False``): a backlog of a few thousand activations does not pay it.
     """
 
     __slots__ = ("blob", "lengths", "records", "size", "plain")

@@ -4,19 +4,15 @@ Per action, one page over the whole range comes first; most runs find everything
 live range is read newest first from the top (records that turn up meanwhile are re-read, never
 skipped), and the settled range is delivered oldest first, so the cursor moves forward even when the
 deadline cuts a run short. See ``cursor.py`` for why the range is split, ``pager.py`` for how pages
-are read without a large ``skip``, ``recheck.py`` for how a range read before is read again only
-where it gained records, ``pending.py`` for activations whose logs are not there yet, and
-``handover.py`` for how actions move between shards.
+are read without a large ``skip``, ``backlog.py`` for how a settled range goes out oldest first,
+``recheck.py`` for how a range read before is read again only where it gained records, ``pending.py``
+for activations whose logs are not there yet, and ``handover.py`` for how actions move between shards.
 
 Requests: about one per page of activations (the server's list limit, 200 at most), plus one per
-action. The settled range is read newest first, turned into units and held (compressed), for up to
-``held_pages`` pages (and ``held_bytes`` of events, and half the time left for pulling); one that
-ends there (most backlogs) needs nothing more. A longer one is read from its far end, in windows of
-starts found by counting: memory stays bounded, and a run against a slow API still moves the cursor.
-The next action's first page is fetched while the current one is turned into events.
+action; a backlog longer than the pages held costs a few counts more (``backlog.py``). The next
+action's first page is fetched while the current one is turned into events.
 """
 
-import math
 import threading
 import time
 from bisect import bisect_left
@@ -36,7 +32,8 @@ from . import handover
 from .cursor import ActionCursor, ActionRun, share
 from .overlap import automatic_overlaps
 from .pager import Pager, ends_range, start_of
-from .paging import HeldPage, Prefetcher, held_form
+from .backlog import oldest_first
+from .paging import Prefetcher, held_form
 from .pending import logs_arrived, looks_inline, marker_events
 from .recheck import changed_ranges
 from .selection import is_wildcard, no_such_action, parse, select_actions
@@ -45,7 +42,6 @@ from .shards import Shard
 
 PAGE = 200  # the API's largest page (a deployment may allow fewer: see api.page_limit)
 HELD_PAGES = 16  # settled pages held after the first: 3,200 records, ~11 MB of events at 10 lines each
-FAR_END_PAGES = 2  # pages in one window of the far end of a settled range longer than the pages held
 HELD_BYTES = 32 << 20  # ... and no more than this much encoded events, however much the activations log
 MAX_SEEN = 50_000  # ids remembered over all actions: ~650 KB, within the activation store's 1 MB result;
 # the live range of 100 activations/s over the default 360 s overlap is 36,000
@@ -332,7 +328,9 @@ class OpenWhiskSource:
         since, high = run.settled_range()
         changed = self._changed(run, starts, since, high) if run.settled_was_live() else None
         if changed is None or any(records > 2 * self.api.page_limit for *_, records in changed):
-            yield from self._oldest_first(run, self._pager(run.name), probe, deadline)  # a backlog
+            yield from oldest_first(run.settled_range(), self._pager(run.name), probe, deadline,  # a backlog
+                                    partial(self._units_of, run), held_pages=self.held_pages,
+                                    held_bytes=self.held_bytes, page_limit=lambda: self.api.page_limit)
             return
         for low, high, _ in changed:  # each part held whole (two pages at most), sent oldest first
             yield from self._units_of(run, reversed(list(self._records(run.name, low, high))))
@@ -340,63 +338,6 @@ class OpenWhiskSource:
     def _changed(self, run: ActionRun, starts: list[int], low: int, high: int) -> list[tuple[int, int, int]]:
         count = lambda low, high: self._count(run.name, since=low, upto=high)  # noqa: E731
         return changed_ranges(count, starts, low, high, self.api.page_limit)
-
-    def _oldest_first(self, run: ActionRun, pager: Pager, probe: list, deadline: Deadline) -> Iterator[Unit]:
-        """The settled range's units oldest first; ``probe`` is the first page over the whole range.
-
-        Nothing new can appear in a settled range. Its pages are read newest first and their units
-        held (compressed), up to ``held_pages`` of them and ``held_bytes`` of events; a range that ends
-        there (most backlogs) needs no more. Holding delivers nothing until it ends, so it may take at
-        most half of the time left for pulling. A longer range goes out from its far end: windows of
-        starts small enough to hold, oldest first, each read newest first and sent oldest first.
-        """
-        since, high = run.settled_range()
-        queued: OrderedDict = OrderedDict()
-        left = deadline.pull_remaining()
-        hold_while = left / 2 if math.isfinite(left) else -math.inf  # pull time that must be left
-        # The probe is this range's first page if it reached into it; if it held only live records,
-        # the range starts below them.
-        reached = any(start_of(record, since) <= high for record in probe)
-        pages = pager.newest_first(since, high, first=probe if reached else None)
-        held, size, ended = [], 0, True
-        for records in pages:
-            settled = [r for r in records if start_of(r, since) <= high]
-            held.append(HeldPage(list(self._units_of(run, settled, queued)), compress=len(held) > 1))
-            size += held[-1].size
-            if len(held) > self.held_pages or size >= self.held_bytes or deadline.pull_remaining() <= hold_while:
-                ended = False
-                break
-            yield Unit([])  # nothing to send yet: lets the pipeline check its deadline between pages
-        pages.close()
-        if not ended:  # the range goes on past what is held: its far end first
-            edge_start, edge_ids = pager.edge
-            yield from self._far_end(run, pager, since, edge_start, edge_ids, queued)
-        while held:
-            yield from reversed(held.pop().units())
-
-    def _far_end(self, run: ActionRun, pager: Pager, since: int, top: int, skip_ids: set,
-                 queued: OrderedDict) -> Iterator[Unit]:
-        """``[since, top]`` oldest first, in windows of starts that hold at most ``FAR_END_PAGES`` pages,
-        found by counting (a count is cheap, a large skip is not). ``skip_ids``: ids at ``top`` held.
-
-        A window is read newest first and sent oldest first, so it is kept small: against a slow API
-        a run still sends its oldest records before its deadline."""
-        budget = min(self.held_pages, FAR_END_PAGES) * self.api.page_limit
-        low, total = since, pager.count(since, top)
-        while low <= top and total > 0:
-            high, inside = top, total
-            while high > low and inside > budget:
-                # Narrow by the share of records to keep; usually one count settles it.
-                high = low + max(0, int((high - low) * budget / inside) - 1)
-                inside = pager.count(low, high)
-            window = []
-            for records in pager.newest_first(low, high):
-                records = [r for r in records if not (start_of(r, low) == top and r.get("activationId") in skip_ids)]
-                window.append(HeldPage(list(self._units_of(run, records, queued)), compress=True))
-                yield Unit([])
-            while window:
-                yield from reversed(window.pop().units())
-            low, total = high + 1, total - inside  # a settled range does not change: no new count
 
     def _units_of(self, run: ActionRun, records: Iterable[dict],
                   queued: OrderedDict | None = None) -> Iterator[Unit]:
@@ -464,11 +405,8 @@ class OpenWhiskSource:
             return []
 
     def _count_flags(self, events: RecordEvents) -> None:
-        for line in events.lines:  # the flags are a line's own keys
-            flags = line.get("logfwd")
-            if flags:
-                self.unparsed += bool(flags.get("unparsed"))
-                self.truncated += "truncated_bytes" in flags
+        self.unparsed += events.unparsed
+        self.truncated += events.truncated
 
     def close(self) -> None:
         self.api.close()
