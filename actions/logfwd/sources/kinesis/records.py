@@ -50,8 +50,7 @@ def _stream(arn: str) -> tuple[str, str]:
 def decode_record(record: dict, now_ms: int) -> Decoded:
     """The events of one Kinesis record, each carrying ``aws.kinesis`` ids and a deterministic ``_id``.
 
-    Lines without a time of their own take the record's arrival time (else ``now_ms``). A batch holds up
-    to 10,000 records, most of them one text line: that path makes no object it does not return."""
+    Lines without a time of their own take the record's arrival time (else ``now_ms``)."""
     kinesis = record.get("kinesis")
     if not isinstance(kinesis, dict):
         kinesis = {}
@@ -59,7 +58,7 @@ def decode_record(record: dict, now_ms: int) -> Decoded:
     shard = str(record.get("eventID") or "").partition(":")[0]
     sequence = str(kinesis.get("sequenceNumber") or "")
     arrival = kinesis.get("approximateArrivalTimestamp")
-    usable = type(arrival) is float or isinstance(arrival, (int, float)) and not isinstance(arrival, bool)
+    usable = isinstance(arrival, (int, float)) and not isinstance(arrival, bool)
     arrival_ms = round(arrival * 1000) if usable else now_ms
     ids = _new_tuple(RecordIds, (stream, shard, sequence, kinesis.get("partitionKey"), record.get("awsRegion")))
     data = kinesis.get("data")
