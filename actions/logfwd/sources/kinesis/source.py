@@ -23,8 +23,6 @@ from .records import decode_awslogs, decode_record, record_identity
 
 __all__ = ["KinesisSource"]
 
-_new_tuple = tuple.__new__  # makes a NamedTuple (a Unit) without its Python-level __new__, once a record
-
 
 class KinesisSource:
     def __init__(self, event: object, *, partial: bool = True, now_ms: Callable[[], int]):
@@ -77,7 +75,7 @@ class KinesisSource:
                 self.errors += [f"record {self._name(index)}: {problem}" for problem in problems]
             lines = len(events)
             self.lines += lines
-            yield _new_tuple(Unit, (encode(events) if lines else [], done, None))
+            yield Unit(encode(events) if lines else [], done)
 
     def _one_delivered(self) -> None:
         """A record's ``done``. The batcher runs them in order, each once and only after every one before
