@@ -161,6 +161,8 @@ def s3_elb_table(s3: dict) -> str:
     rows = [["lines/s, end to end", alb["lines_per_s"], ">= 100,000"],
             ["forwarder CPU per line (us)", alb["cpu_us_per_line"], ""],
             *[[f"  {stage.replace('_', ' + ')} CPU per line (us)", f"{us:.2f}", ""] for stage, us in cpu.items()],
+            *[[f"  (general path: {stage}, us)", f"{us:.2f}", ""]
+              for stage, us in s3.get("general_path_us_per_line", {}).items()],
             ["forwarder peak RSS (MB)", alb["peak_rss_mb"], ""],
             *[[f"peak RSS, {size} plain classic object (MB)", m["peak_rss_mb"], "flat"]
               for size, m in s3["memory"].items()]]

@@ -6,7 +6,9 @@ process reads json_lines and closes each connection at EOF, as Logstash's tcp in
 - end to end, in a child process: the s3 source and the tcp sink through ``pipeline.forward``; lines/s
   (wall clock), the child's CPU time per line (``wait4``) and peak resident memory (``VmHWM``);
 - CPU per line of each stage, one after the other in this process: read + inflate (GetObject streamed
-  and split into lines), parse (``parse_line``), encode (``json_payloads``), send (``TcpSink.send``);
+  and split into lines), parse + encode as the pipeline does it for the tcp sink (``json_payloads`` of a
+  unit's ``ObjectLines``), send (``TcpSink.send``); and the general path's parse (``parse_line``) and
+  encode (``json_payloads`` of the dicts), which other sinks and lines the fast path does not take use;
 - peak memory of the end-to-end child for a 1 MB and a ``--big-mb`` MB object (plain classic ELB
   lines), to show that reading streams: the peak should not grow with the object.
 """
@@ -81,11 +83,16 @@ def end_to_end(endpoint: str, key: str, port: int) -> dict:
             "cpu_us_per_line": round(cpu / lines * 1e6, 1), "peak_rss_mb": round(result["peak_kib"] / 1024, 1)}
 
 
-def stages(client, key: str, port: int) -> dict:
-    """CPU microseconds per line of each stage, measured one after the other in this process."""
+def stages(client, key: str, port: int) -> tuple[dict, dict]:
+    """CPU microseconds per line of each stage, measured one after the other in this process: read +
+    inflate, parse + encode as the pipeline does it for a JSON sink (``ObjectLines.payloads``: ALB lines
+    written straight as JSON), send; and, for comparison, the general path's parse (``parse_line``) and
+    encode (``json_payloads`` of the dict), which any other sink and the lines the fast path does not
+    take go through."""
     from logfwd.codecs.elblog import parse_line
     from logfwd.codecs.jsonbytes import json_payloads
     from logfwd.sinks.tcp.sink import TcpSink
+    from logfwd.sources.s3.events import ObjectContext, ObjectLines
     from logfwd.sources.s3.lines import inflated, lines_of
     from logfwd.sources.s3.source import LINES_PER_UNIT
 
@@ -94,10 +101,20 @@ def stages(client, key: str, port: int) -> dict:
     body = client.get_object(Bucket=BUCKET, Key=key)["Body"]
     raw = [line for block in lines_of(inflated(body.iter_chunks(256 << 10))) for line in block]
     read = cpu() - started
-    # Parse alone, over every line; then encode alone, unit by unit, a unit's payloads kept until they
-    # are joined, as in the pipeline (which encodes each document as soon as it is made: documents kept
-    # for a unit cost the garbage collector, so they are made here before the clock starts).
     texts = [line.decode() for line in raw]
+    context = ObjectContext("0" * 20, f"s3://{BUCKET}/{key}", {"bucket": {"name": BUCKET, "arn": f"arn:aws:s3:::{BUCKET}"},
+                                                               "object": {"key": key}}, None)
+    units = []
+    for start in range(0, len(texts), LINES_PER_UNIT):
+        unit = ObjectLines(context)
+        for number, text in enumerate(texts[start:start + LINES_PER_UNIT], start + 1):
+            unit.append(text, number, 0)
+        units.append(unit)
+    started = cpu()
+    payloads = [payload for unit in units for payload in json_payloads(unit)]
+    parse_encode = cpu() - started
+    # The general path: parse alone, over every line; then encode alone, unit by unit (documents kept
+    # for a unit cost the garbage collector, so they are made before the clock starts).
     started = cpu()
     for text in texts:
         parse_line(text)
@@ -106,19 +123,21 @@ def stages(client, key: str, port: int) -> dict:
     for start in range(0, len(texts), LINES_PER_UNIT):
         documents = [parse_line(text) for text in texts[start:start + LINES_PER_UNIT]]
         started = cpu()
-        unit: list[bytes] = []
+        encoded: list[bytes] = []
         for document in documents:
-            unit += json_payloads([document])
-        b"\n".join(unit)
+            encoded += json_payloads([document])
+        b"\n".join(encoded)
         encode += cpu() - started
-    payloads = [payload for text in texts for payload in json_payloads([parse_line(text)])]
     sink, started = TcpSink([("127.0.0.1", port)]), cpu()
     for start in range(0, len(payloads), 4096):
         sink.send(payloads[start:start + 4096])
     send = cpu() - started
     count = len(raw)
-    return {name: round(seconds / count * 1e6, 2) for name, seconds in
-            (("read_inflate", read), ("parse", parse), ("encode", encode), ("send", send))}
+
+    def per_line(pairs) -> dict:
+        return {name: round(seconds / count * 1e6, 2) for name, seconds in pairs}
+    return (per_line((("read_inflate", read), ("parse_encode", parse_encode), ("send", send))),
+            per_line((("parse", parse), ("encode", encode))))
 
 
 def run(lines: int, big_mb: int) -> dict:
@@ -131,8 +150,9 @@ def run(lines: int, big_mb: int) -> dict:
         client = server.client()
         client.create_bucket(Bucket=BUCKET)
         client.put_object(Bucket=BUCKET, Key="alb.log.gz", Body=log_object(alb_line, lines, compress=True))
+        cpu, general = stages(client, "alb.log.gz", port)
         result = {"alb_gzip": {"lines": lines, **end_to_end(server.endpoint, "alb.log.gz", port)},
-                  "cpu_us_per_line": stages(client, "alb.log.gz", port), "memory": {}}
+                  "cpu_us_per_line": cpu, "general_path_us_per_line": general, "memory": {}}
         line_bytes = len(classic_line(50_000)) + 1
         for megabytes in (1, big_mb):
             key = f"classic-{megabytes}mb.log"

@@ -8,7 +8,7 @@ from .elbtokens import absent, address, integer, optional_integer, put, timestam
 
 __all__ = ["Field", "text_field", "list_field", "number_field", "time_field", "address_field", "ignored_field",
            "put_status", "put_request", "put_tls_protocol", "put_tls_cipher", "put_trace", "put_alpn_list",
-           "put_alpn_front", "rule_priority"]
+           "put_alpn_front", "rule_priority", "url_document"]
 
 
 class Field(NamedTuple):
@@ -130,10 +130,11 @@ def put_request(doc: dict, value: str) -> None:
     if version.startswith("HTTP/"):
         http["version"] = version[5:]
     if not absent(target):
-        doc["url"] = _url(target)
+        doc["url"] = url_document(target)
 
 
-def _url(original: str) -> dict:
+def url_document(original: str) -> dict:
+    """``url.*`` of a request's URL: scheme, domain, port, path and query when it has a scheme."""
     url = {"original": original}
     scheme, found, rest = original.partition("://")
     if not found:

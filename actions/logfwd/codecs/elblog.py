@@ -21,7 +21,7 @@ from .elbfields import (Field, address_field, ignored_field, list_field, number_
                         rule_priority, text_field, time_field)
 from .elbtokens import epoch_ns, integer, optional_integer, layout, seconds, split_by
 
-__all__ = ["parse_line", "is_control_line", "TABLES", "Field"]
+__all__ = ["parse_line", "is_control_line", "CONTROL_PREFIX", "TABLES", "Field"]
 
 
 _SECONDS = ("request_processing_time", "backend_processing_time", "response_processing_time")
@@ -104,12 +104,12 @@ _CLASSIC_LAYOUT = layout("ppppppppppp" "qq" "pp")
 _ALB_LAYOUT = layout("pppppppppppp" "qq" "ppp" "qqq" "pp" "qqqqqqq" "p")
 _NLB_LAYOUT = layout("pppppppppppppppppppp" "l" "p")
 
-_CONTROL_PREFIX = "Enable AccessLog for ELB:"
+CONTROL_PREFIX = "Enable AccessLog for ELB:"  # the line ALB writes when logging is switched on
 
 
 def is_control_line(line: str) -> bool:
     """The line ALB writes into a file when logging is switched on: not an access, nothing to parse."""
-    return line.startswith(_CONTROL_PREFIX)
+    return line.startswith(CONTROL_PREFIX)
 
 
 def parse_line(line: str) -> dict:

@@ -112,8 +112,11 @@ def epoch_ns(text: str) -> int:
     if minute is None:
         if len(_MINUTES) > 4096:
             _MINUTES.clear()
-        minute = _MINUTES[text[:16]] = calendar.timegm(
-            (int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), 0))
+        try:
+            minute = _MINUTES[text[:16]] = calendar.timegm(
+                (int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), 0))
+        except ValueError:  # a month out of 1..12: the line is forwarded unparsed, not the object failed
+            raise LineFormatError(f"{text[:40]!r} is not a valid date") from None
     fraction = text[20:-1] if len(text) > 20 else ""
     return (minute + int(text[17:19])) * 1_000_000_000 + int(fraction.ljust(9, "0") or 0)
 

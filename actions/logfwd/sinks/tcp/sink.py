@@ -52,7 +52,7 @@ class TcpSink:
     def send(self, payloads: Sequence[bytes], deadline: Deadline = NO_DEADLINE) -> None:
         if not payloads:
             return
-        data = b"\n".join(payloads) + b"\n"
+        data = b"\n".join([*payloads, b""])  # each line ended by \n, in one copy
         attempts = 0
 
         def attempt() -> None:

@@ -49,7 +49,7 @@ Choices:
   missing or odd fields are left out of the event.
 
 The events of one record are kept as each line's own keys plus the keys all its lines share
-(``faas``, ``openwhisk`` and the static fields): ``RecordEvents`` encodes the shared part once per
+(``faas``, ``openwhisk`` and the static fields): ``RecordEvents`` (``recordevents.py``) encodes the shared part once per
 record, which keeps the per-line cost low (see ``payloads``). A line's own keys are kept as their JSON,
 and a plain line (parsed, no flag: nearly all of them) has its JSON written straight from the parsed
 line, without a dict (``plain_line_json``; ``line_fields`` is the general form, and a test holds the
@@ -57,11 +57,12 @@ two to the same bytes): a third of the CPU of building the dict and encoding it.
 """
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
-from ...codecs.jsonbytes import dumps, loads, string
+from ...codecs.jsonbytes import dumps, string
 from ...codecs.owlog import format_time_ns, parse_line
 from ...errors import BadRecordError, ConfigError
+from .recordevents import Payloads, RecordEvents
 
 __all__ = ["activation_events", "event_id", "check_fields", "line_fields", "plain_line_json", "Payloads", "RecordEvents",
            "RESERVED_FIELDS"]
@@ -74,87 +75,6 @@ _MS_TO_NS = 1_000_000
 _MAX_START_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last time RFC 3339 can write
 _LIMITS = (("timeout", "timeout_ms"), ("memory", "memory_mb"))  # annotation key -> event key, with unit
 _TRIGGER_KEYS = ("rule", "action", "activationId")
-
-
-class RecordEvents(Sequence):
-    """The events of one record: each line's own keys and the keys they all share (``shared``).
-
-    The lines are kept as their JSON (``heads``: each line's object without its closing brace), as
-    senders need them; an event read as a dict (a sink that does not send JSON, a test) is decoded
-    from its line's JSON and merged with ``shared`` when it is read (a fresh dict each time: changing
-    it changes nothing here). The two parts never share a key (see ``RESERVED_FIELDS``), so an event's
-    JSON is its line's JSON joined to the shared one. ``unparsed`` and ``truncated`` count the lines
-    with those flags.
-    """
-
-    __slots__ = ("heads", "shared", "unparsed", "truncated")
-
-    def __init__(self, lines: list[dict], shared: dict):
-        self.heads = [dumps(line)[:-1] for line in lines]
-        self.shared = shared
-        flags = [line["logfwd"] for line in lines if line.get("logfwd")]
-        self.unparsed = sum(bool(f.get("unparsed")) for f in flags)
-        self.truncated = sum("truncated_bytes" in f for f in flags)
-
-    @classmethod
-    def encoded(cls, heads: list[bytes], shared: dict, unparsed: int = 0, truncated: int = 0) -> "RecordEvents":
-        """From the lines' JSON as ``RecordEvents`` keeps it (``heads``)."""
-        events = cls.__new__(cls)
-        events.heads, events.shared, events.unparsed, events.truncated = heads, shared, unparsed, truncated
-        return events
-
-    @property
-    def lines(self) -> list[dict]:
-        """Each line's own keys, as dicts."""
-        return [loads(head + b"}") for head in self.heads]
-
-    def __len__(self) -> int:
-        return len(self.heads)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [{**loads(head + b"}"), **self.shared} for head in self.heads[index]]
-        return {**loads(self.heads[index] + b"}"), **self.shared}
-
-    def __repr__(self) -> str:
-        return f"RecordEvents({list(self)!r})"
-
-    def payloads(self) -> "Payloads":
-        """Each event as compact JSON: ``{line keys,shared keys}``, the shared part encoded once."""
-        if not self.heads:
-            return Payloads([], b"")
-        shared = dumps(self.shared)
-        return Payloads(self.heads, b"}" if shared == b"{}" else b"," + shared[1:])
-
-
-class Payloads(Sequence):
-    """The JSON of a record's events, each ``head + tail``: the lines' own parts and the part they share.
-
-    The two are joined only when an event is read, so a record waiting to be sent holds its shared
-    part once instead of once per line (about half of a typical event).
-    """
-
-    __slots__ = ("heads", "tail")
-
-    def __init__(self, heads: list[bytes], tail: bytes):
-        self.heads = heads
-        self.tail = tail
-
-    def __len__(self) -> int:
-        return len(self.heads)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [head + self.tail for head in self.heads[index]]
-        return self.heads[index] + self.tail
-
-    def __iter__(self):
-        tail = self.tail
-        return (head + tail for head in self.heads)
-
-    def held_bytes(self) -> int:
-        """The bytes these events take while held: each head, and the tail once."""
-        return sum(map(len, self.heads)) + len(self.tail)
 
 
 def event_id(namespace: str, activation_id: str, offset: int) -> str:

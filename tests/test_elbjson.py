@@ -1,0 +1,115 @@
+"""The JSON sinks' fast path for load-balancer lines writes exactly the bytes of the general path
+(``parse_line``, the source's fields, then ``dumps``): over every line the parser tests use, each of
+them with every field in turn replaced by odd values, the benchmark's lines, and characters that JSON
+must or must not escape."""
+
+import inspect
+
+import orjson
+import pytest
+import test_elblog
+from servers_s3 import alb_line, classic_line
+
+from logfwd.codecs.elbjson import alb_json
+from logfwd.codecs.elblog import parse_line
+from logfwd.codecs.jsonbytes import dumps, json_payloads
+from logfwd.errors import LineFormatError
+from logfwd.sources.s3.events import ObjectContext, ObjectLines
+
+CONTEXT = ObjectContext("0123456789abcdef0123", 's3://b/AWSLogs/x "y"\\z.log.gz',
+                        {"bucket": {"name": "b", "arn": "arn:aws:s3:::b"}, "object": {"key": 'AWSLogs/x "y"\\z.log.gz'}},
+                        "2026-11-30T05:00:00.000Z")
+
+
+def parser_test_lines() -> list[str]:
+    """Every line test_elblog's tests give ``parse_line``, recorded by running them."""
+    seen = []
+
+    def recording(line):
+        seen.append(line)
+        return parse_line(line)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(test_elblog, "parse_line", recording)
+        for name, test in vars(test_elblog).items():
+            if not name.startswith("test_") or name == "test_the_alb_function_builds_the_document_the_alb_table_builds":
+                continue
+            marks = [mark for mark in getattr(test, "pytestmark", []) if mark.name == "parametrize"]
+            if marks:
+                for values in marks[0].args[1]:
+                    test(*values) if isinstance(values, tuple) else test(values)
+            elif not inspect.signature(test).parameters:
+                test()
+    return list(dict.fromkeys(seen))
+
+
+_ODD = ("-", "-1", '""', '"-"', "x", "0", "00", "1.5", "1e-05", "[::1]:80", "1.2.3.4:99999", "1.2.3.4:080",
+        '"a \\"b\\" c"', '"a\\\\"', '"ü\x7f\u2028"', '"a\tb"', "2026-13-01T00:00:00.000000Z", "2026-01-01T00:00:00Z",
+        "tls", "99999999999999999999", '"GET http://h:8/a?b HTTP/1.1"', '"GET http://h?x/a HTTP/1.1"')
+
+
+def variants(line: str) -> list[str]:
+    words = line.split(" ")
+    return [" ".join(words[:i] + [value] + words[i + 1:]) for i in range(len(words)) for value in _ODD]
+
+
+def general(line: str) -> bytes | None:
+    try:
+        return dumps(parse_line(line))
+    except LineFormatError:
+        return None
+
+
+def test_alb_lines_written_directly_are_the_documents_json():
+    lines = parser_test_lines()
+    assert len(lines) > 20
+    every = lines + [variant for line in lines for variant in variants(line)]
+    every += [alb_line(i) for i in range(0, 20000, 3)]
+    taken = 0
+    for line in every:
+        written = alb_json(line)
+        if written is not None:
+            taken += 1
+            assert written.encode() == general(line), line
+    assert taken > len(every) // 4  # the fast path is the usual one, not a rare exception
+
+
+def test_the_benchmark_lines_all_take_the_fast_path_and_its_memos_stay_right():
+    lines = [alb_line(i) for i in range(1, 5001)]
+    assert [alb_json(line).encode() for line in lines] == [general(line) for line in lines]
+    assert [alb_json(line).encode() for line in lines] == [general(line) for line in lines]  # memos warm
+
+
+def test_strings_are_escaped_as_orjson_escapes_them():
+    for agent in ('a \\"q\\" b', "ü €", "sep\u2028\u2029", "-", "", "a\\\\b", "del\x7f", "tab\tx", "nul\x00x", "\ud800"):
+        line = test_elblog.alb_line("https", "10.0.0.9:1", "10.0.0.1:80", "0.000 0.001 0.000", "200 200", "1 2",
+                                    "GET http://h:8/ HTTP/1.1", agent, "- -",
+                                    f'{test_elblog.TG} "-" "-" "-" 1 {test_elblog.ALB_START} "forward" "-" "-" "-" "-" "-" "-" -')
+        written = alb_json(line)
+        # a control character, DEL or a lone surrogate takes the general path; every other string this one
+        assert (written is None) == (agent in ("del\x7f", "tab\tx", "nul\x00x", "\ud800")), agent
+        if written is not None:
+            assert written.encode() == general(line)
+            assert ("user_agent" in orjson.loads(written)) == (agent not in ("-", ""))
+
+
+def test_appended_fields_are_kept_on_the_fast_path():
+    line = alb_line(3) + ' "transformed.example.com" "/new" NEW_FIELD'
+    written = alb_json(line)
+    assert written is not None and written.encode() == general(line)
+    assert orjson.loads(written)["aws"]["elb"]["additional_fields"] == ["transformed.example.com", "/new", "NEW_FIELD"]
+
+
+def test_a_units_payloads_are_its_documents_json_whatever_the_line():
+    lines = parser_test_lines()
+    texts = lines + [variant for line in lines[:8] for variant in variants(line)] + [
+        alb_line(1), classic_line(2), "not an access log line", "\ufffd binary"]
+    events = ObjectLines(CONTEXT)
+    for number, text in enumerate(texts, 1):
+        events.append(text, number * 2, number * 1000)
+    documents = list(events)  # what any other sink gets: plain dicts
+    unparsed = set(events.unparsed)
+    assert json_payloads(events) == [dumps(document) for document in documents]
+    assert events.unparsed == unparsed and len(unparsed) == sum(general(text) is None for text in texts) > 0
+    assert [document["@metadata"]["_id"] for document in documents] == [
+        f"0123456789abcdef0123-{number * 2}" for number in range(1, len(texts) + 1)]
+    assert all(document["logfwd"] == {"unparsed": True} for index, document in enumerate(documents) if index in unparsed)
