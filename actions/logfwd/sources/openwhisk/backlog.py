@@ -6,9 +6,9 @@ more requests. Held pages stay as built up to ``HELD_PLAIN_BYTES`` and are compr
 (``paging.HeldPage``): memory stays bounded, and a backlog of a few thousand activations does not pay
 for compressing. Holding delivers nothing until it ends, so it may take at most half of the time left
 for pulling. A longer range goes out from its far end first (``_FarEnd``), in windows as large as that
-holding, placed with one count of the whole far end, so that it costs about a list a page (a large
-skip is never used: it is a linear scan), and against a slow API a run still sends its oldest records
-before its deadline.
+holding, placed with one count of the whole far end, so that it costs about a list a page (and no
+large skip: it is a linear scan), and against a slow API a run still sends its oldest records before
+its deadline.
 """
 
 import math
