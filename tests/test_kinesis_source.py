@@ -152,6 +152,11 @@ def test_stops_at_the_deadline_and_reports_the_rest():
 
 @pytest.mark.parametrize(("event", "words"), [
     ({"Records": [{"eventSource": "aws:sqs"}]}, "record 0 of the event comes from 'aws:sqs'"),
+    ({"Records": [{"eventSource": "aws:kinesis"}] * 2 + [{"eventSource": "aws:sqs"}]},
+     "record 2 of the event comes from 'aws:sqs'"),
+    ({"Records": [{"eventSource": "aws:kinesis"}, "not an object", {"eventSource": "aws:sqs"}]},
+     "record 1 of the event comes from None"),
+    ({"Records": [{"eventSource": "aws:kinesis"}, {}]}, "record 1 of the event comes from None"),
     ({"detail": {}}, "neither a Kinesis batch"),
     ([], "neither a Kinesis batch"),
 ])

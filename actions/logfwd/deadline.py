@@ -28,8 +28,9 @@ class Deadline:
         return self.remaining() <= 0
 
     def pull_expired(self) -> bool:
-        """True once it is time to stop pulling new work."""
-        return self.remaining() <= self.grace
+        """True once it is time to stop pulling new work. (``remaining() <= grace`` written out: sources
+        and the pipeline ask it once a record.)"""
+        return self.at is not None and self.at - self.clock() <= self.grace
 
     def pull_remaining(self) -> float:
         """Seconds left for pulling new work (``inf`` when there is no deadline)."""

@@ -117,7 +117,7 @@ class SyslogEncoder:
     def __call__(self, events: Sequence[dict]) -> list[bytes]:
         rows = getattr(events, "syslog_rows", None)  # the fast path: see the module docstring
         if rows is not None:
-            return self.encode_rows(*rows())
+            return self.encode_rows(rows())
         frame = self._frame
         out: list[bytes] = []
         for event in events:
@@ -153,46 +153,54 @@ class SyslogEncoder:
             return [whole]
         return self._split(pri, time, host, app, procid, msgid, params, msg)
 
-    def encode_rows(self, host_name: object, kinesis: tuple | None, id_prefix: str | None, rows: Iterable[tuple]
-                    ) -> list[bytes]:
+    def encode_rows(self, given: tuple[object, tuple | None, str | None, Iterable[tuple]]) -> list[bytes]:
         """Framed messages of events given flat (see ``TextLines.syslog_rows``), the same bytes as
-        ``self(events)``: ``host_name``, ``kinesis`` (``aws.kinesis``'s stream, shard_id and
-        sequence_number, or None) and ``id_prefix`` (``@metadata._id`` without the event's index, or
-        None: no id) shared by all, and a row per event: ``(@timestamp, message, process.name,
-        container.id, log.level, logfwd.bad_json, _)``."""
+        ``self(events)``: ``(host.name, kinesis, id prefix, rows)``, the first three shared by all:
+        ``kinesis`` starts with ``aws.kinesis``'s stream, shard_id and sequence_number (or is None), the
+        id prefix is ``@metadata._id`` without the event's index (or None: no id); a row per event:
+        ``(@timestamp, message, process.name, container.id, log.level, logfwd.bad_json, _)``."""
+        host_name, kinesis, id_prefix, rows = given
         frame, max_bytes, heads = self._frame, self.max_bytes, self._heads
-        origin_sd = ""
-        if kinesis is not None:  # stream and shard are the batch's: made once; seq is the record's
-            origin_sd = f'{_stream_shard_sd(kinesis[0], kinesis[1])} seq="{syslog.sd_value(kinesis[2])}"'
-        id_sd = None if id_prefix is None else ' id="' + syslog.sd_value(id_prefix)  # + the index: digits
+        # The SD is "[logfwd@32473 id=<prefix><index>" + tail: the parts but the index made once a record,
+        # stream and shard once a batch.
+        opening = _SD_OPEN if id_prefix is None else f'{_SD_OPEN} id="{syslog.sd_value(id_prefix)}'
+        tail = "]"
+        if kinesis is not None:
+            tail = f'{_stream_shard_sd(kinesis[0], kinesis[1])} seq="{syslog.sd_value(kinesis[2])}"]'
         out: list[bytes] = []
         for index, (stamp, text, app, container, level, bad_json, _) in enumerate(rows):
             key = (host_name, level, stamp, app, container)
             head = heads.get(key)
             if head is None:
-                head = heads[key] = self._head(*key)
-            sd = _SD_OPEN if id_sd is None else f'{_SD_OPEN}{id_sd}{index}"'
-            sd += origin_sd + _BAD_JSON_SD if bad_json else origin_sd + "]"
+                head = heads[key] = self._head(key)
+            sd = opening + tail if id_prefix is None else f'{opening}{index}"{tail}'
+            if bad_json:
+                sd = sd[:-1] + _BAD_JSON_SD
             msg = text.encode("utf-8", "replace")
-            whole = syslog.message_with_head(head[0], sd, msg)
+            whole = syslog.message_with_head(head, sd, msg)
             if len(whole) <= max_bytes:
                 out.append(frame(whole))
             else:
                 params = [("id", None if id_prefix is None else f"{id_prefix}{index}")]
-                params += zip(("stream", "shard", "seq"), kinesis or ())
+                params += zip(("stream", "shard", "seq"), kinesis[:3] if kinesis else ())
                 if bad_json:
                     params.append(("bad_json", True))
-                out.extend(frame(message) for message in self._split(*head[1], params, msg))
+                out.extend(frame(message) for message in self._split(*self._head_fields(key), params, msg))
         return out
 
-    def _head(self, host_name: object, level: object, stamp: object, app: object, container: object) -> tuple:
-        """(HEADER text, its fields) of a row. Rows share them (Convox lines have their time to the
-        second), so they are made once per app, container, level and time, not per line."""
+    def _head(self, key: tuple) -> str:
+        """The HEADER text of a row. Rows share it (Convox lines have their time to the second), so it is
+        made once per app, container, level and time, not per line."""
         if len(self._heads) >= 4096:
             self._heads.clear()
+        return syslog.header(*self._head_fields(key))
+
+    def _head_fields(self, key: tuple) -> tuple:
+        """PRI, TIMESTAMP, HOSTNAME, APP-NAME, PROCID and MSGID of a row's ``(host.name, log.level,
+        @timestamp, process.name, container.id)``."""
+        host_name, level, stamp, app, container = key
         time = syslog.timestamp(stamp if isinstance(stamp, str) else None)
-        fields = (self._pri[_severity(level, None)], time, *_cached_header_fields(host_name, app, container, None))
-        return syslog.header(*fields), fields
+        return (self._pri[_severity(level, None)], time, *_cached_header_fields(host_name, app, container, None))
 
     def _split(self, pri: int, time: str, host: str, app: str, procid: str, msgid: str, params: list, msg: bytes
                ) -> list[bytes]:

@@ -55,9 +55,7 @@ class SyslogSink:
         self.batches_sent = 0
         self.where = f"{self.host}:{self.port}"
         self._udp: socket.socket | None = None
-
-    def encode(self, events: Sequence[dict]) -> list[bytes]:
-        return self.encoder(events)
+        self.encode = self.encoder  # events -> payloads: the encoder itself, not a method calling it, once a record
 
     def describe(self) -> str:
         return f"syslog+{self.transport}://{self.where} ({self.encoder.framing} framing)"

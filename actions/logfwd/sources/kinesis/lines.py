@@ -19,7 +19,9 @@ from ...codecs.jsonbytes import loads
 
 __all__ = ["line_fields", "line_parts", "line_event", "LineParts", "app_name", "format_ms", "parse_time", "level_name"]
 
-_CONVOX = re.compile(r"(?:(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) )?([\w.-]+):([\w.-]*)/([0-9a-f]{12})(?: (.*)|\Z)", re.S)
+# The text after the prefix is not a group: the line's slice from the match's end costs less than
+# matching it.
+_CONVOX = re.compile(r"(?:(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) )?([\w.-]+):([\w.-]*)/([0-9a-f]{12})(?: |\Z)")
 _LEVEL_KEYS = ("level", "severity", "lvl", "log.level")
 _TIME_KEYS = ("@timestamp", "time", "timestamp", "ts")
 _RESOURCE_SUFFIX = re.compile(r"-(?:Kinesis|LogGroup)-[A-Z0-9]+\Z")
@@ -99,8 +101,8 @@ def line_parts(line: str, app: str, default_ms: int) -> LineParts:
     bad_json = False
     convox = _CONVOX.match(line)
     if convox is not None:
-        when, process, release, container, text = convox.groups()
-        line = text or ""
+        when, process, release, container = convox.groups()
+        line = line[convox.end():]
         if when:
             stamp = _convox_stamp(when)
     if line.startswith("{"):

@@ -10,9 +10,8 @@ import binascii
 import gzip
 import zlib
 from binascii import a2b_base64
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from ...errors import BadRecordError
 from .awslogs import GZIP_MAGIC, decode_payload, payload_events
@@ -25,29 +24,27 @@ CONTROL_MESSAGE = "CONTROL_MESSAGE"
 _new_tuple = tuple.__new__  # makes a NamedTuple without its Python-level __new__: 3 times cheaper, once a record
 
 
-@dataclass(slots=True)
-class Decoded:
+class Decoded(NamedTuple):
     """What one record holds: its events, what was wrong with it, and whether it was a control message."""
 
-    events: Sequence[dict] = field(default_factory=list)  # a list, or TextLines (built when read)
-    problems: list[str] = field(default_factory=list)
+    events: Sequence[dict]  # a list, or TextLines (built when read)
+    problems: list[str]
     control: bool = False
 
 
 def record_identity(record: dict) -> tuple[str, str, str]:
     """(stream name, shard id, sequence number) of a Kinesis event record, ``""`` where absent."""
     kinesis = record.get("kinesis")
-    return _identity(record, kinesis if isinstance(kinesis, dict) else {})
-
-
-def _identity(record: dict, kinesis: dict) -> tuple[str, str, str]:
-    shard = str(record.get("eventID") or "").split(":", 1)[0]
-    return _stream_name(str(record.get("eventSourceARN") or "")), shard, str(kinesis.get("sequenceNumber") or "")
+    sequence = kinesis.get("sequenceNumber") if isinstance(kinesis, dict) else None
+    return (_stream(str(record.get("eventSourceARN") or ""))[0], str(record.get("eventID") or "").partition(":")[0],
+            str(sequence or ""))
 
 
 @lru_cache(maxsize=64)  # the records of a batch come from one stream
-def _stream_name(arn: str) -> str:
-    return arn.rsplit("stream/", 1)[-1] if "stream/" in arn else arn
+def _stream(arn: str) -> tuple[str, str]:
+    """The stream's name in its ARN, and the app it belongs to (``-`` if none)."""
+    name = arn.rsplit("stream/", 1)[-1] if "stream/" in arn else arn
+    return name, app_name(name) or "-"
 
 
 def decode_record(record: dict, now_ms: int) -> Decoded:
@@ -57,70 +54,80 @@ def decode_record(record: dict, now_ms: int) -> Decoded:
     kinesis = record.get("kinesis")
     if not isinstance(kinesis, dict):
         kinesis = {}
-    stream, shard, sequence = _identity(record, kinesis)
+    stream, app = _stream(str(record.get("eventSourceARN") or ""))  # record_identity, written out: once a record
+    shard = str(record.get("eventID") or "").partition(":")[0]
+    sequence = str(kinesis.get("sequenceNumber") or "")
     arrival = kinesis.get("approximateArrivalTimestamp")
     usable = isinstance(arrival, (int, float)) and not isinstance(arrival, bool)
     arrival_ms = round(arrival * 1000) if usable else now_ms
-    app = app_name(stream) or "-"
     ids = _new_tuple(RecordIds, (stream, shard, sequence, kinesis.get("partitionKey"), record.get("awsRegion")))
     data = kinesis.get("data")
     if not isinstance(data, str):
-        decoded = Decoded([_bad(f"kinesis.data is missing or not text ({type(data).__name__})", "", app, arrival_ms)])
-    else:
-        try:
-            raw = a2b_base64(data, strict_mode=True)
-        except (binascii.Error, ValueError) as exc:
-            decoded = Decoded([_bad(f"kinesis.data is not base64 ({exc})", data, app, arrival_ms)])
-        else:
-            decoded = _decode_bytes(raw, data, app, arrival_ms, ids)
-    if isinstance(decoded.events, TextLines):
-        return decoded  # its events carry the ids when they are read
-    decoded.problems = _problems(decoded.events)
-    id_prefix = f"{stream}/{shard}/{sequence}:"
-    for offset, event in enumerate(decoded.events):
-        if "@metadata" not in event:
-            event["@metadata"] = {"_id": id_prefix + str(offset)}
-        event.setdefault("aws", {})["kinesis"] = ids.kinesis()
-        if ids.region:
-            event.setdefault("cloud", {"provider": "aws"})["region"] = ids.region
-    return decoded
+        return _stamped([_bad(f"kinesis.data is missing or not text ({type(data).__name__})", "", app, arrival_ms)],
+                        ids)
+    try:
+        raw = a2b_base64(data, strict_mode=True)
+    except (binascii.Error, ValueError) as exc:
+        return _stamped([_bad(f"kinesis.data is not base64 ({exc})", data, app, arrival_ms)], ids)
+    if raw[:2] != GZIP_MAGIC:
+        return _text_lines(raw, app, arrival_ms, ids)  # its events carry the ids when they are read
+    events, control = _gzip_events(raw, data, app, arrival_ms)
+    return _stamped(events, ids, control)
 
 
 def decode_awslogs(data: object, now_ms: int) -> Decoded:
     """A CloudWatch Logs subscription that invokes the function itself: ``event.awslogs.data``."""
     if not isinstance(data, str):
-        return Decoded([_bad("awslogs.data is missing or not text", "", "-", now_ms)])
+        events = [_bad("awslogs.data is missing or not text", "", "-", now_ms)]
+        return Decoded(events, _problems(events))
     try:
         raw = a2b_base64(data, strict_mode=True)
     except (binascii.Error, ValueError) as exc:
-        problem = f"awslogs.data is not base64 ({exc})"
-        return Decoded([_bad(problem, data, "-", now_ms)])
-    decoded = _decode_bytes(raw, data, "-", now_ms)
-    if not isinstance(decoded.events, TextLines):
-        decoded.problems = _problems(decoded.events)
-    return decoded
+        events = [_bad(f"awslogs.data is not base64 ({exc})", data, "-", now_ms)]
+        return Decoded(events, _problems(events))
+    if raw[:2] != GZIP_MAGIC:
+        return _text_lines(raw, "-", now_ms)
+    events, control = _gzip_events(raw, data, "-", now_ms)
+    return Decoded(events, _problems(events), control)
 
 
-def _decode_bytes(raw: bytes, data: str, app: str, arrival_ms: int, ids: RecordIds | None = None) -> Decoded:
-    if raw[:2] == GZIP_MAGIC:
-        try:
-            payload = decode_payload(raw)
-        except BadRecordError as exc:
-            return Decoded([_bad(str(exc), _text_or_base64(raw, data), app, arrival_ms)])
-        if payload.message_type == CONTROL_MESSAGE:
-            return Decoded(control=True)
-        return Decoded(payload_events(payload, arrival_ms))
+def _stamped(events: list[dict], ids: RecordIds, control: bool = False) -> Decoded:
+    """A Kinesis record's events given as dicts (a CloudWatch Logs payload, a bad record), each given
+    the record's ids."""
+    id_prefix = f"{ids.stream}/{ids.shard}/{ids.sequence}:"
+    for offset, event in enumerate(events):
+        if "@metadata" not in event:
+            event["@metadata"] = {"_id": id_prefix + str(offset)}
+        event.setdefault("aws", {})["kinesis"] = ids.kinesis()
+        if ids.region:
+            event.setdefault("cloud", {"provider": "aws"})["region"] = ids.region
+    return Decoded(events, _problems(events), control)
+
+
+def _gzip_events(raw: bytes, data: str, app: str, arrival_ms: int) -> tuple[list[dict], bool]:
+    """The events of a CloudWatch Logs subscription payload, and whether it was a control message."""
+    try:
+        payload = decode_payload(raw)
+    except BadRecordError as exc:
+        return [_bad(str(exc), _text_or_base64(raw, data), app, arrival_ms)], False
+    if payload.message_type == CONTROL_MESSAGE:
+        return [], True
+    return payload_events(payload, arrival_ms), False
+
+
+def _text_lines(raw: bytes, app: str, default_ms: int, ids: RecordIds | None = None) -> Decoded:
+    """A text payload: one event per line that is not blank, kept as parsed parts (``TextLines``)."""
     text = raw.decode("utf-8", "replace")
     lines = []
     bad_json = False
     for line in text.split("\n") if "\n" in text else (text,):
         line = line.rstrip("\r")
-        if line.strip():
-            parts = line_parts(line, app, arrival_ms)
+        if line and not line.isspace():  # not blank: line.strip() without the copy
+            parts = line_parts(line, app, default_ms)
             bad_json |= parts.bad_json
             lines.append(parts)
     events = TextLines(lines, app, ids)
-    return Decoded(events, events.problems() if bad_json else [])
+    return _new_tuple(Decoded, (events, events.problems() if bad_json else [], False))
 
 
 def _problems(events: list[dict]) -> list[str]:

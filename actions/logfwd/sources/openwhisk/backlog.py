@@ -5,23 +5,23 @@ Nothing new can appear in a settled range. Its pages are read newest first and t
 more requests. Held pages stay as built up to ``HELD_PLAIN_BYTES`` and are compressed past it
 (``paging.HeldPage``): memory stays bounded, and a backlog of a few thousand activations does not pay
 for compressing. Holding delivers nothing until it ends, so it may take at most half of the time left
-for pulling. A longer range goes out from its far end: windows of starts small enough to hold (found by
-counting: a count is cheap, a large skip is not), oldest first, each read newest first and sent oldest
-first, so that against a slow API a run still sends its oldest records before its deadline.
+for pulling. A longer range goes out from its far end first (``_FarEnd``), in windows as large as that
+holding, placed with one count of the whole far end, so that it costs about a list a page (and no
+large skip: it is a linear scan), and against a slow API a run still sends its oldest records before
+its deadline.
 """
 
 import math
 from collections import OrderedDict
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Generator, Iterable, Iterator
 
 from ...deadline import Deadline
 from ..base import Unit
 from .pager import Pager, start_of
 from .paging import HeldPage
 
-__all__ = ["oldest_first", "FAR_END_PAGES", "HELD_PLAIN_BYTES"]
+__all__ = ["oldest_first", "HELD_PLAIN_BYTES"]
 
-FAR_END_PAGES = 2  # pages in one window of the far end of a settled range longer than the pages held
 HELD_PLAIN_BYTES = 8 << 20  # held pages are kept as built up to this much, compressed past it
 
 # The units of some records; the OrderedDict holds the ids already handed over in this run.
@@ -40,9 +40,10 @@ def oldest_first(settled: tuple[int, int], pager: Pager, probe: list, deadline: 
     # the range starts below them.
     reached = any(start_of(record, since) <= high for record in probe)
     pages = pager.newest_first(since, high, first=probe if reached else None)
-    held, size, ended = [], 0, True
+    held, size, read, newest, ended = [], 0, 0, since, True
     for records in pages:
         in_range = [r for r in records if start_of(r, since) <= high]
+        read, newest = read + len(in_range), max([newest, *(start_of(r, since) for r in in_range)])
         held.append(HeldPage(list(units_of(in_range, queued)), compress=size >= HELD_PLAIN_BYTES))
         size += held[-1].size
         if len(held) > held_pages or size >= held_bytes or deadline.pull_remaining() <= hold_while:
@@ -51,29 +52,102 @@ def oldest_first(settled: tuple[int, int], pager: Pager, probe: list, deadline: 
         yield Unit([])  # nothing to send yet: lets the pipeline check its deadline between pages
     pages.close()
     if not ended:  # the range goes on past what is held: its far end first
+        for page in held:
+            page.pack()  # held until the far end has gone out: compressed, its windows get the plain budget
+        far = _FarEnd(pager, queued, units_of, deadline, page_limit, held_pages, held_bytes)
+        far.learn(read, size, len(held), left - deadline.pull_remaining())
         edge_start, edge_ids = pager.edge
-        budget = min(held_pages, FAR_END_PAGES) * page_limit()
-        yield from _far_end(pager, since, edge_start, edge_ids, queued, units_of, budget)
+        yield from far.oldest_first(since, edge_start, edge_ids, read / (newest - edge_start + 1))
     while held:
         yield from reversed(held.pop().units())
 
 
-def _far_end(pager: Pager, since: int, top: int, skip_ids: set, queued: OrderedDict, units_of: UnitsOf,
-             budget: int) -> Iterator[Unit]:
-    """``[since, top]`` oldest first, in windows of starts that hold at most ``budget`` records.
-    ``skip_ids``: ids at ``top`` already held. A window is two pages at most: held as built."""
-    low, total = since, pager.count(since, top)
-    while low <= top and total > 0:
-        high, inside = top, total
-        while high > low and inside > budget:
-            # Narrow by the share of records to keep; usually one count settles it.
-            high = low + max(0, int((high - low) * budget / inside) - 1)
-            inside = pager.count(low, high)
-        window = []
-        for records in pager.newest_first(low, high):
-            records = [r for r in records if not (start_of(r, low) == top and r.get("activationId") in skip_ids)]
-            window.append(HeldPage(list(units_of(records, queued)), compress=False))
-            yield Unit([])
-        while window:
-            yield from reversed(window.pop().units())
-        low, total = high + 1, total - inside  # a settled range does not change: no new count
+class _FarEnd:
+    """The far end of a settled range, oldest first, in windows of at most ``held_pages`` pages and
+    ``held_bytes``, fewer if the time left for pulling would not read them: each read newest first,
+    held (compressed past ``HELD_PLAIN_BYTES``) and sent oldest first.
+
+    A range is counted once: what is left of it is that count less what its windows read (a settled
+    range does not change), and each window ends where the starts left hold a page less than a window,
+    with no count of its own: the first as if the range were as dense as the pages above it (a first
+    run's lookback starts long before the oldest record), the next at the average density of what is
+    left; past a window less than half full, the next spans twice as long. A window denser than its
+    share goes on past its pages or bytes without ending: its pages are kept and the part below them
+    goes out first, the same way; below two such windows, each window is checked by a count. Events
+    are held as built up to ``HELD_PLAIN_BYTES`` over all the windows held, compressed past it.
+    """
+
+    def __init__(self, pager: Pager, queued: OrderedDict, units_of: UnitsOf, deadline: Deadline,
+                 page_limit: Callable[[], int], held_pages: int, held_bytes: int):
+        self.pager, self.queued, self.units_of, self.deadline = pager, queued, units_of, deadline
+        self.page_limit, self.held_pages, self.held_bytes = page_limit, held_pages, held_bytes
+        self.bytes_per_record = 0.0
+        self.seconds_per_page = 0.0
+        self.plain = 0  # bytes of events held as built, in all the windows held
+
+    def learn(self, records: int, size: int, pages: int, seconds: float) -> None:
+        """What reading ``pages`` pages of ``records`` records and ``size`` bytes of events took."""
+        if records:
+            self.bytes_per_record = max(self.bytes_per_record, size / records)
+        if pages and math.isfinite(seconds):
+            self.seconds_per_page = max(0.0, seconds / pages)
+
+    def window_pages(self) -> int:
+        """Pages the next window may hold: those that half the time left for pulling can read."""
+        left = self.deadline.pull_remaining()
+        if not math.isfinite(left) or self.seconds_per_page <= 0:
+            return self.held_pages
+        return max(1, min(self.held_pages, int(left / 2 / self.seconds_per_page)))
+
+    def oldest_first(self, low: int, top: int, skip_ids: set, density: float,
+                     depth: int = 0) -> Generator[Unit, None, int]:
+        """``[low, top]`` oldest first; ``skip_ids``: ids at ``top`` already read; ``density``: records a
+        millisecond in the pages just above; ``depth``: the windows held, denser than their share, while
+        this part goes out. Returns the count of ``[low, top]``."""
+        pager, limit = self.pager, self.page_limit
+        total = left = pager.count(low, top)
+        stretch = 1  # doubled after each window found less than half full: a sparse part, gone over fast
+        first = True
+        while low <= top:
+            pages_max = self.window_pages()
+            records_max = pages_max * limit()
+            if self.bytes_per_record:
+                records_max = max(1, min(records_max, int(self.held_bytes / self.bytes_per_record)))
+            target = max(1, records_max - records_max // max(2, pages_max))  # a page to spare
+            if left <= records_max:
+                high = top  # the rest fits: no count (and a count short of what is there loses nothing)
+            else:
+                if first and density > 0:  # as dense as above it: the range may start empty (a lookback)
+                    high = max(low, top - math.ceil((left - target) / density))
+                else:
+                    high = min(top, low + max(0, (top - low + 1) * target * stretch // left - 1))
+                inside = pager.count(low, high) if depth > 1 else 0
+                while high > low and inside > records_max:  # narrow by the share of records to keep
+                    high = low + max(0, (high - low) * target // inside - 1)
+                    inside = pager.count(low, high)
+            started = self.deadline.pull_remaining()
+            window, size, read, plain, newest, first = [], 0, 0, 0, low, False
+            for records in pager.newest_first(low, high):
+                if high == top:
+                    records = [r for r in records if not (start_of(r, low) == top and r.get("activationId") in skip_ids)]
+                newest = max([newest, *(start_of(r, low) for r in records)])
+                window.append(HeldPage(list(self.units_of(records, self.queued)),
+                                       compress=self.plain >= HELD_PLAIN_BYTES))
+                size, read = size + window[-1].size, read + len(records)
+                if window[-1].plain is not None:
+                    plain, self.plain = plain + window[-1].size, self.plain + window[-1].size
+                if not pager.ended and (len(window) > pages_max or size >= self.held_bytes):
+                    self.learn(read, size, len(window), started - self.deadline.pull_remaining())
+                    edge, ids = pager.edge  # denser than its share: what is below the pages held goes first
+                    read += yield from self.oldest_first(low, edge, ids | skip_ids if edge == top else ids,
+                                                         read / (newest - edge + 1), depth + 1)
+                    break
+                yield Unit([])  # lets the pipeline check its deadline between pages
+            else:
+                self.learn(read, size, len(window), started - self.deadline.pull_remaining())
+            self.plain -= plain
+            while window:
+                yield from reversed(window.pop().units())
+            low, left = high + 1, left - read
+            stretch = stretch * 2 if read < target // 2 else 1
+        return total

@@ -44,6 +44,7 @@ class Pager:
                  limit: Callable[[], int], warn: Callable[[str], None]):
         self.fetch, self.count, self.limit, self.warn = fetch, count, limit, warn
         self.edge: tuple[int | None, set] = (None, set())  # the oldest millisecond read, and its ids
+        self.ended = False  # whether the page last given was its range's last
 
     def newest_first(self, since: int, upto: int, first: list | None = None) -> Iterator[list]:
         """Pages of ``[since, upto]`` (inclusive on start), newest first, each record once.
@@ -58,13 +59,16 @@ class Pager:
             if oldest != edge_start:
                 edge_start, edge_ids = oldest, set()
             edge_ids.update(_id_of(r) for r in page if start_of(r, since) == oldest)
-            self.edge = (edge_start, edge_ids)
+            ended = ends_range(page, limit)
+            self.edge, self.ended = (edge_start, edge_ids), ended
             yield fresh
-            if ends_range(page, limit):
+            if ended:
                 return
             if all(start_of(r, since) == oldest for r in page):
                 # One millisecond fills a page: read it on its own, then go below it.
-                yield self._whole_millisecond(oldest, edge_ids)
+                whole = self._whole_millisecond(oldest, edge_ids)
+                self.ended = oldest <= since
+                yield whole
                 self.edge = (edge_start, edge_ids)
                 if oldest <= since:
                     return

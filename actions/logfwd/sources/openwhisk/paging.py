@@ -15,17 +15,23 @@ class HeldPage:
 
     Without it, held pages made a run's memory grow with the backlog by ~0.7 MB a page (10 lines an
     activation) until the 16 were held; compressing and inflating them costs ~1 us a line, which the
-    pages held within ``backlog.HELD_PLAIN_BYTES`` (about 11 pages) and the far end's windows of
-    two pages skip (``compress=False``): a backlog of a few thousand activations does not pay it.
+    pages held within ``backlog.HELD_PLAIN_BYTES`` (about 11 pages) skip (``compress=False``): a backlog
+    of a few thousand activations does not pay it.
     """
 
     __slots__ = ("blob", "lengths", "records", "size", "plain")
 
     def __init__(self, units: list[Unit], compress: bool = True):
         self.size = sum(unit.payloads.held_bytes() for unit in units)  # uncompressed, as budgeted
-        self.plain = None if compress else units
-        if not compress:
+        self.plain = units
+        if compress:
+            self.pack()
+
+    def pack(self) -> None:
+        """Compresses the page if it is held as built (it is to be held longer than was thought)."""
+        if self.plain is None:
             return
+        units, self.plain = self.plain, None
         heads = [head for unit in units for head in unit.payloads.heads]
         self.lengths = array("I", map(len, heads))
         self.blob = deflate.compress(b"".join(heads), 3)
