@@ -10,7 +10,9 @@ import pytest
 import test_elblog
 from servers_s3 import alb_line, classic_line
 
-from logfwd.codecs.elbjson import alb_json
+from logfwd.codecs import elbclassicjson, elbjson
+from logfwd.codecs.elbclassicjson import classic_json
+from logfwd.codecs.elbjson import alb_json, json_writer
 from logfwd.codecs.elblog import parse_line
 from logfwd.codecs.jsonbytes import dumps, json_payloads
 from logfwd.errors import LineFormatError
@@ -44,7 +46,8 @@ def parser_test_lines() -> list[str]:
 
 _ODD = ("-", "-1", '""', '"-"', "x", "0", "00", "1.5", "1e-05", "[::1]:80", "1.2.3.4:99999", "1.2.3.4:080",
         '"a \\"b\\" c"', '"a\\\\"', '"ü\x7f\u2028"', '"a\tb"', "2026-13-01T00:00:00.000000Z", "2026-01-01T00:00:00Z",
-        "tls", "99999999999999999999", '"GET http://h:8/a?b HTTP/1.1"', '"GET http://h?x/a HTTP/1.1"')
+        "tls", "99999999999999999999", '"GET http://h:8/a?b HTTP/1.1"', '"GET http://h?x/a HTTP/1.1"',
+        "inf", "1e400", "1e9", '"- - - "', "2015-02-30T00:00:00.5Z")
 
 
 def variants(line: str) -> list[str]:
@@ -73,10 +76,59 @@ def test_alb_lines_written_directly_are_the_documents_json():
     assert taken > len(every) // 4  # the fast path is the usual one, not a rare exception
 
 
+def test_classic_lines_written_directly_are_the_documents_json():
+    lines = parser_test_lines()
+    every = lines + [variant for line in lines for variant in variants(line)]
+    every += [classic_line(i) for i in range(0, 20000, 3)]
+    every += [line.replace(" 200 200 0 ", " - - 7 ").replace(line[line.index('"'):line.rindex('"') + 1], '"- - - " "-"')
+              for line in (classic_line(i) for i in range(0, 3000, 7))]  # TCP listener
+    taken = tcp = 0
+    for line in every:
+        written = classic_json(line)
+        if written is not None:
+            taken += 1
+            tcp += '"protocol":"tcp"' in written
+            assert written.encode() == general(line), line
+    assert taken > len(every) // 4 and tcp > 400
+
+
+def test_a_line_only_tries_the_pattern_of_its_own_type(monkeypatch):
+    tried = []
+
+    class Recording:
+        def __init__(self, name, pattern):
+            self.name, self.pattern = name, pattern
+
+        def fullmatch(self, line):
+            tried.append(self.name)
+            return self.pattern.fullmatch(line)
+    monkeypatch.setattr(elbjson, "_ALB", Recording("alb", elbjson._ALB))
+    monkeypatch.setattr(elbclassicjson, "_CLASSIC", Recording("classic", elbclassicjson._CLASSIC))
+    nlb = [line for line in parser_test_lines() if line.startswith("tls ")]
+    for texts, kind in (([classic_line(i) for i in range(1, 40)], "classic"), ([alb_line(i) for i in range(1, 40)], "alb"),
+                        (nlb, None)):
+        events = ObjectLines(CONTEXT)
+        for number, text in enumerate(texts, 1):
+            events.append(text, number, number * 100)
+        tried.clear()
+        payloads = json_payloads(events)
+        assert tried == [kind] * len(texts) if kind else tried == []
+        assert payloads == [dumps(document) for document in events]
+    # a unit whose first line is not an access log line: the type of the next line is remembered
+    events = ObjectLines(CONTEXT)
+    for number, text in enumerate(["not an access log line"] + [classic_line(i) for i in range(1, 20)], 1):
+        events.append(text, number, number * 100)
+    tried.clear()
+    assert json_payloads(events) == [dumps(document) for document in events]
+    assert tried == ["alb", "alb"] + ["classic"] * 19
+    assert json_writer(classic_line(1)) is classic_json and json_writer(alb_line(1)) is alb_json
+    assert len(nlb) > 1 and json_writer(nlb[0]) is None
+
+
 def test_the_benchmark_lines_all_take_the_fast_path_and_its_memos_stay_right():
-    lines = [alb_line(i) for i in range(1, 5001)]
-    assert [alb_json(line).encode() for line in lines] == [general(line) for line in lines]
-    assert [alb_json(line).encode() for line in lines] == [general(line) for line in lines]  # memos warm
+    lines = [alb_line(i) for i in range(1, 5001)] + [classic_line(i) for i in range(1, 5001)]
+    assert [json_writer(line)(line).encode() for line in lines] == [general(line) for line in lines]
+    assert [json_writer(line)(line).encode() for line in lines] == [general(line) for line in lines]  # memos warm
 
 
 def test_strings_are_escaped_as_orjson_escapes_them():

@@ -300,6 +300,15 @@ def test_split_fields(line, fields):
     (f'{CLASSIC_TS} lb 1.2.3.4:70000 - 0 0 0 200 200 0 0 "GET / HTTP/1.1" "-" - -', "port 70000, above 65535"),
     (f'{CLASSIC_TS} lb 1.2.3.4:1 - 0 abc 0 200 200 0 0 "GET / HTTP/1.1" "-" - -', "backend_processing_time is not a number"),
     (f'{CLASSIC_TS} lb 1.2.3.4:1 - 0 0 0 2x0 200 0 0 "GET / HTTP/1.1" "-" - -', "elb_status_code is not a whole number"),
+    (f'{CLASSIC_TS} lb 1.2.3.4:1 - inf 0 0 200 200 0 0 "GET / HTTP/1.1" "-" - -',
+     "request_processing_time is negative, infinite or not a number"),
+    # a month out of 1..12: an unparsed line for every type (ALB's duration refused it first)
+    ('2015-13-13T23:39:43.945958Z lb 1.2.3.4:1 - 0 0 0 200 200 0 0 "GET / HTTP/1.1" "-" - -', "timestamp is not a valid date"),
+    ('2015-13-13T23:39:43.945958Z lb 1.2.3.4:1 - 0 0 0 - - 0 0 "- - - " "-" - -', "timestamp is not a valid date"),
+    ('tls 2.0 2020-13-01T08:51:42 net/lb/1 g3 72.21.218.154:51341 172.100.100.185:443 5 2 98 246 - - - - tlsv12 - - '
+     '- - - 2020-04-01T08:51:20', "time is not a valid date"),
+    (f'https 2018-00-02T22:23:00.186641Z {ALB_NAME} 192.168.131.39:2817 - -1 -1 -1 400 - 0 0 "- - -" "-" - - - "-" "-" '
+     f'"-" - {ALB_TIME} "-" "-" "-"', "time is not a valid date"),
     ("GET /index.html HTTP/1.1", "3 fields, a ALB line has at least 25"),
     (f'https {ALB_TIME} {ALB_NAME} 192.168.131.39:2817 - -1 -1 -1 400 - 0 0 "- - -" "-" - - - "-" "-" "-" - '
      'yesterday "-" "-" "-"', "request_creation_time is not an ISO 8601 time"),

@@ -103,11 +103,13 @@ def timestamp(name: str, value: str) -> str:
     """An ISO 8601 UTC time as events carry it (RFC 3339 with ``Z``); NLB writes it without the ``Z``."""
     if _TIME.fullmatch(value) is None:
         raise LineFormatError(f"{name} is not an ISO 8601 time: {value[:40]!r}")
+    if value[:16] not in _MINUTES:
+        _minute(value, name)  # a month out of 1..12: refused for every type, as ALB's duration refuses it
     return value if value[-1] == "Z" else value + "Z"
 
 
-def epoch_ns(text: str) -> int:
-    """Nanoseconds since the epoch of a time ``timestamp`` accepted."""
+def _minute(text: str, name: str = "time") -> int:
+    """Seconds since the epoch of the minute of ``text``; ``LineFormatError`` for a month out of 1..12."""
     minute = _MINUTES.get(text[:16])
     if minute is None:
         if len(_MINUTES) > 4096:
@@ -115,12 +117,19 @@ def epoch_ns(text: str) -> int:
         try:
             minute = _MINUTES[text[:16]] = calendar.timegm(
                 (int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), 0))
-        except ValueError:  # a month out of 1..12: the line is forwarded unparsed, not the object failed
-            raise LineFormatError(f"{text[:40]!r} is not a valid date") from None
+        except ValueError:  # the line is forwarded unparsed, not the object failed
+            raise LineFormatError(f"{name} is not a valid date: {text[:40]!r}") from None
+    return minute
+
+
+def epoch_ns(text: str) -> int:
+    """Nanoseconds since the epoch of a time ``timestamp`` accepted."""
+    minute = _minute(text)
     fraction = text[20:-1] if len(text) > 20 else ""
     return (minute + int(text[17:19])) * 1_000_000_000 + int(fraction.ljust(9, "0") or 0)
 
 
+_INFINITY = float("inf")
 _MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch seconds: a file holds few distinct minutes
 
 
@@ -146,8 +155,8 @@ def seconds(name: str, value: str) -> float | None:
         number = float(value)
     except ValueError:
         raise LineFormatError(f"{name} is not a number: {value[:40]!r}") from None
-    if not number >= 0:  # also NaN
-        raise LineFormatError(f"{name} is negative or not a number: {value[:40]!r}")
+    if not 0 <= number < _INFINITY:  # also NaN, and infinity (no duration can be made of it)
+        raise LineFormatError(f"{name} is negative, infinite or not a number: {value[:40]!r}")
     return number
 
 

@@ -2,15 +2,15 @@
 
 Any sink reads them as plain dicts (``parse_line``'s document with the object's fields), each made when
 read. The JSON sinks (tcp, lumberjack) ask ``payloads()`` instead (see ``json_payloads``), which writes
-the JSON of an ALB line straight from the line (``codecs/elbjson.py``: 2-3x less CPU than making the
-dict and encoding it) and encodes the dict for every other line. Both give the same bytes:
+the JSON of an ALB or classic ELB line straight from the line (``codecs/elbjson.py``: 2-3x less CPU
+than making the dict and encoding it) and encodes the dict for every other line. Both give the same bytes:
 tests/test_elbjson.py compares them.
 """
 
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from ...codecs.elbjson import alb_json
+from ...codecs.elbjson import json_writer
 from ...codecs.elblog import parse_line
 from ...codecs.jsonbytes import dumps
 from ...errors import LineFormatError
@@ -78,8 +78,12 @@ class ObjectLines(Sequence):
         inside_aws, path = self.context.json_parts()
         prefix = self.context.id_prefix
         out = []
+        write = json_writer(self.texts[0]) if self.texts else None  # one type per object: chosen once
         for index, (text, number, offset) in enumerate(zip(self.texts, self.numbers, self.offsets)):
-            written = alb_json(text, inside_aws, f',"@metadata":{{"_id":"{prefix}-{number}"}},'
-                                                 f'"log":{{"offset":{offset},"file":{{"path":{path}}}}}')
+            after = f',"@metadata":{{"_id":"{prefix}-{number}"}},"log":{{"offset":{offset},"file":{{"path":{path}}}}}'
+            written = write and write(text, inside_aws, after)
+            if written is None and json_writer(text) is not write:  # a line of another type (after a bad
+                write = json_writer(text)                           # first line): its writer from now on
+                written = write and write(text, inside_aws, after)
             out.append(dumps(self._document(index)) if written is None else written.encode())
         return out
