@@ -200,16 +200,12 @@ class _Connection(socketserver.BaseRequestHandler):
     def _read_head(self) -> int | None:
         """Where the head in the buffer ends (its blank line), reading until it is there; ``None``
         when the client closed, or sent a head too long (then answered 431)."""
-        end = self._buffer.find(b"\r\n\r\n")
-        while end < 0:
-            if len(self._buffer) > MAX_HEAD:
-                self._send(431, f"the request head is over {MAX_HEAD} bytes\n", keep_alive=False)
-                return None
+        searched = 0
+        while (end := self._buffer.find(b"\r\n\r\n", searched)) < 0 and len(self._buffer) <= MAX_HEAD:
             searched = max(0, len(self._buffer) - 3)
             if not self._receive():
                 return None
-            end = self._buffer.find(b"\r\n\r\n", searched)
-        if end > MAX_HEAD:
+        if end < 0 or end > MAX_HEAD:
             self._send(431, f"the request head is over {MAX_HEAD} bytes\n", keep_alive=False)
             return None
         return end
