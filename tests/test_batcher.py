@@ -5,6 +5,7 @@ import random
 
 from logfwd.batcher import Batcher
 from logfwd.deadline import NO_DEADLINE
+from logfwd.errors import DeliveryError
 
 
 class Recorder:
@@ -38,3 +39,62 @@ def test_units_added_whole_make_the_same_sends_as_payload_by_payload():
         assert whole == sends(units, False, max_events, max_bytes)
         assert whole[1] == list(range(60)) and whole[2] == sum(map(len, units))
         assert all(len(send) <= max_events for send in whole[0])
+
+
+class FailingAt:
+    """A sink that acknowledges every payload until the ``fail_at``-th payload overall, then fails its
+    send with the payloads of that send before it acknowledged."""
+
+    def __init__(self, fail_at: int):
+        self.fail_at, self.sent = fail_at, 0
+
+    def send(self, payloads, deadline):
+        if self.sent + len(payloads) <= self.fail_at:
+            self.sent += len(payloads)
+            return
+        acked = self.fail_at - self.sent
+        self.sent = self.fail_at
+        raise DeliveryError("the receiver went away", acked=acked)
+
+
+def test_a_unit_of_several_records_takes_exactly_the_records_a_failed_send_acknowledged():
+    """Units covering runs of records (ends: each record's last payload) added whole, split over sends,
+    or straddling them: after a send fails at any payload, the records credited are exactly those whose
+    payloads were all acknowledged, in order, and the totals count exactly their payloads."""
+    rng = random.Random(29)
+    for trial in range(400):
+        max_events = rng.choice((3, 7, 16, 2048))
+        units = [[rng.randrange(0, 4) for _ in range(rng.randrange(1, 9))] for _ in range(rng.randrange(1, 12))]
+        total = sum(map(sum, units))
+        fail_at = rng.randrange(0, total + 1)
+        sink, delivered, credited = FailingAt(fail_at), [], []
+        batcher = Batcher(sink, NO_DEADLINE, max_events=max_events, max_bytes=1 << 20)
+        first = 0
+        try:
+            for records in units:
+                ends = [sum(records[:i + 1]) for i in range(len(records))]
+                ids = list(range(first, first + len(records)))
+                first += len(records)
+
+                def part(acknowledged, ends=ends, ids=ids):
+                    taken = [i for i, end in zip(ids, ends) if end <= acknowledged]
+                    assert 0 <= acknowledged < ends[-1]
+                    credited.append(acknowledged)
+                    delivered.extend(taken)
+                    return ends[len(taken) - 1] if taken else 0
+
+                batcher.add([b"x" * (n + 1) for n in range(ends[-1])], lambda ids=ids: delivered.extend(ids), None, part)
+            batcher.flush()
+            batcher.drain()
+        except DeliveryError:
+            batcher.drain()
+        position, expected, payloads = 0, [], 0
+        for count in (n for records in units for n in records):
+            if position + count > fail_at and fail_at < total:
+                break
+            position += count
+            expected.append(len(expected))
+            payloads = position
+        assert delivered == expected, (trial, units, fail_at, max_events)
+        assert batcher.events_sent == payloads
+        assert len(credited) <= 1

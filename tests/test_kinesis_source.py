@@ -22,14 +22,19 @@ def load(name: str) -> dict:
 
 
 def run(event: dict, deliver: int | None = None, **options) -> tuple[KinesisSource, list[list[dict]]]:
-    """Decode every record; run ``done`` for the first ``deliver`` units (all by default)."""
+    """Decode every record, its events as one payload (a list); deliver the first ``deliver`` records
+    (all by default) as the batcher does: ``done`` for a whole unit, ``delivered_part`` for a part."""
     source = KinesisSource(event, now_ms=lambda: NOW_MS, **options)
-    units = []
-    for index, unit in enumerate(source.units(NO_DEADLINE, lambda events: [dict(e) for e in events])):
-        units.append(list(unit.payloads))
-        if deliver is None or index < deliver:
+    records: list[list[dict]] = []
+    for unit in source.units(NO_DEADLINE, lambda events: [[dict(e) for e in events]]):
+        before = len(records)
+        records += unit.payloads
+        acknowledged = len(unit.payloads) if deliver is None else min(max(deliver - before, 0), len(unit.payloads))
+        if acknowledged == len(unit.payloads):
             unit.done()
-    return source, units
+        elif acknowledged:
+            assert unit.delivered_part(acknowledged) == acknowledged
+    return source, records
 
 
 def test_plain_lines_with_and_without_convox_prefix():
@@ -142,9 +147,14 @@ def test_stops_at_the_deadline_and_reports_the_rest():
     clock = [0.0]
     deadline = Deadline(at=10.0, grace=2.0, clock=lambda: clock[0])
     source = KinesisSource(load("plain.json"), now_ms=lambda: NOW_MS)
-    for unit in source.units(deadline, lambda events: []):
-        unit.done()
-        clock[0] = 9.0  # past the point where pulling stops
+
+    def encode(events):
+        clock[0] = 9.0  # past the point where pulling stops, once the first record is decoded
+        return [events]
+
+    units = list(source.units(deadline, encode))
+    assert [len(unit.payloads) for unit in units] == [1]  # what was decoded still goes out
+    units[0].done()
     assert source.summary()["records"] == 1 and source.summary()["received"] == 3
     assert source.answer() == {"batchItemFailures": [{"itemIdentifier": str(SEQ0 + i)} for i in (1, 2)]}
     assert "2 record(s) left" in source.warnings[0]

@@ -42,7 +42,7 @@ def forward(event: dict, sink, *, max_events: int = 2048, partial: bool = True) 
     batcher = Batcher(sink, NO_DEADLINE, max_events=max_events, max_bytes=64 << 20)
     try:
         for unit in source.units(NO_DEADLINE, sink.encode):
-            batcher.add(unit.payloads, unit.done)
+            batcher.add(*unit)
         batcher.flush()
     except DeliveryError:
         pass

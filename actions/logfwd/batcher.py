@@ -8,9 +8,13 @@ from .deadline import Deadline
 from .errors import DeliveryError
 from .sinks.base import Sink
 
-# (payloads of its send up to the unit's last, the unit's events and bytes, what to run, and what to
-# run if only some sinks of a tee took it)
-Completion = tuple[int, int, int, Callable[[], None] | None, Callable[[list[str]], None] | None]
+# A unit that covers several records (see ``Unit.delivered_part``): what to run if only some of its first
+# payloads were acknowledged, where its first payload is in this send (negative: earlier sends carried
+# some), and its payloads (to count the bytes of the part it took).
+Part = tuple[Callable[[int], int], int, Sequence[bytes]]
+# (payloads of its send up to the unit's last, the unit's events and bytes, what to run, what to run if
+# only some sinks of a tee took it, and its Part if any)
+Completion = tuple[int, int, int, Callable[[], None] | None, Callable[[list[str]], None] | None, Part | None]
 
 # The send in flight needs the GIL between its steps (connect, handshake, each write, the close), and
 # the thread building the next window, busy in Python, hands it over only every switch interval: 5 ms
@@ -30,7 +34,9 @@ class Batcher:
 
     ``events_sent`` and ``bytes_sent`` count the units that were delivered whole: the same events a
     source counts, so a run's totals and its per-record counts agree also after a failed send (a
-    unit acknowledged only in part is sent again next run, and counted then).
+    unit acknowledged only in part is sent again next run, and counted then). A unit that covers
+    several records and says so (``delivered_part``) is told, after a failed send, how many of its
+    first payloads were acknowledged; the payloads of the records it then takes as delivered count.
     """
 
     def __init__(self, sink: Sink, deadline: Deadline, *, max_events: int = 2048, max_bytes: int = 8 << 20,
@@ -50,9 +56,11 @@ class Batcher:
         sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL))
 
     def add(self, payloads: Sequence[bytes], done: Callable[[], None] | None = None,
-            partly: Callable[[list[str]], None] | None = None) -> None:
+            partly: Callable[[list[str]], None] | None = None,
+            delivered_part: Callable[[int], int] | None = None) -> None:
         """Queue one unit's payloads (serialized events); ``done`` runs once all of them are acknowledged,
-        ``partly`` (a tee) if its send failed but some sinks took their share of it whole."""
+        ``partly`` (a tee) if its send failed but some sinks took their share of it whole, and
+        ``delivered_part`` if a send failed after the sink acknowledged some of its first payloads."""
         payloads = list(payloads)  # once: a source's payloads may be joined from parts when read
         size = sum(map(len, payloads))
         if payloads and self.payloads and (len(self.payloads) >= self.max_events
@@ -63,14 +71,21 @@ class Batcher:
             # The unit fits the send being built (nearly always): the loop below would add it whole too.
             self.payloads += payloads
             self.size += size
-            self.completions.append((len(self.payloads), len(payloads), size, done, partly))
+            part = None if delivered_part is None else (delivered_part, len(self.payloads) - len(payloads), payloads)
+            self.completions.append((len(self.payloads), len(payloads), size, done, partly, part))
             return
-        for payload in payloads:
+        for added, payload in enumerate(payloads):
             if self.payloads and (len(self.payloads) >= self.max_events or self.size + len(payload) > self.max_bytes):
+                if delivered_part is not None and added:
+                    # The unit goes on in the next send: this one still says where its first part is, at a
+                    # position past its end (never completed whole), for a failure to credit it.
+                    part = (delivered_part, len(self.payloads) - added, payloads)
+                    self.completions.append((len(self.payloads) + 1, 0, 0, None, None, part))
                 self.flush()
             self.payloads.append(payload)
             self.size += len(payload)
-        self.completions.append((len(self.payloads), len(payloads), size, done, partly))
+        part = None if delivered_part is None else (delivered_part, len(self.payloads) - len(payloads), payloads)
+        self.completions.append((len(self.payloads), len(payloads), size, done, partly, part))
 
     def flush(self) -> None:
         """Wait for the send in flight, then hand over what is queued (if anything)."""
@@ -101,6 +116,7 @@ class Batcher:
             future.result()
         except DeliveryError as exc:
             self._complete(completions, exc.acked)
+            self._credit_part(completions, exc.acked)
             self._partly(completions, exc)
             raise
         self._complete(completions, count)
@@ -108,7 +124,7 @@ class Batcher:
             self.on_flush(self)
 
     def _complete(self, completions: list[Completion], acked: int) -> None:
-        for position, events, size, done, _ in completions:
+        for position, events, size, done, _, _ in completions:
             if position > acked:
                 break
             self.events_sent += events
@@ -116,9 +132,22 @@ class Batcher:
             if done is not None:
                 done()
 
+    def _credit_part(self, completions: list[Completion], acked: int) -> None:
+        """After a failed send: the first unit not acknowledged whole, if it covers several records and
+        the sink acknowledged some of its payloads, takes what they complete."""
+        first = next((completion for completion in completions if completion[0] > acked), None)
+        part = first[5] if first is not None else None
+        if part is None:
+            return
+        delivered_part, start, payloads = part
+        if acked >= start:  # also none of its payloads: its first records may have none
+            taken = delivered_part(acked - start)
+            self.events_sent += taken
+            self.bytes_sent += sum(map(len, payloads[:taken]))
+
     @staticmethod
     def _partly(completions: list[Completion], exc: DeliveryError) -> None:
-        for position, _, _, _, partly in completions:
+        for position, _, _, _, partly, _ in completions:
             if position > exc.acked and partly is not None:
                 took = exc.took_whole(position)
                 if took:

@@ -25,11 +25,17 @@ class Unit(NamedTuple):
     With several sinks (a tee), ``partly`` runs instead of ``done`` when the unit was not delivered
     whole but some sinks took all of their share: it gets their names, so a pushed source that cannot
     take back what those sinks got (statsd counters) can avoid sending it to them again.
+
+    A unit may cover several records (a run of Kinesis records: one unit costs less than one a
+    record). If a send fails before the sink acknowledged all of its payloads, ``delivered_part`` gets
+    how many of its first ones it did (0 too), marks the records they complete as delivered, and
+    returns how many payloads those records have (for the run's totals); ``done`` does not run.
     """
 
     payloads: Sequence[bytes]
     done: Callable[[], None] | None = None
     partly: Callable[[list[str]], None] | None = None
+    delivered_part: Callable[[int], int] | None = None
 
 
 class Source(Protocol):

@@ -89,8 +89,11 @@ def _origin_params(aws: object) -> list[tuple[str, object]]:
 
 
 @lru_cache(maxsize=64)  # a batch comes from one stream and shard
-def _stream_shard_sd(stream: str, shard: str) -> str:
-    return syslog.sd_params((("stream", stream), ("shard", shard)))
+def _stream_shard_sd(stream: str, shard: str) -> tuple[str, str]:
+    """The SD of a Kinesis record's events up to its sequence number: the ``id`` param's start, and the
+    ``stream`` and ``shard`` params (with the quote that ends ``id``)."""
+    return (f'{_SD_OPEN} id="{syslog.sd_value(stream)}/{syslog.sd_value(shard)}/',
+            '"' + syslog.sd_params((("stream", stream), ("shard", shard))))
 
 
 def _flag_params(flags: object) -> list[tuple[str, object]]:
@@ -153,36 +156,38 @@ class SyslogEncoder:
             return [whole]
         return self._split(pri, time, host, app, procid, msgid, params, msg)
 
-    def encode_rows(self, given: tuple[object, tuple | None, str | None, Iterable[tuple]]) -> list[bytes]:
+    def encode_rows(self, given: tuple[object, tuple | None, Iterable[tuple]]) -> list[bytes]:
         """Framed messages of events given flat (see ``TextLines.syslog_rows``), the same bytes as
-        ``self(events)``: ``(host.name, kinesis, id prefix, rows)``, the first three shared by all:
-        ``kinesis`` starts with ``aws.kinesis``'s stream, shard_id and sequence_number (or is None), the
-        id prefix is ``@metadata._id`` without the event's index (or None: no id); a row per event:
+        ``self(events)``: ``(host.name, ids, rows)``, the first two shared by all: ``ids`` starts with
+        ``aws.kinesis``'s stream, shard_id and sequence_number, an event's ``@metadata._id`` being
+        ``<stream>/<shard>/<sequence>:<index>`` (or is None: neither ids nor ``_id``); a row per event:
         ``(@timestamp, message, process.name, container.id, log.level, logfwd.bad_json, _)``."""
-        host_name, kinesis, id_prefix, rows = given
-        frame, max_bytes, heads = self._frame, self.max_bytes, self._heads
-        # The SD is "[logfwd@32473 id=<prefix><index>" + tail: the parts but the index made once a record,
-        # stream and shard once a batch.
-        opening = _SD_OPEN if id_prefix is None else f'{_SD_OPEN} id="{syslog.sd_value(id_prefix)}'
-        tail = "]"
-        if kinesis is not None:
-            tail = f'{_stream_shard_sd(kinesis[0], kinesis[1])} seq="{syslog.sd_value(kinesis[2])}"]'
+        host_name, ids, rows = given
+        frame, max_bytes, heads, octet = self._frame, self.max_bytes, self._heads, self.framing == "octet"
+        # The SD is "[logfwd@32473 id=<stream>/<shard>/<seq>:<index>" + tail: the parts but the index made
+        # once a record, those of the stream and shard once a batch (escaping is character by character).
+        if ids is None:
+            opening = tail = None
+        else:
+            sequence = syslog.sd_value(ids[2])
+            opening, tail = _stream_shard_sd(ids[0], ids[1])
+            opening, tail = f"{opening}{sequence}:", f'{tail} seq="{sequence}"]'
         out: list[bytes] = []
         for index, (stamp, text, app, container, level, bad_json, _) in enumerate(rows):
             key = (host_name, level, stamp, app, container)
             head = heads.get(key)
             if head is None:
                 head = heads[key] = self._head(key)
-            sd = opening + tail if id_prefix is None else f'{opening}{index}"{tail}'
+            sd = _SD_OPEN + "]" if ids is None else f"{opening}{index}{tail}"
             if bad_json:
                 sd = sd[:-1] + _BAD_JSON_SD
             msg = text.encode("utf-8", "replace")
-            whole = syslog.message_with_head(head, sd, msg)
+            whole = f"{head}{sd} ".encode() + msg if msg else f"{head}{sd}".encode()  # syslog.message_with_head
             if len(whole) <= max_bytes:
-                out.append(frame(whole))
+                out.append(b"%d %s" % (len(whole), whole) if octet else frame(whole))  # syslog.frame_octet
             else:
-                params = [("id", None if id_prefix is None else f"{id_prefix}{index}")]
-                params += zip(("stream", "shard", "seq"), kinesis[:3] if kinesis else ())
+                params = [("id", None if ids is None else f"{ids[0]}/{ids[1]}/{ids[2]}:{index}")]
+                params += zip(("stream", "shard", "seq"), ids[:3] if ids else ())
                 if bad_json:
                     params.append(("bad_json", True))
                 out.extend(frame(message) for message in self._split(*self._head_fields(key), params, msg))

@@ -77,13 +77,10 @@ class TextLines(Sequence):
         return [f"line {offset} is not valid JSON; forwarded as text, flagged logfwd.bad_json"
                 for offset, parts in enumerate(self.lines) if parts.bad_json]
 
-    def syslog_rows(self) -> tuple[str, RecordIds | None, str | None, list[LineParts]]:
-        """The events as the syslog encoder reads them: ``(host.name, ids, id prefix, rows)``, the first
-        three the same for every event: ``ids`` starts with ``aws.kinesis``'s stream, shard_id and
-        sequence_number; an event's ``@metadata._id`` is the prefix and its index. A row per event,
+    def syslog_rows(self) -> tuple[str, RecordIds | None, list[LineParts]]:
+        """The events as the syslog encoder reads them: ``(host.name, ids, rows)``, the first two the same
+        for every event: ``ids`` starts with ``aws.kinesis``'s stream, shard_id and sequence_number, and
+        an event's ``@metadata._id`` is ``<stream>/<shard>/<sequence>:<index>``. A row per event,
         ``(@timestamp, message, process.name, container.id, log.level, logfwd.bad_json, _)``: its
         ``LineParts``. The events have no other field that encoder reads."""
-        ids = self.ids
-        if ids is None:
-            return self.app, None, None, self.lines
-        return self.app, ids, f"{ids.stream}/{ids.shard}/{ids.sequence}:", self.lines
+        return self.app, self.ids, self.lines
