@@ -78,7 +78,7 @@ def test_the_fast_path_writes_the_same_bytes_as_the_general_path(framing, max_by
     fast_records = 0
     for event in _all_events():
         for decoded in _decoded(event):
-            events = decoded.events
+            events = decoded[0]  # its events
             general = encoder([dict(item) for item in events])  # a plain list: no syslog_rows, the general path
             assert encoder(events) == general
             if isinstance(events, TextLines) and events:
@@ -90,14 +90,14 @@ def test_the_fast_path_writes_the_same_bytes_as_the_general_path(framing, max_by
 def test_split_lines_take_the_same_path_in_both():
     encoder = SyslogEncoder(max_bytes=1024)
     decoded = decode_record(kinesis_event([(CONVOX + "z" * 5000).encode()])["Records"][0], 0)
-    fast = encoder(decoded.events)
-    assert len(fast) > 5 and fast == encoder(list(decoded.events))
+    fast = encoder(decoded[0])  # its events
+    assert len(fast) > 5 and fast == encoder(list(decoded[0]))
     assert b'part="1" parts="' in fast[0] and all(len(message.split(b" ", 1)[1]) <= 1024 for message in fast)
 
 
 def test_text_lines_read_as_the_events_they_stand_for():
     record = kinesis_event([(CONVOX + '{"level": "ERROR"}\nplain').encode()])["Records"][0]
-    lines = decode_record(record, 0).events
+    lines = decode_record(record, 0)[0]  # its events
     assert isinstance(lines, TextLines) and len(lines) == 2
     first = lines[0]
     assert list(first) == ["@timestamp", "message", "host", "process", "container", "service", "log", "@metadata",
@@ -114,7 +114,7 @@ def test_text_lines_read_as_the_events_they_stand_for():
 
 
 def test_bad_json_lines_are_reported_and_flagged_in_both_paths():
-    decoded = decode_record(kinesis_event([b"ok\n{bad json\n{\"a\": 1}"])["Records"][0], 0)
-    assert decoded.problems == ["line 1 is not valid JSON; forwarded as text, flagged logfwd.bad_json"]
-    messages = SyslogEncoder()(decoded.events)
+    events, problems, _ = decode_record(kinesis_event([b"ok\n{bad json\n{\"a\": 1}"])["Records"][0], 0)
+    assert problems == ["line 1 is not valid JSON; forwarded as text, flagged logfwd.bad_json"]
+    messages = SyslogEncoder()(events)
     assert [b'bad_json="True"' in message for message in messages] == [False, True, False]

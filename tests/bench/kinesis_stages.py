@@ -73,7 +73,7 @@ def stages(batch: dict, server, ca_file: Path, repeats: int = 5) -> dict:
         for _ in KinesisSource(batch, now_ms=lambda: 0).units(NO_DEADLINE, encode):
             pass
 
-    decoded = [decode_record(record, 0).events for record in records]
+    decoded = [decode_record(record, 0)[0] for record in records]  # each record's events
     payloads = [payload for events in decoded for payload in sink.encode(events)]
 
     def send():
