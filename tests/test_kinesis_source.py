@@ -11,6 +11,7 @@ from logfwd.errors import SourceError
 from logfwd.sources.kinesis.awslogs import lambda_fields
 from logfwd.sources.kinesis.lines import app_name, line_fields
 from logfwd.sources.kinesis.source import KinesisSource
+from logfwd.sources.kinesis.textrun import TextRun
 
 EVENTS = Path(__file__).parent / "events" / "kinesis"
 NOW_MS = 1_700_000_000_000
@@ -26,7 +27,12 @@ def run(event: dict, deliver: int | None = None, **options) -> tuple[KinesisSour
     (all by default) as the batcher does: ``done`` for a whole unit, ``delivered_part`` for a part."""
     source = KinesisSource(event, now_ms=lambda: NOW_MS, **options)
     records: list[list[dict]] = []
-    for unit in source.units(NO_DEADLINE, lambda events: [[dict(e) for e in events]]):
+    def encode(events):  # a run of one-line records (TextRun): still a payload a record
+        if isinstance(events, TextRun):
+            return [[dict(event) for event in events.record(index)] for index in range(len(events))]
+        return [[dict(event) for event in events]]
+
+    for unit in source.units(NO_DEADLINE, encode):
         before = len(records)
         records += unit.payloads
         acknowledged = len(unit.payloads) if deliver is None else min(max(deliver - before, 0), len(unit.payloads))

@@ -17,7 +17,7 @@ MSG             ``message``, UTF-8
 logfwd has no IANA enterprise number: its SD-ID uses 32473, the number RFC 5612 reserves for
 documentation, which no real organisation owns.
 
-Fast path: a sequence of events with ``syslog_rows()`` (the Kinesis source's ``TextLines``) is asked
+Fast path: a sequence of events with ``syslog_rows()`` (the Kinesis source's ``TextLines``, ``TextRun``) is asked
 for the fields above flat instead of as nested dicts, and the parts its events share (HOSTNAME, the
 origin ids) are made once per sequence, the header once per app, process, level and second: half the
 cost a line (``python -m tests.bench.kinesis_syslog --stages``: 5.0 -> 2.6 us). It must give the same
@@ -25,6 +25,7 @@ bytes as encoding each event, which tests/test_syslog_fast_path.py checks over e
 """
 
 from functools import lru_cache
+from itertools import repeat
 from typing import Iterable, Sequence
 
 from ...codecs import syslog
@@ -156,29 +157,29 @@ class SyslogEncoder:
             return [whole]
         return self._split(pri, time, host, app, procid, msgid, params, msg)
 
-    def encode_rows(self, given: tuple[object, tuple | None, Iterable[tuple]]) -> list[bytes]:
+    def encode_rows(self, given: tuple) -> list[bytes]:
         """Framed messages of events given flat (see ``TextLines.syslog_rows``), the same bytes as
-        ``self(events)``: ``(host.name, ids, rows)``, the first two shared by all: ``ids`` starts with
-        ``aws.kinesis``'s stream, shard_id and sequence_number, an event's ``@metadata._id`` being
-        ``<stream>/<shard>/<sequence>:<index>`` (or is None: neither ids nor ``_id``); a row per event:
-        ``(@timestamp, message, process.name, container.id, log.level, logfwd.bad_json, _)``."""
-        host_name, ids, rows = given
+        ``self(events)``: ``(host.name, origin, rows, sequences, offsets)``: ``origin`` is the events'
+        ``aws.kinesis`` (stream, shard_id), or None: no ids and no ``_id``; a row per event,
+        ``(@timestamp, message, process.name, container.id, log.level, logfwd.bad_json, _)``, with its
+        sequence_number and its offset in its record (``_id`` is ``<stream>/<shard>/<sequence>:<offset>``)."""
+        host_name, origin, rows, sequences, offsets = given
         frame, max_bytes, heads, octet = self._frame, self.max_bytes, self._heads, self.framing == "octet"
-        # The SD is "[logfwd@32473 id=<stream>/<shard>/<seq>:<index>" + tail: the parts but the index made
-        # once a record, those of the stream and shard once a batch (escaping is character by character).
-        if ids is None:
-            opening = tail = None
-        else:
-            sequence = syslog.sd_value(ids[2])
-            opening, tail = _stream_shard_sd(ids[0], ids[1])
-            opening, tail = f"{opening}{sequence}:", f'{tail} seq="{sequence}"]'
+        if origin is None:
+            sequences = offsets = repeat(None)
+        else:  # the SD's parts of the stream and shard, made once a batch (escaping is character by character)
+            opening, tail = _stream_shard_sd(*origin)
         out: list[bytes] = []
-        for index, (stamp, text, app, container, level, bad_json, _) in enumerate(rows):
+        for (stamp, text, app, container, level, bad_json, _), sequence, offset in zip(rows, sequences, offsets):
             key = (host_name, level, stamp, app, container)
             head = heads.get(key)
             if head is None:
                 head = heads[key] = self._head(key)
-            sd = _SD_OPEN + "]" if ids is None else f"{opening}{index}{tail}"
+            if origin is None:
+                sd = _SD_OPEN + "]"
+            else:
+                seq = sequence if sequence.isdigit() else syslog.sd_value(sequence)  # digits: Kinesis's
+                sd = f'{opening}{seq}:{offset}{tail} seq="{seq}"]'
             if bad_json:
                 sd = sd[:-1] + _BAD_JSON_SD
             msg = text.encode("utf-8", "replace")
@@ -186,8 +187,9 @@ class SyslogEncoder:
             if len(whole) <= max_bytes:
                 out.append(b"%d %s" % (len(whole), whole) if octet else frame(whole))  # syslog.frame_octet
             else:
-                params = [("id", None if ids is None else f"{ids[0]}/{ids[1]}/{ids[2]}:{index}")]
-                params += zip(("stream", "shard", "seq"), ids[:3] if ids else ())
+                params = [("id", None if origin is None else f"{origin[0]}/{origin[1]}/{sequence}:{offset}")]
+                if origin is not None:
+                    params += (("stream", origin[0]), ("shard", origin[1]), ("seq", sequence))
                 if bad_json:
                     params.append(("bad_json", True))
                 out.extend(frame(message) for message in self._split(*self._head_fields(key), params, msg))

@@ -1,10 +1,10 @@
 """The Kinesis source: the records of one Lambda invocation, and the answer Lambda gets back.
 
 The input is either a Kinesis batch (``Records``, one shard's records in order) or a CloudWatch Logs
-subscription invoking the function directly (``awslogs.data``, one payload). Each record is one unit;
-records go to the sink in runs (one unit each, see ``_Run``), and a record counts as delivered once the
-sink acknowledged its payloads and everything before them, so the delivered records are always a
-prefix of the batch.
+subscription invoking the function directly (``awslogs.data``, one payload). A run of one-line text
+records is one unit (``TextRun``: nearly every record), any other record a unit of its own; a record
+counts as delivered once the sink acknowledged its payloads and everything before them, so the
+delivered records are always a prefix of the batch.
 
 Answer (Kinesis): with ``partial`` (the mapping sets ``FunctionResponseTypes: [ReportBatchItemFailures]``,
 which Lambda does not tell the function), ``batchItemFailures`` lists every record from the first one
@@ -14,7 +14,6 @@ invocation fails and Lambda retries the whole batch (or the payload): the answer
 ``"failed"``, which the Lambda entry turns into a failed invocation.
 """
 
-from bisect import bisect_right
 from itertools import repeat
 from typing import Callable, Iterator
 
@@ -22,11 +21,12 @@ from ...deadline import Deadline
 from ...errors import SourceError
 from ..base import Encode, Unit
 from .records import decode_awslogs, decode_record, record_identity
+from .textrun import TextRun, decode_text_run
 
 __all__ = ["KinesisSource", "RUN"]
 
-# Records a unit. A unit a record cost ~1.5 us a record in units, the batcher and the completions
-# (``python -m tests.bench.kinesis_syslog --stages``); a run of them is the same work once.
+# One-line records a unit at most (see textrun.py): a unit a record cost ~1.5 us a record in units, the
+# batcher and the completions (``python -m tests.bench.kinesis_syslog --stages``).
 RUN = 256
 
 
@@ -61,35 +61,39 @@ class KinesisSource:
         self.lines = self.control_messages = self.bad_records = 0
 
     def units(self, deadline: Deadline, encode: Encode) -> Iterator[Unit]:
-        """A unit a run of up to ``RUN`` records: its ``done`` marks them all delivered, and a send that
-        fails part of the way through it marks those whose payloads were all acknowledged (``_Run``)."""
+        """A unit a run of up to ``RUN`` one-line records (``TextRun``), else a unit a record."""
         now_ms = self.now_ms()  # the batch's reading time, for records without an arrival time
         expired, direct, records = deadline.pull_expired, self.direct, self.records
-        for start in range(0, len(records), RUN):  # up to 10,000 records: no work a record that can be done once
-            run = _Run(self)
-            payloads, ends = run.payloads, run.ends
-            for index in range(start, min(start + RUN, len(records))):
-                if expired():
-                    self.warnings.append(f"stopped before the deadline at record {self._name(index)}: "
-                                         f"{len(records) - index} record(s) left for Lambda to retry")
-                    if ends:
-                        yield run.unit()
-                    return
-                record = records[index]
-                if direct:
-                    decoded = decode_awslogs(record, now_ms)
-                else:
-                    decoded = decode_record(record if isinstance(record, dict) else {}, now_ms)
-                events, problems, control = decoded
-                if control:
-                    self.control_messages += 1
-                if problems:
-                    self.bad_records += 1
-                    self.errors += [f"record {self._name(index)}: {problem}" for problem in problems]
-                self.lines += len(events)
-                payloads += encode(events)
-                ends.append(len(payloads))
-            yield run.unit()
+        index = 0
+        while index < len(records):
+            if expired():
+                self.warnings.append(f"stopped before the deadline at record {self._name(index)}: "
+                                     f"{len(records) - index} record(s) left for Lambda to retry")
+                return
+            run = None if direct else decode_text_run(records, index, min(index + RUN, len(records)), now_ms)
+            if run is not None:
+                self.lines += len(run)
+                yield _TextRunUnit(self, run, encode).unit()
+                index += len(run)
+                continue
+            record = records[index]
+            if direct:
+                events, problems, control = decode_awslogs(record, now_ms)
+            else:
+                events, problems, control = decode_record(record if isinstance(record, dict) else {}, now_ms)
+            if control:
+                self.control_messages += 1
+            if problems:
+                self.bad_records += 1
+                self.errors += [f"record {self._name(index)}: {problem}" for problem in problems]
+            self.lines += len(events)
+            yield Unit(encode(events), self._one_delivered)
+            index += 1
+
+    def _one_delivered(self) -> None:
+        """A record's ``done`` (one bound method for all): the batcher runs them in order, each once and
+        only after every unit before it, so the count of records delivered is always a prefix's."""
+        self.delivered += 1
 
     def _name(self, index: int) -> str:
         if self.direct:
@@ -121,26 +125,32 @@ class KinesisSource:
                 "control_messages": self.control_messages, "bad_records": self.bad_records}
 
 
-class _Run:
-    """The records of one unit: their payloads, and where each record's payloads end among them."""
+class _TextRunUnit:
+    """The unit of a ``TextRun``: its ``done`` marks all its records delivered; ``delivered_part`` those
+    whose payloads a failed send acknowledged all of."""
 
-    __slots__ = ("source", "payloads", "ends")
+    __slots__ = ("source", "run", "encode", "payloads")
 
-    def __init__(self, source: KinesisSource):
-        self.source = source
-        self.payloads: list[bytes] = []
-        self.ends: list[int] = []  # a record's end: how many of the run's payloads up to its last
+    def __init__(self, source: KinesisSource, run: TextRun, encode: Encode):
+        self.source, self.run, self.encode = source, run, encode
+        self.payloads = encode(run)
 
     def unit(self) -> Unit:
         return Unit(self.payloads, self.done, None, self.delivered_part)
 
     def done(self) -> None:
-        self.source.delivered += len(self.ends)
+        self.source.delivered += len(self.run)
 
     def delivered_part(self, acknowledged: int) -> int:
-        """The sink acknowledged the run's first ``acknowledged`` payloads, not all: the records whose
-        payloads all are among them are delivered (a record without payloads, once those before it
-        are). Returns how many payloads those records have."""
-        records = bisect_right(self.ends, acknowledged)
+        """The records whose payloads are all among the first ``acknowledged``; how many payloads they have."""
+        if len(self.payloads) == len(self.run):  # a payload a record: no line was split, one sink
+            records = end = acknowledged
+        else:  # a record's payloads are those encoding it alone gives (a failed send: rare)
+            records = end = 0
+            for index in range(len(self.run)):
+                size = len(self.encode(self.run.record(index)))
+                if end + size > acknowledged:
+                    break
+                records, end = records + 1, end + size
         self.source.delivered += records
-        return self.ends[records - 1] if records else 0
+        return end

@@ -13,6 +13,7 @@ Kinesis ids), and:
 """
 
 from collections.abc import Sequence
+from itertools import repeat
 from typing import NamedTuple
 
 from .lines import LineParts, line_event
@@ -77,10 +78,14 @@ class TextLines(Sequence):
         return [f"line {offset} is not valid JSON; forwarded as text, flagged logfwd.bad_json"
                 for offset, parts in enumerate(self.lines) if parts.bad_json]
 
-    def syslog_rows(self) -> tuple[str, RecordIds | None, list[LineParts]]:
-        """The events as the syslog encoder reads them: ``(host.name, ids, rows)``, the first two the same
-        for every event: ``ids`` starts with ``aws.kinesis``'s stream, shard_id and sequence_number, and
-        an event's ``@metadata._id`` is ``<stream>/<shard>/<sequence>:<index>``. A row per event,
-        ``(@timestamp, message, process.name, container.id, log.level, logfwd.bad_json, _)``: its
-        ``LineParts``. The events have no other field that encoder reads."""
-        return self.app, self.ids, self.lines
+    def syslog_rows(self) -> tuple:
+        """The events as the syslog encoder reads them: ``(host.name, origin, rows, sequences, offsets)``.
+        ``origin`` is ``aws.kinesis``'s (stream, shard_id), the same for every event, or None (no ids,
+        no ``_id``); a row per event, ``(@timestamp, message, process.name, container.id, log.level,
+        logfwd.bad_json, _)`` (its ``LineParts``), with its ``sequence_number`` and its offset in the
+        record: its ``@metadata._id`` is ``<stream>/<shard>/<sequence>:<offset>``. The events have no
+        other field that encoder reads."""
+        ids = self.ids
+        if ids is None:
+            return self.app, None, self.lines, None, None
+        return self.app, (ids.stream, ids.shard), self.lines, repeat(ids.sequence), range(len(self.lines))
