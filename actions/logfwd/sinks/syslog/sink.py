@@ -120,6 +120,9 @@ class SyslogSink:
             raise SinkTransientError(f"connecting to {self.where} timed out after {timeout:.3g}s") from None
         except OSError as exc:
             raise SinkTransientError(f"cannot connect to {self.where}: {exc}") from exc
+        # No Nagle: the batch's last bytes and the close_notify after them would otherwise wait for the
+        # receiver's delayed ACK of what went before (up to 40 ms a connection on Linux).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.ssl_context is None:
             return sock
         try:
