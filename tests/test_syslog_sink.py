@@ -6,6 +6,7 @@ that file and check what arrived, field by field.
 
 import json
 import re
+import socket
 import threading
 import time
 import types
@@ -210,6 +211,19 @@ def test_receiver_stopping_mid_connection_loses_nothing_reported_delivered():
     # Syslog cannot say how much of a broken connection was read (RFC 5425 6.3): the records of that
     # connection that did arrive are reported failed too, and will arrive again (same id) on the retry.
     assert delivered == set(range(1000, 11_000))
+
+
+@pytest.mark.parametrize("transport", ["tls", "tcp"])
+def test_connections_do_not_wait_for_delayed_acks(rsyslog_tls, rsyslog_tcp, transport):
+    """Nagle off: the batch's last bytes and the close after them go out without waiting for the
+    receiver to acknowledge what went before (its delayed ACK holds that up to 40 ms a connection)."""
+    server = rsyslog_tls if transport == "tls" else rsyslog_tcp
+    sink = syslog_sink(server, syslog_transport=transport)
+    sock = sink._connect(NO_DEADLINE)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        sock.close()
 
 
 def test_udp_is_best_effort_and_arrives_on_loopback(rsyslog_tcp):
