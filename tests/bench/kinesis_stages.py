@@ -4,7 +4,7 @@ the batch of ``kinesis_syslog`` (CPU time of this process, the best of ``repeats
 - decode: the kinesis source's units, with an encoder that does nothing (base64, the lines, the ids);
   of it, ``base64`` (``binascii.a2b_base64`` of each record's data alone) and ``convox regex`` (the
   Convox prefix's match of each line alone);
-- encode: the syslog encoder over the records' events, already decoded;
+- encode: the syslog encoder over what the source hands it (runs of one-line records), already decoded;
 - pipeline: ``forward`` with the real source and encoder and a sink whose send only joins the bytes:
   the two above plus the units, the batcher and its thread, without I/O;
 - send: the syslog sink sending the encoded messages to rsyslogd over TLS, in the pipeline's windows
@@ -23,7 +23,6 @@ from logfwd.retry import NO_WAIT
 from logfwd.runner import run_once
 from logfwd.settings import load_settings
 from logfwd.sources.kinesis.lines import _CONVOX
-from logfwd.sources.kinesis.records import decode_record
 from logfwd.sources.kinesis.source import KinesisSource
 
 WINDOW = 4096  # what run_once gives a send: batch_size 2048 x 2
@@ -73,7 +72,8 @@ def stages(batch: dict, server, ca_file: Path, repeats: int = 5) -> dict:
         for _ in KinesisSource(batch, now_ms=lambda: 0).units(NO_DEADLINE, encode):
             pass
 
-    decoded = [decode_record(record, 0)[0] for record in records]  # each record's events
+    decoded: list = []  # what the source hands the encoder: runs of one-line records, single records
+    units(lambda events: decoded.append(events) or ())
     payloads = [payload for events in decoded for payload in sink.encode(events)]
 
     def send():
