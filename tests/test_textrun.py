@@ -156,7 +156,8 @@ def test_a_failed_send_marks_delivered_exactly_the_records_it_acknowledged(max_b
     rng = random.Random(5)
     lines = [("w" * rng.choice(lengths) + f" {n}").encode() for n in range(300)]
     encoder = SyslogEncoder(max_bytes=max_bytes)
-    per_record = [len(encoder(decode_record(record, NOW_MS)[0])) for record in kinesis_event(lines, first=1000)["Records"]]
+    records = kinesis_event(lines, first=1000)["Records"]
+    per_record = [len(encoder(decode_record(record, NOW_MS)[0])) for record in records]
     for acknowledged in sorted(rng.sample(range(sum(per_record[:RUN])), 40)) + [0]:
         source, units = _units(kinesis_event(lines, first=1000), encoder)
         assert len(units) == 2 and len(units[0].payloads) == sum(per_record[:RUN])

@@ -94,7 +94,8 @@ def decode_text_run(records: list, start: int, stop: int, now_ms: int) -> TextRu
         text = text.rstrip("\r")
         if "\n" in text or not text or text.isspace():
             break
-        parts = line_parts(text, app, arrival_ms(kinesis.get("approximateArrivalTimestamp"), now_ms))
+        arrival = kinesis.get("approximateArrivalTimestamp")  # Lambda's: a float
+        parts = line_parts(text, app, round(arrival * 1000) if type(arrival) is float else arrival_ms(arrival, now_ms))
         if parts.bad_json:
             break  # reported as a problem of its record: the general way
         sequences.append(sequence)
