@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from .coerce import Secret, listing, number, secret, text
+from .coerce import listing, number, secret, text
 from .errors import ConfigError, ConfigErrors
 from .plugs import SINKS, SOURCES, Param, Plug, all_plugs, plug
 

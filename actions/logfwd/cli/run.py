@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError, LogfwdError
-from ..settings import declared, load_settings, parse_wskprops
+from ..settings import load_settings, parse_wskprops
 from .progress import ProgressLine
 
 

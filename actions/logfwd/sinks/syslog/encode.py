@@ -17,16 +17,17 @@ MSG             ``message``, UTF-8
 logfwd has no IANA enterprise number: its SD-ID uses 32473, the number RFC 5612 reserves for
 documentation, which no real organisation owns.
 
-Fast path: a sequence of events with ``syslog_rows()`` (the Kinesis source's ``TextLines``, ``TextRun``) is asked
-for the fields above flat instead of as nested dicts, and the parts its events share (HOSTNAME, the
-origin ids) are made once per sequence, the header once per app, process, level and second: half the
-cost a line (``python -m tests.bench.kinesis_syslog --stages``: 5.0 -> 2.6 us). It must give the same
-bytes as encoding each event, which tests/test_syslog_fast_path.py checks over every event shape.
+Fast path: a sequence of events with ``syslog_rows()`` (the Kinesis source's ``TextLines`` of a record,
+``TextRun`` of a run of one-line records) is asked for the fields above flat instead of as nested
+dicts; the parts its events share (HOSTNAME, the stream and shard) are made once per sequence, the
+header once per app, process, level and second, and the whole sequence is encoded in one loop. It must
+give the same bytes as encoding each event, which tests/test_syslog_fast_path.py and
+tests/test_textrun.py check over every event shape.
 """
 
 from functools import lru_cache
 from itertools import repeat
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from ...codecs import syslog
 
