@@ -8,7 +8,7 @@ import inspect
 import orjson
 import pytest
 import test_elblog
-from servers_s3 import alb_line, classic_line
+from servers_s3 import alb_line, classic_line, nlb_line
 
 from logfwd.codecs import elbclassicjson, elbjson
 from logfwd.codecs.elbclassicjson import classic_json
@@ -47,7 +47,8 @@ def parser_test_lines() -> list[str]:
 _ODD = ("-", "-1", '""', '"-"', "x", "0", "00", "1.5", "1e-05", "[::1]:80", "1.2.3.4:99999", "1.2.3.4:080",
         '"a \\"b\\" c"', '"a\\\\"', '"ü\x7f\u2028"', '"a\tb"', "2026-13-01T00:00:00.000000Z", "2026-01-01T00:00:00Z",
         "tls", "99999999999999999999", '"GET http://h:8/a?b HTTP/1.1"', '"GET http://h?x/a HTTP/1.1"',
-        "inf", "1e400", "1e9", '"- - - "', "2015-02-30T00:00:00.5Z")
+        "inf", "1e400", "1e9", '"- - - "', "2015-02-30T00:00:00.5Z", "2026-01-32T00:00:00.000000Z",
+        "2026-01-01T25:00:00.1Z", "2026-01-01T00:60:00Z", "2026-01-01T00:00:60.000001Z", "2026-01-01T00:00:59")
 
 
 def variants(line: str) -> list[str]:
@@ -165,3 +166,38 @@ def test_a_units_payloads_are_its_documents_json_whatever_the_line():
     assert [document["@metadata"]["_id"] for document in documents] == [
         f"0123456789abcdef0123-{number * 2}" for number in range(1, len(texts) + 1)]
     assert all(document["logfwd"] == {"unparsed": True} for index, document in enumerate(documents) if index in unparsed)
+
+
+def _with_bad_time(time: str, what: str) -> str:
+    """``time`` (``YYYY-MM-DDTHH:MM:SS...``) with one part out of range."""
+    return {"13th month": time[:5] + "13" + time[7:], "32nd day": time[:8] + "32" + time[10:],
+            "30 February": time[:5] + "02-30" + time[10:], "hour 25": time[:11] + "25" + time[13:],
+            "minute 60": time[:14] + "60" + time[16:], "second 60": time[:17] + "60" + time[19:]}[what]
+
+
+@pytest.mark.parametrize("what", ["13th month", "32nd day", "30 February", "hour 25", "minute 60", "second 60"])
+def test_a_time_out_of_range_makes_an_unparsed_line_for_every_type(what):
+    """Any part of a line's times out of range (not only the month): the line is not parsed, it is
+    forwarded raw with the flag and the reason, counted, on the general and the fast path alike."""
+    alb, classic, nlb = alb_line(7), classic_line(7), nlb_line(7)
+    tcp = classic.replace(" 200 200 0 ", " - - 7 ").replace(classic[classic.index('"'):classic.rindex('"') + 1], '"- - - " "-"')
+    lines = []
+    for line in (alb, classic, tcp, nlb):
+        words = line.split(" ")
+        for index, word in enumerate(words):
+            if word[:4] == "2026" and word[10:11] == "T":  # the line's time, and ALB's and NLB's creation time
+                lines.append(" ".join(words[:index] + [_with_bad_time(word, what)] + words[index + 1:]))
+    assert len(lines) == 6 and all(line not in (alb, classic, tcp, nlb) for line in lines)
+    events = ObjectLines(CONTEXT)
+    for number, line in enumerate(lines, 1):
+        with pytest.raises(LineFormatError, match="is not a valid date" if what != "second 60" else "ISO 8601"):
+            parse_line(line)
+        writer = json_writer(line)
+        assert writer is None or writer(line) is None, line  # the fast path leaves it to the general path
+        events.append(line, number, number * 100)
+    documents = [orjson.loads(payload) for payload in json_payloads(events)]
+    assert [document["message"] for document in documents] == lines
+    assert all(document["logfwd"] == {"unparsed": True} for document in documents)
+    reason = "is not an ISO 8601 time" if what == "second 60" else "is not a valid date"
+    assert all(reason in document["error"]["message"] for document in documents)
+    assert events.unparsed == set(range(6)) and [dumps(document) for document in events] == json_payloads(events)

@@ -21,7 +21,7 @@ P = rf"[{PLAIN}]+"                          # a plain field
 _IN_QUOTES = rf"[ {PLAIN}\x80-\ud7ff\ue000-\U0010ffff]*"  # in quotes: also spaces, non-ASCII but surrogates
 Q = rf'"{_IN_QUOTES}(?:\\["\\]{_IN_QUOTES})*"'        # a quoted field, quotes included: only \" and \\ escapes
 QC = rf'"({_IN_QUOTES}(?:\\["\\]{_IN_QUOTES})*)"'     # a quoted field, its content captured
-TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z"
+TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](?:\.[0-9]{1,9})?Z"  # seconds as timestamp() takes them
 COUNT = r"0|[1-9][0-9]{0,17}"                # as JSON writes it: no leading zero, < 2**63
 STATUSES = r"([0-9]{1,18} (?:[0-9]{1,18}|-))"   # elb and backend status codes: < 2**63, as orjson writes them
 # [ip]:port or ip:port; formatted with the number of the "[" group
@@ -112,7 +112,7 @@ def _origin(origin: str) -> str:
 
 
 def _minute_ns(minute: str) -> int:
-    return epoch_ns(minute + ":00Z")  # LineFormatError for a month out of 1..12, as the general path
+    return epoch_ns(minute + ":00Z")  # LineFormatError for a month, day, hour or minute out of range, as the general path
 
 
 BACKENDS = Memo(_backend)          # "target status backend_status" (ALB, classic HTTP)
