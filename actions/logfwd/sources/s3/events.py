@@ -49,6 +49,12 @@ class ObjectLines(Sequence):
         self.numbers.append(number)
         self.offsets.append(offset)
 
+    def extend(self, texts: list[str], numbers, offsets: list[int]) -> None:
+        """Several lines at once: ``append`` for each, in C."""
+        self.texts += texts
+        self.numbers += numbers
+        self.offsets += offsets
+
     def __len__(self) -> int:
         return len(self.texts)
 
