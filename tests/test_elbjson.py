@@ -10,9 +10,10 @@ import pytest
 import test_elblog
 from servers_s3 import alb_line, classic_line, nlb_line
 
-from logfwd.codecs import elbclassicjson, elbjson
+from logfwd.codecs import elbclassicjson, elbjson, elbnlbjson
 from logfwd.codecs.elbclassicjson import classic_json
 from logfwd.codecs.elbjson import alb_json, json_writer
+from logfwd.codecs.elbnlbjson import nlb_json
 from logfwd.codecs.elblog import parse_line
 from logfwd.codecs.jsonbytes import dumps, json_payloads
 from logfwd.errors import LineFormatError
@@ -93,6 +94,31 @@ def test_classic_lines_written_directly_are_the_documents_json():
     assert taken > len(every) // 4 and tcp > 400
 
 
+def test_nlb_lines_written_directly_are_the_documents_json():
+    lines = parser_test_lines()
+    nlb = [nlb_line(i) for i in range(0, 20000, 7)]
+    odd_alpn = [line.replace('"h2","http/1.1"', alpn) for line in nlb[:50]
+                for alpn in ('"h2"', "-", "h2", '"h2","http%2F1.1","x"', '"",""', '"h2",', '"a b","c"', "%22q%22")]
+    odd_domain = [line.replace("my-nlb.elb", domain) for line in nlb[:50]
+                  for domain in ("caf%C3%A9.example", "%22quoted%22.x", "%ff%fe.x", "-", "a%E2%80%A8b")]
+    shapes = [line.rsplit(" ", 1)[0] for line in nlb[:300]]  # 21 fields: files before the creation time
+    shapes += [line + suffix for line in nlb[:300:3] for suffix in (" NEW_FIELD", ' "new one" 7', " ", "Z")]
+    shapes += [line.replace(" tlsv12 ", " - ").replace(" ECDHE-RSA-AES128-SHA ", " - ").replace(" - arn:", " 28 arn:")
+               for line in nlb[:100]]  # a failed handshake: an alert, no cipher, no protocol
+    every = lines + [variant for line in lines + nlb[:40] for variant in variants(line)] + nlb + odd_alpn + odd_domain
+    every += shapes
+    taken = 0
+    for line in every:
+        written = nlb_json(line)
+        if written is not None:
+            taken += 1
+            assert written.encode() == general(line), line
+    nlb_type = [line for line in every if json_writer(line) is nlb_json]
+    assert taken > len(nlb_type) // 2  # the fast path is the usual one, not a rare exception
+    assert all(nlb_json(line) is not None for line in nlb + shapes)  # AWS's shapes all take it
+    assert sum(nlb_json(line) is not None for line in odd_alpn + odd_domain) > len(odd_alpn + odd_domain) // 2
+
+
 def test_a_line_only_tries_the_pattern_of_its_own_type(monkeypatch):
     tried = []
 
@@ -105,15 +131,16 @@ def test_a_line_only_tries_the_pattern_of_its_own_type(monkeypatch):
             return self.pattern.fullmatch(line)
     monkeypatch.setattr(elbjson, "_ALB", Recording("alb", elbjson._ALB))
     monkeypatch.setattr(elbclassicjson, "_CLASSIC", Recording("classic", elbclassicjson._CLASSIC))
+    monkeypatch.setattr(elbnlbjson, "_NLB", Recording("nlb", elbnlbjson._NLB))
     nlb = [line for line in parser_test_lines() if line.startswith("tls ")]
     for texts, kind in (([classic_line(i) for i in range(1, 40)], "classic"), ([alb_line(i) for i in range(1, 40)], "alb"),
-                        (nlb, None)):
+                        (nlb, "nlb")):
         events = ObjectLines(CONTEXT)
         for number, text in enumerate(texts, 1):
             events.append(text, number, number * 100)
         tried.clear()
         payloads = json_payloads(events)
-        assert tried == [kind] * len(texts) if kind else tried == []
+        assert tried == [kind] * len(texts)
         assert payloads == [dumps(document) for document in events]
     # a unit whose first line is not an access log line: the type of the next line is remembered
     events = ObjectLines(CONTEXT)
@@ -123,11 +150,11 @@ def test_a_line_only_tries_the_pattern_of_its_own_type(monkeypatch):
     assert json_payloads(events) == [dumps(document) for document in events]
     assert tried == ["alb", "alb"] + ["classic"] * 19
     assert json_writer(classic_line(1)) is classic_json and json_writer(alb_line(1)) is alb_json
-    assert len(nlb) > 1 and json_writer(nlb[0]) is None
+    assert len(nlb) > 1 and json_writer(nlb[0]) is nlb_json and json_writer(nlb_line(1)) is nlb_json
 
 
 def test_the_benchmark_lines_all_take_the_fast_path_and_its_memos_stay_right():
-    lines = [alb_line(i) for i in range(1, 5001)] + [classic_line(i) for i in range(1, 5001)]
+    lines = [alb_line(i) for i in range(1, 5001)] + [classic_line(i) for i in range(1, 5001)] + [nlb_line(i) for i in range(1, 5001)]
     assert [json_writer(line)(line).encode() for line in lines] == [general(line) for line in lines]
     assert [json_writer(line)(line).encode() for line in lines] == [general(line) for line in lines]  # memos warm
 

@@ -37,7 +37,7 @@ def classic_json(line: str, inside_aws: str = "", after: str = "") -> str | None
     if match is None:
         return None
     (end, name, _, client_ip, client_port, target, request_time, backend_time, response_time, statuses,
-     received, sent, method, origin, path, version, agent, tcp_received, tcp_sent, tls_run, appended) = match.groups()
+     received, sent, method, url, origin, path, query, version, agent, tcp_received, tcp_sent, tls_run, appended) = match.groups()
     if port_too_big(client_port):
         return None
     try:
@@ -48,7 +48,7 @@ def classic_json(line: str, inside_aws: str = "", after: str = "") -> str | None
         tls_elb, tls = TLS_RUNS[tls_run]
         if statuses is not None:
             backend, backend_after, status, outcome = BACKENDS[target + " " + statuses]
-            url = url_json(origin, path)
+            url = url_json(url, origin, path, query)
         else:
             backend = TARGETS[target]
     except LineFormatError:

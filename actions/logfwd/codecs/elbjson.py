@@ -1,7 +1,7 @@
 """Load-balancer access log lines written straight as the JSON of their documents: the fast path of the
 JSON sinks. ``json_writer`` picks the writer of a unit's lines by the type of its first line (the rule
 ``parse_line`` uses), so a line only ever tries its own type's pattern: ``alb_json`` writes ALB lines,
-``classic_json`` (``elbclassicjson.py``) classic ELB lines, NLB lines take the general path.
+``classic_json`` (``elbclassicjson.py``) classic ELB lines, ``nlb_json`` (``elbnlbjson.py``) NLB lines.
 
 Why: making the nested dict of an ALB line (about 45 values in 15 objects) and then encoding it cost
 25 µs a line, most of the forwarder's CPU. Here one precompiled pattern checks and captures the 30
@@ -21,6 +21,7 @@ import re
 
 from ..errors import LineFormatError
 from .elbclassicjson import classic_json
+from .elbnlbjson import nlb_json
 from .elbfields import rule_priority
 from .elbjsonparts import (BACKENDS, CLIENT, COUNT, MINUTES, P, Q, QC, REQUEST, STATUSES, TIME, TLS_RUNS, Memo,
                            members, port_too_big, seconds_memo, url_json)
@@ -31,13 +32,13 @@ __all__ = ["json_writer", "alb_json"]
 
 def json_writer(line: str):
     """The writer of lines of ``line``'s type, by the rule ``parse_line`` uses: ``classic_json`` for a
-    line that starts with its time, ``None`` for NLB's (``tls`` and a version: no fast path),
-    ``alb_json`` for any other. Asked once per unit (AWS writes one type per object), so that a line
-    never tries a pattern of another type; a line the writer refuses takes the general path."""
+    line that starts with its time, ``nlb_json`` for NLB's (``tls`` and a version), ``alb_json`` for any
+    other. Asked once per unit (AWS writes one type per object), so that a line never tries a pattern of
+    another type; a line the writer refuses takes the general path."""
     if line[:1].isdigit():
         return classic_json
-    if line.startswith("tls "):
-        return None
+    if line.startswith("tls ") and line[4:5].isdigit():
+        return nlb_json
     return alb_json
 
 
@@ -94,7 +95,7 @@ def alb_json(line: str, inside_aws: str = "", after: str = "") -> str | None:
     if match is None:
         return None
     (kind, end, name, _, client_ip, client_port, target, request_time, backend_time, response_time, statuses,
-     received, sent, method, origin, path, version, agent, tls_run, trace, domain_run, start, action_run,
+     received, sent, method, url, origin, path, query, version, agent, tls_run, trace, domain_run, start, action_run,
      conn_trace_id, appended) = match.groups()
     if port_too_big(client_port):
         return None
@@ -102,7 +103,7 @@ def alb_json(line: str, inside_aws: str = "", after: str = "") -> str | None:
         backend, backend_after, status, outcome = BACKENDS[target + " " + statuses]
         tls_elb, tls = TLS_RUNS[tls_run]
         destination_elb, destination = _DESTINATIONS[domain_run]
-        url = url_json(origin, path)
+        url = url_json(url, origin, path, query)
         # epoch_ns(end) - epoch_ns(start), inline: the minutes looked up, the rest read as nanoseconds
         duration = (MINUTES[end[:16]] - MINUTES[start[:16]] + int(end[17:19] + end[20:-1].ljust(9, "0"))
                     - int(start[17:19] + start[20:-1].ljust(9, "0")))

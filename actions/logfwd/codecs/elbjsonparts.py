@@ -21,14 +21,17 @@ P = rf"[{PLAIN}]+"                          # a plain field
 _IN_QUOTES = rf"[ {PLAIN}\x80-\ud7ff\ue000-\U0010ffff]*"  # in quotes: also spaces, non-ASCII but surrogates
 Q = rf'"{_IN_QUOTES}(?:\\["\\]{_IN_QUOTES})*"'        # a quoted field, quotes included: only \" and \\ escapes
 QC = rf'"({_IN_QUOTES}(?:\\["\\]{_IN_QUOTES})*)"'     # a quoted field, its content captured
-TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](?:\.[0-9]{1,9})?Z"  # seconds as timestamp() takes them
+CLOCK = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](?:\.[0-9]{1,9})?"  # seconds as timestamp() takes them
+TIME = CLOCK + "Z"
 COUNT = r"0|[1-9][0-9]{0,17}"                # as JSON writes it: no leading zero, < 2**63
 STATUSES = r"([0-9]{1,18} (?:[0-9]{1,18}|-))"   # elb and backend status codes: < 2**63, as orjson writes them
 # [ip]:port or ip:port; formatted with the number of the "[" group
 CLIENT = r"(\[)?([0-9a-fA-F.:%]+)(?({})\]):(0|[1-9][0-9]{{0,4}})"
 _URL = r"[!#-.0-\[\]-~]"                     # a character of a plain field but "/"
-# "METHOD scheme://host[/path] HTTP/v": method, origin, path and query, version
-REQUEST = rf'"({P}) ({_URL}*//{_URL}*)((?:/[{PLAIN}]*)?) HTTP/({_URL}*)"'
+_PATH = r"[!#->@-\[\]-~]"                    # a character of a plain field but "?"
+# "METHOD scheme://host[/path][?query] HTTP/v": method, the URL, its origin, path and query (None
+# without a "?": the path ends at the first one, as url_document splits it), version
+REQUEST = rf'"({P}) (({_URL}*//{_URL}*)((?:/{_PATH}*)?)(?:\?([{PLAIN}]*))?) HTTP/({_URL}*)"'
 
 
 def port_too_big(port: str) -> bool:
@@ -57,11 +60,11 @@ def members(obj: dict) -> str:
     return "," + dumps(obj)[1:-1].decode() if obj else ""
 
 
-def seconds_memo(name: str) -> Memo:
-    """A processing time -> (its ``aws.elb`` member or nothing, its number or ``None``)."""
+def seconds_memo(name: str, unit: str = "sec") -> Memo:
+    """A processing (or NLB's connection) time -> (its ``aws.elb`` member or nothing, its number or ``None``)."""
     def make(value: str) -> tuple[str, float | None]:
         number = seconds(name, value)
-        return ("" if number is None else f',"{name}":{{"sec":{dumps(number).decode()}}}'), number
+        return ("" if number is None else f',"{name}":{{"{unit}":{dumps(number).decode()}}}'), number
     return Memo(make)
 
 
@@ -122,10 +125,8 @@ ORIGINS = Memo(_origin)            # "scheme://host[:port]"
 MINUTES = Memo(_minute_ns)         # "YYYY-MM-DDTHH:MM" -> epoch ns of the minute
 
 
-def url_json(origin: str, path: str) -> str:
-    """The ``url`` member (after a comma) of a request's ``origin`` and ``path`` (``/p?q``), as
-    ``url_document`` makes it."""
-    path, question, query = path.partition("?")
-    original = f"{origin}{path}{question}{query}"
-    query = f',"query":"{query}"' if question else ""
-    return f',"url":{{"original":"{original}"{ORIGINS[origin]},"path":"{path}"{query}}}'
+def url_json(url: str, origin: str, path: str, query: str | None) -> str:
+    """The ``url`` member (after a comma) of a request's URL, as ``url_document`` makes it, from the
+    parts REQUEST captures."""
+    query = f',"query":"{query}"' if query is not None else ""
+    return f',"url":{{"original":"{url}"{ORIGINS[origin]},"path":"{path}"{query}}}'
