@@ -12,7 +12,7 @@ a port above 65535), gets ``None``: the caller takes the general path.
 import re
 
 from ..errors import LineFormatError
-from .elbjsonparts import (BACKENDS, CLIENT, COUNT, MINUTES, P, QC, REQUEST, STATUSES, TARGETS, TIME, TLS_RUNS,
+from .elbjsonparts import (BACKENDS, CLIENT, COUNT, LOOSE, MINUTES, P, QC, REQUEST, STATUSES, TARGETS, TIME, TLS_RUNS,
                            members, port_too_big, seconds_memo, url_json)
 from .elbtokens import split_fields
 
@@ -22,7 +22,7 @@ _CLASSIC = re.compile(
     rf"({TIME}) ({P}) {CLIENT.format(3)} ({P}) ({P}) ({P}) ({P}) "  # time elb client:port backend:port, the times
     rf"(?:{STATUSES} ({COUNT}) ({COUNT}) {REQUEST} {QC}"  # HTTP: status codes, bytes, request, agent
     rf'|- - ({COUNT}) ({COUNT}) "- - - " "-")'                      # TCP: bytes
-    rf" ({P} {P})"                                                  # cipher protocol
+    rf" ({LOOSE} {LOOSE})"                                          # cipher protocol (checked in TLS_RUNS)
     rf"(?: (.*))?")                                                 # fields beyond the documented ones
 
 _REQUEST_TIMES = seconds_memo("request_processing_time")

@@ -4,8 +4,9 @@ said there and in ``elbjsonparts.py``).
 
 The ten fields from ``incoming_tls_alert`` to ``alpn_client_preference_list`` (alert, certificate,
 cipher, protocol, group, domain, ALPN) are the same line after line of a listener: they are captured
-as one run and turned into their JSON once per distinct run, by the general path's own functions (the
-URL-decoding of the domain and the ALPN fields included). The result is exactly
+as one run (loosely, checked once per distinct run: see ``elbjsonparts.LOOSE``) and turned into their
+JSON once per distinct run, by the general path's own functions (the URL-decoding of the domain and the
+ALPN fields included). The result is exactly
 ``dumps(parse_line(line))``: tests/test_elbjson.py compares them. A line the pattern does not take
 (quoted or escaped fields, a single quoted ALPN item, ...), or with a value the general path refuses,
 gets ``None``: the caller takes the general path.
@@ -14,8 +15,8 @@ gets ``None``: the caller takes the general path.
 import re
 
 from ..errors import LineFormatError
-from .elbjsonparts import (CLIENT, CLOCK, COUNT, MINUTES, PLAIN, P, TARGETS, Memo, members, port_too_big,
-                           seconds_memo)
+from .elbjsonparts import (CLIENT, CLOCK, COUNT, LOOSE, MINUTES, PLAIN, P, TARGETS, Memo, checked, members,
+                           port_too_big, seconds_memo)
 from .elblog import NLB
 from .elbtokens import split_fields
 
@@ -26,7 +27,7 @@ _NLB = re.compile(
     rf"tls ([0-9][{PLAIN}]*) ({CLOCK})Z? ({P}) ({P}) "                # type, version, time, elb, listener
     rf"{CLIENT.format(5)} ({P}) "                                     # client:port destination:port
     rf"({P}) ({P}) ({COUNT}) ({COUNT}) "                              # connection and handshake times, bytes
-    rf"({P} {P} {P} {P} {P} {P} {P} {P} {P} {_ALPN_LIST})"            # incoming_tls_alert ... alpn list
+    rf"({LOOSE} {LOOSE} {LOOSE} {LOOSE} {LOOSE} {LOOSE} {LOOSE} {LOOSE} {LOOSE} {LOOSE})"  # alert ... alpn list, loosely
     rf"(?: ({CLOCK})Z?(?: (.*))?)?")                                  # creation time (since 2021); fields AWS appends later
 
 _RUN_STEPS = tuple((field.put, field.in_elb) for field in NLB[11:21])  # the general path's, for those ten fields
@@ -44,7 +45,7 @@ def _tls_run(run: str) -> tuple[str, str, str]:
 
 _CONNECTION_TIMES = seconds_memo("connection_time", "ms")
 _HANDSHAKE_TIMES = seconds_memo("tls_handshake_time", "ms")
-_TLS_RUNS = Memo(_tls_run)
+_TLS_RUNS = Memo(checked(rf"{P} {P} {P} {P} {P} {P} {P} {P} {P} {_ALPN_LIST}", _tls_run))
 
 
 def nlb_json(line: str, inside_aws: str = "", after: str = "") -> str | None:
