@@ -121,15 +121,14 @@ def stages(client, key: str, port: int) -> tuple[dict, dict]:
     from logfwd.codecs.jsonbytes import json_payloads
     from logfwd.sinks.tcp.sink import TcpSink
     from logfwd.sources.s3.events import ObjectContext, ObjectLines
-    from logfwd.sources.s3.lines import inflated, lines_of
+    from logfwd.sources.s3.lines import decoded_lines, inflated, line_runs
     from logfwd.sources.s3.source import LINES_PER_UNIT
 
     cpu = time.process_time
     started = cpu()
     body = client.get_object(Bucket=BUCKET, Key=key)["Body"]
-    raw = [line for block in lines_of(inflated(body.iter_chunks(256 << 10))) for line in block]
+    texts = [line for run in line_runs(inflated(body.iter_chunks(256 << 10))) for line in decoded_lines(run, 0)[0]]
     read = cpu() - started
-    texts = [line.decode() for line in raw]
     context = ObjectContext("0" * 20, f"s3://{BUCKET}/{key}", {"bucket": {"name": BUCKET, "arn": f"arn:aws:s3:::{BUCKET}"},
                                                                "object": {"key": key}}, None)
     units = []
@@ -160,7 +159,7 @@ def stages(client, key: str, port: int) -> tuple[dict, dict]:
     for start in range(0, len(payloads), 4096):
         sink.send(payloads[start:start + 4096])
     send = cpu() - started
-    count = len(raw)
+    count = len(texts)
 
     def per_line(pairs) -> dict:
         return {name: round(seconds / count * 1e6, 2) for name, seconds in pairs}
