@@ -90,10 +90,10 @@ def decoded_lines(run: bytes, offset: int) -> tuple[list[str], list[int]]:
     """The lines of ``run`` as text (UTF-8, undecodable bytes replaced, trailing ``\\r`` dropped), and the
     byte offset of each in the object, the first at ``offset``, with one more: the offset after the run
     (each line counted with a ``\\n``). An ASCII run (the usual) is decoded and split whole, in C."""
-    if run.isascii():  # then a character is a byte: the text's lengths are the bytes'
+    try:  # ASCII: then a character is a byte, and the text's lengths are the bytes'
         texts = run.decode("ascii").split("\n")
         lengths = map(len, texts)
-    else:  # each line decoded on its own, so that the replacement stays within it
+    except UnicodeDecodeError:  # each line decoded on its own, so that the replacement stays within it
         raws = run.split(b"\n")
         texts = [raw.decode("utf-8", "replace") for raw in raws]
         lengths = map(len, raws)
