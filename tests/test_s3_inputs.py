@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from logfwd.errors import SourceError
-from logfwd.sources.s3.lines import MAX_LINE, decoded_lines, inflated, line_runs
+from logfwd.sources.s3.lines import MAX_INFLATE, MAX_LINE, decoded_lines, inflated, line_runs
 from logfwd.sources.s3.notifications import ObjectRef, announced_objects
 
 EVENTS = Path(__file__).parent / "events" / "s3"
@@ -91,7 +91,7 @@ def test_several_gzip_members_and_a_last_line_without_newline():
 def test_inflating_is_bounded_per_step():
     data = gzip.compress(b"x" * (20 << 20) + b"\n")  # 20 MB of one byte: ~20 KB compressed
     blocks = list(inflated([data]))
-    assert max(map(len, blocks)) <= 4 << 20 and sum(map(len, blocks)) == (20 << 20) + 1
+    assert max(map(len, blocks)) <= MAX_INFLATE and sum(map(len, blocks)) == (20 << 20) + 1
     pieces = lines([data])
     assert [len(piece) for piece in pieces] == [MAX_LINE] * 20  # no newline for 1 MB: cut in pieces
 

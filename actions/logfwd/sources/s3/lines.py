@@ -20,7 +20,8 @@ except ImportError:  # pragma: no cover - depends on the platform
 __all__ = ["inflated", "line_runs", "decoded_lines", "GZIP_MAGIC", "MAX_INFLATE", "MAX_LINE"]
 
 GZIP_MAGIC = b"\x1f\x8b"
-MAX_INFLATE = 4 << 20  # bytes of output per inflate step, so a highly compressed chunk stays bounded
+MAX_INFLATE = 1 << 20  # bytes of output per inflate step, so a highly compressed chunk stays bounded
+# (and the text made of it: a run of lines is held as bytes, as text and as lines at once)
 MAX_LINE = 1 << 20     # a "line" longer than this (no newline in a MB) is passed on in pieces of this size
 
 
@@ -73,10 +74,13 @@ def line_runs(blocks: Iterable[bytes]) -> Iterator[bytes]:
         if not block:
             continue
         data = tail + block if tail else block
+        del block
         end = data.rfind(b"\n")
         if end >= 0:
-            yield data[:end]
-            tail = data[end + 1:]
+            run, tail = data[:end], data[end + 1:]
+            del data  # not held while the run is worked on
+            yield run
+            del run
         else:
             tail = data
         while len(tail) > MAX_LINE:
