@@ -107,3 +107,10 @@ def test_truncated_and_corrupt_gzip_are_errors():
 
 def test_empty_object_has_no_lines():
     assert lines([]) == [] and lines([b""]) == []
+
+
+def test_a_run_decodes_to_its_lines_and_their_byte_offsets():
+    texts, offsets = decoded_lines(b"ab\r\n\ncd", 100)  # ASCII: decoded and split whole
+    assert texts == ["ab", "", "cd"] and offsets == [100, 104, 105, 108]
+    texts, offsets = decoded_lines("é\n\xff\r\nz".encode("utf-8").replace(b"\xc3\xbf", b"\xff"), 0)  # not ASCII
+    assert texts == ["é", "\ufffd", "z"] and offsets == [0, 3, 6, 8]  # offsets count bytes, not characters
