@@ -138,8 +138,10 @@ def stages(client, key: str, port: int) -> tuple[dict, dict]:
             unit.append(text, number, 0)
         units.append(unit)
     started = cpu()
-    payloads = [payload for unit in units for payload in json_payloads(unit)]
+    for unit in units:  # each unit's documents dropped at once, as the pipeline does once they are sent
+        json_payloads(unit)
     parse_encode = cpu() - started
+    payloads = [payload for unit in units for payload in json_payloads(unit)]
     # The general path: parse alone, over every line; then encode alone, unit by unit (documents kept
     # for a unit cost the garbage collector, so they are made before the clock starts).
     started = cpu()
