@@ -20,6 +20,8 @@ import resource
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from tests.servers_s3 import CREDENTIALS, alb_line, classic_line, log_object, run_s3_server, stop_s3_server
 
@@ -169,10 +171,9 @@ def stages(client, key: str, port: int) -> tuple[dict, dict]:
             per_line((("parse", parse), ("encode", encode))))
 
 
-def run_stages(lines: int) -> dict:
-    """``s3_stages.stages`` for a ``lines``-line gzip ALB object (``--stages``)."""
-    from tests.bench.s3_stages import stages as split
-
+@contextmanager
+def servers() -> Iterator[tuple]:
+    """moto's S3 server with the bucket, and the json_lines receiver: (server, client, receiver, its port)."""
     os.environ.update(CREDENTIALS)
     server = run_s3_server()
     receiver = subprocess.Popen([sys.executable, "-c", _RECEIVER], stdout=subprocess.PIPE, text=True)
@@ -180,23 +181,25 @@ def run_stages(lines: int) -> dict:
         port = int(receiver.stdout.readline())
         client = server.client()
         client.create_bucket(Bucket=BUCKET)
-        client.put_object(Bucket=BUCKET, Key="alb.log.gz", Body=log_object(alb_line, lines, compress=True))
-        return split(client, BUCKET, "alb.log.gz", port, lines)
+        yield server, client, receiver, port
     finally:
         receiver.kill()
         receiver.wait()
         stop_s3_server(server)
 
 
+def run_stages(lines: int) -> dict:
+    """``s3_stages.stages`` for a ``lines``-line gzip ALB object (``--stages``)."""
+    from tests.bench.s3_stages import stages as split
+
+    with servers() as (_, client, _, port):
+        client.put_object(Bucket=BUCKET, Key="alb.log.gz", Body=log_object(alb_line, lines, compress=True))
+        return split(client, BUCKET, "alb.log.gz", port, lines)
+
+
 def run(lines: int, big_mb: int) -> dict:
     """The figures for a ``lines``-line gzip ALB object, and memory for 1 MB and ``big_mb`` MB objects."""
-    os.environ.update(CREDENTIALS)
-    server = run_s3_server()
-    receiver = subprocess.Popen([sys.executable, "-c", _RECEIVER], stdout=subprocess.PIPE, text=True)
-    try:
-        port = int(receiver.stdout.readline())
-        client = server.client()
-        client.create_bucket(Bucket=BUCKET)
+    with servers() as (server, client, receiver, port):
         client.put_object(Bucket=BUCKET, Key="alb.log.gz", Body=log_object(alb_line, lines, compress=True))
         cpu, general = stages(client, "alb.log.gz", port)
         others = {"receiver": receiver.pid, "moto": server.process.pid}
@@ -208,10 +211,6 @@ def run(lines: int, big_mb: int) -> dict:
             client.put_object(Bucket=BUCKET, Key=key, Body=log_object(classic_line, megabytes * 2**20 // line_bytes))
             result["memory"][f"{megabytes}MB"] = end_to_end(server.endpoint, key, port)
             client.delete_object(Bucket=BUCKET, Key=key)
-    finally:
-        receiver.kill()
-        receiver.wait()
-        stop_s3_server(server)
     result["bench_process_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     result["load_average"] = [round(load, 2) for load in os.getloadavg()]  # other work on the machine
     result["cpus"] = os.cpu_count()

@@ -6,14 +6,13 @@ a 6,000-line gzip ALB object from moto's S3 to a json_lines receiver; the differ
 over 5,000 lines leaves out the interpreter's start, the imports and the boto3 client.
 """
 
-import os
 import re
 import subprocess
 import sys
 import tempfile
 
-from tests.bench.s3_elb import _RECEIVER, BUCKET, _env
-from tests.servers_s3 import CREDENTIALS, alb_line, log_object, run_s3_server, stop_s3_server
+from tests.bench.s3_elb import BUCKET, _env, servers
+from tests.servers_s3 import alb_line, log_object
 
 _CHILD = """
 import sys
@@ -32,29 +31,18 @@ SIZES = (1000, 6000)
 
 
 def instructions_per_line() -> int:
-    os.environ.update(CREDENTIALS)
-    server = run_s3_server()
-    receiver = subprocess.Popen([sys.executable, "-c", _RECEIVER], stdout=subprocess.PIPE, text=True)
-    try:
-        port = receiver.stdout.readline().strip()
-        client = server.client()
-        client.create_bucket(Bucket=BUCKET)
-        counts = {}
-        with tempfile.TemporaryDirectory() as directory:
-            for lines in SIZES:
-                key = f"alb-{lines}.log.gz"
-                client.put_object(Bucket=BUCKET, Key=key, Body=log_object(alb_line, lines, compress=True))
-                done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={directory}/out",
-                                       sys.executable, "-c", _CHILD, server.endpoint, BUCKET, key, port],
-                                      env={**_env(), "PYTHONHASHSEED": "0"}, capture_output=True, text=True)
-                if done.returncode != 0:
-                    raise RuntimeError(f"the child failed: {done.stderr[-2000:]}")
-                counts[lines] = sum(int(count) for count in re.findall(r"Collected : (\d+)", done.stderr))
-        return (counts[SIZES[1]] - counts[SIZES[0]]) // (SIZES[1] - SIZES[0])
-    finally:
-        receiver.kill()
-        receiver.wait()
-        stop_s3_server(server)
+    counts = {}
+    with servers() as (server, client, _, port), tempfile.TemporaryDirectory() as directory:
+        for lines in SIZES:
+            key = f"alb-{lines}.log.gz"
+            client.put_object(Bucket=BUCKET, Key=key, Body=log_object(alb_line, lines, compress=True))
+            done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={directory}/out",
+                                   sys.executable, "-c", _CHILD, server.endpoint, BUCKET, key, str(port)],
+                                  env={**_env(), "PYTHONHASHSEED": "0"}, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"the child failed: {done.stderr[-2000:]}")
+            counts[lines] = sum(int(count) for count in re.findall(r"Collected : (\d+)", done.stderr))
+    return (counts[SIZES[1]] - counts[SIZES[0]]) // (SIZES[1] - SIZES[0])
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ ALB object of ``s3_elb`` (CPU time of this process, the best of ``repeats`` roun
   number and offset, the control-line check and the units;
 - parse + encode: the units' lines written as JSON (``json_payloads`` of each ``ObjectLines``, the tcp
   sink's encoder);
-- pipeline: ``forward`` with the real source and encoder and a sink whose send only joins the bytes as
-  the tcp sink does: source + parse + encode + the batcher and its thread, without the network;
+- pipeline: ``forward`` with the real source and encoder and a sink whose send only joins the bytes
+  (``kinesis_stages``'s): source + parse + encode + the batcher and its thread, without the network;
 - send: the tcp sink sending the encoded lines to the receiver in the pipeline's sends (its
   connections, the writes, the clean close);
 - whole: ``forward`` as the end-to-end child runs it, in this process (client made, boto3 imported).
@@ -18,54 +18,21 @@ A stage's CPU includes the stages listed inside it; the rest of ``whole`` minus 
 ``send`` is the overlap of the two threads and the garbage collector.
 """
 
-import time
-
 from logfwd.codecs.jsonbytes import json_payloads
 from logfwd.deadline import NO_DEADLINE
 from logfwd.pipeline import forward
-from logfwd.plugs import WRITTEN
 from logfwd.sinks.tcp.sink import TcpSink
 from logfwd.sources.s3.lines import decoded_lines, inflated, line_runs
 from logfwd.sources.s3.source import CHUNK, S3Source
+from tests.bench.kinesis_stages import _best_cpu, _JoiningSink
 
 SEND = 2048  # what forward gives a send (max_events)
-
-
-class _JoiningSink:
-    """The tcp sink's encoder, and a send that only joins the bytes as the real one does."""
-
-    guarantee = WRITTEN
-
-    def __init__(self):
-        self.batches_sent = 0
-
-    encode = staticmethod(json_payloads)
-
-    def send(self, payloads, deadline):
-        b"\n".join([*payloads, b""])
-        self.batches_sent += 1
-
-    def describe(self):
-        return "joining sink"
-
-    def close(self):
-        pass
 
 
 def _each(work, items) -> None:
     """``work`` on each item, its results dropped at once (100,000 documents kept cost page faults)."""
     for item in items:
         work(item)
-
-
-def _best_cpu(work, repeats: int) -> float:
-    work()  # warm: caches, imports, the memos
-    rounds = []
-    for _ in range(repeats):
-        started = time.process_time()
-        work()
-        rounds.append(time.process_time() - started)
-    return min(rounds)
 
 
 def stages(client, bucket: str, key: str, port: int, lines: int, repeats: int = 3) -> dict:
@@ -84,18 +51,18 @@ def stages(client, bucket: str, key: str, port: int, lines: int, repeats: int = 
     # The passes first, while this process holds nothing big (100,000 documents kept for the stages
     # below would cost them page faults and garbage collection).
     cpu = {"whole": _best_cpu(lambda: run(lambda: TcpSink([("127.0.0.1", port)])), repeats),
-           "pipeline": _best_cpu(lambda: run(_JoiningSink), repeats),
+           "pipeline": _best_cpu(lambda: run(lambda: _JoiningSink(json_payloads)), repeats),
            "read": _best_cpu(chunks, repeats)}
     raw_chunks = chunks()
     cpu["inflate"] = _best_cpu(lambda: list(inflated(raw_chunks)), repeats)
     blocks = list(inflated(raw_chunks))
     cpu["lines"] = _best_cpu(lambda: [decoded_lines(run, 0) for run in line_runs(blocks)], repeats)
-    del raw_chunks, blocks
+    raw_chunks = blocks = None  # not held while the stages below run
     cpu["source"] = _best_cpu(lambda: list(S3Source(event, client).units(NO_DEADLINE, lambda lines: ())), repeats)
     units = [unit[0] for unit in S3Source(event, client).units(NO_DEADLINE, lambda lines: lines)]
     cpu["parse_encode"] = _best_cpu(lambda: _each(json_payloads, units), repeats)
     payloads = [payload for unit in units for payload in json_payloads(unit)]
-    del units
+    units = None
     if len(payloads) != lines:
         raise RuntimeError(f"{len(payloads)} documents for {lines} lines")
     sink = TcpSink([("127.0.0.1", port)])
