@@ -106,6 +106,17 @@ def classic_line(i: int) -> str:
             f'"curl/7.38.0" - -')
 
 
+NLB_CERT = "arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99"
+
+
+def nlb_line(i: int) -> str:
+    """An NLB TLS line (AWS's example, 22 fields) whose client port, times, bytes and times derive from ``i``."""
+    return (f'tls 2.0 2026-11-30T05:{(i // 60) % 60:02d}:{i % 60:02d} net/my-nlb/c6e77e28c25b2234 g3d4b5e8bb8464cd '
+            f'72.21.{i % 250}.{i % 200 + 1}:{1024 + i % 60000} 172.100.100.185:443 {i % 900} {i % 7} {i % 5000} {i} - '
+            f'{NLB_CERT} - ECDHE-RSA-AES128-SHA tlsv12 - my-nlb.elb.us-east-2.amazonaws.com h2 h2 "h2","http/1.1" '
+            f'2026-11-30T05:00:{i % 60:02d}')
+
+
 def log_object(make_line, count: int, *, bad_every: int = 0, compress: bool = False, header: str = "") -> bytes:
     """``count`` lines; every ``bad_every``-th one is not an access log line; gzip if ``compress``."""
     lines = [header] if header else []

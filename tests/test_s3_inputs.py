@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from logfwd.errors import SourceError
-from logfwd.sources.s3.lines import MAX_LINE, inflated, lines_of
+from logfwd.sources.s3.lines import MAX_INFLATE, MAX_LINE, decoded_lines, inflated, line_runs
 from logfwd.sources.s3.notifications import ObjectRef, announced_objects
 
 EVENTS = Path(__file__).parent / "events" / "s3"
@@ -68,7 +68,7 @@ def test_other_s3_events_are_skipped_and_unknown_events_refused():
 
 
 def lines(chunks):
-    return [line for block in lines_of(inflated(chunks)) for line in block]
+    return [line for run in line_runs(inflated(chunks)) for line in run.split(b"\n")]
 
 
 def split(data: bytes, size: int):
@@ -91,7 +91,7 @@ def test_several_gzip_members_and_a_last_line_without_newline():
 def test_inflating_is_bounded_per_step():
     data = gzip.compress(b"x" * (20 << 20) + b"\n")  # 20 MB of one byte: ~20 KB compressed
     blocks = list(inflated([data]))
-    assert max(map(len, blocks)) <= 4 << 20 and sum(map(len, blocks)) == (20 << 20) + 1
+    assert max(map(len, blocks)) <= MAX_INFLATE and sum(map(len, blocks)) == (20 << 20) + 1
     pieces = lines([data])
     assert [len(piece) for piece in pieces] == [MAX_LINE] * 20  # no newline for 1 MB: cut in pieces
 
@@ -107,3 +107,10 @@ def test_truncated_and_corrupt_gzip_are_errors():
 
 def test_empty_object_has_no_lines():
     assert lines([]) == [] and lines([b""]) == []
+
+
+def test_a_run_decodes_to_its_lines_and_their_byte_offsets():
+    texts, offsets = decoded_lines(b"ab\r\n\ncd", 100)  # ASCII: decoded and split whole
+    assert texts == ["ab", "", "cd"] and offsets == [100, 104, 105, 108]
+    texts, offsets = decoded_lines("é\n\xff\r\nz".encode("utf-8").replace(b"\xc3\xbf", b"\xff"), 0)  # not ASCII
+    assert texts == ["é", "\ufffd", "z"] and offsets == [0, 3, 6, 8]  # offsets count bytes, not characters

@@ -183,6 +183,7 @@ def test_the_plug_builds_the_source_with_an_endpoint(s3_server, bucket, aws_cred
     from types import SimpleNamespace
 
     from logfwd.plugs import plug
+    from logfwd.sources.s3.client import s3_client
 
     declaration = plug("source", "s3")
     source = declaration.build(SimpleNamespace(values={"s3_endpoint_url": s3_server.endpoint}),
@@ -190,3 +191,8 @@ def test_the_plug_builds_the_source_with_an_endpoint(s3_server, bucket, aws_cred
     with JsonLinesReceiver() as receiver:
         assert delivery_error(source, TcpSink([receiver.address], retry=NO_WAIT)) is None
         assert len(receiver.lines) == SMALL
+    # the next invocation (a warm Lambda) reuses the client of that endpoint; another endpoint has its own
+    again = declaration.build(SimpleNamespace(values={"s3_endpoint_url": s3_server.endpoint}),
+                              SimpleNamespace(event=s3_event(SMALL_KEY)))
+    assert again.client is source.client
+    assert s3_client("http://127.0.0.1:9") is not source.client is s3_client(s3_server.endpoint)

@@ -107,3 +107,44 @@ def test_unparsed_lines_carry_the_object_time_and_the_reason():
                          "@metadata": events[0]["@metadata"], "log": {"offset": 0, "file": {"path": "s3://b/x.log"}}}
     assert events[1]["@metadata"]["_id"].endswith("-3") and events[1]["log"]["offset"] == 14  # the empty line counts
     assert source.summary()["unparsed"] == 1
+
+
+def _line_by_line(data: bytes) -> list[tuple[str, int, int]]:
+    """What the source reads, worked out a line at a time: (text, line number, byte offset) of each line
+    of the log (not empty, not ALB's control line)."""
+    read, offset = [], 0
+    for number, raw in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else data.split(b"\n"), 1):
+        text = raw.decode("utf-8", "replace").rstrip("\r")
+        if text and not text.startswith("Enable AccessLog for ELB: "):
+            read.append((text, number, offset))
+        offset += len(raw) + 1
+    return read
+
+
+def test_lines_cut_a_run_at_a_time_are_those_read_line_by_line():
+    """The source cuts lines and units a run of inflated bytes at a time; the same texts, numbers, offsets
+    and delivered counts as a reading line by line, in any chunking and unit size, with empty lines, CRs,
+    control lines, non-ASCII, invalid UTF-8 and a long line among them."""
+    import random
+
+    rng = random.Random(7)
+    odd = [b"", b"\r", b"Enable AccessLog for ELB: my-lb", "caf\xe9 \u2028 line".encode(), b"bad \xff\xfe utf-8",
+           b"cr at the end\r", b"two\r\r", b"x" * 3000]
+    lines = [classic_line(i).encode() if rng.random() < 0.8 else rng.choice(odd) for i in range(3000)]
+    for ending in (b"\n", b""):
+        whole = b"\n".join(lines) + ending
+        for compress, chunk, per_unit in ((False, 1, 7), (False, 4096, 1000), (True, 333, 2048), (True, 1 << 18, 1)):
+            data = whole[:20000] if chunk == 1 else whole  # a byte at a time: a shorter object
+            want = _line_by_line(data)
+            client = FakeS3({"a.log": gzip.compress(data) if compress else data})
+            source = S3Source(event("a.log"), client, lines_per_unit=per_unit, chunk=chunk)
+            got, delivered = [], []
+            for unit in source.units(Deadline(), lambda lines: lines):
+                got += zip(unit.payloads.texts, unit.payloads.numbers, unit.payloads.offsets)
+                unit.done()
+                delivered.append(source.progress[0].delivered)
+            assert got == want, (compress, chunk, per_unit)
+            every_unit = [number for _, number, _ in want][per_unit - 1::per_unit]  # the last line of each full unit
+            assert delivered[:-1] == every_unit and delivered[-1] == data.count(b"\n") + (not data.endswith(b"\n"))
+            assert source.progress[0].complete
+            assert source.summary()["control_lines"] == data.count(b"Enable AccessLog for ELB: ")

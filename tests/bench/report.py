@@ -98,8 +98,9 @@ def targets(result: dict) -> list[dict]:
     s3 = result.get("s3_elb")
     if s3:
         alb = s3["alb_gzip"]
+        warm = f" (warm: {alb['warm_lines_per_s']:,})" if "warm_lines_per_s" in alb else ""
         add("S3 ELB lines/s", ">= 100,000 lines/s, gzip ALB object from S3 to the receiver",
-            f"{alb['lines_per_s']:,}", alb["lines_per_s"] >= 100_000)
+            f"{alb['lines_per_s']:,}{warm}", alb["lines_per_s"] >= 100_000)
         peaks = [m["peak_rss_mb"] for m in s3["memory"].values()]
         add("S3 ELB memory flat", "peak RSS spread <= 20 MB from a 1 MB to the big object",
             " vs ".join(f"{size} {m['peak_rss_mb']:.0f} MB" for size, m in s3["memory"].items()),
@@ -158,8 +159,12 @@ def kinesis_syslog_table(k: dict, load: list | None = None) -> str:
 def s3_elb_table(s3: dict) -> str:
     """Issue 13's benchmark (see ``s3_elb``): one gzip ALB object from moto's S3 to a json_lines receiver."""
     alb, cpu = s3["alb_gzip"], s3["cpu_us_per_line"]
-    rows = [["lines/s, end to end", alb["lines_per_s"], ">= 100,000"],
+    rows = [["lines/s, end to end (a new process: boto3 imported, its client made)", alb["lines_per_s"], ">= 100,000"],
             ["forwarder CPU per line (us)", alb["cpu_us_per_line"], ""],
+            *([["lines/s, warm (the same process again, as a warm Lambda)", alb["warm_lines_per_s"], ""],
+               ["  its forwarder CPU per line (us)", alb["warm_cpu_us_per_line"], ""],
+               ["receiver CPU per line (us)", alb["receiver_cpu_us_per_line"], ""],
+               ["moto's S3 server CPU per line (us)", alb["moto_cpu_us_per_line"], ""]] if "warm_lines_per_s" in alb else []),
             *[[f"  {stage.replace('_', ' + ')} CPU per line (us)", f"{us:.2f}", ""] for stage, us in cpu.items()],
             *[[f"  (general path: {stage}, us)", f"{us:.2f}", ""]
               for stage, us in s3.get("general_path_us_per_line", {}).items()],

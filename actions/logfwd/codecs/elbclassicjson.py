@@ -12,7 +12,7 @@ a port above 65535), gets ``None``: the caller takes the general path.
 import re
 
 from ..errors import LineFormatError
-from .elbjsonparts import (BACKENDS, CLIENT, COUNT, MINUTES, P, QC, REQUEST, STATUSES, TARGETS, TIME, TLS_RUNS,
+from .elbjsonparts import (BACKENDS, CLIENT, COUNT, LOOSE, MINUTES, P, QC, REQUEST, STATUSES, TARGETS, TIME, TLS_RUNS,
                            members, port_too_big, seconds_memo, url_json)
 from .elbtokens import split_fields
 
@@ -22,7 +22,7 @@ _CLASSIC = re.compile(
     rf"({TIME}) ({P}) {CLIENT.format(3)} ({P}) ({P}) ({P}) ({P}) "  # time elb client:port backend:port, the times
     rf"(?:{STATUSES} ({COUNT}) ({COUNT}) {REQUEST} {QC}"  # HTTP: status codes, bytes, request, agent
     rf'|- - ({COUNT}) ({COUNT}) "- - - " "-")'                      # TCP: bytes
-    rf" ({P} {P})"                                                  # cipher protocol
+    rf" ({LOOSE} {LOOSE})"                                          # cipher protocol (checked in TLS_RUNS)
     rf"(?: (.*))?")                                                 # fields beyond the documented ones
 
 _REQUEST_TIMES = seconds_memo("request_processing_time")
@@ -37,7 +37,7 @@ def classic_json(line: str, inside_aws: str = "", after: str = "") -> str | None
     if match is None:
         return None
     (end, name, _, client_ip, client_port, target, request_time, backend_time, response_time, statuses,
-     received, sent, method, origin, path, version, agent, tcp_received, tcp_sent, tls_run, appended) = match.groups()
+     received, sent, method, url, origin, path, query, version, agent, tcp_received, tcp_sent, tls_run, appended) = match.groups()
     if port_too_big(client_port):
         return None
     try:
@@ -48,7 +48,7 @@ def classic_json(line: str, inside_aws: str = "", after: str = "") -> str | None
         tls_elb, tls = TLS_RUNS[tls_run]
         if statuses is not None:
             backend, backend_after, status, outcome = BACKENDS[target + " " + statuses]
-            url = url_json(origin, path)
+            url = url_json(url, origin, path, query)
         else:
             backend = TARGETS[target]
     except LineFormatError:

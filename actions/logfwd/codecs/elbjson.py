@@ -1,7 +1,7 @@
 """Load-balancer access log lines written straight as the JSON of their documents: the fast path of the
 JSON sinks. ``json_writer`` picks the writer of a unit's lines by the type of its first line (the rule
 ``parse_line`` uses), so a line only ever tries its own type's pattern: ``alb_json`` writes ALB lines,
-``classic_json`` (``elbclassicjson.py``) classic ELB lines, NLB lines take the general path.
+``classic_json`` (``elbclassicjson.py``) classic ELB lines, ``nlb_json`` (``elbnlbjson.py``) NLB lines.
 
 Why: making the nested dict of an ALB line (about 45 values in 15 objects) and then encoding it cost
 25 µs a line, most of the forwarder's CPU. Here one precompiled pattern checks and captures the 30
@@ -21,9 +21,10 @@ import re
 
 from ..errors import LineFormatError
 from .elbclassicjson import classic_json
+from .elbnlbjson import nlb_json
 from .elbfields import rule_priority
-from .elbjsonparts import (BACKENDS, CLIENT, COUNT, MINUTES, P, Q, QC, REQUEST, STATUSES, TIME, TLS_RUNS, Memo,
-                           members, port_too_big, seconds_memo, url_json)
+from .elbjsonparts import (BACKENDS, CLIENT, COUNT, LOOSE, LOOSE_Q, MINUTES, NS_SCALE, P, Q, QC, REQUEST, STATUSES, TIME,
+                           TLS_RUNS, Memo, checked, members, seconds_memo, url_json)
 from .elbtokens import split_fields
 
 __all__ = ["json_writer", "alb_json"]
@@ -31,26 +32,28 @@ __all__ = ["json_writer", "alb_json"]
 
 def json_writer(line: str):
     """The writer of lines of ``line``'s type, by the rule ``parse_line`` uses: ``classic_json`` for a
-    line that starts with its time, ``None`` for NLB's (``tls`` and a version: no fast path),
-    ``alb_json`` for any other. Asked once per unit (AWS writes one type per object), so that a line
-    never tries a pattern of another type; a line the writer refuses takes the general path."""
+    line that starts with its time, ``nlb_json`` for NLB's (``tls`` and a version), ``alb_json`` for any
+    other. Asked once per unit (AWS writes one type per object), so that a line never tries a pattern of
+    another type; a line the writer refuses takes the general path."""
     if line[:1].isdigit():
         return classic_json
-    if line.startswith("tls "):
-        return None
+    if line.startswith("tls ") and line[4:5].isdigit():
+        return nlb_json
     return alb_json
 
 
+# Runs whose JSON is memoized (elb, target, TLS and group, domain cert rule, actions ... reason) are
+# taken loosely (LOOSE, LOOSE_Q) and checked in their memo: 21% fewer instructions to match (measured).
 _ALB = re.compile(
     # type (a classic line starts with a digit, an NLB line with tls), time, elb
-    rf"(-|(?!tls )[a-z][a-z0-9]*) ({TIME}) ({P}) "
-    rf"{CLIENT.format(4)} ({P}) "                                          # client:port target:port
+    rf"(-|(?!tls )[a-z][a-z0-9]*) ({TIME}) ({LOOSE}) "
+    rf"{CLIENT.format(4)} ({LOOSE}) "                                      # client:port target:port
     rf"({P}) ({P}) ({P}) "                                                 # the three processing times
-    rf"{STATUSES} ({COUNT}) ({COUNT}) "                         # status codes, bytes
+    rf"{STATUSES} ({COUNT}) ({COUNT}) "                                    # status codes, bytes
     rf"{REQUEST} "                                                         # METHOD scheme://host[/path] HTTP/v
-    rf"{QC} ({P} {P} {P}) {QC} "                                           # user agent; TLS, group; trace
-    rf"({Q} {Q} {P}) ({TIME}) "                                            # domain cert rule; creation time
-    rf"({Q} {Q} {Q} {Q} {Q} {Q} {Q}) ({P})"                                # actions ... reason; conn_trace_id
+    rf"{QC} ({LOOSE} {LOOSE} {LOOSE}) {QC} "                               # user agent; TLS, group; trace
+    rf"({LOOSE_Q} {LOOSE_Q} {LOOSE}) ({TIME}) "                            # domain cert rule; creation time
+    rf"({LOOSE_Q} {LOOSE_Q} {LOOSE_Q} {LOOSE_Q} {LOOSE_Q} {LOOSE_Q} {LOOSE_Q}) ({P})"  # actions ... reason; conn_trace_id
     rf"(?: (.*))?")                                                        # fields AWS appends later
 
 
@@ -82,8 +85,9 @@ def _actions(run: str) -> str:
 _REQUEST_TIMES = seconds_memo("request_processing_time")
 _BACKEND_TIMES = seconds_memo("backend_processing_time")
 _RESPONSE_TIMES = seconds_memo("response_processing_time")
-_DESTINATIONS = Memo(_destination)
-_ACTION_RUNS = Memo(_actions)
+_DESTINATIONS = Memo(checked(rf"{Q} {Q} {P}", _destination))
+_ACTION_RUNS = Memo(checked(" ".join([Q] * 7), _actions))
+_NAMES = Memo(checked(P, lambda name: f',"name":"{name}"' if name != "-" else ""))  # "elb" -> its member
 
 
 def alb_json(line: str, inside_aws: str = "", after: str = "") -> str | None:
@@ -94,18 +98,21 @@ def alb_json(line: str, inside_aws: str = "", after: str = "") -> str | None:
     if match is None:
         return None
     (kind, end, name, _, client_ip, client_port, target, request_time, backend_time, response_time, statuses,
-     received, sent, method, origin, path, version, agent, tls_run, trace, domain_run, start, action_run,
+     received, sent, method, url, origin, path, query, version, agent, tls_run, trace, domain_run, start, action_run,
      conn_trace_id, appended) = match.groups()
-    if port_too_big(client_port):
+    if len(client_port) == 5 and client_port > "65535":  # (port_too_big, without a call a line)
         return None
     try:
         backend, backend_after, status, outcome = BACKENDS[target + " " + statuses]
+        name = _NAMES[name]
         tls_elb, tls = TLS_RUNS[tls_run]
         destination_elb, destination = _DESTINATIONS[domain_run]
-        url = url_json(origin, path)
-        # epoch_ns(end) - epoch_ns(start), inline: the minutes looked up, the rest read as nanoseconds
-        duration = (MINUTES[end[:16]] - MINUTES[start[:16]] + int(end[17:19] + end[20:-1].ljust(9, "0"))
-                    - int(start[17:19] + start[20:-1].ljust(9, "0")))
+        actions = _ACTION_RUNS[action_run]
+        url = url_json(url, origin, path, query)
+        # epoch_ns(end) - epoch_ns(start), inline: the minutes looked up, the seconds and their fraction
+        # read as one number and scaled by the fraction's length (known from the time's)
+        duration = (MINUTES[end[:16]] - MINUTES[start[:16]] + int(end[17:19] + end[20:-1]) * NS_SCALE[len(end)]
+                    - int(start[17:19] + start[20:-1]) * NS_SCALE[len(start)])
         times = _REQUEST_TIMES[request_time][0] + _BACKEND_TIMES[backend_time][0] + _RESPONSE_TIMES[response_time][0]
     except LineFormatError:
         return None
@@ -114,7 +121,6 @@ def alb_json(line: str, inside_aws: str = "", after: str = "") -> str | None:
     traced = trace != "-" and trace != ""
     duration = f',"duration":{duration}' if duration >= 0 else ""
     kind = f',"type":"{kind}"' if kind != "-" else ""
-    name = f',"name":"{name}"' if name != "-" else ""
     trace_id = f',"trace_id":"{trace}"' if traced else ""
     conn_trace_id = f',"conn_trace_id":"{conn_trace_id}"' if conn_trace_id != "-" else ""
     more = members({"additional_fields": split_fields(appended)}) if appended else ""
@@ -124,7 +130,7 @@ def alb_json(line: str, inside_aws: str = "", after: str = "") -> str | None:
     return (f'{{"event":{{"kind":"event","module":"aws","dataset":"aws.elb","category":"web","outcome":"{outcome}",'
             f'"start":"{start}","end":"{end}"{duration}}},"cloud":{{"provider":"aws"}},'
             f'"aws":{{"elb":{{"protocol":"http"{kind}{name}{backend}{times}{backend_after}{tls_elb}{trace_id}'
-            f'{destination_elb}{_ACTION_RUNS[action_run]}{conn_trace_id}{more}}}{inside_aws}}},'
+            f'{destination_elb}{actions}{conn_trace_id}{more}}}{inside_aws}}},'
             f'"http":{{"request":{{"body":{{"bytes":{received}}}{method}}},'
             f'"response":{{"status_code":{status},"body":{{"bytes":{sent}}}}},"version":"{version}"}},'
             f'"@timestamp":"{end}","source":{{"ip":"{client_ip}","port":{client_port}}}'

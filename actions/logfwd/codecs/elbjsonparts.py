@@ -8,6 +8,8 @@ also JSON's. orjson escapes nothing else (not U+2028) and writes other character
 ``str.encode`` does (a lone surrogate, which it refuses, is left to the general path).
 """
 
+import re
+
 from ..errors import LineFormatError
 from .elbfields import put_tls_cipher, put_tls_protocol, url_document
 from .elbtokens import address, epoch_ns, integer, optional_integer, seconds
@@ -21,14 +23,40 @@ P = rf"[{PLAIN}]+"                          # a plain field
 _IN_QUOTES = rf"[ {PLAIN}\x80-\ud7ff\ue000-\U0010ffff]*"  # in quotes: also spaces, non-ASCII but surrogates
 Q = rf'"{_IN_QUOTES}(?:\\["\\]{_IN_QUOTES})*"'        # a quoted field, quotes included: only \" and \\ escapes
 QC = rf'"({_IN_QUOTES}(?:\\["\\]{_IN_QUOTES})*)"'     # a quoted field, its content captured
-TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z"
+CLOCK = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](?:\.[0-9]{1,9})?"  # seconds as timestamp() takes them
+TIME = CLOCK + "Z"
+# A TIME's length -> what its seconds and fraction, read as one number, are multiplied by to make
+# nanoseconds: "...:07Z" (20 characters) by 10**9, "...:07.5Z" by 10**8, ... "...:07.123456789Z" by 1
+NS_SCALE = {20: 10**9, **{21 + digits: 10**(9 - digits) for digits in range(1, 10)}}
 COUNT = r"0|[1-9][0-9]{0,17}"                # as JSON writes it: no leading zero, < 2**63
 STATUSES = r"([0-9]{1,18} (?:[0-9]{1,18}|-))"   # elb and backend status codes: < 2**63, as orjson writes them
 # [ip]:port or ip:port; formatted with the number of the "[" group
 CLIENT = r"(\[)?([0-9a-fA-F.:%]+)(?({})\]):(0|[1-9][0-9]{{0,4}})"
 _URL = r"[!#-.0-\[\]-~]"                     # a character of a plain field but "/"
-# "METHOD scheme://host[/path] HTTP/v": method, origin, path and query, version
-REQUEST = rf'"({P}) ({_URL}*//{_URL}*)((?:/[{PLAIN}]*)?) HTTP/({_URL}*)"'
+_PATH = r"[!#->@-\[\]-~]"                    # a character of a plain field but "?"
+# "METHOD scheme://host[/path][?query] HTTP/v": method, the URL, its origin, path and query (None
+# without a "?": the path ends at the first one, as url_document splits it), version
+REQUEST = rf'"({P}) (({_URL}*//{_URL}*)((?:/{_PATH}*)?)(?:\?([{PLAIN}]*))?) HTTP/({_URL}*)"'
+
+
+# Loose patterns, for the runs of fields whose JSON is memoized: re scans "[^ ]" (one character
+# compared) about 3x faster than a class of ranges, and such a run is checked against its strict
+# pattern once per distinct value, in the memo (``checked``). The fields around it stay strict, so
+# a line the loose pattern takes, with every run checked, is one the strict pattern takes the same way.
+LOOSE = r"[^ ]+"        # a plain field, loosely
+LOOSE_Q = r'"[^"]*"'    # a quoted field, loosely (its quotes included)
+
+
+def checked(strict: str, make):
+    """``make``, first checking its value (a run the line's pattern took loosely) against ``strict``:
+    ``LineFormatError`` (the line takes the general path) if it does not match."""
+    pattern = re.compile(strict)
+
+    def make_checked(value: str):
+        if pattern.fullmatch(value) is None:
+            raise LineFormatError("not in the fast path's shape")
+        return make(value)
+    return make_checked
 
 
 def port_too_big(port: str) -> bool:
@@ -57,11 +85,11 @@ def members(obj: dict) -> str:
     return "," + dumps(obj)[1:-1].decode() if obj else ""
 
 
-def seconds_memo(name: str) -> Memo:
-    """A processing time -> (its ``aws.elb`` member or nothing, its number or ``None``)."""
+def seconds_memo(name: str, unit: str = "sec") -> Memo:
+    """A processing (or NLB's connection) time -> (its ``aws.elb`` member or nothing, its number or ``None``)."""
     def make(value: str) -> tuple[str, float | None]:
         number = seconds(name, value)
-        return ("" if number is None else f',"{name}":{{"sec":{dumps(number).decode()}}}'), number
+        return ("" if number is None else f',"{name}":{{"{unit}":{dumps(number).decode()}}}'), number
     return Memo(make)
 
 
@@ -112,20 +140,18 @@ def _origin(origin: str) -> str:
 
 
 def _minute_ns(minute: str) -> int:
-    return epoch_ns(minute + ":00Z")  # LineFormatError for a month out of 1..12, as the general path
+    return epoch_ns(minute + ":00Z")  # LineFormatError for a month, day, hour or minute out of range, as the general path
 
 
 BACKENDS = Memo(_backend)          # "target status backend_status" (ALB, classic HTTP)
 TARGETS = Memo(_target)            # "target" (classic TCP)
-TLS_RUNS = Memo(_tls)              # "cipher protocol [group]"
+TLS_RUNS = Memo(checked(rf"{P} {P}(?: {P})?", _tls))  # "cipher protocol [group]", loosely taken
 ORIGINS = Memo(_origin)            # "scheme://host[:port]"
 MINUTES = Memo(_minute_ns)         # "YYYY-MM-DDTHH:MM" -> epoch ns of the minute
 
 
-def url_json(origin: str, path: str) -> str:
-    """The ``url`` member (after a comma) of a request's ``origin`` and ``path`` (``/p?q``), as
-    ``url_document`` makes it."""
-    path, question, query = path.partition("?")
-    original = f"{origin}{path}{question}{query}"
-    query = f',"query":"{query}"' if question else ""
-    return f',"url":{{"original":"{original}"{ORIGINS[origin]},"path":"{path}"{query}}}'
+def url_json(url: str, origin: str, path: str, query: str | None) -> str:
+    """The ``url`` member (after a comma) of a request's URL, as ``url_document`` makes it, from the
+    parts REQUEST captures."""
+    query = f',"query":"{query}"' if query is not None else ""
+    return f',"url":{{"original":"{url}"{ORIGINS[origin]},"path":"{path}"{query}}}'

@@ -7,6 +7,7 @@ the field, so a bad line is reported with its reason and forwarded raw.
 """
 
 import calendar
+import datetime
 import re
 
 from ..errors import LineFormatError
@@ -20,7 +21,7 @@ _TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"(?= |$)|([^ ]+)')
 # A quote with no space on either side: inside a token, such as NLB's "h2","http/1.1".
 _STRAY_QUOTE = re.compile(r'[^ ]"[^ ]')
 _ESCAPE = re.compile(r'\\([\\"])')
-_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z?")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](?:\.[0-9]{1,9})?Z?")  # no leap second
 _DIGITS = frozenset("0123456789")
 _ADDRESS_CHARS = frozenset("0123456789abcdefABCDEF.:%")
 
@@ -104,21 +105,23 @@ def timestamp(name: str, value: str) -> str:
     if _TIME.fullmatch(value) is None:
         raise LineFormatError(f"{name} is not an ISO 8601 time: {value[:40]!r}")
     if value[:16] not in _MINUTES:
-        _minute(value, name)  # a month out of 1..12: refused for every type, as ALB's duration refuses it
+        _minute(value, name)  # a month, day, hour or minute out of range: refused for every type
     return value if value[-1] == "Z" else value + "Z"
 
 
 def _minute(text: str, name: str = "time") -> int:
-    """Seconds since the epoch of the minute of ``text``; ``LineFormatError`` for a month out of 1..12."""
+    """Seconds since the epoch of the minute of ``text``; ``LineFormatError`` for a month, a day (of that
+    month), an hour or a minute out of range (``calendar.timegm`` alone checks only the month)."""
     minute = _MINUTES.get(text[:16])
     if minute is None:
         if len(_MINUTES) > 4096:
             _MINUTES.clear()
+        fields = (int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]))
         try:
-            minute = _MINUTES[text[:16]] = calendar.timegm(
-                (int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), 0))
+            datetime.datetime(*fields)  # the range check
         except ValueError:  # the line is forwarded unparsed, not the object failed
             raise LineFormatError(f"{name} is not a valid date: {text[:40]!r}") from None
+        minute = _MINUTES[text[:16]] = calendar.timegm((*fields, 0))
     return minute
 
 

@@ -5,6 +5,7 @@ Pure iterators over chunks of bytes: memory stays a few MB whatever the object's
 """
 
 import zlib
+from itertools import accumulate
 from typing import Iterable, Iterator
 
 from ...errors import SourceError
@@ -16,10 +17,11 @@ except ImportError:  # pragma: no cover - depends on the platform
     from zlib import decompressobj
     from zlib import error as InflateError
 
-__all__ = ["inflated", "lines_of", "GZIP_MAGIC", "MAX_INFLATE", "MAX_LINE"]
+__all__ = ["inflated", "line_runs", "decoded_lines", "GZIP_MAGIC", "MAX_INFLATE", "MAX_LINE"]
 
 GZIP_MAGIC = b"\x1f\x8b"
-MAX_INFLATE = 4 << 20  # bytes of output per inflate step, so a highly compressed chunk stays bounded
+MAX_INFLATE = 1 << 20  # bytes of output per inflate step, so a highly compressed chunk stays bounded
+# (and the text made of it: a run of lines is held as bytes, as text and as lines at once)
 MAX_LINE = 1 << 20     # a "line" longer than this (no newline in a MB) is passed on in pieces of this size
 
 
@@ -62,19 +64,44 @@ def inflated(chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise SourceError("the gzip data ends before its end marker (a truncated object)")
 
 
-def lines_of(blocks: Iterable[bytes]) -> Iterator[list[bytes]]:
-    """Lists of complete lines (without ``\\n``), one list per block; the last line may lack its ``\\n``."""
+def line_runs(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """Runs of whole lines, as they come: each holds one or more lines joined by ``\\n`` (without the last
+    line's ``\\n``); the object's last line may have had none. A line of more than ``MAX_LINE`` bytes comes
+    in pieces of that size, each a run of its own. Lines are cut a run at a time (``decoded_lines``), not
+    one by one here: a Python step a line cost as much as inflating."""
     tail = b""
     for block in blocks:
         if not block:
             continue
         data = tail + block if tail else block
-        lines = data.split(b"\n")
-        tail = lines.pop()
+        del block
+        end = data.rfind(b"\n")
+        if end >= 0:
+            run, tail = data[:end], data[end + 1:]
+            del data  # not held while the run is worked on
+            yield run
+            del run
+        else:
+            tail = data
         while len(tail) > MAX_LINE:
-            lines.append(tail[:MAX_LINE])
+            yield tail[:MAX_LINE]
             tail = tail[MAX_LINE:]
-        if lines:
-            yield lines
     if tail:
-        yield [tail]
+        yield tail
+
+
+def decoded_lines(run: bytes, offset: int) -> tuple[list[str], list[int]]:
+    """The lines of ``run`` as text (UTF-8, undecodable bytes replaced, trailing ``\\r`` dropped), and the
+    byte offset of each in the object, the first at ``offset``, with one more: the offset after the run
+    (each line counted with a ``\\n``). An ASCII run (the usual) is decoded and split whole, in C."""
+    try:  # ASCII: then a character is a byte, and the text's lengths are the bytes'
+        texts = run.decode("ascii").split("\n")
+        lengths = map(len, texts)
+    except UnicodeDecodeError:  # each line decoded on its own, so that the replacement stays within it
+        raws = run.split(b"\n")
+        texts = [raw.decode("utf-8", "replace") for raw in raws]
+        lengths = map(len, raws)
+    offsets = list(accumulate(map((1).__add__, lengths), initial=offset))
+    if b"\r" in run:
+        texts = [text.rstrip("\r") for text in texts]
+    return texts, offsets

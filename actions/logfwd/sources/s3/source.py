@@ -24,7 +24,7 @@ from ...deadline import Deadline
 from ...errors import SourceError
 from ..base import Encode, Unit
 from .events import ObjectContext, ObjectLines
-from .lines import inflated, lines_of
+from .lines import decoded_lines, inflated, line_runs
 from .notifications import Announced, ObjectRef, announced_objects
 
 __all__ = ["S3Source"]
@@ -103,19 +103,25 @@ class S3Source:
         lines = ObjectLines(context)
         offset = 0
         try:
-            for block in lines_of(inflated(body.stream.iter_chunks(self.chunk))):
-                for raw in block:
-                    progress.read += 1
-                    text = raw.decode("utf-8", "replace").rstrip("\r")
-                    if text and not text.startswith(CONTROL_PREFIX):  # (is_control_line, without a call a line)
-                        lines.append(text, progress.read, offset)
-                        if len(lines.texts) >= self.lines_per_unit:
-                            yield self._unit(lines, encode, progress)
-                            lines = ObjectLines(context)
-                    elif text:
-                        progress.control += 1
-                    offset += len(raw) + 1
-            yield self._unit(lines, encode, progress, complete=True)
+            for run in line_runs(inflated(body.stream.iter_chunks(self.chunk))):
+                texts, offsets = decoded_lines(run, offset)
+                offset = offsets.pop()
+                first = progress.read + 1
+                progress.read += len(texts)
+                numbers = range(first, progress.read + 1)
+                if "" in texts or CONTROL_PREFIX.encode() in run:  # rare: keep the lines of the log only
+                    kept = [index for index, text in enumerate(texts) if text and not text.startswith(CONTROL_PREFIX)]
+                    progress.control += sum(1 for text in texts if text.startswith(CONTROL_PREFIX))
+                    texts, numbers, offsets = ([texts[i] for i in kept], [numbers[i] for i in kept],
+                                               [offsets[i] for i in kept])
+                start = 0
+                while len(texts) - start >= self.lines_per_unit - len(lines):  # a unit full: out it goes
+                    end = start + self.lines_per_unit - len(lines)
+                    lines.extend(texts[start:end], numbers[start:end], offsets[start:end])
+                    yield self._unit(lines, encode, progress, numbers[end - 1])
+                    start, lines = end, ObjectLines(context)
+                lines.extend(texts[start:], numbers[start:], offsets[start:])
+            yield self._unit(lines, encode, progress, progress.read, complete=True)
         except SourceError:
             raise
         except Exception as exc:  # botocore's and urllib3's streaming errors share no base class
@@ -124,10 +130,11 @@ class S3Source:
         finally:
             body.stream.close()
 
-    def _unit(self, lines: ObjectLines, encode: Encode, progress: _Progress, complete: bool = False) -> Unit:
+    def _unit(self, lines: ObjectLines, encode: Encode, progress: _Progress, last: int, complete: bool = False) -> Unit:
+        """The unit of ``lines``; ``last``: the number of the object's last line its delivery covers."""
         payloads = encode(lines)
         progress.unparsed += len(lines.unparsed)
-        return Unit(payloads, partial(self._delivered, progress, progress.read, complete=complete))
+        return Unit(payloads, partial(self._delivered, progress, last, complete=complete))
 
     def _open(self, ref: ObjectRef) -> tuple["_Body", str, str | None]:
         """GetObject, trying ``alternate_key`` when S3 does not know the key as announced."""
