@@ -3,6 +3,10 @@ EventBridge event in, the platform's answer out; a failed delivery fails the inv
 EventBridge) or names the messages to retry (SQS)."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
@@ -75,3 +79,21 @@ def test_sqs_and_eventbridge_events(configure):
         assert aws_lambda.handler(sqs, Context()) == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
         assert aws_lambda.handler(eventbridge, Context()) == {}
     assert len(receiver.lines) == 2 * LINES and len(set(receiver.ids)) == LINES  # the same ids both times
+
+
+def _imported_in_a_new_process(environ: dict) -> dict:
+    code = ("import json, sys; import logfwd.entries.aws_lambda; from logfwd.sources.s3 import client; "
+            "print(json.dumps({'clients': list(client._CLIENTS), 'boto3': 'boto3' in sys.modules}))")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LOGFWD_")}
+    env.update(environ, PYTHONPATH=str(Path(__file__).parents[1] / "actions"))
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_s3_client_is_made_in_the_init_phase_and_only_for_the_s3_source():
+    endpoint = "http://127.0.0.1:9"  # never connected to: making a client does not connect
+    made = _imported_in_a_new_process({"LOGFWD_SOURCE": "s3", "LOGFWD_S3_ENDPOINT_URL": endpoint,
+                                       "AWS_DEFAULT_REGION": "us-east-1"})
+    assert made == {"clients": [endpoint], "boto3": True}
+    assert _imported_in_a_new_process({"LOGFWD_SOURCE": "kinesis"}) == {"clients": [], "boto3": False}
