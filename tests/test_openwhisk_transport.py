@@ -126,3 +126,11 @@ def test_the_ca_bundle_variables_are_followed_unless_verification_is_off(variabl
     OpenWhiskAPI("openwhisk.example.com", KEY, verify=False).list_activations()
     assert [call.request.req_kwargs["verify"] for call in responses.calls] == [
         "/etc/our-ca.pem", "/etc/given.pem", False]
+
+
+def test_a_body_a_response_hook_read_first_is_still_read_whole(server):
+    import requests
+
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, *args, **kwargs: response.content)
+    assert OpenWhiskAPI(server.url, KEY, session=session).list_activations("hello") == PAGE
