@@ -358,3 +358,57 @@ def test_events_read_as_dicts_are_the_json_sent():
     assert [json.loads(p) for p in payloads(events)] == list(events)
     assert events[0]["message"] == "a ? b" and events[1]["logfwd"] == {"unparsed": True}
     assert (events.unparsed, events.truncated) == (1, 0)
+
+
+_ODD_LINES = [
+    "2023-11-14T22:13:20.178483919Z stdout: plain",
+    "2023-11-14T22:13:20.178483919Z  stderr: plain on stderr",
+    "2023-11-14T22:14:59.000000000Z stderr: Logs were truncated because the total bytes size exceeds the limit",
+    "2023-11-14T22:14:59.000000000Z stdout: Logs were truncated because (on stdout: no marker)",
+    "2023-11-14T22:13:20.1784Z stdout: a trimmed fraction",
+    "2023-02-30T22:13:20.178483919Z stdout: no such day",
+    "2023-02-28T24:13:20.178483919Z stdout: no such hour",
+    "1969-12-31T23:59:59.999999999Z stdout: before 1970",
+    "2016-12-31T23:59:60.500000000Z stdout: a leap second",
+    "2023-11-14T22:13:20.178483919Z stdout:no space after the colon",
+    "2023-11-14T22:13:20.178483919Z stdout: " + "x" * 40,
+    "2023-11-14T22:13:20.178483919Z stdout: " + "é" * 20,
+    "2023-11-14T22:13:20.178483919Z stdout: lone \ud800 surrogate, quote \" and \\ tab\t",
+    "2023-11-14T22:15:00.000000000Z stdout: a new minute",
+    "There was an issue while collecting your logs",
+    "bare text",
+    "",
+]
+
+
+@pytest.mark.parametrize("max_line_bytes", [1_048_576, 400, 60])  # 400: lines of 101+ characters may be cut
+@pytest.mark.parametrize("with_orjson", [True, False])
+def test_the_fast_path_writes_what_the_general_path_writes(max_line_bytes, with_orjson, monkeypatch):
+    # activation_events writes a plain line's JSON straight from the invoker-shape match; with that
+    # match turned off every line takes parse_line and the general path: the same bytes, line for line.
+    import random
+
+    from logfwd.sources.openwhisk import events as events_module
+    from logfwd_dev.emulator.generate import ActivationFactory
+    from logfwd_dev.emulator.records import DEFAULT_CATALOG, full_record
+
+    if not with_orjson:
+        monkeypatch.setattr(jsonbytes, "orjson", None)
+    factory = ActivationFactory(random.Random(7), {spec.path: spec for spec in DEFAULT_CATALOG})
+    records = [full_record(a, "guest") for i in range(150)
+               for a in factory.make(sorted(factory.catalog)[i % len(factory.catalog)], 1_700_000_000_000 + i * 997,
+                                     120, 10)]
+    records += [sample(name) for name in ("activation_nodejs", "activation_markers")]
+    records += [{**sample("activation_nodejs"), "logs": _ODD_LINES + [{"not": "text"}, 17]}]
+    assert sum(len(r["logs"]) for r in records) > 1_500
+
+    def heads():
+        return [activation_events(r, max_line_bytes=max_line_bytes).heads for r in records]
+
+    fast = heads()
+    with monkeypatch.context() as patched:  # the fast path is taken (short lines only): marking its lines shows it
+        patched.setattr(events_module, "_STREAMS", {"stdout": b"OUT", "stderr": b"ERR"})
+        taken = sum(head.count(b'"OUT"') + head.count(b'"ERR"') for record in heads() for head in record)
+        assert taken > (1_000 if max_line_bytes > 1_000 else 0) if max_line_bytes >= 400 else taken == 0
+    monkeypatch.setattr(events_module, "_canonical", lambda line: None)
+    assert heads() == fast

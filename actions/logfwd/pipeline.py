@@ -18,6 +18,7 @@ from .batcher import Batcher
 from .checkpoints.base import CheckpointStore
 from .deadline import NO_DEADLINE, Deadline
 from .errors import CheckpointError, LogfwdError
+from .gcpace import fewer_collections
 from .sinks.base import Sink
 from .sources.base import Source
 
@@ -36,6 +37,13 @@ def forward(source: Source, sink: Sink, store: CheckpointStore | None = None, *,
     what was delivered is always saved; a checkpoint that cannot be read (or used) stops the pass before
     anything is sent, with the same summary. ``store`` is None for a pushed source, which has no
     checkpoint."""
+    with fewer_collections():  # a pass frees nearly all it allocates: see gcpace.py
+        return _forward(source, sink, store, deadline, max_events, max_bytes, progress, clock, save_windows,
+                        save_every)
+
+
+def _forward(source, sink, store, deadline, max_events, max_bytes, progress, clock, save_windows,
+             save_every) -> dict:
     started = clock()
     batcher = Batcher(sink, deadline.for_work(), max_events=max_events, max_bytes=max_bytes,
                       on_flush=(lambda b: progress(_counts(source, b, sink))) if progress else None)

@@ -20,7 +20,7 @@ import datetime
 import re
 from typing import NamedTuple
 
-__all__ = ["LogLine", "parse_line", "format_time_ns"]
+__all__ = ["LogLine", "parse_line", "format_time_ns", "CANONICAL", "KNOWN_MINUTES", "MARKER_PREFIXES"]
 
 # ASCII digits only: ``\d`` would also accept other scripts' digits that ``int`` converts silently.
 # The invoker's shape, whose first 30 characters are the time as events carry it (seconds 00..59).
@@ -41,9 +41,17 @@ _MARKERS = (
 )
 _MARKER_PREFIXES = tuple(prefix for prefix, _ in _MARKERS)
 
+# For a caller that writes a plain line's JSON straight from the match (events.py): the invoker's shape
+# (groups: the minute and the stream; the line's first 30 characters are its time as events carry it),
+# the minutes already checked (a line in one of them has a valid time), and the markers' starts (a
+# stderr line that starts with one is a marker). Any line it does not take goes through parse_line.
+CANONICAL = _CANONICAL
+MARKER_PREFIXES = _MARKER_PREFIXES
+
 _NS = 1_000_000_000
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 _MINUTE_CACHE: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch seconds
+KNOWN_MINUTES = _MINUTE_CACHE  # (cleared in place, never replaced)
 _YEAR_10000 = 253402300800  # epoch seconds of 10000-01-01
 _PREFIX_CACHE: dict[int, str] = {}  # epoch minute -> "YYYY-MM-DDTHH:MM:"
 _CACHE_LIMIT = 4096

@@ -60,7 +60,7 @@ import json
 from collections.abc import Mapping
 
 from ...codecs.jsonbytes import dumps, string
-from ...codecs.owlog import format_time_ns, parse_line
+from ...codecs.owlog import CANONICAL, KNOWN_MINUTES, MARKER_PREFIXES, format_time_ns, parse_line
 from ...errors import BadRecordError, ConfigError
 from .recordevents import Payloads, RecordEvents
 
@@ -126,8 +126,21 @@ def activation_events(
     prefix = string(id_prefix)[:-1]  # '"ns/id:' as JSON: each line's _id adds its offset and the quote
     heads = []
     unparsed = truncated = 0
+    fits = max_line_bytes // 4  # a line of at most this many characters cannot be cut
     for offset, entry in enumerate(entries):
         if type(entry) is str:
+            # The fast path, nearly every line: the invoker's shape, a minute already checked, no marker,
+            # too short to be cut. Its JSON is written straight from the match, what parse_line and
+            # plain_line_json would give (~0.3 us a line less: no LogLine, no calls; tests hold the two
+            # paths to the same bytes). Any other line goes the general way below.
+            match = _canonical(entry)
+            if match is not None and match[1] in KNOWN_MINUTES and len(entry) <= fits:
+                message = entry[match.end():]
+                stream = match[2]
+                if stream == "stdout" or not message.startswith(MARKER_PREFIXES):
+                    heads.append(_PLAIN_LINE % (entry[:30].encode(), string(message), _STREAMS[stream], offset,
+                                                prefix, offset))
+                    continue
             timestamp, stream, message, marker = parse_line(entry)
         else:  # not text: keep it, as its JSON
             timestamp, stream, message, marker = None, None, _json(entry), None
@@ -146,6 +159,8 @@ def activation_events(
 
 
 _PLAIN_LINE = b'{"@timestamp":"%b","message":%b,"stream":"%b","log":{"offset":%d},"@metadata":{"_id":%b%d"}'
+_STREAMS = {"stdout": b"stdout", "stderr": b"stderr"}
+_canonical = CANONICAL.match
 
 
 def plain_line_json(timestamp: str, stream: str, message: str, offset: int, id_prefix_json: bytes) -> bytes:
