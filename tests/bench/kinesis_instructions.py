@@ -1,0 +1,52 @@
+"""Instructions a record of the Kinesis -> syslog pipeline without I/O, which the machine's load does not
+move: ``python -m tests.bench.kinesis_instructions`` (needs valgrind; about a minute).
+
+A child under valgrind's callgrind decodes ``kinesis_syslog``'s batch of 2,000 one-line records and
+encodes them as RFC 5424 through ``pipeline.forward`` (the real source, encoder and batcher; a sink
+whose send only joins the bytes, ``kinesis_stages._JoiningSink``), once and then three times; the
+difference of the two counts over 4,000 records leaves out the interpreter's start, the imports and
+the making of the event.
+"""
+
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+RECORDS = 2000
+ROOT = Path(__file__).resolve().parents[2]
+_CHILD = """
+import sys
+sys.path.insert(0, "tests")
+from tests.bench.kinesis_stages import WINDOW, _JoiningSink
+from tests.bench.kinesis_syslog import event
+from logfwd.pipeline import forward
+from logfwd.sinks.syslog.encode import SyslogEncoder
+from logfwd.sources.kinesis.source import KinesisSource
+batch, encoder = event(int(sys.argv[1])), SyslogEncoder()
+for _ in range(int(sys.argv[2])):
+    forward(KinesisSource(batch, now_ms=lambda: 0), _JoiningSink(encoder), max_events=WINDOW)
+"""
+
+
+def instructions_per_record() -> int:
+    counts = {}
+    env = {"PYTHONPATH": f"{ROOT}:{ROOT / 'actions'}", "PYTHONHASHSEED": "0"}
+    # Once outside valgrind first: a module compiled in one run and read as bytecode in the other
+    # would count in the difference.
+    subprocess.run([sys.executable, "-c", _CHILD, "10", "1"], cwd=ROOT, env=env, check=True, capture_output=True)
+    with tempfile.TemporaryDirectory() as directory:
+        for passes in (1, 3):
+            done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={directory}/out",
+                                   sys.executable, "-c", _CHILD, str(RECORDS), str(passes)], cwd=ROOT,
+                                  env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"the child failed: {done.stderr[-2000:]}")
+            counts[passes] = sum(int(count) for count in re.findall(r"Collected : (\d+)", done.stderr))
+    return (counts[3] - counts[1]) // (2 * RECORDS)
+
+
+if __name__ == "__main__":
+    print(f"{instructions_per_record():,} instructions a record (pipeline without I/O, "
+          f"{RECORDS:,} one-line records, 3 passes minus 1)")
