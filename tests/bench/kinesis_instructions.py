@@ -8,11 +8,11 @@ difference of the two counts over 4,000 records leaves out the interpreter's sta
 the making of the event.
 """
 
-import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from tests.bench.callgrind import instructions
 
 RECORDS = 2000
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,14 +36,8 @@ def instructions_per_record() -> int:
     # Once outside valgrind first: a module compiled in one run and read as bytecode in the other
     # would count in the difference.
     subprocess.run([sys.executable, "-c", _CHILD, "10", "1"], cwd=ROOT, env=env, check=True, capture_output=True)
-    with tempfile.TemporaryDirectory() as directory:
-        for passes in (1, 3):
-            done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={directory}/out",
-                                   sys.executable, "-c", _CHILD, str(RECORDS), str(passes)], cwd=ROOT,
-                                  env=env, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RuntimeError(f"the child failed: {done.stderr[-2000:]}")
-            counts[passes] = sum(int(count) for count in re.findall(r"Collected : (\d+)", done.stderr))
+    for passes in (1, 3):
+        counts[passes] = instructions([sys.executable, "-c", _CHILD, str(RECORDS), str(passes)], cwd=ROOT, env=env)
     return (counts[3] - counts[1]) // (2 * RECORDS)
 
 

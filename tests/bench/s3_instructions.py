@@ -6,11 +6,9 @@ a 6,000-line gzip ALB object from moto's S3 to a json_lines receiver; the differ
 over 5,000 lines leaves out the interpreter's start, the imports and the boto3 client.
 """
 
-import re
-import subprocess
 import sys
-import tempfile
 
+from tests.bench.callgrind import instructions
 from tests.bench.s3_elb import BUCKET, _env, servers
 from tests.servers_s3 import alb_line, log_object
 
@@ -32,18 +30,13 @@ SIZES = (1000, 6000)
 
 def instructions_per_line() -> int:
     counts = {}
-    with servers() as (server, client, _, port), tempfile.TemporaryDirectory() as directory:
+    with servers() as (server, client, _, port):
         for lines in SIZES:
             key = f"alb-{lines}.log.gz"
             client.put_object(Bucket=BUCKET, Key=key, Body=log_object(alb_line, lines, compress=True))
-            done = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={directory}/out",
-                                   sys.executable, "-c", _CHILD, server.endpoint, BUCKET, key, str(port)],
-                                  env={**_env(), "PYTHONHASHSEED": "0"}, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RuntimeError(f"the child failed: {done.stderr[-2000:]}")
-            counts[lines] = sum(int(count) for count in re.findall(r"Collected : (\d+)", done.stderr))
+            counts[lines] = instructions([sys.executable, "-c", _CHILD, server.endpoint, BUCKET, key, str(port)],
+                                         env={**_env(), "PYTHONHASHSEED": "0"})
     return (counts[SIZES[1]] - counts[SIZES[0]]) // (SIZES[1] - SIZES[0])
-
 
 if __name__ == "__main__":
     print(f"{instructions_per_line():,} instructions a line (the whole forwarder, {SIZES[1]:,} minus {SIZES[0]:,} lines)")

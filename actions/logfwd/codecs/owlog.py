@@ -24,7 +24,10 @@ __all__ = ["LogLine", "parse_line", "format_time_ns", "CANONICAL", "KNOWN_MINUTE
 
 # ASCII digits only: ``\d`` would also accept other scripts' digits that ``int`` converts silently.
 # The invoker's shape, whose first 30 characters are the time as events carry it (seconds 00..59).
-_CANONICAL = re.compile(
+# Public, with MARKER_PREFIXES and KNOWN_MINUTES, for a caller that writes a plain line's JSON straight
+# from the match (events.py): a line in a known minute has a valid time, and a stderr line that starts
+# with a marker's prefix is a marker. Any line it does not take goes through parse_line.
+CANONICAL = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}):[0-5][0-9]\.[0-9]{9}Z +(stdout|stderr): ?"
 )
 _LINE = re.compile(
@@ -39,19 +42,11 @@ _MARKERS = (
     ("There was an issue while collecting your logs", "missing"),
     ("The action did not initialize or run as expected", "missing"),
 )
-_MARKER_PREFIXES = tuple(prefix for prefix, _ in _MARKERS)
-
-# For a caller that writes a plain line's JSON straight from the match (events.py): the invoker's shape
-# (groups: the minute and the stream; the line's first 30 characters are its time as events carry it),
-# the minutes already checked (a line in one of them has a valid time), and the markers' starts (a
-# stderr line that starts with one is a marker). Any line it does not take goes through parse_line.
-CANONICAL = _CANONICAL
-MARKER_PREFIXES = _MARKER_PREFIXES
+MARKER_PREFIXES = tuple(prefix for prefix, _ in _MARKERS)
 
 _NS = 1_000_000_000
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
-_MINUTE_CACHE: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch seconds
-KNOWN_MINUTES = _MINUTE_CACHE  # (cleared in place, never replaced)
+KNOWN_MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch seconds (cleared in place, never replaced)
 _YEAR_10000 = 253402300800  # epoch seconds of 10000-01-01
 _PREFIX_CACHE: dict[int, str] = {}  # epoch minute -> "YYYY-MM-DDTHH:MM:"
 _CACHE_LIMIT = 4096
@@ -71,10 +66,10 @@ class LogLine(NamedTuple):
 
 def parse_line(line: str) -> LogLine:
     """Split one activation log line. Never raises: what does not parse comes back whole, untimed."""
-    match = _CANONICAL.match(line)
+    match = CANONICAL.match(line)
     if match is not None:
         minute, stream = match.groups()
-        if minute in _MINUTE_CACHE or _minute_seconds(minute) is not None:
+        if minute in KNOWN_MINUTES or _minute_seconds(minute) is not None:
             message = line[match.end() :]
             # tuple.__new__ builds the named tuple without its Python-level __new__: 0.35 -> 0.13 us.
             return _new_tuple(LogLine, (line[:30], stream, message, _marker(message) if stream == "stderr" else None))
@@ -112,7 +107,7 @@ def _minute_seconds(minute: str) -> int | None:
 
     Cached: the lines of a run fall in few distinct minutes, and a lookup is cheaper than parsing.
     """
-    seconds = _MINUTE_CACHE.get(minute)
+    seconds = KNOWN_MINUTES.get(minute)
     if seconds is None:
         hour, mins = int(minute[11:13]), int(minute[14:16])
         try:
@@ -121,14 +116,14 @@ def _minute_seconds(minute: str) -> int | None:
             return None
         if hour > 23 or mins > 59 or ordinal < _EPOCH_ORDINAL:
             return None
-        if len(_MINUTE_CACHE) >= _CACHE_LIMIT:
-            _MINUTE_CACHE.clear()
-        seconds = _MINUTE_CACHE[minute] = (ordinal - _EPOCH_ORDINAL) * 86400 + hour * 3600 + mins * 60
+        if len(KNOWN_MINUTES) >= _CACHE_LIMIT:
+            KNOWN_MINUTES.clear()
+        seconds = KNOWN_MINUTES[minute] = (ordinal - _EPOCH_ORDINAL) * 86400 + hour * 3600 + mins * 60
     return seconds
 
 
 def _marker(text: str) -> str | None:
-    if text.startswith(_MARKER_PREFIXES):
+    if text.startswith(MARKER_PREFIXES):
         for prefix, marker in _MARKERS:
             if text.startswith(prefix):
                 return marker

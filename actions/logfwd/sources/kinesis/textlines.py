@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from .lines import LineParts, line_event
 
-__all__ = ["RecordIds", "TextLines"]
+__all__ = ["LineEvents", "RecordIds", "TextLines"]
 
 
 class RecordIds(NamedTuple):
@@ -35,7 +35,25 @@ class RecordIds(NamedTuple):
                 "partition_key": self.partition_key}
 
 
-class TextLines(Sequence):
+class LineEvents(Sequence):
+    """Events kept as parsed lines (``self.lines``), each built when read by ``_event(index)``: a fresh
+    dict every time."""
+
+    __slots__ = ()
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._event(position) for position in range(len(self.lines))[index]]
+        return self._event(range(len(self.lines))[index])  # negative indexes, and IndexError past the end
+
+    def _event(self, index: int) -> dict:
+        raise NotImplementedError
+
+
+class TextLines(LineEvents):
     """The events of one text payload: each line's ``LineParts``, the app they are forwarded under and,
     for a Kinesis record, its ids (which give each event ``@metadata._id``, ``aws.kinesis`` and
     ``cloud.region``)."""
@@ -46,14 +64,6 @@ class TextLines(Sequence):
         self.lines = lines
         self.app = app
         self.ids = ids
-
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self._event(offset) for offset in range(len(self.lines))[index]]
-        return self._event(range(len(self.lines))[index])  # negative indexes, and IndexError past the end
 
     def __repr__(self) -> str:
         return f"TextLines({list(self)!r})"

@@ -15,18 +15,17 @@ sequence, a run gives the events the general way gives for its records, key for 
 
 import binascii
 from binascii import a2b_base64
-from collections.abc import Sequence
 from itertools import repeat
 
 from .awslogs import GZIP_MAGIC
 from .lines import LineParts, line_parts
 from .records import arrival_ms, stream_and_app
-from .textlines import RecordIds, TextLines
+from .textlines import LineEvents, RecordIds, TextLines
 
 __all__ = ["TextRun", "decode_text_run"]
 
 
-class TextRun(Sequence):
+class TextRun(LineEvents):
     """The events of a run of one-line records of one stream and shard: an event a record, in order."""
 
     __slots__ = ("app", "stream", "shard", "sequences", "lines", "keys", "regions")
@@ -38,13 +37,8 @@ class TextRun(Sequence):
         self.keys: list = []              # its partitionKey
         self.regions: list = []           # its awsRegion
 
-    def __len__(self) -> int:
-        return len(self.lines)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return [self.record(position)[0] for position in range(len(self.lines))[index]]
-        return self.record(range(len(self.lines))[index])[0]
+    def _event(self, index: int) -> dict:
+        return self.record(index)[0]
 
     def record(self, index: int) -> TextLines:
         """The events of the run's ``index``-th record, as the general way gives them."""
