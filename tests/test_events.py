@@ -436,3 +436,33 @@ def test_the_fast_path_writes_what_the_general_path_writes(max_line_bytes, with_
         assert taken > (1_000 if max_line_bytes > 1_000 else 0) if max_line_bytes >= 400 else taken == 0
     monkeypatch.setattr(events_module, "_plain_template", lambda *args: None)
     assert heads() == fast
+
+
+def test_payloads_join_each_head_to_the_shared_tail():
+    events = activation_events(sample("activation_nodejs"), fields={"labels": {"a": 1}})
+    encoded = events.payloads()
+    whole = [jsonbytes.dumps(event) for event in events]
+    assert list(encoded) == whole and encoded[1:] == whole[1:] and encoded[-1] == whole[-1]
+    assert encoded.held_bytes() == sum(map(len, encoded.heads)) + len(encoded.tail) < sum(map(len, whole))
+
+
+def test_the_fast_paths_tables_grow_once_on_several_threads(monkeypatch):
+    # Records may be built on several threads: the per-offset pieces still line up with their offsets.
+    import threading
+
+    from logfwd.sources.openwhisk import events as events_module
+
+    stdout, stderr, ends = [], [], []
+    monkeypatch.setattr(events_module, "_STDOUT_MIDDLES", stdout)
+    monkeypatch.setattr(events_module, "_STDERR_MIDDLES", stderr)
+    monkeypatch.setattr(events_module, "_PLAIN_ENDS", ends)
+    monkeypatch.setattr(events_module, "_PLAIN_MIDDLES", {"Z stdout: ": stdout, "Z stderr: ": stderr})
+    threads = [threading.Thread(target=events_module._plain_template, args=(b'"ns/id:', 2_000 + 500 * i))
+               for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert ends == [b'%d"}' % i for i in range(5_500)]
+    assert stdout == [b',"stream":"stdout","log":{"offset":%d},"@metadata":{"_id":' % i for i in range(5_500)]
+    assert stderr == [m.replace(b"stdout", b"stderr") for m in stdout]
