@@ -44,7 +44,8 @@ sys.path.insert(0, sys.argv[1])
 spec = importlib.util.spec_from_file_location("main__", sys.argv[1] + "/__main__.py")
 entry = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(entry)
-init = {"read": watched.read, "modules": sorted(sys.modules)}
+from logfwd.sinks import tls
+init = {"read": watched.read, "modules": sorted(sys.modules), "system_cas": tls.system_context.cache_info().currsize}
 runs = []
 for params, env in json.loads(sys.argv[2]):
     before = set(sys.modules)
@@ -72,6 +73,7 @@ def test_the_init_imports_what_a_run_needs_and_reads_no_settings():
     assert set(PREPARED) <= set(init["modules"])
     assert not [key for key in init["read"] if key.startswith(("LOGFWD_", "__OW_")) or key == "(every variable)"]
     assert "dateutil" not in init["modules"]  # only for odd lines: left to the first one
+    assert init["system_cas"] == 1  # the default sink's CAs: loaded at /init, not by each run
 
 
 def test_two_activations_in_one_process_each_forward_everything(live_emulator, receiver, tmp_path):
