@@ -7,8 +7,9 @@ it runs the checks of ``logfwd check`` instead of forwarding.
 
 OpenWhisk's Python runtime imports the action (the zip's ``__main__.py``, which imports this module)
 when the container is initialized, before its first activation, and reports that time apart (the
-``initTime`` annotation; docs/performance.md, "Cold start, as OpenWhisk counts it"). So what every forwarding run of the
-process needs is imported then, at module import (``prepare``), not in the first run.
+``initTime`` annotation; docs/performance.md, "Cold start, as OpenWhisk counts it"). So what every
+forwarding run of the process needs is imported then, at module import (``prepare``), not in the
+first run.
 """
 
 import logging
