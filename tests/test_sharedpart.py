@@ -4,7 +4,6 @@ general form (dicts, encoded whole), byte for byte, over many odd records."""
 import copy
 import json
 import random
-from operator import itemgetter
 from pathlib import Path
 
 import pytest
@@ -111,7 +110,8 @@ def _general(monkeypatch):
     """The general form only: the annotations read item by item, the start formatted whole, the shared
     part built as a dict and encoded whole."""
     monkeypatch.setattr(events_module, "shared_json", lambda *args: None)
-    monkeypatch.setattr(events_module, "_KEY_VALUE", itemgetter("no such key"))  # the one-pass read fails: item by item
+    monkeypatch.setattr(events_module, "_annotations",
+                        lambda record: events_module._annotations_item_by_item(record.get("annotations")))
     monkeypatch.setattr(events_module, "start_time", lambda start_ms: format_time_ns(start_ms * 1_000_000))
 
 
@@ -188,12 +188,11 @@ def test_start_time_is_format_time_ns(start_ms):
     [{"key": "kind"}, {"key": "path", "value": "a/b"}],  # no value: read as None
     [{"value": "no key"}, "text", 5, None, [1, 2], {"key": "initTime", "value": 3}],
     [{"key": ["unhashable"], "value": 1}, {"key": "timeout", "value": True}],
+    ({"key": "kind", "value": "a tuple, not a list"},), "text", None, {"key": "path", "value": "a/b"},
 ])
-def test_annotations_read_in_one_pass_or_item_by_item_alike(annotations, monkeypatch):
-    record = {"annotations": annotations}
-    fast = events_module._annotations(record)
-    monkeypatch.setattr(events_module, "_KEY_VALUE", itemgetter("no such key"))
-    general = events_module._annotations(record)
+def test_annotations_read_in_one_pass_or_item_by_item_alike(annotations):
+    fast = events_module._annotations({"annotations": annotations})
+    general = events_module._annotations_item_by_item(annotations)
     assert {key: value for key, value in fast.items() if isinstance(key, str)} == general  # others are never read
 
 

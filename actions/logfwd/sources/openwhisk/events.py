@@ -58,7 +58,6 @@ two to the same bytes): a third of the CPU of building the dict and encoding it.
 
 import json
 from collections.abc import Mapping
-from operator import itemgetter
 
 from ...codecs.jsonbytes import dumps, string
 from ...codecs.owlog import CANONICAL, KNOWN_MINUTES, MARKER_PREFIXES, parse_line
@@ -251,17 +250,19 @@ def _short(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-_KEY_VALUE = itemgetter("key", "value")
-
-
 def _annotations(record: dict) -> dict:
     annotations = record.get("annotations")
+    if type(annotations) is list:
+        try:  # the platform's shape, in one pass: every item an object with a key and a value
+            return {item["key"]: item["value"] for item in annotations}  # a key not text is never read: no harm
+        except (KeyError, TypeError):
+            pass
+    return _annotations_item_by_item(annotations)
+
+
+def _annotations_item_by_item(annotations: object) -> dict:
     if not isinstance(annotations, list):
         return {}
-    try:  # the platform's shape, read in C: every item an object with a key and a value
-        return dict(map(_KEY_VALUE, annotations))  # a key that is not text is never looked up: no harm
-    except (KeyError, TypeError):
-        pass
     return {
         item["key"]: item.get("value")
         for item in annotations

@@ -25,8 +25,8 @@ __all__ = ["shared_fields", "shared_json", "start_time"]
 _LIMITS = (("timeout", "timeout_ms"), ("memory", "memory_mb"))  # annotation key -> event key, with unit
 _CACHE_LIMIT = 1024  # distinct actions (by name, version, kind, limits) kept; then the cache starts over
 _PIECES: dict[tuple, tuple[bytes, bytes, bytes] | None] = {}  # None: this action takes the general form
-_STATUS: dict[tuple, bytes | None] = {}  # (status, success) -> '"status":"success","success":true,'
 _SECONDS: dict[int, str] = {}  # epoch second -> '2023-11-14T22:13:20.'
+_MILLIS = tuple(f"{ms:03d}000000Z" for ms in range(1000))
 _INT64 = range(-(2**63), 2**64)  # the integers orjson writes (as the standard library does)
 _MISSING = object()
 
@@ -40,7 +40,7 @@ def start_time(start_ms: int) -> str:
         if len(_SECONDS) >= _CACHE_LIMIT:
             _SECONDS.clear()
         prefix = _SECONDS[second] = format_time_ns(second * 1_000_000_000)[:-10]
-    return f"{prefix}{ms:03d}000000Z"
+    return prefix + _MILLIS[ms]
 
 
 def shared_fields(record: dict, annotations: dict, fields, path: str, namespace: str, start: str) -> dict:
@@ -55,57 +55,62 @@ def shared_json(record: dict, annotations: dict, fields, path: str, namespace: s
     if orjson is None or type(fields) is not dict:
         return None
     get = annotations.get
-    limits = get("limits")
+    limits, response = get("limits"), record.get("response")
+    timeout = memory = status = success = None
     if type(limits) is dict:
         timeout, memory = limits.get("timeout"), limits.get("memory")
         if type(timeout) is not int and timeout is not None or type(memory) is not int and memory is not None:
             return None  # a float, or a type the general form takes or drops: it decides
-    elif limits is None:
-        timeout = memory = None
-    else:
+    elif limits is not None:
         return None
-    response = record.get("response")
     if type(response) is dict:
         status, success = response.get("status"), response.get("success")
         if success is not True and success is not False:
             success = None  # as in the general form: only a boolean is kept
-    elif response is None:
-        status = success = None
-    else:
+    elif response is not None:
         return None
     activation_id = record["activationId"]
     if not activation_id.isalnum():  # then it needs no escaping (ids are hex); else the general form
         return None
-    try:  # a value that cannot be a key: TypeError, and the general form
-        # Text slots: a value that is not text is left out whatever it is, so equal keys give equal pieces.
-        pieces = _PIECES.get(key := (path, record.get("name"), record.get("namespace"), record.get("version"),
-                                     get("kind"), timeout, memory), _MISSING)
-        if pieces is _MISSING:
-            pieces = _cache(_PIECES, key, _action_pieces(record, annotations, path, namespace))
-        status_piece = _STATUS.get((status, success), _MISSING)
-        if status_piece is _MISSING:
-            status_piece = _cache(_STATUS, (status, success), _status_piece(status, success))
-    except TypeError:
+    # What repeats for an action. Text slots: a value that is not text is left out whatever it is, so
+    # equal keys give equal pieces (1 == 1.0 == True, hence the exact types of the others).
+    key = (path, record.get("name"), record.get("namespace"), record.get("version"), get("kind"), timeout, memory,
+           status, success)
+    try:
+        pieces = _PIECES.get(key, _MISSING)
+    except TypeError:  # a value that cannot be a key
         return None
-    if pieces is None or status_piece is None:
+    if pieces is _MISSING:
+        pieces = _cache(_PIECES, key, _action_pieces(record, annotations, path, namespace))
+    if pieces is None:
         return None
-    faas_head, openwhisk_head, openwhisk_tail = pieces
-    text = (f'{faas_head}{activation_id}","coldstart":{"true" if "initTime" in annotations else "false"}'
-            f'{openwhisk_head}{status_piece}"start":"{start}"')
-    for name, value in ((',"duration_ms":', record.get("duration")), (',"wait_ms":', get("waitTime")),
-                        (',"init_ms":', get("initTime"))):
-        if type(value) is int and value in _INT64:
-            text += f"{name}{value}"
-        elif isinstance(value, (int, float)) and type(value) is not bool:
-            return None  # a float, an int beyond 64 bits or a subclass: the general form writes it
-    for name, value in ((',"cause":', record.get("cause")), (',"caused_by":', get("causedBy"))):
-        if isinstance(value, str) and value:
-            if not value.isalnum():
-                return None
-            text += f'{name}"{value}"'
+    head, middle, tail = pieces
+    text = f'{head}{activation_id}","coldstart":{"true" if "initTime" in annotations else "false"}{middle}"start":"{start}"'
+    # A record's own numbers, written out: ints of 64 bits as both encoders write them; any other number
+    # (a float, a bigger int) to the general form; anything else is left out, as there.
+    duration, wait, init = record.get("duration"), get("waitTime"), get("initTime")
+    if type(duration) is int and duration in _INT64:
+        text += f',"duration_ms":{duration}'
+    elif isinstance(duration, (int, float)) and type(duration) is not bool:
+        return None
+    if type(wait) is int and wait in _INT64:
+        text += f',"wait_ms":{wait}'
+    elif isinstance(wait, (int, float)) and type(wait) is not bool:
+        return None
+    if type(init) is int and init in _INT64:
+        text += f',"init_ms":{init}'
+    elif isinstance(init, (int, float)) and type(init) is not bool:
+        return None
+    cause, caused_by = record.get("cause"), get("causedBy")
+    if cause is not None or caused_by is not None:  # components of a sequence
+        for name, value in (("cause", cause), ("caused_by", caused_by)):
+            if isinstance(value, str) and value:
+                if not value.isalnum():
+                    return None
+                text += f',"{name}":"{value}"'
     if get("timeout") is True:
         text += ',"timeout":true'
-    encoded = (text + openwhisk_tail).encode()
+    encoded = (text + tail).encode()
     if not fields:
         return encoded
     try:
@@ -122,32 +127,24 @@ def _cache(cache: dict, key: tuple, value):
 
 
 def _action_pieces(record: dict, annotations: dict, path: str, namespace: str) -> tuple[str, str, str] | None:
-    """The JSON of what repeats for an action, from the general form, cut where a record's own values
-    go: ``{"faas":{..."execution":"``, ``},"openwhisk":{..."activation":{`` and ``},"limits":{...}}}``."""
+    """The JSON of what repeats for an action (and status), from the general form, cut where a record's
+    own values go: ``{"faas":{..."execution":"``, ``},"openwhisk":{..."activation":{"status":...,``
+    and ``},"limits":{...}}}``."""
     faas = _faas(record, {}, path, namespace)
-    del faas["execution"], faas["coldstart"]  # the record's own, always its last two keys
+    del faas["execution"], faas["coldstart"]  # the record's own, always the last two keys
     openwhisk = _openwhisk(record, annotations, "")
-    del openwhisk["activation"]
+    activation = openwhisk.pop("activation")
     limits = openwhisk.pop("limits", None)
+    status = {key: activation[key] for key in ("status", "success") if key in activation}  # the keys before "start"
+    dumps = jsonbytes.orjson.dumps
     try:
-        faas_json, openwhisk_json = jsonbytes.orjson.dumps(faas), jsonbytes.orjson.dumps(openwhisk)
-        limits_json = b',"limits":' + jsonbytes.orjson.dumps(limits) if limits else b""
+        faas_json, openwhisk_json, status_json = dumps(faas), dumps(openwhisk), dumps(status)
+        limits_json = b',"limits":' + dumps(limits) if limits else b""
     except TypeError:  # a lone surrogate or an integer beyond 64 bits: the general form writes those
         return None
-    return ('{"faas":' + _open(faas_json) + '"execution":"', '},"openwhisk":' + _open(openwhisk_json) + '"activation":{',
+    return ('{"faas":' + _open(faas_json) + '"execution":"',
+            '},"openwhisk":' + _open(openwhisk_json) + '"activation":' + _open(status_json),
             "}" + limits_json.decode() + "}}")
-
-
-def _status_piece(status: object, success: bool | None) -> bytes | None:
-    activation = {}
-    if isinstance(status, str) and status:
-        activation["status"] = status
-    if success is not None:
-        activation["success"] = success
-    try:
-        return _open(jsonbytes.orjson.dumps(activation))[1:]  # no brace: it follows '"activation":{'
-    except TypeError:
-        return None
 
 
 def _open(obj_json: bytes) -> str:
