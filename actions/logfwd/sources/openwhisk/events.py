@@ -230,6 +230,8 @@ def _identity(record: dict) -> tuple[str, int]:
             f"activation record {_describe(record)} has no 'activationId'; it was not forwarded"
         )
     start = record.get("start")
+    if type(start) is int and 0 <= start <= _MAX_START_MS:  # the usual start, checked in fewer steps
+        return activation_id, start
     if isinstance(start, float) and start.is_integer():
         start = int(start)
     if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= _MAX_START_MS:

@@ -70,8 +70,8 @@ def shared_json(record: dict, annotations: dict, fields, path: str, namespace: s
     elif response is not None:
         return None
     activation_id = record["activationId"]
-    if not activation_id.isalnum():  # then it needs no escaping (ids are hex); else the general form
-        return None
+    if not (activation_id.isascii() and activation_id.encode().isalnum()):  # ids are hex: no escaping needed
+        return None  # (ASCII letters and digits, checked on bytes: str.isalnum asks the Unicode tables)
     # What repeats for an action. Text slots: a value that is not text is left out whatever it is, so
     # equal keys give equal pieces (1 == 1.0 == True, hence the exact types of the others).
     key = (path, record.get("name"), record.get("namespace"), record.get("version"), get("kind"), timeout, memory,
@@ -105,7 +105,7 @@ def shared_json(record: dict, annotations: dict, fields, path: str, namespace: s
     if cause is not None or caused_by is not None:  # components of a sequence
         for name, value in (("cause", cause), ("caused_by", caused_by)):
             if isinstance(value, str) and value:
-                if not value.isalnum():
+                if not (value.isascii() and value.encode().isalnum()):
                     return None
                 text += f',"{name}":"{value}"'
     if get("timeout") is True:
