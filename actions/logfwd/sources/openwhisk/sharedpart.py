@@ -27,7 +27,7 @@ _CACHE_LIMIT = 1024  # distinct actions (by name, version, kind, limits) kept; t
 _PIECES: dict[tuple, tuple[bytes, bytes, bytes] | None] = {}  # None: this action takes the general form
 _SECONDS: dict[int, str] = {}  # epoch second -> '2023-11-14T22:13:20.'
 _MILLIS = tuple(f"{ms:03d}000000Z" for ms in range(1000))
-_INT64 = range(-(2**63), 2**64)  # the integers orjson writes (as the standard library does)
+_INT_MIN, _INT_END = -(2**63), 2**64  # the integers orjson writes (as the standard library does)
 _MISSING = object()
 
 
@@ -89,15 +89,15 @@ def shared_json(record: dict, annotations: dict, fields, path: str, namespace: s
     # A record's own numbers, written out: ints of 64 bits as both encoders write them; any other number
     # (a float, a bigger int) to the general form; anything else is left out, as there.
     duration, wait, init = record.get("duration"), get("waitTime"), get("initTime")
-    if type(duration) is int and duration in _INT64:
+    if type(duration) is int and _INT_MIN <= duration < _INT_END:
         text += f',"duration_ms":{duration}'
     elif isinstance(duration, (int, float)) and type(duration) is not bool:
         return None
-    if type(wait) is int and wait in _INT64:
+    if type(wait) is int and _INT_MIN <= wait < _INT_END:
         text += f',"wait_ms":{wait}'
     elif isinstance(wait, (int, float)) and type(wait) is not bool:
         return None
-    if type(init) is int and init in _INT64:
+    if type(init) is int and _INT_MIN <= init < _INT_END:
         text += f',"init_ms":{init}'
     elif isinstance(init, (int, float)) and type(init) is not bool:
         return None
