@@ -24,9 +24,10 @@ _TEXT = ["guest", "", "café ✓ 日本語", 'q"uote\\ back/slash \t\n\x00\x1f',
 _NUMBER = [0, 1, 334, -5, 2**63 - 1, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 2**70, 1.0, 1.5, 1e16, 2.5e-7,
            float("nan"), float("inf"), True, False, "12", None, [3], {"n": 1}]
 _IDS = ["2f0c1b4a9d8e4e6f8c1b4a9d8e4e6f01", "ab" * 16, "A-b_c", 'x"y', "é" * 4, "lone \udfff", "a\\b", "%d"]
-_FIELDS = [{}, {"labels": {"team": "imaging"}, "service": "x"}, {"note": "50% café ✓ %s"}, {"n": 1e16, "m": -0.0},
+_FIELDS = [{}, {"labels": {"team": "imaging"}, "service": "x"}, {"note": "50% café ✓ %s"}, {"n": 2.5e-7, "m": -0.0, "e": 1e16},
            {"nan": float("nan")}, {"t": (1, 2)}, {"deep": {"a": [1, {"b": None}], "é": "✓"}}]
 _REFUSED = [{"big": 2**70}, {"lone": "\ud800"}, {1: "a number as key"}]  # orjson refuses these: the general form
+# (then the standard library writes the whole object, and it writes 2.5e-7 as 2.5e-07: the floats above tell)
 
 
 def _emulator_records(count: int) -> list[dict]:
@@ -103,6 +104,14 @@ def _records() -> list[dict]:
             record["annotations"].append({"key": "limits", "value": {"timeout": 60000, "memory": 256, key: value}})
             record["response"] = {"status": "success", "success": [True, 1, 1.0, False, 0][len(alike) % 5]}
             alike.append(record)
+    # Each number at the edges of what orjson writes, in each place a record has one.
+    for value in (2**63 - 1, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 1.0, True, None):
+        for place in ("duration", "waitTime", "initTime"):
+            record = copy.deepcopy(plain[1])
+            record["duration"] = value if place == "duration" else 5
+            record["annotations"] += [{"key": key, "value": value if place == key else 5}
+                                      for key in ("waitTime", "initTime")]
+            alike.append(record)
     return plain + alike + [_odd(rng.choice(plain), rng) for _ in range(1_500)]
 
 
@@ -160,8 +169,8 @@ def test_without_orjson_the_general_form_is_taken(monkeypatch):
     monkeypatch.setattr(jsonbytes, "orjson", None)
     record = _sample("activation_nodejs")
     assert sharedpart.shared_json(record, {}, {}, "", "guest", "x") is None
-    events = activation_events(record, fields={"n": 1e16})
-    assert b',"n":1e+16,"faas":' in events.payloads()[0]  # the standard library's float, as before
+    events = activation_events(record, fields={"n": 2.5e-7})
+    assert b',"n":2.5e-07,"faas":' in events.payloads()[0]  # the standard library's float (orjson: 2.5e-7)
 
 
 def test_the_caches_are_bounded(monkeypatch):
