@@ -49,8 +49,10 @@ Choices:
   missing or odd fields are left out of the event.
 
 The events of one record are kept as each line's own keys plus the keys all its lines share
-(``faas``, ``openwhisk`` and the static fields): ``RecordEvents`` (``recordevents.py``) encodes the shared part once per
-record, which keeps the per-line cost low (see ``payloads``). A line's own keys are kept as their JSON,
+(``faas``, ``openwhisk`` and the static fields): ``RecordEvents`` (``recordevents.py``) holds the shared part's JSON
+once per record, which keeps the per-line cost low (see ``payloads``). That JSON is written from pieces cached per
+action (``sharedpart.py``: what repeats for an action is encoded once, a record's own values go between), the dict
+form being the reference a test holds it to. A line's own keys are kept as their JSON,
 and a plain line (parsed, no flag: nearly all of them) has its JSON written straight from the parsed
 line, without a dict (``plain_line_json``; ``line_fields`` is the general form, and a test holds the
 two to the same bytes): a third of the CPU of building the dict and encoding it.
