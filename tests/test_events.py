@@ -378,6 +378,26 @@ _ODD_LINES = [
     "There was an issue while collecting your logs",
     "bare text",
     "",
+    # Lines next to the fast path's checks (slices and lookups, one orjson call on the entry):
+    "2023-11-14T22:13:20.178483919Z stdout: ",
+    "2023-11-14T22:13:20.178483919Z stderr: There was an issue while collecting your logs",
+    "2023-11-14T22:13:20.178483919Z stderr: The action did not initialize or run as expected",
+    "2023-11-14T22:13:20.178483919Z stderr:  Logs were truncated because (a space more: no marker)",
+    "2023-11-14T22:13:20.17848391٩Z stdout: a non-ASCII digit in the fraction",
+    "2023-11-14T22:13:20.1784839x9Z stdout: a letter in the fraction",
+    "2023-11-14T22:13:60.178483919Z stdout: second 60",
+    "2023-11-14T22:13:20,178483919Z stdout: a comma for the dot",
+    "2023-11-14T22:13:20.178483919Z stdout:  two spaces after the colon",
+    "2023-11-14T22:13:20.178483919Z stdouts: a longer stream",
+    "xxxx-11-14T22:13:20.178483919Z stdout: not a year",
+    "2023-11-14T22:13:20.178483919Z stdout: a \\",
+    "2023-11-14T22:13:20.178483919Z stdout: \\",
+    '2023-11-14T22:13:20.178483919Z stdout: "," and "\\",\\"" inside, %s %d %% %b',
+    "2023-11-14T22:13:20.178483919Z stdout: \\u00e9 \\ud800 escaped text, not escapes",
+    "2023-11-14T22:13:20.178483919Z stderr: \ud83d\ude00 😀 \x00 \x1f\x7f\u2028\u2029",
+    "2023-11-14T22:13:20.178483919Z stdout: \udc00",
+    "2023-11-14T22:13:20.178483919Z stdout: \x00",
+    "2023-11-14T22:13:20.178483919Z stderr: \ud800",
 ]
 
 
@@ -400,15 +420,49 @@ def test_the_fast_path_writes_what_the_general_path_writes(max_line_bytes, with_
                                      120, 10)]
     records += [sample(name) for name in ("activation_nodejs", "activation_markers")]
     records += [{**sample("activation_nodejs"), "logs": _ODD_LINES + [{"not": "text"}, 17]}]
+    records += [{**sample("activation_nodejs"), "namespace": 'odd %s "ns" %d\\ é\ud800', "logs": _ODD_LINES}]
+    records += [{**sample("activation_nodejs"), "logs": _ODD_LINES[:1] * (events_module._PLAIN_LINES + 1)}]
     assert sum(len(r["logs"]) for r in records) > 1_500
 
     def heads():
         return [activation_events(r, max_line_bytes=max_line_bytes).heads for r in records]
 
     fast = heads()
+    plain_template = events_module._plain_template
     with monkeypatch.context() as patched:  # the fast path is taken (short lines only): marking its lines shows it
-        patched.setattr(events_module, "_STREAMS", {"stdout": b"OUT", "stderr": b"ERR"})
-        taken = sum(head.count(b'"OUT"') + head.count(b'"ERR"') for record in heads() for head in record)
+        patched.setattr(events_module, "_plain_template",
+                        lambda *args: None if (t := plain_template(*args)) is None else b'{"fast":1,' + t[1:])
+        taken = sum(head.startswith(b'{"fast":1,') for record in heads() for head in record)
         assert taken > (1_000 if max_line_bytes > 1_000 else 0) if max_line_bytes >= 400 else taken == 0
-    monkeypatch.setattr(events_module, "_canonical", lambda line: None)
+    monkeypatch.setattr(events_module, "_plain_template", lambda *args: None)
     assert heads() == fast
+
+
+def test_payloads_join_each_head_to_the_shared_tail():
+    events = activation_events(sample("activation_nodejs"), fields={"labels": {"a": 1}})
+    encoded = events.payloads()
+    whole = [jsonbytes.dumps(event) for event in events]
+    assert list(encoded) == whole and encoded[1:] == whole[1:] and encoded[-1] == whole[-1]
+    assert encoded.held_bytes() == sum(map(len, encoded.heads)) + len(encoded.tail) < sum(map(len, whole))
+
+
+def test_the_fast_paths_tables_grow_once_on_several_threads(monkeypatch):
+    # Records may be built on several threads: the per-offset pieces still line up with their offsets.
+    import threading
+
+    from logfwd.sources.openwhisk import events as events_module
+
+    stdout, stderr, ends = [], [], []
+    monkeypatch.setattr(events_module, "_STDOUT_MIDDLES", stdout)
+    monkeypatch.setattr(events_module, "_STDERR_MIDDLES", stderr)
+    monkeypatch.setattr(events_module, "_PLAIN_ENDS", ends)
+    monkeypatch.setattr(events_module, "_PLAIN_MIDDLES", {"Z stdout: ": stdout, "Z stderr: ": stderr})
+    threads = [threading.Thread(target=events_module._plain_template, args=(b'"ns/id:', 2_000 + 500 * i))
+               for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert ends == [b'%d"}' % i for i in range(5_500)]
+    assert stdout == [b',"stream":"stdout","log":{"offset":%d},"@metadata":{"_id":' % i for i in range(5_500)]
+    assert stderr == [m.replace(b"stdout", b"stderr") for m in stdout]

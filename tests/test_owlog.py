@@ -4,7 +4,7 @@ import calendar
 
 import pytest
 
-from logfwd.codecs.owlog import LogLine, format_time_ns, parse_line
+from logfwd.codecs.owlog import KNOWN_SECONDS, LogLine, format_time_ns, known_second, parse_line
 
 # Epoch seconds computed independently of the code under test.
 T0 = calendar.timegm((2017, 11, 13, 15, 45, 25, 0, 0, 0))
@@ -138,3 +138,17 @@ def test_parse_and_format_round_trip_over_many_minutes():
 def test_times_rfc3339_cannot_hold_leave_the_line_untimed(line):
     parsed = parse_line(line)
     assert parsed.time is None and parsed.message == line
+
+
+@pytest.mark.parametrize("prefix", ["2023-11-14T22:13:20.", "2023-11-14T22:13:59.", "1970-01-01T00:00:00.",
+                                    "2023-11-14T22:13:60.", "2023-02-30T22:13:20.", "2023-11-14T24:13:20.",
+                                    "1969-12-31T23:59:59.", "2023-11-14T22:13:20,", "2023-11-14 22:13:20.",
+                                    "2023-11-14T22:13:2٩.", "2023-11-14T22:13:20", "", "x" * 20])
+def test_known_second_is_what_the_invoker_shape_accepts(prefix):
+    # known_second (and the KNOWN_SECONDS it fills) says yes exactly where parse_line's invoker-shape
+    # path takes a line starting with these 20 characters and nine fraction digits.
+    KNOWN_SECONDS.discard(prefix)
+    line = f"{prefix}178483919Z stdout: m"
+    taken = parse_line(line).time == line[:30]
+    assert known_second(prefix) is taken
+    assert (prefix in KNOWN_SECONDS) is taken

@@ -20,16 +20,19 @@ import datetime
 import re
 from typing import NamedTuple
 
-__all__ = ["LogLine", "parse_line", "format_time_ns", "CANONICAL", "KNOWN_MINUTES", "MARKER_PREFIXES"]
+__all__ = ["LogLine", "parse_line", "format_time_ns", "CANONICAL", "KNOWN_MINUTES", "MARKER_PREFIXES", "KNOWN_SECONDS",
+           "known_second"]
 
 # ASCII digits only: ``\d`` would also accept other scripts' digits that ``int`` converts silently.
 # The invoker's shape, whose first 30 characters are the time as events carry it (seconds 00..59).
-# Public, with MARKER_PREFIXES and KNOWN_MINUTES, for a caller that writes a plain line's JSON straight
-# from the match (events.py): a line in a known minute has a valid time, and a stderr line that starts
-# with a marker's prefix is a marker. Any line it does not take goes through parse_line.
+# Public, with MARKER_PREFIXES, KNOWN_MINUTES and KNOWN_SECONDS (``known_second``), for a caller that
+# recognises the invoker's shape itself (events.py checks a line's first 20 characters against
+# KNOWN_SECONDS instead of matching this): a stderr line that starts with a marker's prefix is a marker.
+# Any line such a caller does not take goes through parse_line.
 CANONICAL = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}):[0-5][0-9]\.[0-9]{9}Z +(stdout|stderr): ?"
 )
+_SECOND = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}):[0-5][0-9]\.")  # CANONICAL's first 20
 _LINE = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?Z +(stdout|stderr): ?"
 )
@@ -48,6 +51,7 @@ _NS = 1_000_000_000
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 KNOWN_MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch seconds (cleared in place, never replaced)
 _YEAR_10000 = 253402300800  # epoch seconds of 10000-01-01
+KNOWN_SECONDS: set[str] = set()  # "YYYY-MM-DDTHH:MM:SS." of valid times (cleared in place, never replaced)
 _PREFIX_CACHE: dict[int, str] = {}  # epoch minute -> "YYYY-MM-DDTHH:MM:"
 _CACHE_LIMIT = 4096
 
@@ -120,6 +124,19 @@ def _minute_seconds(minute: str) -> int | None:
             KNOWN_MINUTES.clear()
         seconds = KNOWN_MINUTES[minute] = (ordinal - _EPOCH_ORDINAL) * 86400 + hour * 3600 + mins * 60
     return seconds
+
+
+def known_second(prefix: str) -> bool:
+    """True if ``prefix`` (a line's first 20 characters) starts a CANONICAL time: ``YYYY-MM-DDTHH:MM:SS.``
+    of a real date, seconds 00..59, 1970 or later. Kept in ``KNOWN_SECONDS``, which a caller checks first:
+    a line then needs no regular expression to be known as the invoker's (events.py)."""
+    match = _SECOND.fullmatch(prefix)
+    if match is None or _minute_seconds(match[1]) is None:
+        return False
+    if len(KNOWN_SECONDS) >= _CACHE_LIMIT:
+        KNOWN_SECONDS.clear()
+    KNOWN_SECONDS.add(prefix)
+    return True
 
 
 def _marker(text: str) -> str | None:

@@ -59,10 +59,11 @@ two to the same bytes): a third of the CPU of building the dict and encoding it.
 """
 
 import json
+import threading
 from collections.abc import Mapping
 
-from ...codecs.jsonbytes import dumps, string
-from ...codecs.owlog import CANONICAL, KNOWN_MINUTES, MARKER_PREFIXES, parse_line
+from ...codecs.jsonbytes import dumps, orjson, string
+from ...codecs.owlog import KNOWN_SECONDS, MARKER_PREFIXES, known_second, parse_line
 from ...errors import BadRecordError, ConfigError
 from .recordevents import Payloads, RecordEvents
 from .sharedpart import shared_fields, shared_json, start_time
@@ -134,23 +135,30 @@ def activation_events(
         return RecordEvents(_record_lines(entries, "trigger", start, id_prefix), shared)
 
     prefix = string(id_prefix)[:-1]  # '"ns/id:' as JSON: each line's _id adds its offset and the quote
+    plain = _plain_template(prefix, len(entries))
     heads = []
     unparsed = truncated = 0
     fits = max_line_bytes // 4  # a line of at most this many characters cannot be cut
     for offset, entry in enumerate(entries):
         if type(entry) is str:
-            # The fast path, nearly every line: the invoker's shape, a minute already checked, no marker,
-            # too short to be cut. Its JSON is written straight from the match, what parse_line and
-            # plain_line_json would give (~0.3 us a line less: no LogLine, no calls; tests hold the two
-            # paths to the same bytes). Any other line goes the general way below.
-            match = _canonical(entry)
-            if match is not None and match[1] in KNOWN_MINUTES and len(entry) <= fits:
-                message = entry[match.end():]
-                stream = match[2]
-                if stream == "stdout" or not message.startswith(MARKER_PREFIXES):
-                    heads.append(_PLAIN_LINE % (entry[:30].encode(), string(message), _STREAMS[stream], offset,
-                                                prefix, offset))
-                    continue
+            # The fast path, nearly every line: the invoker's shape (a time CANONICAL takes, one space, the
+            # stream, ": "), no marker, too short to be cut. Checked with slices and lookups instead of a
+            # regular expression, and written from ONE orjson call on the whole entry (its first 40 bytes
+            # are '"' and the ASCII time and stream, so the message's JSON is what follows): what
+            # parse_line and plain_line_json would give, for about half the instructions. Tests hold the
+            # two paths to the same bytes. Any other line goes the general way below.
+            middles = _PLAIN_MIDDLES.get(entry[29:39])  # "Z stdout: " | "Z stderr: "
+            if middles is not None and plain is not None and len(entry) <= fits:
+                second, fraction = entry[:20], entry[20:29]
+                if ((second in KNOWN_SECONDS or known_second(second)) and fraction.isascii() and fraction.isdigit()
+                        and (middles is _STDOUT_MIDDLES or not entry.startswith(MARKER_PREFIXES, 39))):
+                    try:
+                        data = _orjson_dumps(entry)
+                    except TypeError:  # a lone surrogate: the general path replaces it
+                        pass
+                    else:
+                        heads.append(plain % (data, data[40:], middles[offset], _PLAIN_ENDS[offset]))
+                        continue
             timestamp, stream, message, marker = parse_line(entry)
         else:  # not text: keep it, as its JSON
             timestamp, stream, message, marker = None, None, _json(entry), None
@@ -169,8 +177,31 @@ def activation_events(
 
 
 _PLAIN_LINE = b'{"@timestamp":"%b","message":%b,"stream":"%b","log":{"offset":%d},"@metadata":{"_id":%b%d"}'
-_STREAMS = {"stdout": b"stdout", "stderr": b"stderr"}
-_canonical = CANONICAL.match
+
+# The fast path's pieces: per offset, what follows a plain line's message up to its _id's offset, for each
+# stream, and the offset that ends the _id; made once for the offsets met (up to _PLAIN_LINES).
+_PLAIN_LINES = 10_000  # a record with more lines takes the general path: the tables stay under ~3 MB
+_STDOUT_MIDDLES: list[bytes] = []
+_STDERR_MIDDLES: list[bytes] = []
+_PLAIN_MIDDLES = {"Z stdout: ": _STDOUT_MIDDLES, "Z stderr: ": _STDERR_MIDDLES}
+_PLAIN_ENDS: list[bytes] = []
+_PLAIN_GROWING = threading.Lock()
+_orjson_dumps = orjson.dumps if orjson is not None else None
+
+
+def _plain_template(id_prefix_json: bytes, lines: int) -> bytes | None:
+    """The fast path's format for one record: a line's JSON from its entry's JSON (``%.31b``: the quote
+    and the time), its message's JSON, its middle piece and its end piece; None if the record has too
+    many lines or orjson is missing."""
+    if lines > _PLAIN_LINES or _orjson_dumps is None:
+        return None
+    if len(_PLAIN_ENDS) < lines:
+        with _PLAIN_GROWING:  # records may be built on several threads; an end comes after its middles
+            for offset in range(len(_PLAIN_ENDS), lines):
+                _STDOUT_MIDDLES.append(b',"stream":"stdout","log":{"offset":%d},"@metadata":{"_id":' % offset)
+                _STDERR_MIDDLES.append(b',"stream":"stderr","log":{"offset":%d},"@metadata":{"_id":' % offset)
+                _PLAIN_ENDS.append(b'%d"}' % offset)
+    return b'{"@timestamp":%.31b","message":"%b%b' + id_prefix_json.replace(b"%", b"%%") + b"%b"
 
 
 def plain_line_json(timestamp: str, stream: str, message: str, offset: int, id_prefix_json: bytes) -> bytes:
