@@ -44,8 +44,9 @@ def oldest_first(settled: tuple[int, int], pager: Pager, probe: list, deadline: 
     pages = pager.newest_first(since, high, first=probe if reached else None)
     held, size, read, newest, ended = [], 0, 0, since, True
     for records in pages:
-        in_range = [r for r in records if start_of(r, since) <= high]
-        read, newest = read + len(in_range), max([newest, *(start_of(r, since) for r in in_range)])
+        starts = [start_of(r, since) for r in records]
+        in_range = [r for r, start in zip(records, starts) if start <= high]
+        read, newest = read + len(in_range), max([newest, *(start for start in starts if start <= high)])
         held.append(HeldPage(entries_of(in_range, queued), compress=size >= HELD_PLAIN_BYTES))
         size += held[-1].size
         if len(held) > held_pages or size >= held_bytes or deadline.pull_remaining() <= hold_while:

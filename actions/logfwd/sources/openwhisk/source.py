@@ -29,7 +29,7 @@ from ..base import Encode
 from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
 from . import handover
-from .cursor import ActionCursor, ActionRun, share
+from .cursor import ActionCursor, ActionRun, fingerprint, share
 from .overlap import automatic_overlaps
 from .pager import Pager, ends_range, start_of
 from .backlog import oldest_first
@@ -370,8 +370,8 @@ class OpenWhiskSource:
             self.errors.append(f"action {run.name!r}: skipped a record that is not an object: {str(record)[:80]!r}")
             return None
         activation_id = record.get("activationId")
-        if isinstance(activation_id, str) and (run.has_seen(activation_id) or activation_id in queued
-                                               or activation_id in run.pending):
+        key = fingerprint(activation_id) if isinstance(activation_id, str) else None  # once: it walks the id
+        if key is not None and (key in run.seen or activation_id in queued or activation_id in run.pending):
             return None
         start = record.get("start")
         if not isinstance(start, int) or isinstance(start, bool):
@@ -393,8 +393,9 @@ class OpenWhiskSource:
         queued[activation_id] = None
         if len(queued) > 2 * PAGE:
             queued.popitem(last=False)
-        self._count_flags(events)
-        return held_form(self._encode(events)), partial(run.delivered, activation_id, start, len(events))
+        self.unparsed += events.unparsed
+        self.truncated += events.truncated
+        return held_form(self._encode(events)), partial(run.delivered, key, start, len(events))
 
     def _logs(self, record: dict, run: ActionRun) -> list | None:
         """Deployments with an external log store return records with empty ``logs``: ask ``/logs``.
