@@ -10,7 +10,7 @@ from logfwd.deadline import Deadline, NO_DEADLINE
 from logfwd.errors import DeliveryError
 from logfwd.pipeline import forward
 from logfwd.sources.openwhisk.events import Payloads
-from logfwd.sources.openwhisk.paging import HeldPage, RecordsUnit, records_unit
+from logfwd.sources.openwhisk.paging import HeldPage, RecordsUnit, records_units
 from logfwd.sources.openwhisk.source import OpenWhiskSource
 
 from fakes import FakeAPI, FakeClock, FakeSink, MemoryStore
@@ -42,12 +42,34 @@ def entry(rng, number: int, delivered: list) -> tuple:
 def test_a_page_unit_is_its_records_payloads_in_order_and_done_marks_them_all():
     rng, delivered = random.Random(3), []
     entries = [entry(rng, n, delivered) for n in range(40)]
-    unit = records_unit(entries)
+    unit = RecordsUnit(entries).unit()
     assert list(unit.payloads) == [p for events, _ in entries for p in events]
     assert unit.partly is None
     unit.done()
     assert delivered == list(range(40))
-    assert list(records_unit([]).payloads) == []
+    assert list(RecordsUnit([]).unit().payloads) == []
+
+
+def test_records_go_in_units_of_at_most_so_many_lines_or_of_one_record():
+    rng, delivered = random.Random(4), []
+    entries = [entry(rng, n, delivered) for n in range(60)]
+    for lines in (1, 3, 4, 10, 1000):
+        units = list(records_units(entries, lines))
+        assert [p for unit in units for p in unit.payloads] == [p for events, _ in entries for p in events]
+        delivered.clear()
+        for unit in units:
+            assert len(unit.payloads) <= lines or len(record_sizes(unit)) == 1  # over it: one record alone
+            unit.done()
+        assert delivered == list(range(60))
+        for unit, after in zip(units, units[1:]):  # none could have taken the next one's first record
+            assert len(unit.payloads) + record_sizes(after)[0] > lines
+    assert list(records_units([], 5)) == []
+
+
+def record_sizes(unit) -> list[int]:
+    """The payloads of each record of a unit made by ``records_units``."""
+    ends = unit.done.__self__.ends
+    return [end - before for before, end in zip([0, *ends], ends)]
 
 
 def test_a_failed_send_credits_exactly_the_records_of_page_units_it_acknowledged_whole():
@@ -70,7 +92,7 @@ def test_a_failed_send_credits_exactly_the_records_of_page_units_it_acknowledged
         batcher = Batcher(FailingAt(fail_at), NO_DEADLINE, max_events=max_events, max_bytes=max_bytes)
         try:
             for page in pages:
-                batcher.add(*records_unit(page))
+                batcher.add(*RecordsUnit(page).unit())
             batcher.flush()
             batcher.drain()
         except DeliveryError:
@@ -101,7 +123,7 @@ def test_a_held_page_unit_is_the_page_oldest_first_packed_or_not():
     rng, delivered = random.Random(8), []
     entries = [entry(rng, n, delivered) for n in range(25)]  # as read: newest first
     for compress in (False, True):
-        unit = HeldPage(list(entries), compress=compress).unit()
+        [unit] = HeldPage(list(entries), compress=compress).units(1000)
         assert list(unit.payloads) == [p for events, _ in reversed(entries) for p in events]
         delivered.clear()
         unit.done()
@@ -111,7 +133,7 @@ def test_a_held_page_unit_is_the_page_oldest_first_packed_or_not():
 def run(world, **options):
     clock, api, sink, store = world
     source = OpenWhiskSource(api, ["hello"], clock=clock, initial_lookback=3600, overlap=360.0,
-                             held_pages=options.pop("held_pages", 16))
+                             held_pages=options.pop("held_pages", 16), unit_lines=options.pop("unit_lines", 512))
     return forward(source, sink, store, deadline=Deadline(), clock=clock, **options)
 
 
@@ -133,7 +155,7 @@ def test_a_failed_send_moves_the_checkpoint_past_exactly_the_records_it_acknowle
         clock.now += 10
         max_events = rng.choice((3, 10, 64))
         sink.fail_next = rng.randrange(0, max_events + 1)
-        first = run(world, max_events=max_events, held_pages=rng.choice((1, 2, 16)))
+        first = run(world, max_events=max_events, held_pages=rng.choice((1, 2, 16)), unit_lines=rng.choice((1, 7, 512)))
         if first["ok"]:  # no line at all: no send to fail
             assert not sink.received
             continue

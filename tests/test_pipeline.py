@@ -127,7 +127,7 @@ def test_a_held_page_gives_back_its_records_oldest_first_byte_for_byte():
         back = page.entries()
         assert [list(events) for events, _ in back] == [list(events) for events, _ in entries[::-1]]
         assert [done for _, done in back] == [done for _, done in entries[::-1]]
-        assert list(page.unit().payloads) == [p for events, _ in entries[::-1] for p in events]
+        assert [p for unit in page.units(7) for p in unit.payloads] == [p for events, _ in entries[::-1] for p in events]
     assert len(HeldPage([])) == 0 and HeldPage([]).entries() == []
 
 

@@ -31,9 +31,10 @@ EntriesOf = Callable[[Iterable[dict], OrderedDict], list[Entry]]
 
 
 def oldest_first(settled: tuple[int, int], pager: Pager, probe: list, deadline: Deadline, entries_of: EntriesOf, *,
-                 held_pages: int, held_bytes: int, page_limit: Callable[[], int]) -> Iterator[Unit]:
-    """The units of the settled range ``settled`` (inclusive epoch ms), oldest first, one a page;
-    ``probe`` is the first page over the action's whole range. ``page_limit()``: the API's current page size."""
+                 held_pages: int, held_bytes: int, page_limit: Callable[[], int], unit_lines: int) -> Iterator[Unit]:
+    """The units of the settled range ``settled`` (inclusive epoch ms), oldest first, of at most
+    ``unit_lines`` lines (``paging.records_units``); ``probe`` is the first page over the action's whole
+    range. ``page_limit()``: the API's current page size."""
     since, high = settled
     queued: OrderedDict = OrderedDict()
     left = deadline.pull_remaining()
@@ -57,11 +58,11 @@ def oldest_first(settled: tuple[int, int], pager: Pager, probe: list, deadline: 
     if not ended:  # the range goes on past what is held: its far end first
         for page in held:
             page.pack()  # held until the far end has gone out: compressed, its windows get the plain budget
-        far = _FarEnd(pager, queued, entries_of, deadline, page_limit, held_pages, held_bytes)
+        far = _FarEnd(pager, queued, entries_of, deadline, page_limit, held_pages, held_bytes, unit_lines)
         far.learn(read, size, len(held), left - deadline.pull_remaining())
         edge_start, edge_ids = pager.edge
         yield from far.oldest_first(since, edge_start, edge_ids, read / (newest - edge_start + 1))
-    yield from _release(held)
+    yield from _release(held, unit_lines)
 
 
 class _FarEnd:
@@ -80,8 +81,9 @@ class _FarEnd:
     """
 
     def __init__(self, pager: Pager, queued: OrderedDict, entries_of: EntriesOf, deadline: Deadline,
-                 page_limit: Callable[[], int], held_pages: int, held_bytes: int):
+                 page_limit: Callable[[], int], held_pages: int, held_bytes: int, unit_lines: int):
         self.pager, self.queued, self.entries_of, self.deadline = pager, queued, entries_of, deadline
+        self.unit_lines = unit_lines
         self.page_limit, self.held_pages, self.held_bytes = page_limit, held_pages, held_bytes
         self.bytes_per_record = 0.0
         self.seconds_per_page = 0.0
@@ -148,15 +150,13 @@ class _FarEnd:
             else:
                 self.learn(read, size, len(window), started - self.deadline.pull_remaining())
             self.plain -= plain
-            yield from _release(window)
+            yield from _release(window, self.unit_lines)
             low, left = high + 1, left - read
             stretch = stretch * 2 if read < target // 2 else 1
         return total
 
 
-def _release(held: list[HeldPage]) -> Iterator[Unit]:
+def _release(held: list[HeldPage], unit_lines: int) -> Iterator[Unit]:
     """The units of the pages held (read newest first), oldest first; each page freed as it goes out."""
     while held:
-        page = held.pop()
-        if len(page):
-            yield page.unit()
+        yield from held.pop().units(unit_lines)

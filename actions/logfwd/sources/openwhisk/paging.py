@@ -6,7 +6,7 @@ from array import array
 from bisect import bisect_right
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import accumulate
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from ...codecs import deflate
 from ..base import Unit
@@ -17,10 +17,10 @@ Entry = tuple[Payloads, Callable[[], None]]
 
 
 class RecordsUnit:
-    """The records of one page (``entries``, in the order they are to be delivered) as one unit.
+    """A run of records (``entries``, in the order they are to be delivered) as one unit.
 
-    A unit a record cost about 1 us a record in each layer it passed (the generators between pages
-    and the pipeline, the batcher's bookkeeping, its completion); one a page costs that once. Its
+    A unit a record cost about 1.4 us a record (the generators between pages and the pipeline, its
+    checks between units, the batcher's bookkeeping, its completion); one a run costs that once. Its
     ``done`` marks every record delivered, in order; after a failed send, ``delivered_part`` marks
     exactly those whose every payload was acknowledged (a record with none, once all before it were).
     """
@@ -51,13 +51,25 @@ class RecordsUnit:
         return self.ends[records - 1] if records else 0
 
 
-def records_unit(entries: list[Entry]) -> Unit:
-    return RecordsUnit(entries).unit()
+def records_units(entries: Iterable[Entry], lines: int) -> Iterator[Unit]:
+    """``entries`` as units of at most ``lines`` payloads, or of one record. A unit is marked delivered
+    only once all of it is acknowledged, and the pipeline checks its deadline and saves between units:
+    the source keeps them a fraction of a send, so that a killed run re-sends hardly more than before."""
+    run: list[Entry] = []
+    size = 0
+    for entry in entries:
+        if run and size + len(entry[0]) > lines:
+            yield RecordsUnit(run).unit()
+            run, size = [], 0
+        run.append(entry)
+        size += len(entry[0])
+    if run:
+        yield RecordsUnit(run).unit()
 
 
 class HeldPage:
     """The entries of one held page (newest first, as read), with their events compressed together: a
-    fifth of the memory. ``unit()`` gives them back oldest first, as one unit.
+    fifth of the memory. ``units()`` gives them back oldest first.
 
     Without it, held pages made a run's memory grow with the backlog by ~0.7 MB a page (10 lines an
     activation) until the 16 were held; compressing and inflating them costs ~1 us a line, which the
@@ -100,9 +112,9 @@ class HeldPage:
             first = last
         return entries
 
-    def unit(self) -> Unit:
-        """The page's records, oldest first, as one unit."""
-        return records_unit(self.entries())
+    def units(self, lines: int) -> Iterator[Unit]:
+        """The page's records, oldest first, as units of at most ``lines`` payloads (``records_units``)."""
+        return records_units(self.entries(), lines)
 
 
 def held_form(encoded) -> Payloads:

@@ -33,7 +33,7 @@ from .cursor import ActionCursor, ActionRun, fingerprint, share
 from .overlap import automatic_overlaps
 from .pager import Pager, ends_range, start_of
 from .backlog import oldest_first
-from .paging import Entry, Prefetcher, held_form, records_unit
+from .paging import Entry, Prefetcher, held_form, records_units
 from .pending import logs_arrived, looks_inline, marker_events
 from .recheck import changed_ranges
 from .selection import is_wildcard, no_such_action, parse, select_actions
@@ -47,6 +47,7 @@ MAX_SEEN = 50_000  # ids remembered over all actions: ~650 KB, within the activa
 # the live range of 100 activations/s over the default 360 s overlap is 36,000
 MAX_SEEN_DURABLE = 200_000  # ~2.6 MB, for the other stores (CouchDB's default document limit is 8 MB)
 LATE_BY_ID = 4  # a rechecked part with up to a quarter of new records fetches them by id, else reads it whole
+UNIT_LINES = 512  # lines a unit holds at most (a record's may be more): a quarter of the default window
 MAX_PENDING = 1000  # activations of one action waiting for their logs; past it, a marker at once
 _PENDING = object()  # _logs: the logs are not there yet
 CLOCK_SKEW_MS = 60_000  # a saved position this far past now is not a clock difference between hosts
@@ -58,7 +59,7 @@ class OpenWhiskSource:
                  initial_lookback: float = 600.0,
                  fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = MAX_SEEN,
                  held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, logs_wait: float = 300.0,
-                 shard: Shard | None = None, clock: Callable[[], float] = time.time):
+                 shard: Shard | None = None, unit_lines: int = UNIT_LINES, clock: Callable[[], float] = time.time):
         self.api = api
         self.patterns = tuple(patterns)
         self.namespace = namespace
@@ -74,6 +75,7 @@ class OpenWhiskSource:
         self.held_pages = max(1, held_pages)
         self.held_bytes = held_bytes
         self.logs_wait_ms = int(logs_wait * 1000)
+        self.unit_lines = max(1, unit_lines)  # a run of records a unit: see paging.records_units
         self.inline_logs = False  # a record with log text was seen: this deployment keeps logs in records
         self.logs_waiting = 0  # live activations whose logs are not there yet, left for the next run
         self.clock = clock
@@ -335,7 +337,8 @@ class OpenWhiskSource:
         if changed is None or any(records > 2 * self.api.page_limit for *_, records in changed):
             yield from oldest_first(run.settled_range(), self._pager(run.name), probe, deadline,  # a backlog
                                     partial(self._entries, run), held_pages=self.held_pages,
-                                    held_bytes=self.held_bytes, page_limit=lambda: self.api.page_limit)
+                                    held_bytes=self.held_bytes, page_limit=lambda: self.api.page_limit,
+                                    unit_lines=self.unit_lines)
             return
         for low, high, _ in changed:  # each part held whole (two pages at most), sent oldest first
             yield from self._units_of(run, [list(self._records(run.name, low, high))[::-1]])
@@ -345,14 +348,12 @@ class OpenWhiskSource:
         return changed_ranges(count, starts, low, high, self.api.page_limit)
 
     def _units_of(self, run: ActionRun, pages: Iterable[list]) -> Iterator[Unit]:
-        """A unit for each page of records (in the order given) that has any to deliver."""
+        """The units of each page of records, in the order given (``paging.records_units``)."""
         # Records already handed over in this run: a record turning up mid-paging pushes others down a
         # page, so the next page may repeat the end of the last one. Two pages' worth is enough.
         queued: OrderedDict = OrderedDict()
         for page in pages:
-            entries = self._entries(run, page, queued)
-            if entries:
-                yield records_unit(entries)
+            yield from records_units(self._entries(run, page, queued), self.unit_lines)
 
     def _entries(self, run: ActionRun, records: Iterable[dict], queued: OrderedDict) -> list[Entry]:
         """The entries of ``records`` (events, and what marks each delivered), in the order given."""
