@@ -28,13 +28,8 @@ class RecordsUnit:
     __slots__ = ("payloads", "ends", "dones")
 
     def __init__(self, entries: list[Entry]):
-        payloads: list[bytes] = []
-        self.ends = ends = []  # per record: its last payload's position + 1
-        for events, _ in entries:
-            tail = events.tail
-            payloads += [head + tail for head in events.heads]
-            ends.append(len(payloads))
-        self.payloads = payloads
+        self.payloads = [head + events.tail for events, _ in entries for head in events.heads]
+        self.ends = list(accumulate([len(events.heads) for events, _ in entries]))  # a record's last payload + 1
         self.dones = [done for _, done in entries]
 
     def unit(self) -> Unit:

@@ -378,7 +378,8 @@ class OpenWhiskSource:
         if not isinstance(start, int) or isinstance(start, bool):
             start = run.since
         try:
-            logs = self._logs(record, run)
+            # Once a record showed log text, one with lines of its own needs no look at the log store.
+            logs = None if self.inline_logs and record.get("logs") != [] else self._logs(record, run)
             if logs is _PENDING and start >= run.boundary:
                 self.logs_waiting += 1  # in the live range: the next run lists it again
                 return None
