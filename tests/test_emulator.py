@@ -332,6 +332,26 @@ def test_record_shape_cold_starts_sequences_and_triggers(emu, http):
     assert rule["action"] == "guest/hello" and rule["activationId"] in listed
 
 
+def test_a_docs_page_is_the_records_json_whether_encoded_now_or_kept(emu, http, monkeypatch):
+    # The emulator keeps each record's JSON once encoded: a page read again, or read after the kept
+    # records were forgotten, is byte for byte the JSON of the records as they are built now.
+    from logfwd.codecs.jsonbytes import dumps
+    from logfwd_dev.emulator import api as emulator_api
+
+    emu.seed([*ACTIONS, "shop/order-flow", "every-minute"], 40, span_s=600)
+    emu.add_activation("hello", start_ms=NOW_MS - 5000, lines=["plain", "", "  spaced  ", "caf\u00e9 \u2192"])
+    page = lambda: activations(http, emu, docs="true", limit=200)  # noqa: E731
+    expected = dumps([emu.api.record(a) for a in emu.store.page(None, None, None, 0, 200)])
+    with monkeypatch.context() as patch:
+        patch.setattr(emulator_api, "ENCODED_BYTES", 3000)  # a record or two kept, then all forgotten
+        assert page().content == expected
+        assert page().content == expected
+        assert emu.api._encoded_bytes <= 3000 and len(emu.api._encoded) < 40
+    first, again = page(), page()  # encoded and kept, then served as kept
+    assert first.content == again.content == expected and len(first.json()) > 40
+    assert emu.api._encoded_bytes == sum(len(dumps(r)) for r in first.json())
+
+
 def test_seeding_is_reproducible_from_the_random_seed(clock):
     def ids(seed):
         emu = Emulator(clock=clock, rng=random.Random(seed))

@@ -4,6 +4,12 @@ Parameters and ``__OW_*`` variables become settings; the result is a small JSON 
 checkpoint, with the default ``activation`` store). Any error becomes ``{"error": ...}`` with the
 summary beside it, so the activation shows as failed in ``wsk activation list``. With ``check=true``
 it runs the checks of ``logfwd check`` instead of forwarding.
+
+OpenWhisk's Python runtime imports the action (the zip's ``__main__.py``, which imports this module)
+when the container is initialized, before its first activation, and reports that time apart (the
+``initTime`` annotation; docs/performance.md, "Cold start, as OpenWhisk counts it"). So what every
+forwarding run of the process needs is imported then, at module import (``prepare``), not in the
+first run.
 """
 
 import logging
@@ -11,6 +17,7 @@ import os
 import sys
 
 from ..errors import LogfwdError
+from ..runner import run_once
 from ..settings import load_settings
 
 
@@ -20,7 +27,6 @@ def main(params: dict) -> dict:
         return check(params)
     try:
         settings = load_settings(params, os.environ)
-        from ..runner import run_once
         summary = run_once(settings)
     except LogfwdError as exc:
         return {"error": str(exc)}
@@ -41,3 +47,21 @@ def check(params: dict) -> dict:
     result = {"ok": exit_code(items) == 0, "checks": [item.as_dict() for item in items]}
     failed = [f"{item.area}: {item.found}" for item in items if item.status == ERROR]
     return {"error": "; ".join(failed), **result} if failed else result
+
+
+def prepare() -> None:
+    """Import what the default forwarder's first run would import: the openwhisk source with its API
+    client (requests, urllib3, http.client), the lumberjack sink with TLS (ssl) and its compression,
+    and the default (activation) and file checkpoint stores; and load the system's CAs, which the
+    default sink (TLS on, no logstash_ca) verifies against. Reads no settings and no environment:
+    params come with each run, and the plugs are built from them then. Other plugs (kinesis, syslog,
+    couchdb, ...) stay imported on first use."""
+    from ..checkpoints import activation, file, sharded  # noqa: F401
+    from ..sinks import tls
+    from ..sinks.lumberjack import sink  # noqa: F401
+    from ..sources.openwhisk import api, shards, source  # noqa: F401
+
+    tls.system_context()
+
+
+prepare()

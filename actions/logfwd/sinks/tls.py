@@ -6,6 +6,7 @@ parameter usually carries it, or the path of a PEM file. Verification and hostna
 unless the caller explicitly turns them off.
 """
 
+import functools
 import os
 import select
 import socket
@@ -16,7 +17,7 @@ from typing import Mapping
 
 from ..errors import ConfigError, SinkError, SinkTransientError
 
-__all__ = ["client_context", "server_context", "is_pem", "handshake", "client_cert_rejected", "rejection_message"]
+__all__ = ["client_context", "system_context", "server_context", "is_pem", "handshake", "client_cert_rejected", "rejection_message"]
 
 CLIENT_PARAMETERS = {"ca": "logstash_ca", "cert": "logstash_cert", "key": "logstash_key"}
 SERVER_PARAMETERS = {"ca": "tls-ca", "cert": "tls-cert", "key": "tls-key"}
@@ -33,8 +34,23 @@ def client_context(
 ) -> ssl.SSLContext:
     """A context that verifies the receiver (against ``ca``, else the system CAs) and its host name.
 
-    ``cert``/``key`` add a client certificate for receivers that require mutual TLS.
+    ``cert``/``key`` add a client certificate for receivers that require mutual TLS. Without any of
+    them (the default settings), the process's one ``system_context``.
     """
+    if verify and not (ca or cert or key):
+        return system_context()
+    return _client_context(ca, cert, key, verify)
+
+
+@functools.cache
+def system_context() -> ssl.SSLContext:
+    """The client context that verifies against the system's CAs, made once a process: loading them
+    costs ~20 ms of CPU, which every run of a warm container would pay again. Shared: its users only
+    wrap sockets with it, never change it."""
+    return _client_context(None, None, None, True)
+
+
+def _client_context(ca: str | None, cert: str | None, key: str | None, verify: bool) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname by default
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if ca:

@@ -31,6 +31,7 @@ __all__ = ["Api", "Reply", "fault_reply", "DEFAULT_LIST_LIMIT", "MAX_LIST_LIMIT"
 
 DEFAULT_LIST_LIMIT = 30
 MAX_LIST_LIMIT = 200
+ENCODED_BYTES = 512 << 20  # encoded records kept: a 100,000-activation backlog of 10 lines takes ~190 MB
 _ACTIVATION_ID = re.compile(r"[0-9a-f]{32}")
 _NO_AUTH = "The resource requires authentication, which was not supplied with the request"
 _BAD_AUTH = "The supplied authentication is invalid"
@@ -105,9 +106,28 @@ class Api:
         self.max_limit, self.platform = max_limit, platform
         self.external_logs = platform.log_store != "inline"
         self._rng = rng or random.Random()
+        self._encoded: dict = {}  # activation -> (its full record's JSON, its log lines)
+        self._encoded_bytes = 0
 
     def record(self, act) -> dict:
         return records.full_record(act, self.namespace, self.external_logs, self.platform.bare_triggers)
+
+    def encoded_record(self, act) -> tuple[bytes, int]:
+        """The JSON of ``act``'s full record and its number of log lines, encoded once and kept.
+
+        A stored record never changes (its logs are rendered from its seed), so what is served is the
+        same; only the emulator's CPU is saved: rendering the lines again for every page cost it ~2.4 us
+        a line, more than the forwarder spends reading them, on the same cores. Kept up to
+        ``ENCODED_BYTES`` (then forgotten all at once and encoded again as asked)."""
+        found = self._encoded.get(act)
+        if found is None:
+            record = self.record(act)
+            found = self._encoded[act] = dumps(record), len(record["logs"])
+            self._encoded_bytes += len(found[0])
+            if self._encoded_bytes > ENCODED_BYTES:
+                self._encoded.clear()
+                self._encoded_bytes = 0
+        return found
 
     def handle(self, target: str, authorization: str | None) -> tuple[str, Reply]:
         """Route one GET; returns an endpoint label (for statistics) and the reply."""
@@ -178,9 +198,10 @@ class Api:
             return _json(200, {"activations": self.store.count(name, since, upto, skip)}, tid)
         page = self.store.page(name, since, upto, skip, limit)
         if docs:  # WhiskStore leaves out, silently, a document it cannot parse
-            found = [self.record(a) for a in page if not self.platform.unparseable(a.activation_id)]
-            lines = sum(len(r["logs"]) for r in found)
-            return _json(200, found, tid, records=len(found), lines=lines)
+            found = [self.encoded_record(a) for a in page if not self.platform.unparseable(a.activation_id)]
+            body = b"[" + b",".join(record for record, _ in found) + b"]"  # what dumps writes for the list
+            return Reply(200, body, headers={"X-Request-ID": tid}, records=len(found),
+                         lines=sum(lines for _, lines in found))
         summaries = [records.summary(a, self.namespace, self.platform.bare_triggers) for a in page]
         return _json(200, summaries, tid, records=len(page))
 
