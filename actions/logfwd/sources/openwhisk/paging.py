@@ -53,11 +53,12 @@ def records_units(entries: Iterable[Entry], lines: int) -> Iterator[Unit]:
     run: list[Entry] = []
     size = 0
     for entry in entries:
-        if run and size + len(entry[0]) > lines:
+        count = len(entry[0].heads)
+        if run and size + count > lines:
             yield RecordsUnit(run).unit()
             run, size = [], 0
         run.append(entry)
-        size += len(entry[0])
+        size += count
     if run:
         yield RecordsUnit(run).unit()
 
