@@ -1,6 +1,6 @@
-"""A page of OpenWhisk records as one unit (``paging.RecordsUnit``): its payloads are the records' in
-order, and after a failed send it credits exactly the records whose every payload was acknowledged,
-also when it straddles sends; at the source, the checkpoint moves past exactly those records."""
+"""A run of OpenWhisk records as one unit (``paging.RecordsUnit``, ``records_units``): its payloads are
+the records' in order, and after a failed send it credits exactly the records whose every payload was
+acknowledged, also when it straddles sends; at the source, the checkpoint moves past exactly those."""
 
 import json
 import random
@@ -14,23 +14,9 @@ from logfwd.sources.openwhisk.paging import HeldPage, RecordsUnit, records_units
 from logfwd.sources.openwhisk.source import OpenWhiskSource
 
 from fakes import FakeAPI, FakeClock, FakeSink, MemoryStore
+from test_batcher import FailingAt  # acknowledges the first fail_at payloads, then fails a send
 
 T0 = 1_700_000_000_000  # ms
-
-
-class FailingAt:
-    """Acknowledges every payload until the ``fail_at``-th overall, then fails that send with the
-    payloads of it before that acknowledged."""
-
-    def __init__(self, fail_at: int):
-        self.fail_at, self.sent = fail_at, 0
-
-    def send(self, payloads, deadline):
-        if self.sent + len(payloads) <= self.fail_at:
-            self.sent += len(payloads)
-            return
-        acked, self.sent = self.fail_at - self.sent, self.fail_at
-        raise DeliveryError("the receiver went away", acked=acked)
 
 
 def entry(rng, number: int, delivered: list) -> tuple:
