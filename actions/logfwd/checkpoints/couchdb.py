@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import requests
 
+from .. import https
 from ..errors import CheckpointError, CheckpointTransientError, ConfigError, ConflictError, LeaseHeldError
 from ..deadline import NO_DEADLINE, Deadline
 from ..retry import RetryPolicy
@@ -40,7 +41,7 @@ class CouchDBStore(ElsewhereThanResult):
         self.database = database
         self.doc_id = doc_id
         self.host = urlsplit(self.base_url).netloc
-        self._session = requests.Session()
+        self._session = https.session()
         self._session.auth = (username, password or "") if username else None
         self._verify = verify
         self._timeout = timeout

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import requests
 
+from ... import https
 from ...codecs.jsonbytes import loads
 from ...deadline import NO_DEADLINE, Deadline
 from ...errors import AuthError, ConfigError, NotFoundError, SourceError, SourceTransientError
@@ -58,7 +59,7 @@ class OpenWhiskAPI:
         self._auth = _basic_auth(api_key)
         self._secrets = tuple(s for s in (api_key, self._auth[1]) if s)
         self._namespace_path = f"/namespaces/{quote(self.namespace, safe='')}"
-        self._session = session if session is not None else requests.Session()
+        self._session = session if session is not None else https.session()
         # requests looks the proxy variables (a scan of os.environ) and the CA bundle variables up again
         # on every request: ~0.3 ms of CPU each. For this one host they are looked up once, here, as
         # requests would (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE ...), and the session then uses
