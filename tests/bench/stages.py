@@ -39,7 +39,7 @@ STAGES = [
     ("log lines parsed (owlog, general path)", r"owlog\.py"),
     ("HTTP: requests, urllib3, http.client", r"requests/|urllib3/|http/client|email/|socket\.py|urllib/"),
     ("retry wrapper (tenacity)", r"tenacity|retry\.py"),
-    ("events: shared part (faas, openwhisk)", r"_openwhisk|_faas|_annotations|_identity|_number|check_fields"),
+    ("events: shared part (faas, openwhisk)", r"sharedpart\.py|_annotations|_identity|check_fields"),
     ("events: lines (fast path), payloads", r"events\.py|recordevents\.py"),
     ("sink: framing, ACKs (compression off the GIL)", r"lumberjack|deflate|sinks/"),
     ("checkpoint", r"checkpoints/|_save|encode_seen|handover"),

@@ -49,8 +49,10 @@ Choices:
   missing or odd fields are left out of the event.
 
 The events of one record are kept as each line's own keys plus the keys all its lines share
-(``faas``, ``openwhisk`` and the static fields): ``RecordEvents`` (``recordevents.py``) encodes the shared part once per
-record, which keeps the per-line cost low (see ``payloads``). A line's own keys are kept as their JSON,
+(``faas``, ``openwhisk`` and the static fields): ``RecordEvents`` (``recordevents.py``) holds the shared part's JSON
+once per record, which keeps the per-line cost low (see ``payloads``). That JSON is written from pieces cached per
+action (``sharedpart.py``: what repeats for an action is encoded once, a record's own values go between), the dict
+form being the reference a test holds it to. A line's own keys are kept as their JSON,
 and a plain line (parsed, no flag: nearly all of them) has its JSON written straight from the parsed
 line, without a dict (``plain_line_json``; ``line_fields`` is the general form, and a test holds the
 two to the same bytes): a third of the CPU of building the dict and encoding it.
@@ -60,9 +62,10 @@ import json
 from collections.abc import Mapping
 
 from ...codecs.jsonbytes import dumps, string
-from ...codecs.owlog import CANONICAL, KNOWN_MINUTES, MARKER_PREFIXES, format_time_ns, parse_line
+from ...codecs.owlog import CANONICAL, KNOWN_MINUTES, MARKER_PREFIXES, parse_line
 from ...errors import BadRecordError, ConfigError
 from .recordevents import Payloads, RecordEvents
+from .sharedpart import shared_fields, shared_json, start_time
 
 __all__ = ["activation_events", "event_id", "check_fields", "line_fields", "plain_line_json", "Payloads", "RecordEvents",
            "RESERVED_FIELDS"]
@@ -71,9 +74,7 @@ RESERVED_FIELDS = frozenset(
     {"@timestamp", "@metadata", "message", "stream", "log", "faas", "openwhisk", "logfwd"}
 )
 
-_MS_TO_NS = 1_000_000
 _MAX_START_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last time RFC 3339 can write
-_LIMITS = (("timeout", "timeout_ms"), ("memory", "memory_mb"))  # annotation key -> event key, with unit
 _TRIGGER_KEYS = ("rule", "action", "activationId")
 
 
@@ -96,13 +97,20 @@ def check_fields(fields: Mapping) -> Mapping:
     return fields
 
 
+def _check_max_line_bytes(max_line_bytes: object) -> None:
+    if isinstance(max_line_bytes, bool) or not isinstance(max_line_bytes, int) or max_line_bytes < 1:
+        raise ConfigError("max_line_bytes", f"must be a positive number of bytes, got {max_line_bytes!r}")
+
+
 def activation_events(
     record: dict, *, fields: Mapping = {}, logs: list[str] | None = None, max_line_bytes: int = 1_048_576
 ) -> RecordEvents:
     """One event per log line of ``record`` (or of ``logs``, when the logs were fetched separately)."""
-    check_fields(fields)
-    if isinstance(max_line_bytes, bool) or not isinstance(max_line_bytes, int) or max_line_bytes < 1:
-        raise ConfigError("max_line_bytes", f"must be a positive number of bytes, got {max_line_bytes!r}")
+    # Checked on every call, in a form that costs little for the usual types (a source calls this per record).
+    if type(fields) is not dict or fields and not RESERVED_FIELDS.isdisjoint(fields):
+        check_fields(fields)
+    if type(max_line_bytes) is not int or max_line_bytes < 1:
+        _check_max_line_bytes(max_line_bytes)
     if not isinstance(record, dict):
         raise BadRecordError(
             f"activation record is a {type(record).__name__}, not an object; it was not forwarded"
@@ -111,10 +119,12 @@ def activation_events(
     annotations = _annotations(record)
     path = annotations.get("path")
     path = path if isinstance(path, str) and "/" in path else ""  # "ns/[pkg/]action", else unusable
-    namespace = _text(record.get("namespace")) or path.partition("/")[0] or "_"
-    faas = _faas(record, annotations, path, namespace)
-    start = format_time_ns(start_ms * _MS_TO_NS)
-    shared = {**fields, "faas": faas, "openwhisk": _openwhisk(record, annotations, start)}
+    namespace = record.get("namespace")
+    namespace = namespace if isinstance(namespace, str) and namespace else path.partition("/")[0] or "_"
+    start = start_time(start_ms)
+    # Its JSON written from pieces cached per action where it can be (nearly always), else the dict.
+    shared = (shared_json(record, annotations, fields, path, namespace, start)
+              or shared_fields(record, annotations, fields, path, namespace, start))
 
     entries = _entries(record.get("logs") if logs is None else logs)
     id_prefix = f"{namespace}/{activation_id}:"
@@ -222,6 +232,8 @@ def _identity(record: dict) -> tuple[str, int]:
             f"activation record {_describe(record)} has no 'activationId'; it was not forwarded"
         )
     start = record.get("start")
+    if type(start) is int and 0 <= start <= _MAX_START_MS:  # the usual start, checked in fewer steps
+        return activation_id, start
     if isinstance(start, float) and start.is_integer():
         start = int(start)
     if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= _MAX_START_MS:
@@ -244,6 +256,15 @@ def _short(value: object) -> str:
 
 def _annotations(record: dict) -> dict:
     annotations = record.get("annotations")
+    if type(annotations) is list:
+        try:  # the platform's shape, in one pass: every item an object with a key and a value
+            return {item["key"]: item["value"] for item in annotations}  # a key not text is never read: no harm
+        except (KeyError, TypeError):
+            pass
+    return _annotations_item_by_item(annotations)
+
+
+def _annotations_item_by_item(annotations: object) -> dict:
     if not isinstance(annotations, list):
         return {}
     return {
@@ -251,66 +272,6 @@ def _annotations(record: dict) -> dict:
         for item in annotations
         if isinstance(item, dict) and isinstance(item.get("key"), str)
     }
-
-
-def _faas(record: dict, annotations: dict, path: str, namespace: str) -> dict:
-    name = path.partition("/")[2] or _text(record.get("name"))
-    faas = {}
-    if name:
-        faas["name"] = name
-        faas["id"] = f"/{path}" if path else f"/{namespace}/{name}"
-    version = _text(record.get("version"))
-    if version:
-        faas["version"] = version
-    faas["execution"] = record["activationId"]
-    faas["coldstart"] = "initTime" in annotations
-    return faas
-
-
-def _openwhisk(record: dict, annotations: dict, start: str) -> dict:
-    # Once a record: the checks are written out rather than calling _text/_number for each key.
-    activation = {}
-    response = record.get("response")
-    if isinstance(response, dict):
-        status, success = response.get("status"), response.get("success")
-        if isinstance(status, str) and status:
-            activation["status"] = status
-        if isinstance(success, bool):
-            activation["success"] = success
-    activation["start"] = start
-    for key, value in (("duration_ms", record.get("duration")), ("wait_ms", annotations.get("waitTime")),
-                       ("init_ms", annotations.get("initTime"))):
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            activation[key] = value
-    for key, value in (("cause", record.get("cause")), ("caused_by", annotations.get("causedBy"))):
-        if isinstance(value, str) and value:
-            activation[key] = value
-    if annotations.get("timeout") is True:
-        activation["timeout"] = True
-
-    openwhisk = {}
-    for key, value in (("namespace", record.get("namespace")), ("kind", annotations.get("kind"))):
-        if isinstance(value, str) and value:
-            openwhisk[key] = value
-    openwhisk["activation"] = activation
-    limits = annotations.get("limits")
-    if isinstance(limits, dict):
-        numbers = {ours: _number(limits.get(theirs)) for theirs, ours in _LIMITS}
-        _put(openwhisk, "limits", {key: value for key, value in numbers.items() if value is not None})
-    return openwhisk
-
-
-def _put(target: dict, key: str, value: object) -> None:
-    if value is not None and value != "" and value != {}:
-        target[key] = value
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _number(value: object) -> int | float | None:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _entries(logs: object) -> list:

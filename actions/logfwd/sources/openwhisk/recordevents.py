@@ -15,25 +15,34 @@ class RecordEvents(Sequence):
     senders need them; an event read as a dict (a sink that does not send JSON, a test) is decoded
     from its line's JSON and merged with ``shared`` when it is read (a fresh dict each time: changing
     it changes nothing here). The two parts never share a key (see ``RESERVED_FIELDS``), so an event's
-    JSON is its line's JSON joined to the shared one. ``unparsed`` and ``truncated`` count the lines
-    with those flags.
+    JSON is its line's JSON joined to the shared one. ``shared`` may be given as its JSON already
+    (``sharedpart.shared_json``); read as a dict, it is then decoded once. ``unparsed`` and
+    ``truncated`` count the lines with those flags.
     """
 
-    __slots__ = ("heads", "shared", "unparsed", "truncated")
+    __slots__ = ("heads", "_shared", "_shared_json", "unparsed", "truncated")
 
-    def __init__(self, lines: list[dict], shared: dict):
+    def __init__(self, lines: list[dict], shared: dict | bytes):
         self.heads = [dumps(line)[:-1] for line in lines]
-        self.shared = shared
+        self._shared, self._shared_json = (None, shared) if type(shared) is bytes else (shared, None)
         flags = [line["logfwd"] for line in lines if line.get("logfwd")]
         self.unparsed = sum(bool(f.get("unparsed")) for f in flags)
         self.truncated = sum("truncated_bytes" in f for f in flags)
 
     @classmethod
-    def encoded(cls, heads: list[bytes], shared: dict, unparsed: int = 0, truncated: int = 0) -> "RecordEvents":
+    def encoded(cls, heads: list[bytes], shared: dict | bytes, unparsed: int = 0, truncated: int = 0) -> "RecordEvents":
         """From the lines' JSON as ``RecordEvents`` keeps it (``heads``)."""
         events = cls.__new__(cls)
-        events.heads, events.shared, events.unparsed, events.truncated = heads, shared, unparsed, truncated
+        events.heads, events.unparsed, events.truncated = heads, unparsed, truncated
+        events._shared, events._shared_json = (None, shared) if type(shared) is bytes else (shared, None)
         return events
+
+    @property
+    def shared(self) -> dict:
+        """The keys every line shares."""
+        if self._shared is None:
+            self._shared = loads(self._shared_json)
+        return self._shared
 
     @property
     def lines(self) -> list[dict]:
@@ -55,7 +64,7 @@ class RecordEvents(Sequence):
         """Each event as compact JSON: ``{line keys,shared keys}``, the shared part encoded once."""
         if not self.heads:
             return Payloads([], b"")
-        shared = dumps(self.shared)
+        shared = self._shared_json if self._shared_json is not None else dumps(self._shared)
         return Payloads(self.heads, b"}" if shared == b"{}" else b"," + shared[1:])
 
 
