@@ -31,14 +31,30 @@ def sends(units, as_list: bool, max_events: int, max_bytes: int):
     return sink.sends, done, batcher.events_sent, batcher.bytes_sent, queued
 
 
-def test_units_added_whole_make_the_same_sends_as_payload_by_payload():
+def greedy_sends(payloads, max_events: int, max_bytes: int) -> list[list[bytes]]:
+    """The sends of the plainest batcher: payload by payload, a send handed over once the next payload
+    would overfill it (a payload larger than a send goes alone)."""
+    sends, send, size = [], [], 0
+    for payload in payloads:
+        if send and (len(send) >= max_events or size + len(payload) > max_bytes):
+            sends.append(send)
+            send, size = [], 0
+        send.append(payload)
+        size += len(payload)
+    return sends + [send] if send else sends
+
+
+def test_units_added_whole_or_split_make_the_sends_of_payload_by_payload():
     rng = random.Random(13)
-    for max_events, max_bytes in ((4, 1 << 20), (2048, 8 << 20), (10, 100), (3, 25)):
-        units = [[bytes(rng.randrange(1, 30)) for _ in range(rng.randrange(0, 12))] for _ in range(60)]
-        whole = sends(units, True, max_events, max_bytes)
-        assert whole == sends(units, False, max_events, max_bytes)
-        assert whole[1] == list(range(60)) and whole[2] == sum(map(len, units))
-        assert all(len(send) <= max_events for send in whole[0])
+    for max_events, max_bytes in ((4, 1 << 20), (2048, 8 << 20), (10, 100), (3, 25), (40, 300), (2, 10)):
+        for big in (False, True):  # units of a few payloads, or as big as several sends (a page of records)
+            units = [[bytes(rng.randrange(1, 30)) for _ in range(rng.randrange(0, 120 if big else 12))]
+                     for _ in range(60)]
+            whole = sends(units, True, max_events, max_bytes)
+            assert whole == sends(units, False, max_events, max_bytes)
+            assert whole[0] == greedy_sends([p for unit in units for p in unit], max_events, max_bytes)
+            assert whole[1] == list(range(60)) and whole[2] == sum(map(len, units))
+            assert all(len(send) <= max_events for send in whole[0])
 
 
 class FailingAt:

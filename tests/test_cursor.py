@@ -29,6 +29,17 @@ def test_a_fingerprint_is_the_first_64_bits_of_a_hex_id_and_a_vendor_id_whole():
     assert run.has_seen("fedcba9876543210" + "0" * 16) and not run.has_seen("fedcba9876543211" + "0" * 16)
 
 
+def test_a_fingerprint_of_a_fingerprint_is_itself_so_a_run_may_be_told_either():
+    # The source takes each id's fingerprint once, for its dedupe, and marks the record delivered by it.
+    for activation_id in ("0123456789abcdef" * 2, "0123456789ABCDEF" * 2, "vendor-7", "f" * 16, "a" * 31, "g" * 32):
+        assert fingerprint(fingerprint(activation_id)) == fingerprint(activation_id)
+    by_id, by_fingerprint = make_run(ActionCursor(NOW - 100_000)), make_run(ActionCursor(NOW - 100_000))
+    for offset, activation_id in enumerate(("fedcba9876543210" * 2, "vendor-7", "0" * 32)):
+        by_id.delivered(activation_id, NOW - 50_000 - offset, 1)
+        by_fingerprint.delivered(fingerprint(activation_id), NOW - 50_000 - offset, 1)
+    assert by_id.next_cursor(10) == by_fingerprint.next_cursor(10)
+
+
 def test_a_checkpoint_of_the_first_format_still_reads_with_its_ids_as_fingerprints():
     # Format 1: 4-byte offset, a length byte with the hex-packed bit, the id (16 bytes for 32 hex digits).
     import base64

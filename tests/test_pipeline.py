@@ -9,7 +9,6 @@ from logfwd.deadline import Deadline
 from logfwd.pipeline import forward
 from logfwd.codecs.jsonbytes import json_payloads as payloads
 from logfwd.sources.openwhisk.events import activation_events
-from logfwd.sources.base import Unit
 from logfwd.sources.openwhisk.paging import HeldPage
 from logfwd.sources.openwhisk.source import OpenWhiskSource
 
@@ -117,17 +116,19 @@ def check_settled_backlog(world, settled, requests, logs=None, **options):
     assert run(world, **options)["records"] == 0
 
 
-def test_a_held_page_gives_back_its_units_byte_for_byte():
+def test_a_held_page_gives_back_its_records_oldest_first_byte_for_byte():
     records = [{"activationId": f"{i:032x}", "start": T0 + i, "namespace": "guest", "name": "a",
                 "logs": [f"2023-11-14T22:13:20.{j:09d}Z stdout: {'é✓' * j} line {j}" for j in range(i % 4)]}
                for i in range(50)]  # records with 0 to 3 lines, non-ASCII text
-    units = [Unit(payloads(activation_events(record)), object()) for record in records]
-    page = HeldPage(units)
-    assert len(page.blob) < page.size  # compressed
-    back = page.units()
-    assert [list(unit.payloads) for unit in back] == [list(unit.payloads) for unit in units]
-    assert [unit.done for unit in back] == [unit.done for unit in units]
-    assert HeldPage([]).units() == [] and HeldPage(units, compress=False).units() == units
+    entries = [(payloads(activation_events(record)), object()) for record in records]  # newest first, as read
+    for compress in (True, False):
+        page = HeldPage(list(entries), compress=compress)
+        assert len(page) == 50 and (len(page.blob) < page.size if compress else page.plain is not None)
+        back = page.entries()
+        assert [list(events) for events, _ in back] == [list(events) for events, _ in entries[::-1]]
+        assert [done for _, done in back] == [done for _, done in entries[::-1]]
+        assert [p for unit in page.units(7) for p in unit.payloads] == [p for events, _ in entries[::-1] for p in events]
+    assert len(HeldPage([])) == 0 and HeldPage([]).entries() == []
 
 
 def test_late_activation_is_forwarded_by_a_later_run(world):
@@ -175,16 +176,16 @@ def test_delivery_failure_keeps_the_checkpoint_behind_what_was_not_acknowledged(
 
 def test_deadline_cuts_the_run_and_the_next_run_continues(world):
     clock, api, sink, store = world
-    for i in range(500):
+    for i in range(1000):
         api.add("hello", T0 - 3_000_000 + i * 100)
     clock.now += 10
 
-    def ticking() -> float:  # every check of the deadline costs a second of wall time
-        clock.now += 1
+    def ticking() -> float:  # every check of the deadline (about one a page) costs 5 s of wall time
+        clock.now += 5
         return clock()
 
     summary = run(world, deadline=Deadline(at=clock.now + 120, grace=20, clock=ticking))
-    assert summary["more"] and summary["stopped_at_deadline"] and 0 < summary["records"] < 500
+    assert summary["more"] and summary["stopped_at_deadline"] and 0 < summary["records"] < 1000
     assert summary["lag_seconds"] > 0
     while run(world)["more"]:
         pass
@@ -288,8 +289,9 @@ def test_nothing_is_lost_whatever_fails(world, seed):
 
 def test_an_unexpected_error_still_saves_what_was_delivered(world, monkeypatch):
     clock, api, sink, store = world
+    api.page_limit = 5  # a unit a page: the pages before the one that breaks go out first
     for i in range(20):
-        api.add("hello", T0 - 2_000_000 + i)
+        api.add("hello", T0 - 100_000 + i)  # in the live range: its pages go out as they are read
     clock.now += 10
     import logfwd.sources.openwhisk.source as source_module
     real, calls = source_module.activation_events, []

@@ -90,7 +90,8 @@ def test_a_save_that_conflicts_mid_run_stops_the_run():
             super().save(document)
             self.version += 1
 
-    source = OpenWhiskSource(api, ["hello"], clock=clock, overlap=360.0, initial_lookback=3600)
+    # Units of at most a quarter of a window, as the runner makes them (unit_lines = batch_size / 4).
+    source = OpenWhiskSource(api, ["hello"], clock=clock, overlap=360.0, initial_lookback=3600, unit_lines=5)
     summary = forward(source, sink, MovedUnderneath(), max_events=20, clock=clock)
     assert not summary["ok"] and any("changed meanwhile" in e for e in summary["errors"])
     assert summary["records"] < 400  # it stopped instead of sending what the other run now owns

@@ -1,7 +1,9 @@
 """Sends of encoded events, one at a time in the background, and what runs once they are acknowledged."""
 
 import sys
+from bisect import bisect_right
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import accumulate
 from typing import Callable, Sequence
 
 from .deadline import Deadline
@@ -74,16 +76,26 @@ class Batcher:
             part = None if delivered_part is None else (delivered_part, len(self.payloads) - len(payloads), payloads)
             self.completions.append((len(self.payloads), len(payloads), size, done, partly, part))
             return
-        for added, payload in enumerate(payloads):
-            if self.payloads and (len(self.payloads) >= self.max_events or self.size + len(payload) > self.max_bytes):
+        # It does not fit: split it where the loop "flush once the next payload would overfill the send"
+        # would, a send's share at a time (a unit of a page of records is as big as a send).
+        ends = list(accumulate(map(len, payloads)))
+        added = 0
+        while added < len(payloads):
+            before = ends[added - 1] if added else 0
+            limit = min(len(payloads), added + self.max_events - len(self.payloads))
+            fit = bisect_right(ends, before + self.max_bytes - self.size, added, max(added, limit)) - added
+            if not fit and self.payloads:
                 if delivered_part is not None and added:
                     # The unit goes on in the next send: this one still says where its first part is, at a
                     # position past its end (never completed whole), for a failure to credit it.
                     part = (delivered_part, len(self.payloads) - added, payloads)
                     self.completions.append((len(self.payloads) + 1, 0, 0, None, None, part))
                 self.flush()
-            self.payloads.append(payload)
-            self.size += len(payload)
+                continue
+            fit = fit or 1  # a payload larger than a send goes alone
+            self.payloads += payloads[added:added + fit]
+            self.size += ends[added + fit - 1] - before
+            added += fit
         part = None if delivered_part is None else (delivered_part, len(self.payloads) - len(payloads), payloads)
         self.completions.append((len(self.payloads), len(payloads), size, done, partly, part))
 

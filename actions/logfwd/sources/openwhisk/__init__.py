@@ -33,6 +33,8 @@ def _build(settings, context):
                            initial_lookback=values["initial_lookback"], fields=values["fields"],
                            max_line_bytes=values["max_line_bytes"], clock=context.clock,
                            shard=Shard(*values["shard"]) if values["shard"] else None,
+                           # A unit of records is marked delivered once all of it is: a quarter of a window.
+                           unit_lines=max(1, values.get("batch_size", 2048) // 4),
                            # The activation store keeps the checkpoint in a result of at most 1 MB.
                            max_seen=MAX_SEEN if str(settings.checkpoint).lower() == "activation" else MAX_SEEN_DURABLE)
 

@@ -18,7 +18,7 @@ from typing import Callable, Generator, Iterable, Iterator
 from ...deadline import Deadline
 from ..base import Unit
 from .pager import Pager, start_of
-from .paging import HeldPage
+from .paging import Entry, HeldPage
 
 __all__ = ["oldest_first", "HELD_PLAIN_BYTES"]
 
@@ -26,14 +26,15 @@ __all__ = ["oldest_first", "HELD_PLAIN_BYTES"]
 # 100,000-activation backlog 21 MB above a 1,000-activation one (the target is 20); 6 MiB, 19.
 HELD_PLAIN_BYTES = 6 << 20
 
-# The units of some records; the OrderedDict holds the ids already handed over in this run.
-UnitsOf = Callable[[Iterable[dict], OrderedDict], Iterator[Unit]]
+# The entries of some records (paging.Entry); the OrderedDict holds the ids already handed over in this run.
+EntriesOf = Callable[[Iterable[dict], OrderedDict], list[Entry]]
 
 
-def oldest_first(settled: tuple[int, int], pager: Pager, probe: list, deadline: Deadline, units_of: UnitsOf, *,
-                 held_pages: int, held_bytes: int, page_limit: Callable[[], int]) -> Iterator[Unit]:
-    """The units of the settled range ``settled`` (inclusive epoch ms), oldest first; ``probe`` is the
-    first page over the action's whole range. ``page_limit()``: the API's current page size."""
+def oldest_first(settled: tuple[int, int], pager: Pager, probe: list, deadline: Deadline, entries_of: EntriesOf, *,
+                 held_pages: int, held_bytes: int, page_limit: Callable[[], int], unit_lines: int) -> Iterator[Unit]:
+    """The units of the settled range ``settled`` (inclusive epoch ms), oldest first, of at most
+    ``unit_lines`` lines (``paging.records_units``); ``probe`` is the first page over the action's whole
+    range. ``page_limit()``: the API's current page size."""
     since, high = settled
     queued: OrderedDict = OrderedDict()
     left = deadline.pull_remaining()
@@ -44,9 +45,10 @@ def oldest_first(settled: tuple[int, int], pager: Pager, probe: list, deadline: 
     pages = pager.newest_first(since, high, first=probe if reached else None)
     held, size, read, newest, ended = [], 0, 0, since, True
     for records in pages:
-        in_range = [r for r in records if start_of(r, since) <= high]
-        read, newest = read + len(in_range), max([newest, *(start_of(r, since) for r in in_range)])
-        held.append(HeldPage(list(units_of(in_range, queued)), compress=size >= HELD_PLAIN_BYTES))
+        starts = [start_of(r, since) for r in records]
+        in_range = [r for r, start in zip(records, starts) if start <= high]
+        read, newest = read + len(in_range), max([newest, *(start for start in starts if start <= high)])
+        held.append(HeldPage(entries_of(in_range, queued), compress=size >= HELD_PLAIN_BYTES))
         size += held[-1].size
         if len(held) > held_pages or size >= held_bytes or deadline.pull_remaining() <= hold_while:
             ended = False
@@ -56,12 +58,11 @@ def oldest_first(settled: tuple[int, int], pager: Pager, probe: list, deadline: 
     if not ended:  # the range goes on past what is held: its far end first
         for page in held:
             page.pack()  # held until the far end has gone out: compressed, its windows get the plain budget
-        far = _FarEnd(pager, queued, units_of, deadline, page_limit, held_pages, held_bytes)
+        far = _FarEnd(pager, queued, entries_of, deadline, page_limit, held_pages, held_bytes, unit_lines)
         far.learn(read, size, len(held), left - deadline.pull_remaining())
         edge_start, edge_ids = pager.edge
         yield from far.oldest_first(since, edge_start, edge_ids, read / (newest - edge_start + 1))
-    while held:
-        yield from reversed(held.pop().units())
+    yield from _release(held, unit_lines)
 
 
 class _FarEnd:
@@ -79,9 +80,10 @@ class _FarEnd:
     are held as built up to ``HELD_PLAIN_BYTES`` over all the windows held, compressed past it.
     """
 
-    def __init__(self, pager: Pager, queued: OrderedDict, units_of: UnitsOf, deadline: Deadline,
-                 page_limit: Callable[[], int], held_pages: int, held_bytes: int):
-        self.pager, self.queued, self.units_of, self.deadline = pager, queued, units_of, deadline
+    def __init__(self, pager: Pager, queued: OrderedDict, entries_of: EntriesOf, deadline: Deadline,
+                 page_limit: Callable[[], int], held_pages: int, held_bytes: int, unit_lines: int):
+        self.pager, self.queued, self.entries_of, self.deadline = pager, queued, entries_of, deadline
+        self.unit_lines = unit_lines
         self.page_limit, self.held_pages, self.held_bytes = page_limit, held_pages, held_bytes
         self.bytes_per_record = 0.0
         self.seconds_per_page = 0.0
@@ -133,7 +135,7 @@ class _FarEnd:
                 if high == top:
                     records = [r for r in records if not (start_of(r, low) == top and r.get("activationId") in skip_ids)]
                 newest = max([newest, *(start_of(r, low) for r in records)])
-                window.append(HeldPage(list(self.units_of(records, self.queued)),
+                window.append(HeldPage(self.entries_of(records, self.queued),
                                        compress=self.plain >= HELD_PLAIN_BYTES))
                 size, read = size + window[-1].size, read + len(records)
                 if window[-1].plain is not None:
@@ -148,8 +150,13 @@ class _FarEnd:
             else:
                 self.learn(read, size, len(window), started - self.deadline.pull_remaining())
             self.plain -= plain
-            while window:
-                yield from reversed(window.pop().units())
+            yield from _release(window, self.unit_lines)
             low, left = high + 1, left - read
             stretch = stretch * 2 if read < target // 2 else 1
         return total
+
+
+def _release(held: list[HeldPage], unit_lines: int) -> Iterator[Unit]:
+    """The units of the pages held (read newest first), oldest first; each page freed as it goes out."""
+    while held:
+        yield from held.pop().units(unit_lines)

@@ -181,7 +181,8 @@ class ActionRun:
         return (low, self.upto) if low <= self.upto else None
 
     def delivered(self, activation_id: str, start: int, events: int) -> None:
-        """Called once the sink acknowledged every event of the activation (in listing order)."""
+        """Called once the sink acknowledged every event of the activation (in listing order);
+        ``activation_id`` may be its fingerprint (a fingerprint's fingerprint is itself)."""
         self.activations += 1
         self.events += events
         self._passed(activation_id, start)

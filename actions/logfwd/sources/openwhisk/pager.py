@@ -54,17 +54,18 @@ class Pager:
         page = first if first is not None else self.fetch(since, upto, 0)
         while True:
             limit = self.limit()
-            fresh = [r for r in page if not (start_of(r, since) == edge_start and _id_of(r) in edge_ids)]
-            oldest = min((start_of(r, since) for r in page), default=since)
+            starts = [start_of(r, since) for r in page]  # once a record
+            fresh = [r for r, start in zip(page, starts) if not (start == edge_start and _id_of(r) in edge_ids)]
+            oldest = min(starts, default=since)
             if oldest != edge_start:
                 edge_start, edge_ids = oldest, set()
-            edge_ids.update(_id_of(r) for r in page if start_of(r, since) == oldest)
+            edge_ids.update(_id_of(r) for r, start in zip(page, starts) if start == oldest)
             ended = ends_range(page, limit)
             self.edge, self.ended = (edge_start, edge_ids), ended
             yield fresh
             if ended:
                 return
-            if all(start_of(r, since) == oldest for r in page):
+            if starts.count(oldest) == len(starts):
                 # One millisecond fills a page: read it on its own, then go below it.
                 whole = self._whole_millisecond(oldest, edge_ids)
                 self.ended = oldest <= since

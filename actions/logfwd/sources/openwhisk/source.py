@@ -29,11 +29,11 @@ from ..base import Encode
 from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
 from . import handover
-from .cursor import ActionCursor, ActionRun, share
+from .cursor import ActionCursor, ActionRun, fingerprint, share
 from .overlap import automatic_overlaps
 from .pager import Pager, ends_range, start_of
 from .backlog import oldest_first
-from .paging import Prefetcher, held_form
+from .paging import Entry, Prefetcher, held_form, records_units
 from .pending import logs_arrived, looks_inline, marker_events
 from .recheck import changed_ranges
 from .selection import is_wildcard, no_such_action, parse, select_actions
@@ -47,6 +47,7 @@ MAX_SEEN = 50_000  # ids remembered over all actions: ~650 KB, within the activa
 # the live range of 100 activations/s over the default 360 s overlap is 36,000
 MAX_SEEN_DURABLE = 200_000  # ~2.6 MB, for the other stores (CouchDB's default document limit is 8 MB)
 LATE_BY_ID = 4  # a rechecked part with up to a quarter of new records fetches them by id, else reads it whole
+UNIT_LINES = 512  # lines a unit holds at most (a record's may be more): a quarter of the default window
 MAX_PENDING = 1000  # activations of one action waiting for their logs; past it, a marker at once
 _PENDING = object()  # _logs: the logs are not there yet
 CLOCK_SKEW_MS = 60_000  # a saved position this far past now is not a clock difference between hosts
@@ -58,7 +59,7 @@ class OpenWhiskSource:
                  initial_lookback: float = 600.0,
                  fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = MAX_SEEN,
                  held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, logs_wait: float = 300.0,
-                 shard: Shard | None = None, clock: Callable[[], float] = time.time):
+                 shard: Shard | None = None, unit_lines: int = UNIT_LINES, clock: Callable[[], float] = time.time):
         self.api = api
         self.patterns = tuple(patterns)
         self.namespace = namespace
@@ -74,6 +75,7 @@ class OpenWhiskSource:
         self.held_pages = max(1, held_pages)
         self.held_bytes = held_bytes
         self.logs_wait_ms = int(logs_wait * 1000)
+        self.unit_lines = max(1, unit_lines)  # a run of records a unit: see paging.records_units
         self.inline_logs = False  # a record with log text was seen: this deployment keeps logs in records
         self.logs_waiting = 0  # live activations whose logs are not there yet, left for the next run
         self.clock = clock
@@ -260,14 +262,15 @@ class OpenWhiskSource:
         full = not ends_range(probe, self.api.page_limit)
         live = [record for record in probe if start_of(record, run.since) >= run.boundary]
         if full and len(live) == len(probe):
-            live = self._live(run, probe, known[bisect_left(known, run.boundary):])
-        yield from self._units_of(run, live)
+            yield from self._units_of(run, self._live(run, probe, known[bisect_left(known, run.boundary):]))
+        else:
+            yield from self._units_of(run, [live])
         yield Unit([], run.finish_live)
         if run.settled_range():
             # The probe's settled records are the settled range's newest (it cannot change any more).
             if not full:
                 newest = [record for record in probe if start_of(record, run.since) < run.boundary]
-                yield from self._units_of(run, reversed(newest))
+                yield from self._units_of(run, [newest[::-1]])
             else:
                 yield from self._settled(run, probe, known[:bisect_left(known, run.boundary)], deadline)
             yield Unit([], run.finish_settled)
@@ -279,13 +282,16 @@ class OpenWhiskSource:
         return Pager(fetch, count, lambda: self.api.page_limit,
                      lambda text: self.warnings.append(f"action {name!r}: {text}"))
 
-    def _records(self, name: str, since: int, upto: int, first: list | None = None,
-                 docs: bool = True) -> Iterator[dict]:
-        """``[since, upto]`` newest first through the Pager (the server's limit, no large skip)."""
-        return chain.from_iterable(self._pager(name, docs).newest_first(since, upto, first=first))
+    def _pages(self, name: str, since: int, upto: int, first: list | None = None,
+               docs: bool = True) -> Iterator[list]:
+        """The pages of ``[since, upto]``, newest first, through the Pager (the server's limit, no large skip)."""
+        return self._pager(name, docs).newest_first(since, upto, first=first)
 
-    def _live(self, run: ActionRun, probe: list, starts: list[int]) -> Iterator[dict]:
-        """The live range's records, its first page ``probe`` (full, all live) included; ``starts``:
+    def _records(self, name: str, since: int, upto: int, docs: bool = True) -> Iterator[dict]:
+        return chain.from_iterable(self._pages(name, since, upto, docs=docs))
+
+    def _live(self, run: ActionRun, probe: list, starts: list[int]) -> Iterator[list]:
+        """The live range's pages of records, its first page ``probe`` (full, all live) included; ``starts``:
         those of the ids remembered in the live range, sorted.
 
         Records newer than every remembered one have not been read before: read them whole. Below, earlier
@@ -293,28 +299,29 @@ class OpenWhiskSource:
         (``recheck.py``), so a busy action costs its new records, not its whole live range, every run.
         """
         if not starts:
-            yield from self._records(run.name, run.boundary, run.upto, first=probe)
+            yield from self._pages(run.name, run.boundary, run.upto, first=probe)
             return
         probed = min(start_of(record, run.boundary) for record in probe)
         if probed > starts[-1]:  # the first page held only new records: it, and the rest of the new ones
-            yield from self._records(run.name, starts[-1] + 1, run.upto, first=probe)
+            yield from self._pages(run.name, starts[-1] + 1, run.upto, first=probe)
         else:
-            yield from probe
+            yield probe
         for low, high, _ in reversed(self._changed(run, starts, run.boundary, min(probed, starts[-1]))):
-            yield from self._late_records(run, low, high)
+            yield from self._late_pages(run, low, high)
 
-    def _late_records(self, run: ActionRun, low: int, high: int) -> Iterator[dict]:
+    def _late_pages(self, run: ActionRun, low: int, high: int) -> Iterator[list]:
         """The records of ``[low, high]`` not delivered yet: its summaries (a fifth of the bytes of full
-        records), then each new one by id (no index delay), or the part whole if most of it is new."""
+        records), then each new one by id (no index delay, a page of one), or the part whole if most of
+        it is new."""
         summaries = list(self._records(run.name, low, high, docs=False))
         ids = [s.get("activationId") if isinstance(s, dict) else None for s in summaries]
         new = [i for i in ids if isinstance(i, str) and not run.has_seen(i) and i not in run.pending]
         if len(new) * LATE_BY_ID > len(summaries) or not all(isinstance(i, str) for i in ids):
-            yield from self._records(run.name, low, high)  # (a record without an id is reported there)
+            yield from self._pages(run.name, low, high)  # (a record without an id is reported there)
             return
         for activation_id in new:
             try:
-                yield self.api.get_activation(activation_id)
+                yield [self.api.get_activation(activation_id)]
             except (SourceTransientError, AuthError):
                 raise
             except SourceError as exc:  # e.g. a record the store cannot parse: the list leaves it out too
@@ -329,47 +336,56 @@ class OpenWhiskSource:
         changed = self._changed(run, starts, since, high) if run.settled_was_live() else None
         if changed is None or any(records > 2 * self.api.page_limit for *_, records in changed):
             yield from oldest_first(run.settled_range(), self._pager(run.name), probe, deadline,  # a backlog
-                                    partial(self._units_of, run), held_pages=self.held_pages,
-                                    held_bytes=self.held_bytes, page_limit=lambda: self.api.page_limit)
+                                    partial(self._entries, run), held_pages=self.held_pages,
+                                    held_bytes=self.held_bytes, page_limit=lambda: self.api.page_limit,
+                                    unit_lines=self.unit_lines)
             return
         for low, high, _ in changed:  # each part held whole (two pages at most), sent oldest first
-            yield from self._units_of(run, reversed(list(self._records(run.name, low, high))))
+            yield from self._units_of(run, [list(self._records(run.name, low, high))[::-1]])
 
     def _changed(self, run: ActionRun, starts: list[int], low: int, high: int) -> list[tuple[int, int, int]]:
         count = lambda low, high: self._count(run.name, since=low, upto=high)  # noqa: E731
         return changed_ranges(count, starts, low, high, self.api.page_limit)
 
-    def _units_of(self, run: ActionRun, records: Iterable[dict],
-                  queued: OrderedDict | None = None) -> Iterator[Unit]:
+    def _units_of(self, run: ActionRun, pages: Iterable[list]) -> Iterator[Unit]:
+        """The units of each page of records, in the order given (``paging.records_units``)."""
         # Records already handed over in this run: a record turning up mid-paging pushes others down a
         # page, so the next page may repeat the end of the last one. Two pages' worth is enough.
-        queued = OrderedDict() if queued is None else queued
-        for record in records:
-            unit = self._unit(run, record, queued)
-            if unit is not None:
-                yield unit
+        queued: OrderedDict = OrderedDict()
+        for page in pages:
+            yield from records_units(self._entries(run, page, queued), self.unit_lines)
 
-    def _unit(self, run: ActionRun, record: dict, queued: OrderedDict) -> Unit | None:
-        """The unit of one record; None for a record already handed over, one that is not an object, or
+    def _entries(self, run: ActionRun, records: Iterable[dict], queued: OrderedDict) -> list[Entry]:
+        """The entries of ``records`` (events, and what marks each delivered), in the order given."""
+        entries = []
+        for record in records:
+            entry = self._entry(run, record, queued)
+            if entry is not None:
+                entries.append(entry)
+        return entries
+
+    def _entry(self, run: ActionRun, record: dict, queued: OrderedDict) -> Entry | None:
+        """The entry of one record; None for a record already handed over, one that is not an object, or
         one without an id (both reported)."""
         if not isinstance(record, dict):
             self.errors.append(f"action {run.name!r}: skipped a record that is not an object: {str(record)[:80]!r}")
             return None
         activation_id = record.get("activationId")
-        if isinstance(activation_id, str) and (run.has_seen(activation_id) or activation_id in queued
-                                               or activation_id in run.pending):
+        key = fingerprint(activation_id) if isinstance(activation_id, str) else None  # once: it walks the id
+        if key is not None and (key in run.seen or activation_id in queued or activation_id in run.pending):
             return None
         start = record.get("start")
         if not isinstance(start, int) or isinstance(start, bool):
             start = run.since
         try:
-            logs = self._logs(record, run)
+            # Once a record showed log text, one with lines of its own needs no look at the log store.
+            logs = None if self.inline_logs and record.get("logs") != [] else self._logs(record, run)
             if logs is _PENDING and start >= run.boundary:
                 self.logs_waiting += 1  # in the live range: the next run lists it again
                 return None
             if logs is _PENDING:  # the cursor moves past it: it waits by id
                 queued[activation_id] = None
-                return Unit(Payloads([], b""), partial(run.postponed, activation_id, start, int(self.clock() * 1000)))
+                return Payloads([], b""), partial(run.postponed, activation_id, start, int(self.clock() * 1000))
             events = activation_events(record, fields=self.fields, logs=logs, max_line_bytes=self.max_line_bytes)
         except BadRecordError as exc:
             self.errors.append(f"action {run.name!r}: {exc}")
@@ -379,8 +395,9 @@ class OpenWhiskSource:
         queued[activation_id] = None
         if len(queued) > 2 * PAGE:
             queued.popitem(last=False)
-        self._count_flags(events)
-        return Unit(held_form(self._encode(events)), partial(run.delivered, activation_id, start, len(events)))
+        self.unparsed += events.unparsed
+        self.truncated += events.truncated
+        return held_form(self._encode(events)), partial(run.delivered, key, start, len(events))
 
     def _logs(self, record: dict, run: ActionRun) -> list | None:
         """Deployments with an external log store return records with empty ``logs``: ask ``/logs``.
