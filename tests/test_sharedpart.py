@@ -175,17 +175,18 @@ def test_without_orjson_the_general_form_is_taken(monkeypatch):
 
 def test_the_caches_are_bounded(monkeypatch):
     monkeypatch.setattr(sharedpart, "_CACHE_LIMIT", 8)
+    monkeypatch.setattr(sharedpart, "_MINUTES_LIMIT", 8)
     record = _emulator_records(1)[0]
     for version in range(50):
-        varied = {**record, "version": f"0.0.{version}", "start": 1_900_000_000_000 + version * 1_000}  # seconds not seen before
+        varied = {**record, "version": f"0.0.{version}", "start": 1_900_000_000_000 + version * 60_000}  # minutes not seen before
         events = activation_events(varied)
         assert json.loads(events.payloads()[0])["faas"]["version"] == f"0.0.{version}"
         assert events[0]["openwhisk"]["activation"]["start"] == format_time_ns(varied["start"] * 1_000_000)
-    assert 0 < len(sharedpart._PIECES) <= 8 and 0 < len(sharedpart._SECONDS) <= 8
+    assert 0 < len(sharedpart._PIECES) <= 8 and 0 < len(sharedpart._MINUTES) <= 8
 
 
 @pytest.mark.parametrize("start_ms", [0, 1, 999, 1000, 59_999, 1_700_000_000_000, 1_700_000_000_001,
-                                      1_700_000_059_999, 951_782_400_000, 253_402_300_799_999])
+                                      1_700_000_059_999, 1_700_000_060_000, 951_782_400_000, 253_402_300_799_999])
 def test_start_time_is_format_time_ns(start_ms):
     assert sharedpart.start_time(start_ms) == format_time_ns(start_ms * 1_000_000)
     assert sharedpart.start_time(start_ms) == format_time_ns(start_ms * 1_000_000)  # cached
