@@ -131,6 +131,7 @@ def test_a_host_name_the_certificate_does_not_name_is_refused(loads, tmp_path):
         elsewhere.close()
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # verify=False on purpose
 def test_verification_off_and_a_missing_bundle_take_requests_own_way(server, loads, tmp_path):
     assert OpenWhiskAPI(server.url, KEY, verify=False).list_activations("hello") == PAGE
     missing = str(tmp_path / "no-such-ca.pem")
