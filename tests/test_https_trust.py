@@ -131,6 +131,17 @@ def test_a_host_name_the_certificate_does_not_name_is_refused(loads, tmp_path):
         elsewhere.close()
 
 
+def test_a_bundle_that_is_not_pem_is_a_clear_error_on_every_run_and_is_not_kept(server, loads, tmp_path):
+    bad = tmp_path / "not-a-bundle.pem"
+    bad.write_text("this is not a certificate\n")
+    for _ in range(2):  # the second run fails the same way: nothing empty was kept for the bundle
+        api = OpenWhiskAPI(server.url, KEY, verify=str(bad), retry=RetryPolicy(attempts=1))
+        with pytest.raises(SourceError, match="TLS verification failed"):
+            api.list_activations("hello")
+    assert https.trust_context(str(bad)) is None
+    assert OpenWhiskAPI(server.url, KEY, verify=server.paths["ca"]).list_activations("hello") == PAGE
+
+
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # verify=False on purpose
 def test_verification_off_and_a_missing_bundle_take_requests_own_way(server, loads, tmp_path):
     assert OpenWhiskAPI(server.url, KEY, verify=False).list_activations("hello") == PAGE

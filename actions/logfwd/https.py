@@ -6,8 +6,9 @@ CPU each. Every run builds its clients anew and opens new connections, so a warm
 again on every run, for every connection (the API client keeps one for each thread that reads pages).
 ``session()`` mounts an adapter that reads each bundle once and hands urllib3 the ready context, the
 extension point requests documents for this (``build_connection_pool_key_attributes``). What is
-verified does not change: the same bundle, the certificate and the host name; ``verify=False`` and
-a bundle path that does not exist take requests' own way (no check; its error naming the path).
+verified does not change: the same bundle, the certificate and the host name; ``verify=False``, a
+bundle path that does not exist and one that cannot be read take requests' own way (no check; its
+error naming the path or the cause).
 """
 
 import os
@@ -29,19 +30,24 @@ def session() -> requests.Session:
     return made
 
 
-def trust_context(bundle: str) -> ssl.SSLContext:
+def trust_context(bundle: str) -> ssl.SSLContext | None:
     """The context urllib3 would make for a connection that verifies against ``bundle`` (a PEM file or
     a directory of hashed certificates), made once a process (the first two connections of a run
     open at once, on two threads). Shared: urllib3 only wraps sockets with it and sets the
-    verification mode it already has."""
+    verification mode it already has. None if the bundle cannot be read: requests' own way then
+    reports it (a TLS error naming the cause), run after run, and nothing half-loaded is kept."""
     with _lock:
         context = _contexts.get(bundle)
         if context is None:
-            context = _contexts[bundle] = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
-            if os.path.isdir(bundle):
-                context.load_verify_locations(capath=bundle)
-            else:
-                context.load_verify_locations(cafile=bundle)
+            context = create_urllib3_context(cert_reqs=ssl.CERT_REQUIRED)
+            try:
+                if os.path.isdir(bundle):
+                    context.load_verify_locations(capath=bundle)
+                else:
+                    context.load_verify_locations(cafile=bundle)
+            except (ssl.SSLError, OSError):
+                return None
+            _contexts[bundle] = context
     return context
 
 
@@ -53,15 +59,21 @@ class _TrustedOnce(HTTPAdapter):
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
         bundle = _bundle(verify)
-        if host["scheme"] == "https" and bundle is not None:
+        context = trust_context(bundle) if host["scheme"] == "https" and bundle is not None else None
+        if context is not None:
             pool.pop("ca_certs", None)
             pool.pop("ca_cert_dir", None)
-            pool["ssl_context"] = trust_context(bundle)
+            pool["ssl_context"] = context
         return host, pool
 
     def cert_verify(self, conn, url, verify, cert):
         super().cert_verify(conn, url, verify, cert)
-        if _bundle(verify) is not None:  # the pool's context holds the bundle: not read again per connection
+        # A pool made with one of our contexts has the bundle in it: not read again per connection. Any
+        # other pool (verification off, a bundle that could not be read, a requests that does not call
+        # the method above) keeps what requests set, so it never falls back to the system's CAs.
+        bundle = _bundle(verify)
+        context = getattr(conn, "conn_kw", {}).get("ssl_context")
+        if bundle is not None and context is not None and context is trust_context(bundle):
             conn.ca_certs = conn.ca_cert_dir = None
 
 
