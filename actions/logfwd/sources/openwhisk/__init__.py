@@ -20,7 +20,7 @@ def _check(values) -> None:
 def _build(settings, context):
     from .api import OpenWhiskAPI
     from .shards import Shard
-    from .source import MAX_SEEN, MAX_SEEN_DURABLE, OpenWhiskSource
+    from .source import MAX_SEEN, MAX_SEEN_DURABLE, UNIT_SHARE, OpenWhiskSource
 
     values = settings.values
     api = OpenWhiskAPI(values["apihost"], values["api_key"].reveal(), values["namespace"], retry=context.retry,
@@ -33,8 +33,8 @@ def _build(settings, context):
                            initial_lookback=values["initial_lookback"], fields=values["fields"],
                            max_line_bytes=values["max_line_bytes"], clock=context.clock,
                            shard=Shard(*values["shard"]) if values["shard"] else None,
-                           # A unit of records is marked delivered once all of it is: a quarter of a window.
-                           unit_lines=max(1, values.get("batch_size", 2048) // 4),
+                           # A unit of records is marked delivered once all of it is: a share of a window.
+                           unit_lines=max(1, values.get("batch_size", 2048) // UNIT_SHARE),
                            # The activation store keeps the checkpoint in a result of at most 1 MB.
                            max_seen=MAX_SEEN if str(settings.checkpoint).lower() == "activation" else MAX_SEEN_DURABLE)
 

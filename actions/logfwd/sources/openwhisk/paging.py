@@ -1,4 +1,4 @@
-"""Paging helpers of the OpenWhisk source: a page's records as one unit, pages held back compressed
+"""Paging helpers of the OpenWhisk source: runs of a page's records as units, pages held back compressed
 until the settled range's far end has gone out, and the next page fetched while this one is worked
 through."""
 
@@ -69,7 +69,7 @@ class HeldPage:
 
     Without it, held pages made a run's memory grow with the backlog by ~0.7 MB a page (10 lines an
     activation) until the 16 were held; compressing and inflating them costs ~1 us a line, which the
-    pages held within ``backlog.HELD_PLAIN_BYTES`` (about 11 pages) skip (``compress=False``): a backlog
+    pages held within ``backlog.HELD_PLAIN_BYTES`` (about 7 pages) skip (``compress=False``): a backlog
     of a few thousand activations does not pay it.
     """
 
@@ -80,10 +80,6 @@ class HeldPage:
         self.plain = entries
         if compress:
             self.pack()
-
-    def __len__(self) -> int:
-        """The records held."""
-        return len(self.plain if self.plain is not None else self.records)
 
     def pack(self) -> None:
         """Compresses the page if it is held as built (it is to be held longer than was thought)."""

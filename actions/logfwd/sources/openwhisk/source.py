@@ -47,7 +47,7 @@ MAX_SEEN = 50_000  # ids remembered over all actions: ~650 KB, within the activa
 # the live range of 100 activations/s over the default 360 s overlap is 36,000
 MAX_SEEN_DURABLE = 200_000  # ~2.6 MB, for the other stores (CouchDB's default document limit is 8 MB)
 LATE_BY_ID = 4  # a rechecked part with up to a quarter of new records fetches them by id, else reads it whole
-UNIT_LINES = 512  # lines a unit holds at most (a record's may be more): a quarter of the default window
+UNIT_SHARE = 4  # a unit holds at most a quarter of a window's lines (a record's may be more)
 MAX_PENDING = 1000  # activations of one action waiting for their logs; past it, a marker at once
 _PENDING = object()  # _logs: the logs are not there yet
 CLOCK_SKEW_MS = 60_000  # a saved position this far past now is not a clock difference between hosts
@@ -59,7 +59,7 @@ class OpenWhiskSource:
                  initial_lookback: float = 600.0,
                  fields: Mapping | None = None, max_line_bytes: int = 1_048_576, max_seen: int = MAX_SEEN,
                  held_pages: int = HELD_PAGES, held_bytes: int = HELD_BYTES, logs_wait: float = 300.0,
-                 shard: Shard | None = None, unit_lines: int = UNIT_LINES, clock: Callable[[], float] = time.time):
+                 shard: Shard | None = None, unit_lines: int = 2048 // UNIT_SHARE, clock: Callable[[], float] = time.time):
         self.api = api
         self.patterns = tuple(patterns)
         self.namespace = namespace
@@ -353,16 +353,19 @@ class OpenWhiskSource:
         # page, so the next page may repeat the end of the last one. Two pages' worth is enough.
         queued: OrderedDict = OrderedDict()
         for page in pages:
-            yield from records_units(self._entries(run, page, queued), self.unit_lines)
+            yield from records_units(self._each_entry(run, page, queued), self.unit_lines)
 
     def _entries(self, run: ActionRun, records: Iterable[dict], queued: OrderedDict) -> list[Entry]:
         """The entries of ``records`` (events, and what marks each delivered), in the order given."""
-        entries = []
+        return list(self._each_entry(run, records, queued))
+
+    def _each_entry(self, run: ActionRun, records: Iterable[dict], queued: OrderedDict) -> Iterator[Entry]:
+        """The same, one at a time: a record is built (and its logs asked of an external log store) only
+        once the units before it have gone to the pipeline, which checks its deadline between units."""
         for record in records:
             entry = self._entry(run, record, queued)
             if entry is not None:
-                entries.append(entry)
-        return entries
+                yield entry
 
     def _entry(self, run: ActionRun, record: dict, queued: OrderedDict) -> Entry | None:
         """The entry of one record; None for a record already handed over, one that is not an object, or
@@ -395,8 +398,7 @@ class OpenWhiskSource:
         queued[activation_id] = None
         if len(queued) > 2 * PAGE:
             queued.popitem(last=False)
-        self.unparsed += events.unparsed
-        self.truncated += events.truncated
+        self._count_flags(events)
         return held_form(self._encode(events)), partial(run.delivered, key, start, len(events))
 
     def _logs(self, record: dict, run: ActionRun) -> list | None:
