@@ -20,19 +20,17 @@ import datetime
 import re
 from typing import NamedTuple
 
-__all__ = ["LogLine", "parse_line", "format_time_ns", "CANONICAL", "KNOWN_MINUTES", "MARKER_PREFIXES", "KNOWN_SECONDS",
-           "known_second"]
+__all__ = ["LogLine", "parse_line", "format_time_ns", "MARKER_PREFIXES", "KNOWN_SECONDS", "known_second"]
 
 # ASCII digits only: ``\d`` would also accept other scripts' digits that ``int`` converts silently.
 # The invoker's shape, whose first 30 characters are the time as events carry it (seconds 00..59).
-# Public, with MARKER_PREFIXES, KNOWN_MINUTES and KNOWN_SECONDS (``known_second``), for a caller that
-# recognises the invoker's shape itself (events.py checks a line's first 20 characters against
-# KNOWN_SECONDS instead of matching this): a stderr line that starts with a marker's prefix is a marker.
-# Any line such a caller does not take goes through parse_line.
-CANONICAL = re.compile(
-    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}):[0-5][0-9]\.[0-9]{9}Z +(stdout|stderr): ?"
-)
-_SECOND = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}):[0-5][0-9]\.")  # CANONICAL's first 20
+# A caller that recognises it itself (events.py) checks a line's first 20 characters against
+# KNOWN_SECONDS (``known_second``: _SECOND, this pattern's first 20) and the rest with slices; a stderr
+# line that starts with one of MARKER_PREFIXES is a marker. Any line it does not take goes through
+# parse_line.
+_SECOND_PATTERN = r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}):[0-5][0-9]\."
+_CANONICAL = re.compile(_SECOND_PATTERN + r"[0-9]{9}Z +(stdout|stderr): ?")
+_SECOND = re.compile(_SECOND_PATTERN)
 _LINE = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?Z +(stdout|stderr): ?"
 )
@@ -49,7 +47,7 @@ MARKER_PREFIXES = tuple(prefix for prefix, _ in _MARKERS)
 
 _NS = 1_000_000_000
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
-KNOWN_MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch seconds (cleared in place, never replaced)
+_KNOWN_MINUTES: dict[str, int] = {}  # "YYYY-MM-DDTHH:MM" -> epoch seconds (cleared in place, never replaced)
 _YEAR_10000 = 253402300800  # epoch seconds of 10000-01-01
 KNOWN_SECONDS: set[str] = set()  # "YYYY-MM-DDTHH:MM:SS." of valid times (cleared in place, never replaced)
 _PREFIX_CACHE: dict[int, str] = {}  # epoch minute -> "YYYY-MM-DDTHH:MM:"
@@ -70,10 +68,10 @@ class LogLine(NamedTuple):
 
 def parse_line(line: str) -> LogLine:
     """Split one activation log line. Never raises: what does not parse comes back whole, untimed."""
-    match = CANONICAL.match(line)
+    match = _CANONICAL.match(line)
     if match is not None:
         minute, stream = match.groups()
-        if minute in KNOWN_MINUTES or _minute_seconds(minute) is not None:
+        if minute in _KNOWN_MINUTES or _minute_seconds(minute) is not None:
             message = line[match.end() :]
             # tuple.__new__ builds the named tuple without its Python-level __new__: 0.35 -> 0.13 us.
             return _new_tuple(LogLine, (line[:30], stream, message, _marker(message) if stream == "stderr" else None))
@@ -111,7 +109,7 @@ def _minute_seconds(minute: str) -> int | None:
 
     Cached: the lines of a run fall in few distinct minutes, and a lookup is cheaper than parsing.
     """
-    seconds = KNOWN_MINUTES.get(minute)
+    seconds = _KNOWN_MINUTES.get(minute)
     if seconds is None:
         hour, mins = int(minute[11:13]), int(minute[14:16])
         try:
@@ -120,14 +118,14 @@ def _minute_seconds(minute: str) -> int | None:
             return None
         if hour > 23 or mins > 59 or ordinal < _EPOCH_ORDINAL:
             return None
-        if len(KNOWN_MINUTES) >= _CACHE_LIMIT:
-            KNOWN_MINUTES.clear()
-        seconds = KNOWN_MINUTES[minute] = (ordinal - _EPOCH_ORDINAL) * 86400 + hour * 3600 + mins * 60
+        if len(_KNOWN_MINUTES) >= _CACHE_LIMIT:
+            _KNOWN_MINUTES.clear()
+        seconds = _KNOWN_MINUTES[minute] = (ordinal - _EPOCH_ORDINAL) * 86400 + hour * 3600 + mins * 60
     return seconds
 
 
 def known_second(prefix: str) -> bool:
-    """True if ``prefix`` (a line's first 20 characters) starts a CANONICAL time: ``YYYY-MM-DDTHH:MM:SS.``
+    """True if ``prefix`` (a line's first 20 characters) starts an invoker-shape time: ``YYYY-MM-DDTHH:MM:SS.``
     of a real date, seconds 00..59, 1970 or later. Kept in ``KNOWN_SECONDS``, which a caller checks first:
     a line then needs no regular expression to be known as the invoker's (events.py)."""
     match = _SECOND.fullmatch(prefix)

@@ -17,7 +17,8 @@ from typing import Mapping
 
 from ..errors import ConfigError, SinkError, SinkTransientError
 
-__all__ = ["client_context", "system_context", "server_context", "is_pem", "handshake", "client_cert_rejected", "rejection_message"]
+__all__ = ["client_context", "system_context", "server_context", "is_pem", "handshake", "client_cert_rejected",
+           "rejection_message"]
 
 CLIENT_PARAMETERS = {"ca": "logstash_ca", "cert": "logstash_cert", "key": "logstash_key"}
 SERVER_PARAMETERS = {"ca": "tls-ca", "cert": "tls-cert", "key": "tls-key"}

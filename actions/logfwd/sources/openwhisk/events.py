@@ -62,7 +62,8 @@ import json
 import threading
 from collections.abc import Mapping
 
-from ...codecs.jsonbytes import dumps, orjson, string
+from ...codecs import jsonbytes
+from ...codecs.jsonbytes import dumps, string
 from ...codecs.owlog import KNOWN_SECONDS, MARKER_PREFIXES, known_second, parse_line
 from ...errors import BadRecordError, ConfigError
 from .recordevents import Payloads, RecordEvents
@@ -141,7 +142,7 @@ def activation_events(
     fits = max_line_bytes // 4  # a line of at most this many characters cannot be cut
     for offset, entry in enumerate(entries):
         if type(entry) is str:
-            # The fast path, nearly every line: the invoker's shape (a time CANONICAL takes, one space, the
+            # The fast path, nearly every line: the invoker's shape (owlog's _CANONICAL: a time, one space, the
             # stream, ": "), no marker, too short to be cut. Checked with slices and lookups instead of a
             # regular expression, and written from ONE orjson call on the whole entry (its first 40 bytes
             # are '"' and the ASCII time and stream, so the message's JSON is what follows): what
@@ -186,14 +187,14 @@ _STDERR_MIDDLES: list[bytes] = []
 _PLAIN_MIDDLES = {"Z stdout: ": _STDOUT_MIDDLES, "Z stderr: ": _STDERR_MIDDLES}
 _PLAIN_ENDS: list[bytes] = []
 _PLAIN_GROWING = threading.Lock()
-_orjson_dumps = orjson.dumps if orjson is not None else None
+_orjson_dumps = jsonbytes.orjson.dumps if jsonbytes.orjson is not None else None
 
 
 def _plain_template(id_prefix_json: bytes, lines: int) -> bytes | None:
     """The fast path's format for one record: a line's JSON from its entry's JSON (``%.31b``: the quote
     and the time), its message's JSON, its middle piece and its end piece; None if the record has too
     many lines or orjson is missing."""
-    if lines > _PLAIN_LINES or _orjson_dumps is None:
+    if lines > _PLAIN_LINES or jsonbytes.orjson is None:  # read each time: a test turns orjson off
         return None
     if len(_PLAIN_ENDS) < lines:
         with _PLAIN_GROWING:  # records may be built on several threads; an end comes after its middles

@@ -50,7 +50,8 @@ def start_time(start_ms: int) -> str:
 
 def shared_fields(record: dict, annotations: dict, fields, path: str, namespace: str, start: str) -> dict:
     """The general form: ``{**fields, "faas": ..., "openwhisk": ...}``."""
-    return {**fields, "faas": _faas(record, annotations, path, namespace), "openwhisk": _openwhisk(record, annotations, start)}
+    return {**fields, "faas": _faas(record, annotations, path, namespace),
+            "openwhisk": _openwhisk(record, annotations, start)}
 
 
 def shared_json(record: dict, annotations: dict, fields, path: str, namespace: str, start: str) -> bytes | None:
@@ -90,7 +91,8 @@ def shared_json(record: dict, annotations: dict, fields, path: str, namespace: s
     if pieces is None:
         return None
     head, middle, tail = pieces
-    text = f'{head}{activation_id}","coldstart":{"true" if "initTime" in annotations else "false"}{middle}"start":"{start}"'
+    coldstart = "true" if "initTime" in annotations else "false"
+    text = f'{head}{activation_id}","coldstart":{coldstart}{middle}"start":"{start}"'
     # A record's own numbers, written out: ints of 64 bits as both encoders write them; any other number
     # (a float, a bigger int) to the general form; anything else is left out, as there.
     duration, wait, init = record.get("duration"), get("waitTime"), get("initTime")
