@@ -73,7 +73,7 @@ def test_the_init_imports_what_a_run_needs_and_reads_no_settings():
     assert set(PREPARED) <= set(init["modules"])
     assert not [key for key in init["read"] if key.startswith(("LOGFWD_", "__OW_")) or key == "(every variable)"]
     assert "dateutil" not in init["modules"]  # only for odd lines: left to the first one
-    assert init["system_cas"] == 1  # the default sink's CAs: loaded at /init, not by each run
+    assert init["system_cas"] == 0  # by the first run that verifies against them, then kept (test_tls_system_context)
 
 
 def test_two_activations_in_one_process_each_forward_everything(live_emulator, receiver, tmp_path):

@@ -52,16 +52,15 @@ def check(params: dict) -> dict:
 def prepare() -> None:
     """Import what the default forwarder's first run would import: the openwhisk source with its API
     client (requests, urllib3, http.client), the lumberjack sink with TLS (ssl) and its compression,
-    and the default (activation) and file checkpoint stores; and load the system's CAs, which the
-    default sink (TLS on, no logstash_ca) verifies against. Reads no settings and no environment:
+    and the default (activation) and file checkpoint stores. Reads no settings and no environment:
     params come with each run, and the plugs are built from them then. Other plugs (kinesis, syslog,
-    couchdb, ...) stay imported on first use."""
+    couchdb, ...) stay imported on first use. The system's CAs (~21 ms) are loaded by the first run
+    that verifies a receiver against them and kept for the process (``tls.system_context``): loading
+    them here would make every container's init pay for them, also one that sends no TLS."""
     from ..checkpoints import activation, file, sharded  # noqa: F401
-    from ..sinks import tls
+    from ..sinks import tls  # noqa: F401
     from ..sinks.lumberjack import sink  # noqa: F401
     from ..sources.openwhisk import api, shards, source  # noqa: F401
-
-    tls.system_context()
 
 
 prepare()
