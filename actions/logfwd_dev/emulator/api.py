@@ -18,6 +18,7 @@ import binascii
 import os
 import random
 import re
+import threading
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -108,6 +109,7 @@ class Api:
         self._rng = rng or random.Random()
         self._encoded: dict = {}  # activation -> (its full record's JSON, its log lines)
         self._encoded_bytes = 0
+        self._encoding = threading.Lock()
 
     def record(self, act) -> dict:
         return records.full_record(act, self.namespace, self.external_logs, self.platform.bare_triggers)
@@ -122,11 +124,14 @@ class Api:
         found = self._encoded.get(act)
         if found is None:
             record = self.record(act)
-            found = self._encoded[act] = dumps(record), len(record["logs"])
-            self._encoded_bytes += len(found[0])
-            if self._encoded_bytes > ENCODED_BYTES:
-                self._encoded.clear()
-                self._encoded_bytes = 0
+            found = dumps(record), len(record["logs"])
+            with self._encoding:  # pages are served on several threads: the bound stays exact
+                if act not in self._encoded:
+                    self._encoded_bytes += len(found[0])
+                self._encoded[act] = found
+                if self._encoded_bytes > ENCODED_BYTES:
+                    self._encoded.clear()
+                    self._encoded_bytes = 0
         return found
 
     def handle(self, target: str, authorization: str | None) -> tuple[str, Reply]:
