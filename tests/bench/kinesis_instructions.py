@@ -3,7 +3,7 @@ move: ``python -m tests.bench.kinesis_instructions`` (needs valgrind; about a mi
 
 A child under valgrind's callgrind decodes ``kinesis_syslog``'s batch of 2,000 one-line records and
 encodes them as RFC 5424 through ``pipeline.forward`` (the real source, encoder and batcher; a sink
-whose send only joins the bytes, ``kinesis_stages._JoiningSink``), once and then three times; the
+whose send only joins the bytes, ``stagecpu.JoiningSink``), once and then three times; the
 difference of the two counts over 4,000 records leaves out the interpreter's start, the imports and
 the making of the event.
 """
@@ -19,14 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 _CHILD = """
 import sys
 sys.path.insert(0, "tests")
-from tests.bench.kinesis_stages import WINDOW, _JoiningSink
+from tests.bench.kinesis_stages import WINDOW
+from tests.bench.stagecpu import JoiningSink
 from tests.bench.kinesis_syslog import event
 from logfwd.pipeline import forward
 from logfwd.sinks.syslog.encode import SyslogEncoder
 from logfwd.sources.kinesis.source import KinesisSource
 batch, encoder = event(int(sys.argv[1])), SyslogEncoder()
 for _ in range(int(sys.argv[2])):
-    forward(KinesisSource(batch, now_ms=lambda: 0), _JoiningSink(encoder), max_events=WINDOW)
+    forward(KinesisSource(batch, now_ms=lambda: 0), JoiningSink(encoder), max_events=WINDOW)
 """
 
 

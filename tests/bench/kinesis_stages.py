@@ -12,50 +12,20 @@ the batch of ``kinesis_syslog`` (CPU time of this process, the best of ``repeats
 - whole: ``run_once``, as the benchmark runs it.
 """
 
-import time
 from binascii import a2b_base64
 from pathlib import Path
 
 from logfwd.deadline import NO_DEADLINE
 from logfwd.pipeline import forward
-from logfwd.plugs import WRITTEN
 from logfwd.retry import NO_WAIT
 from logfwd.runner import run_once
 from logfwd.settings import load_settings
 from logfwd.sources.kinesis.lines import _CONVOX
 from logfwd.sources.kinesis.source import KinesisSource
 
+from .stagecpu import JoiningSink, best_cpu, render as render_rows
+
 WINDOW = 4096  # what run_once gives a send: batch_size 2048 x 2
-
-
-class _JoiningSink:
-    """The syslog sink's encoder, and a send that only joins the bytes as the real one does."""
-
-    guarantee = WRITTEN
-
-    def __init__(self, encode):
-        self.encode = encode
-        self.batches_sent = 0
-
-    def send(self, payloads, deadline):
-        b"".join(payloads)
-        self.batches_sent += 1
-
-    def describe(self):
-        return "joining sink"
-
-    def close(self):
-        pass
-
-
-def _best_cpu(work, repeats: int) -> float:
-    work()  # warm: caches, imports
-    rounds = []
-    for _ in range(repeats):
-        started = time.process_time()
-        work()
-        rounds.append(time.process_time() - started)
-    return min(rounds)
 
 
 def stages(batch: dict, server, ca_file: Path, repeats: int = 5) -> dict:
@@ -83,26 +53,25 @@ def stages(batch: dict, server, ca_file: Path, repeats: int = 5) -> dict:
     data = [record["kinesis"]["data"] for record in records]
     texts = [a2b_base64(item).decode() for item in data]
     cpu = {
-        "decode": _best_cpu(lambda: units(lambda events: ()), repeats),
-        "base64": _best_cpu(lambda: [a2b_base64(item, strict_mode=True) for item in data], repeats),
-        "convox regex": _best_cpu(lambda: [_CONVOX.match(text).groups() for text in texts], repeats),
-        "encode": _best_cpu(lambda: [sink.encode(events) for events in decoded], repeats),
-        "pipeline": _best_cpu(lambda: forward(KinesisSource(batch, now_ms=lambda: 0), _JoiningSink(sink.encode),
+        "decode": best_cpu(lambda: units(lambda events: ()), repeats),
+        "base64": best_cpu(lambda: [a2b_base64(item, strict_mode=True) for item in data], repeats),
+        "convox regex": best_cpu(lambda: [_CONVOX.match(text).groups() for text in texts], repeats),
+        "encode": best_cpu(lambda: [sink.encode(events) for events in decoded], repeats),
+        "pipeline": best_cpu(lambda: forward(KinesisSource(batch, now_ms=lambda: 0), JoiningSink(sink.encode),
                                               max_events=WINDOW), repeats),
-        "send": _best_cpu(send, repeats),
-        "whole": _best_cpu(lambda: run_once(settings, event=batch, retry=NO_WAIT), repeats),
+        "send": best_cpu(send, repeats),
+        "whole": best_cpu(lambda: run_once(settings, event=batch, retry=NO_WAIT), repeats),
     }
     return {name: round(seconds / lines * 1e6, 2) for name, seconds in cpu.items()}
 
 
 def render(split: dict) -> str:
-    return "\n".join([
-        "client CPU per line, by stage (us, best round):",
-        f"  decode (source)              {split['decode']:6.2f}",
-        f"    of it base64               {split['base64']:6.2f}",
-        f"    of it the Convox regex     {split['convox regex']:6.2f}",
-        f"  encode (RFC 5424)            {split['encode']:6.2f}",
-        f"  pipeline without I/O         {split['pipeline']:6.2f}  (decode + encode + units, batcher)",
-        f"  send (TLS to rsyslogd)       {split['send']:6.2f}",
-        f"  whole run_once               {split['whole']:6.2f}",
-    ])
+    return render_rows("client CPU per line, by stage (us, best round):", [
+        ("decode (source)", split["decode"], ""),
+        ("  of it base64", split["base64"], ""),
+        ("  of it the Convox regex", split["convox regex"], ""),
+        ("encode (RFC 5424)", split["encode"], ""),
+        ("pipeline without I/O", split["pipeline"], "  (decode + encode + units, batcher)"),
+        ("send (TLS to rsyslogd)", split["send"], ""),
+        ("whole run_once", split["whole"], ""),
+    ], 29)

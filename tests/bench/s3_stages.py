@@ -24,7 +24,7 @@ from logfwd.pipeline import forward
 from logfwd.sinks.tcp.sink import TcpSink
 from logfwd.sources.s3.lines import decoded_lines, inflated, line_runs
 from logfwd.sources.s3.source import CHUNK, S3Source
-from tests.bench.kinesis_stages import _best_cpu, _JoiningSink
+from tests.bench.stagecpu import JoiningSink, best_cpu, render as render_rows
 
 SEND = 2048  # what forward gives a send (max_events)
 
@@ -50,17 +50,17 @@ def stages(client, bucket: str, key: str, port: int, lines: int, repeats: int = 
 
     # The passes first, while this process holds nothing big (100,000 documents kept for the stages
     # below would cost them page faults and garbage collection).
-    cpu = {"whole": _best_cpu(lambda: run(lambda: TcpSink([("127.0.0.1", port)])), repeats),
-           "pipeline": _best_cpu(lambda: run(lambda: _JoiningSink(json_payloads)), repeats),
-           "read": _best_cpu(chunks, repeats)}
+    cpu = {"whole": best_cpu(lambda: run(lambda: TcpSink([("127.0.0.1", port)])), repeats),
+           "pipeline": best_cpu(lambda: run(lambda: JoiningSink(json_payloads)), repeats),
+           "read": best_cpu(chunks, repeats)}
     raw_chunks = chunks()
-    cpu["inflate"] = _best_cpu(lambda: list(inflated(raw_chunks)), repeats)
+    cpu["inflate"] = best_cpu(lambda: list(inflated(raw_chunks)), repeats)
     blocks = list(inflated(raw_chunks))
-    cpu["lines"] = _best_cpu(lambda: [decoded_lines(run, 0) for run in line_runs(blocks)], repeats)
+    cpu["lines"] = best_cpu(lambda: [decoded_lines(run, 0) for run in line_runs(blocks)], repeats)
     raw_chunks = blocks = None  # not held while the stages below run
-    cpu["source"] = _best_cpu(lambda: list(S3Source(event, client).units(NO_DEADLINE, lambda lines: ())), repeats)
+    cpu["source"] = best_cpu(lambda: list(S3Source(event, client).units(NO_DEADLINE, lambda lines: ())), repeats)
     units = [unit[0] for unit in S3Source(event, client).units(NO_DEADLINE, lambda lines: lines)]
-    cpu["parse_encode"] = _best_cpu(lambda: _each(json_payloads, units), repeats)
+    cpu["parse_encode"] = best_cpu(lambda: _each(json_payloads, units), repeats)
     payloads = [payload for unit in units for payload in json_payloads(unit)]
     units = None
     if len(payloads) != lines:
@@ -70,19 +70,18 @@ def stages(client, bucket: str, key: str, port: int, lines: int, repeats: int = 
     def send():
         for start in range(0, len(payloads), SEND):
             sink.send(payloads[start:start + SEND])
-    cpu["send"] = _best_cpu(send, repeats)
+    cpu["send"] = best_cpu(send, repeats)
     return {name: round(seconds / lines * 1e6, 2) for name, seconds in cpu.items()}
 
 
 def render(split: dict) -> str:
-    return "\n".join([
-        "forwarder CPU per line, by stage (us, best round):",
-        f"  read (GetObject, chunks)      {split['read']:6.2f}",
-        f"  inflate                       {split['inflate']:6.2f}",
-        f"  cut into lines                {split['lines']:6.2f}",
-        f"  source (the 3 above, units)   {split['source']:6.2f}",
-        f"  parse + encode                {split['parse_encode']:6.2f}",
-        f"  pipeline without I/O          {split['pipeline']:6.2f}  (source + parse + encode + batcher)",
-        f"  send (tcp sink)               {split['send']:6.2f}",
-        f"  whole forward                 {split['whole']:6.2f}",
-    ])
+    return render_rows("forwarder CPU per line, by stage (us, best round):", [
+        ("read (GetObject, chunks)", split["read"], ""),
+        ("inflate", split["inflate"], ""),
+        ("cut into lines", split["lines"], ""),
+        ("source (the 3 above, units)", split["source"], ""),
+        ("parse + encode", split["parse_encode"], ""),
+        ("pipeline without I/O", split["pipeline"], "  (source + parse + encode + batcher)"),
+        ("send (tcp sink)", split["send"], ""),
+        ("whole forward", split["whole"], ""),
+    ], 30)
