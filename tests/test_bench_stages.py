@@ -22,3 +22,10 @@ def test_each_sample_goes_to_its_innermost_stage_and_the_split_scales_to_the_cpu
     assert stages["events: lines (fast path), payloads"] == (0.5, 0.1)
     assert stages["sink: framing, ACKs (compression off the GIL)"] == (0.5, 0.1)
     assert len(stages) == 4
+
+
+def test_the_api_clients_own_transport_counts_as_http(tmp_path):
+    raw = tmp_path / "pass.raw"
+    raw.write_text(f"{PASS};OpenWhiskAPI._attempt (logfwd/sources/openwhisk/api.py:222);"
+                   "Transport.prepared (logfwd/sources/openwhisk/transport.py:55) 3\n")
+    assert split(raw, us_per_line=2.0) == [("HTTP: requests, urllib3, http.client", 2.0, 1.0)]

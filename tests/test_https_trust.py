@@ -149,3 +149,14 @@ def test_verification_off_and_a_missing_bundle_take_requests_own_way(server, loa
     with pytest.raises(OSError, match="no-such-ca.pem"):
         OpenWhiskAPI(server.url, KEY, verify=missing, retry=RetryPolicy(attempts=1)).list_activations("hello")
     assert loads == []
+
+
+def test_the_bundle_the_environment_names_is_the_one_verified_against(server, loads, tmp_path, monkeypatch):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.paths["ca"])
+    assert OpenWhiskAPI(server.url, KEY).list_activations("hello") == PAGE
+    other = tmp_path / "other.pem"
+    other.write_text(make_pki().ca)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
+    with pytest.raises(SourceError, match="TLS verification failed"):
+        OpenWhiskAPI(server.url, KEY, retry=RetryPolicy(attempts=1)).list_activations("hello")
+    assert loads == [{"cafile": server.paths["ca"]}, {"cafile": str(other)}]

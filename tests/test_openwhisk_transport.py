@@ -1,6 +1,8 @@
 """The OpenWhisk client's transport against a real loopback server: the proxy and CA variables are
 followed as requests follows them (looked up once, when the client is built: once a run), a page's body
-is read whole in one read on a kept-alive connection, and a body cut off is a transient error."""
+is read whole in one read on a kept-alive connection, and a body cut off is a transient error. The
+requests it prepares from its template are those ``Session.get`` prepares; redirects and cookies are
+followed as ``Session.get`` follows them."""
 
 import json
 import socket
@@ -8,20 +10,24 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 import responses
 
+from logfwd import https
 from logfwd.errors import SourceTransientError
 from logfwd.retry import RetryPolicy
 from logfwd.sources.openwhisk.api import OpenWhiskAPI
+from logfwd.sources.openwhisk.transport import Transport
 
 KEY = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:S3cr3t"
 PAGE = [{"activationId": f"{n:032x}", "logs": ["x" * 1000] * 10} for n in range(30)]  # ~300 KB
 
 
 class _Server:
-    """Answers every GET with ``PAGE`` (or a cut-off body); remembers request lines and client ports."""
+    """Answers every GET with ``PAGE`` (or a cut-off body); remembers request lines, client ports and
+    Cookie headers. ``/moved/...`` is redirected to ``/...``; ``cookie`` is set on every answer."""
 
-    def __init__(self, cut: bool = False):
+    def __init__(self, cut: bool = False, cookie: str | None = None):
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,8 +36,17 @@ class _Server:
             def do_GET(self):
                 server.paths.append(self.path)
                 server.ports.add(self.client_address[1])
+                server.cookies.append(self.headers.get("Cookie"))
+                if self.path.startswith("/moved/"):
+                    self.send_response(307)
+                    self.send_header("Location", self.path[len("/moved"):])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = json.dumps(PAGE).encode()
                 self.send_response(200)
+                if cookie:
+                    self.send_header("Set-Cookie", cookie)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -44,7 +59,7 @@ class _Server:
             def log_message(self, *args):
                 pass
 
-        self.paths, self.ports = [], set()
+        self.paths, self.ports, self.cookies = [], set(), []
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -137,3 +152,50 @@ def test_a_body_a_response_hook_read_first_is_still_read_whole(server):
     session = requests.Session()
     session.hooks["response"].append(reads_the_body)
     assert OpenWhiskAPI(server.url, KEY, session=session).list_activations("hello") == PAGE
+
+
+AUTH = tuple(KEY.split(":", 1))
+
+
+@pytest.mark.parametrize("base", ["http://127.0.0.1:3233/api/v1", "https://OpenWhisk.Example.com/api/v1",
+                                  "https://example.com/a path/api/v1", "https://bücher.example/api/v1"])
+@pytest.mark.parametrize("path, params", [
+    ("", {}),
+    ("/namespaces/_/activations", {"name": "hello", "since": 1700000000000, "upto": 1700000000999,
+                                   "limit": 200, "skip": 400, "docs": "true"}),
+    ("/namespaces/a%40b.c/activations", {"name": "pkg/a b+c&d=é%~", "count": "true"}),
+    ("/namespaces/_/actions/pkg/%C3%A9t%C3%A9", {"code": "false"}),
+])
+def test_a_prepared_request_is_the_one_session_get_prepares(base, path, params):
+    session = https.session()
+    transport = Transport(session, base, AUTH, True, own_session=True)
+    ours = transport.prepared(path, params)
+    theirs = session.prepare_request(requests.Request("GET", base + path, params=params, auth=AUTH))
+    assert (ours.method, ours.url, ours.body, ours.hooks) == (theirs.method, theirs.url, theirs.body, theirs.hooks)
+    assert dict(ours.headers) == dict(theirs.headers) and "Authorization" in ours.headers
+    assert ours.headers is not transport.prepared(path, params).headers  # each request its own
+
+
+def test_a_redirect_is_followed(server):
+    api = OpenWhiskAPI(server.url + "/moved", KEY)
+    assert api.list_activations("hello") == PAGE
+    assert server.paths[0].startswith("/moved/api/v1/namespaces/_/activations?name=hello&")
+    assert server.paths[1] == server.paths[0][len("/moved"):]
+
+
+def test_a_cookie_the_server_sets_is_sent_back_as_session_get_sends_it():
+    server = _Server(cookie="route=b7")
+    try:
+        api = OpenWhiskAPI(server.url, KEY)
+        assert [api.list_activations("hello") for _ in range(3)] == [PAGE] * 3
+        plain = OpenWhiskAPI(server.url, KEY, session=requests.Session())  # Session.get on every request
+        assert [plain.list_activations("hello") for _ in range(3)] == [PAGE] * 3
+        assert server.cookies == [None, "route=b7", "route=b7"] * 2
+    finally:
+        server.close()
+
+
+def test_a_host_requests_refuses_is_reported_on_each_request_as_before():
+    api = OpenWhiskAPI("http://exa mple.com:99999", KEY, retry=RetryPolicy(attempts=1))
+    with pytest.raises(SourceTransientError, match="InvalidURL"):
+        api.list_activations("hello")

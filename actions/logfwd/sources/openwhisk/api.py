@@ -1,8 +1,8 @@
 """A small client for the OpenWhisk REST API: the reads the forwarder needs, nothing else.
 
-Every call goes through one ``requests.Session`` (connections are reused) and one retry policy:
-connection errors, timeouts, 429, 5xx and unreadable bodies are retried with backoff until the
-attempts or the run's deadline run out. Answers that will not change by retrying (401, 403, 404, 400)
+Every call goes through one ``requests.Session`` (connections are reused; see ``transport``) and one
+retry policy: connection errors, timeouts, 429, 5xx and unreadable bodies are retried with backoff
+until the attempts or the run's deadline run out. Answers that will not change by retrying (401, 403, 404, 400)
 raise at once, with a message that names the host, the namespace and what to check. The API key is
 never logged, never put in a message and never shown by ``repr``.
 
@@ -21,6 +21,7 @@ from ...codecs.jsonbytes import loads
 from ...deadline import NO_DEADLINE, Deadline
 from ...errors import AuthError, ConfigError, NotFoundError, SourceError, SourceTransientError
 from ...retry import RetryPolicy
+from .transport import Transport
 
 __all__ = ["OpenWhiskAPI", "MAX_LIMIT"]
 
@@ -59,17 +60,10 @@ class OpenWhiskAPI:
         self._auth = _basic_auth(api_key)
         self._secrets = tuple(s for s in (api_key, self._auth[1]) if s)
         self._namespace_path = f"/namespaces/{quote(self.namespace, safe='')}"
-        self._session = session if session is not None else https.session()
-        # requests looks the proxy variables (a scan of os.environ) and the CA bundle variables up again
-        # on every request: ~0.3 ms of CPU each. For this one host they are looked up once, here, as
-        # requests would (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE ...), and the session then uses
-        # what it is given.
-        found = self._session.merge_environment_settings(self.base + "/", {}, None, verify, None)
-        self._session.trust_env = False
-        self._proxies = found["proxies"]
+        self._transport = Transport(session if session is not None else https.session(), self.base, self._auth,
+                                    verify, own_session=session is None)
         self._retry = retry
         self._timeout = timeout
-        self._verify = found["verify"]
         self._deadline = deadline
         self.requests_made = 0  # HTTP requests sent, retries included (for the benchmark)
         self.page_limit = MAX_LIMIT  # the server's largest list limit, once a 400 has named it
@@ -167,7 +161,7 @@ class OpenWhiskAPI:
         return _expect(self._get(path, {}, subject=f"action '{name}'"), dict, self._endpoint(path))
 
     def close(self) -> None:
-        self._session.close()
+        self._transport.session.close()
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -224,8 +218,7 @@ class OpenWhiskAPI:
             raise SourceTransientError(f"{endpoint}: no time left before the run's deadline")
         self.requests_made += 1
         try:
-            response = self._session.get(self.base + path, params=params, auth=self._auth, timeout=timeout,
-                                         verify=self._verify, proxies=self._proxies, stream=True)
+            response = self._transport.get(path, params, timeout)
             body = _whole_body(response) if response.status_code == 200 else response.content
         except requests.exceptions.SSLError as error:
             if _plain_http_answer(error):
