@@ -398,6 +398,21 @@ _ODD_LINES = [
     "2023-11-14T22:13:20.178483919Z stdout: \udc00",
     "2023-11-14T22:13:20.178483919Z stdout: \x00",
     "2023-11-14T22:13:20.178483919Z stderr: \ud800",
+    # Trimmed fractions (Docker drops trailing zeros; the invoker pads the time to 30 characters):
+    "2023-11-14T22:13:20.1784Z      stdout: trimmed to four digits",
+    "2023-11-14T22:13:20.1Z         stderr: trimmed to one",
+    "2023-11-14T22:13:20.17848391Z  stdout: trimmed to eight",
+    "2023-11-14T22:13:20.1784Z      stderr: Logs were truncated because the limit was hit",
+    "2023-11-14T22:13:20.1784Z       stdout: a space more",
+    "2023-11-14T22:13:20.1784Z     stdout: a space less",
+    "2023-11-14T22:13:20.1784Z\t     stdout: a tab in the padding",
+    "2023-11-14T22:13:20.Z          stdout: a dot and no digits",
+    "2023-11-14T22:13:20.17٩4Z      stdout: a non-ASCII digit",
+    "2023-11-14T22:13:60.1784Z      stdout: second 60",
+    "2023-02-30T22:13:20.1784Z      stdout: no such day",
+    "2023-11-14T22:13:20.1784Z      stdout:",
+    "2023-11-14T22:13:20.1784Z      stdout: \ud800 a lone surrogate",
+    "2023-11-14T22:13:20.1784Z      stdouts: a longer stream",
 ]
 
 
@@ -469,3 +484,18 @@ def test_the_fast_paths_tables_grow_once_on_several_threads(monkeypatch):
     assert ends == [b'%d"}' % i for i in range(5_500)]
     assert stdout == [b',"stream":"stdout","log":{"offset":%d},"@metadata":{"_id":' % i for i in range(5_500)]
     assert stderr == [m.replace(b"stdout", b"stderr") for m in stdout]
+
+
+def test_trimmed_fractions_take_the_fast_path(monkeypatch):
+    from logfwd.sources.openwhisk import events as events_module
+
+    trimmed = ["2023-11-14T22:13:20.1784Z      stdout: four digits", "2023-11-14T22:13:20.1Z         stderr: one",
+               "2023-11-14T22:13:20.17848391Z  stdout: eight"]
+    record = {**sample("activation_nodejs"), "logs": trimmed + ["2023-11-14T22:13:20.1784Z     stdout: a space less"]}
+    general = activation_events(record).heads
+    plain_template = events_module._plain_template
+    monkeypatch.setattr(events_module, "_plain_template",
+                        lambda *args: None if (t := plain_template(*args)) is None else b'{"fast":1,' + t[1:])
+    marked = activation_events(record).heads
+    assert [head.startswith(b'{"fast":1,') for head in marked] == [True, True, True, False]
+    assert [b'{' + head[len(b'{"fast":1,'):] if head.startswith(b'{"fast":1,') else head for head in marked] == general

@@ -4,7 +4,7 @@ import calendar
 
 import pytest
 
-from logfwd.codecs.owlog import KNOWN_SECONDS, LogLine, format_time_ns, known_second, parse_line
+from logfwd.codecs.owlog import KNOWN_SECONDS, LogLine, format_time_ns, known_second, nine_digits, parse_line
 
 # Epoch seconds computed independently of the code under test.
 T0 = calendar.timegm((2017, 11, 13, 15, 45, 25, 0, 0, 0))
@@ -152,3 +152,33 @@ def test_known_second_is_what_the_invoker_shape_accepts(prefix):
     taken = parse_line(line).time == line[:30]
     assert known_second(prefix) is taken
     assert (prefix in KNOWN_SECONDS) is taken
+
+
+@pytest.mark.parametrize("line", [
+    "2023-11-14T22:13:20.1784Z      stdout: four digits",
+    "2023-11-14T22:13:20.1Z         stderr: one",
+    "2023-11-14T22:13:20.17848391Z  stdout: eight",
+    "2023-11-14T22:13:20.1784Z      stderr: Logs were truncated because of the limit",
+    "2023-02-30T22:13:20.1784Z      stdout: no such day (the time is not checked)",
+    "2023-11-14T22:13:20.1784Z       stdout: a space more (the same line, which events.py leaves to parse_line)",
+])
+def test_nine_digits_pads_a_trimmed_fraction_to_the_same_line(line):
+    padded = nine_digits(line)
+    assert len(padded) == len(line) and padded[29:31] == "Z " and padded[30:] == line[30:]
+    assert padded[:20] == line[:20] and padded[20:29].isdigit()
+    if "02-30" not in line:
+        assert parse_line(padded) == parse_line(line) and parse_line(padded).time == padded[:30]
+
+
+@pytest.mark.parametrize("line", [
+    "2023-11-14T22:13:20.178483919Z stdout: nine digits already",
+    "2023-11-14T22:13:20.1784Z     stdout: a space less",
+    "2023-11-14T22:13:20.1784Z\t     stdout: a tab in the padding",
+    "2023-11-14T22:13:20.Z          stdout: a dot and no digits",
+    "2023-11-14T22:13:20.17٩4Z      stdout: a non-ASCII digit",
+    "2023-11-14T22:13:20.17x4Z      stdout: a letter",
+    "2023-11-14T22:13:20.1784",
+    "",
+])
+def test_nine_digits_leaves_other_shapes_alone(line):
+    assert nine_digits(line) is None

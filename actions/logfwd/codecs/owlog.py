@@ -20,7 +20,7 @@ import datetime
 import re
 from typing import NamedTuple
 
-__all__ = ["LogLine", "parse_line", "format_time_ns", "MARKER_PREFIXES", "KNOWN_SECONDS", "known_second"]
+__all__ = ["LogLine", "parse_line", "format_time_ns", "MARKER_PREFIXES", "KNOWN_SECONDS", "known_second", "nine_digits"]
 
 # ASCII digits only: ``\d`` would also accept other scripts' digits that ``int`` converts silently.
 # The invoker's shape, whose first 30 characters are the time as events carry it (seconds 00..59).
@@ -135,6 +135,24 @@ def known_second(prefix: str) -> bool:
         KNOWN_SECONDS.clear()
     KNOWN_SECONDS.add(prefix)
     return True
+
+
+def nine_digits(line: str) -> str | None:
+    """``line`` as the invoker would have written it with nine fractional digits, if its fraction was
+    trimmed (Docker drops trailing zeros; the invoker pads the time to 30 characters:
+    ``...:25.2784Z      stdout: ...``); None if it has not that shape. The same time, stream and
+    message: a caller that recognises the nine-digit shape (events.py) takes such a line that way too.
+    Its time is not checked here."""
+    end = line.find("Z", 21, 29)
+    if end < 0 or line[end + 1:31] != _PADDING[end]:
+        return None
+    digits = line[20:end]
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    return f"{line[:20]}{digits:0<9}Z{line[30:]}"
+
+
+_PADDING = {end: " " * (31 - end - 1) for end in range(21, 29)}  # what pads a time ending at ``end`` to 30
 
 
 def _marker(text: str) -> str | None:

@@ -64,7 +64,7 @@ from collections.abc import Mapping
 
 from ...codecs import jsonbytes
 from ...codecs.jsonbytes import dumps, string
-from ...codecs.owlog import KNOWN_SECONDS, MARKER_PREFIXES, known_second, parse_line
+from ...codecs.owlog import KNOWN_SECONDS, MARKER_PREFIXES, known_second, nine_digits, parse_line
 from ...errors import BadRecordError, ConfigError
 from .recordevents import Payloads, RecordEvents
 from .sharedpart import shared_fields, shared_json, start_time
@@ -148,13 +148,17 @@ def activation_events(
             # are '"' and the ASCII time and stream, so the message's JSON is what follows): what
             # parse_line and plain_line_json would give, for about half the instructions. Tests hold the
             # two paths to the same bytes. Any other line goes the general way below.
-            middles = _PLAIN_MIDDLES.get(entry[29:39])  # "Z stdout: " | "Z stderr: "
-            if middles is not None and plain is not None and len(entry) <= fits:
-                second, fraction = entry[:20], entry[20:29]
+            text = entry
+            middles = _PLAIN_MIDDLES.get(text[29:39])  # "Z stdout: " | "Z stderr: "
+            if middles is None and text[29:31] == "  ":  # a trimmed fraction (1 line in 10): padded, the same way
+                text = nine_digits(entry) or entry
+                middles = _PLAIN_MIDDLES.get(text[29:39])
+            if middles is not None and plain is not None and len(text) <= fits:
+                second, fraction = text[:20], text[20:29]
                 if ((second in KNOWN_SECONDS or known_second(second)) and fraction.isascii() and fraction.isdigit()
-                        and (middles is _STDOUT_MIDDLES or not entry.startswith(MARKER_PREFIXES, 39))):
+                        and (middles is _STDOUT_MIDDLES or not text.startswith(MARKER_PREFIXES, 39))):
                     try:
-                        data = _orjson_dumps(entry)
+                        data = _orjson_dumps(text)
                     except TypeError:  # a lone surrogate: the general path replaces it
                         pass
                     else:
