@@ -154,16 +154,19 @@ def activation_events(
                 text = nine_digits(entry) or entry
                 middles = _PLAIN_MIDDLES.get(text[29:39])
             if middles is not None and plain is not None and len(text) <= fits:
-                second, fraction = text[:20], text[20:29]
-                if ((second in KNOWN_SECONDS or known_second(second)) and fraction.isascii() and fraction.isdigit()
+                second = text[:20]
+                if ((second in KNOWN_SECONDS or known_second(second))
                         and (middles is _STDOUT_MIDDLES or not text.startswith(MARKER_PREFIXES, 39))):
                     try:
                         data = _orjson_dumps(text)
                     except TypeError:  # a lone surrogate: the general path replaces it
                         pass
                     else:
-                        heads.append(plain % (data, data[40:], middles[offset], _PLAIN_ENDS[offset]))
-                        continue
+                        # The fraction, nine ASCII digits: its bytes are the entry's (bytes.isdigit is ASCII only;
+                        # another character is written as something else than a digit).
+                        if data[21:30].isdigit():
+                            heads.append(plain % (data, data[40:], middles[offset], _PLAIN_ENDS[offset]))
+                            continue
             timestamp, stream, message, marker = parse_line(entry)
         else:  # not text: keep it, as its JSON
             timestamp, stream, message, marker = None, None, _json(entry), None
