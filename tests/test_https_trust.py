@@ -143,11 +143,24 @@ def test_a_bundle_that_is_not_pem_is_a_clear_error_on_every_run_and_is_not_kept(
 
 
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # verify=False on purpose
-def test_verification_off_and_a_missing_bundle_take_requests_own_way(server, loads, tmp_path):
+def test_verification_off_takes_requests_own_way(server, loads):
     assert OpenWhiskAPI(server.url, KEY, verify=False).list_activations("hello") == PAGE
+    assert loads == []
+
+
+def test_a_bundle_path_that_does_not_exist_is_a_clear_error_not_retried(server, loads, tmp_path, monkeypatch):
+    # requests' own error is a bare OSError, which took the whole run down.
     missing = str(tmp_path / "no-such-ca.pem")
-    with pytest.raises(OSError, match="no-such-ca.pem"):
-        OpenWhiskAPI(server.url, KEY, verify=missing, retry=RetryPolicy(attempts=1)).list_activations("hello")
+    retry = RetryPolicy(attempts=3, initial=0, maximum=0, jitter=0)
+    given = OpenWhiskAPI(server.url, KEY, verify=missing, retry=retry)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", missing)
+    named = OpenWhiskAPI(server.url, KEY, retry=retry)
+    for api in (given, named):
+        with pytest.raises(SourceError, match=r"TLS verification failed \(.*no-such-ca\.pem.*REQUESTS_CA_BUNDLE"):
+            api.list_activations("hello")
+        assert api.requests_made == 1  # not retried
+    with https.session() as session, pytest.raises(requests.exceptions.SSLError, match="no-such-ca.pem"):
+        session.get(server.url, verify=missing, timeout=10)
     assert loads == []
 
 

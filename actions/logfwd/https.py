@@ -6,9 +6,9 @@ CPU each. Every run builds its clients anew and opens new connections, so a warm
 again on every run, for every connection (the API client keeps one for each thread that reads pages).
 ``session()`` mounts an adapter that reads each bundle once and hands urllib3 the ready context, the
 extension point requests documents for this (``build_connection_pool_key_attributes``). What is
-verified does not change: the same bundle, the certificate and the host name; ``verify=False``, a
-bundle path that does not exist and one that cannot be read take requests' own way (no check; its
-error naming the path or the cause).
+verified does not change: the same bundle, the certificate and the host name; ``verify=False`` and a
+bundle that cannot be read take requests' own way (no check; its error naming the cause), and a bundle
+path that does not exist is a TLS error naming it (requests' own is a bare ``OSError``).
 """
 
 import os
@@ -67,7 +67,15 @@ class _TrustedOnce(HTTPAdapter):
         return host, pool
 
     def cert_verify(self, conn, url, verify, cert):
-        super().cert_verify(conn, url, verify, cert)
+        try:
+            super().cert_verify(conn, url, verify, cert)
+        except OSError as error:
+            # requests' own for a CA bundle (or client certificate) path that does not exist: a bare
+            # OSError, which no client takes for a TLS failure. As one, it is reported as such (naming
+            # the path) and not retried: waiting does not create the file.
+            raise requests.exceptions.SSLError(f"{error}. Point REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE, or the "
+                                               "CA setting given) at a PEM file or a directory of "
+                                               "certificates, or unset it to use the default bundle") from None
         # A pool made with one of our contexts has the bundle in it: not read again per connection. Any
         # other pool (verification off, a bundle that could not be read, a requests that does not call
         # the method above) keeps what requests set, so it never falls back to the system's CAs.
