@@ -116,6 +116,20 @@ def test_a_held_page_unit_is_the_page_oldest_first_packed_or_not():
         assert delivered == list(range(24, -1, -1))
 
 
+def test_a_held_page_counts_the_bytes_each_record_holds_packed_or_not():
+    """The page's size (what the backlog budgets) is its records' ``Payloads.held_bytes``, whether it was
+    counted as the page was packed, on the plain page, or before a later ``pack()``."""
+    rng = random.Random(9)
+    for trial in range(50):
+        entries = [entry(rng, n, []) for n in range(rng.randrange(0, 30))]
+        expected = sum(events.held_bytes() for events, _ in entries)
+        packed, plain, later = HeldPage(list(entries)), HeldPage(list(entries), compress=False), \
+            HeldPage(list(entries), compress=False)
+        later.pack()
+        assert packed.size == plain.size == later.size == expected, trial
+        assert packed.plain is None and later.plain is None and plain.plain is not None
+
+
 def run(world, **options):
     clock, api, sink, store = world
     source = OpenWhiskSource(api, ["hello"], clock=clock, initial_lookback=3600, overlap=360.0,

@@ -5,7 +5,8 @@ through."""
 from array import array
 from bisect import bisect_right
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import accumulate
+from itertools import accumulate, chain
+from operator import attrgetter, itemgetter
 from typing import Callable, Iterable, Iterator
 
 from ...codecs import deflate
@@ -14,6 +15,7 @@ from .events import Payloads
 
 # One record's events and what to run once the sink acknowledged all of them.
 Entry = tuple[Payloads, Callable[[], None]]
+_events, _heads, _tail = itemgetter(0), attrgetter("heads"), attrgetter("tail")  # an Entry's parts, read in C
 
 
 class RecordsUnit:
@@ -63,6 +65,13 @@ def records_units(entries: Iterable[Entry], lines: int) -> Iterator[Unit]:
         yield RecordsUnit(run).unit()
 
 
+def held_bytes(entries: list[Entry]) -> int:
+    """The bytes the events of ``entries`` take while held: ``Payloads.held_bytes`` summed over them, with
+    no Python step a record (a held page's heads are out of the cache by now: each one read is a miss)."""
+    events = list(map(_events, entries))
+    return sum(map(len, chain.from_iterable(map(_heads, events)))) + sum(map(len, map(_tail, events)))
+
+
 class HeldPage:
     """The entries of one held page (newest first, as read), with their events compressed together: a
     fifth of the memory. ``units()`` gives them back oldest first.
@@ -76,19 +85,22 @@ class HeldPage:
     __slots__ = ("blob", "lengths", "records", "size", "plain")
 
     def __init__(self, entries: list[Entry], compress: bool = True):
-        self.size = sum(events.held_bytes() for events, _ in entries)  # uncompressed, as budgeted
         self.plain = entries
         if compress:
-            self.pack()
+            self.pack()  # counts the size as it packs: the heads read once, not twice
+        else:
+            self.size = held_bytes(entries)  # uncompressed, as budgeted
 
     def pack(self) -> None:
         """Compresses the page if it is held as built (it is to be held longer than was thought)."""
         if self.plain is None:
             return
         entries, self.plain = self.plain[::-1], None  # oldest first, as they will go out
-        heads = [head for events, _ in entries for head in events.heads]
+        heads = list(chain.from_iterable(map(_heads, map(_events, entries))))
         self.lengths = array("I", map(len, heads))
-        self.blob = deflate.compress(b"".join(heads), 3)
+        joined = b"".join(heads)
+        self.size = len(joined) + sum(map(len, map(_tail, map(_events, entries))))  # what held_bytes counts
+        self.blob = deflate.compress(joined, 3)
         self.records = [(len(events), events.tail, done) for events, done in entries]
 
     def entries(self) -> list[Entry]:
