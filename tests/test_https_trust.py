@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from logfwd import https
-from logfwd.errors import SourceError
+from logfwd.checkpoints.couchdb import CouchDBStore
+from logfwd.errors import CheckpointError, SourceError
 from logfwd.retry import RetryPolicy
 from logfwd.sources.openwhisk.api import OpenWhiskAPI
 from tlsutil import make_pki
@@ -156,9 +157,15 @@ def test_a_bundle_path_that_does_not_exist_is_a_clear_error_not_retried(server, 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", missing)
     named = OpenWhiskAPI(server.url, KEY, retry=retry)
     for api in (given, named):
-        with pytest.raises(SourceError, match=r"TLS verification failed \(.*no-such-ca\.pem.*REQUESTS_CA_BUNDLE"):
+        with pytest.raises(SourceError, match=r"cannot verify https://127\.0\.0\.1:\d+: the CA bundle "
+                                              r".*no-such-ca\.pem does not exist: point REQUESTS_CA_BUNDLE") as error:
             api.list_activations("hello")
+        assert "api_verify" not in str(error.value)  # a missing file is no reason to turn verification off
         assert api.requests_made == 1  # not retried
+    store = CouchDBStore(server.url, "logfwd", retry=retry)
+    with pytest.raises(CheckpointError, match=r"cannot verify CouchDB at 127\.0\.0\.1:\d+: the CA bundle "
+                                              r".*no-such-ca\.pem does not exist"):
+        store.load()
     with https.session() as session, pytest.raises(requests.exceptions.SSLError, match="no-such-ca.pem"):
         session.get(server.url, verify=missing, timeout=10)
     assert loads == []

@@ -8,7 +8,8 @@ again on every run, for every connection (the API client keeps one for each thre
 extension point requests documents for this (``build_connection_pool_key_attributes``). What is
 verified does not change: the same bundle, the certificate and the host name; ``verify=False`` and a
 bundle that cannot be read take requests' own way (no check; its error naming the cause), and a bundle
-path that does not exist is a TLS error naming it (requests' own is a bare ``OSError``).
+path that does not exist is ``CABundleMissing``, a TLS error naming it (requests' own is a bare
+``OSError``, which took a run down).
 """
 
 import os
@@ -20,7 +21,7 @@ from requests.adapters import HTTPAdapter
 from requests.utils import DEFAULT_CA_BUNDLE_PATH
 from urllib3.util.ssl_ import create_urllib3_context
 
-__all__ = ["session", "trust_context"]
+__all__ = ["session", "trust_context", "CABundleMissing"]
 
 
 def session() -> requests.Session:
@@ -51,6 +52,16 @@ def trust_context(bundle: str) -> ssl.SSLContext | None:
     return context
 
 
+class CABundleMissing(requests.exceptions.SSLError):
+    """The CA bundle to verify against (``verify``, ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE``) is not
+    there: a TLS error that waiting does not fix. ``str()`` says what to do; ``path`` is the path."""
+
+    def __init__(self, path: str):
+        super().__init__(f"the CA bundle {path} does not exist: point REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) "
+                         "at a PEM file or a directory of certificates, or unset it for the default bundle")
+        self.path = path
+
+
 _contexts: dict[str, ssl.SSLContext] = {}
 _lock = threading.Lock()
 
@@ -67,15 +78,9 @@ class _TrustedOnce(HTTPAdapter):
         return host, pool
 
     def cert_verify(self, conn, url, verify, cert):
-        try:
-            super().cert_verify(conn, url, verify, cert)
-        except OSError as error:
-            # requests' own for a CA bundle (or client certificate) path that does not exist: a bare
-            # OSError, which no client takes for a TLS failure. As one, it is reported as such (naming
-            # the path) and not retried: waiting does not create the file.
-            raise requests.exceptions.SSLError(f"{error}. Point REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE, or the "
-                                               "CA setting given) at a PEM file or a directory of "
-                                               "certificates, or unset it to use the default bundle") from None
+        if url.lower().startswith("https") and isinstance(verify, str) and not os.path.exists(verify):
+            raise CABundleMissing(verify)  # requests' own is a bare OSError, which no client reports as such
+        super().cert_verify(conn, url, verify, cert)
         # A pool made with one of our contexts has the bundle in it: not read again per connection. Any
         # other pool (verification off, a bundle that could not be read, a requests that does not call
         # the method above) keeps what requests set, so it never falls back to the system's CAs.

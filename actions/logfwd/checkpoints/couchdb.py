@@ -174,6 +174,8 @@ class CouchDBStore(ElsewhereThanResult):
             url += f"/{quote(doc_id, safe='')}"
         try:
             response = self._session.request(method, url, timeout=max(0.1, self._deadline.budget(self._timeout)), verify=self._verify, **kwargs)
+        except https.CABundleMissing as exc:
+            raise CheckpointError(f"cannot verify CouchDB at {self.host}: {exc}") from None
         except requests.exceptions.SSLError as exc:
             raise CheckpointError(f"TLS handshake with CouchDB at {self.host} failed ({_root_cause(exc)}); "
                                   "check that the server speaks TLS (else use couchdb+http), that its "
@@ -211,7 +213,7 @@ def _reason(response: requests.Response) -> str:
 
 def _root_cause(exc: BaseException) -> str:
     """The innermost cause ("Connection refused"), not urllib3's nested wrapper text."""
-    while exc.__cause__ is not None or exc.__context__ is not None:
+    while exc.__cause__ is not None or (exc.__context__ is not None and not exc.__suppress_context__):
         exc = exc.__cause__ or exc.__context__
     if isinstance(exc, ssl.SSLCertVerificationError):
         return exc.verify_message

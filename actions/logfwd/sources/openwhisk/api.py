@@ -220,6 +220,8 @@ class OpenWhiskAPI:
         try:
             response = self._transport.get(path, params, timeout)
             body = _whole_body(response) if response.status_code == 200 else response.content
+        except https.CABundleMissing as error:
+            raise SourceError(f"{endpoint}: cannot verify {self.host}: {error}") from None
         except requests.exceptions.SSLError as error:
             if _plain_http_answer(error):
                 assumed = "" if self._scheme_given else " (apihost names no scheme, so https was assumed)"
