@@ -66,7 +66,8 @@ def test_url_with_or_without_scheme(apihost, base):
     assert api.describe() == f"{base} namespace _"
 
 
-@pytest.mark.parametrize("apihost", ["", "   ", "ftp://host", "https://"])
+@pytest.mark.parametrize("apihost", ["", "   ", "ftp://host", "https://", "https://host?x=1", "host/#frag",
+                                     "https://my host", "host\t:443"])
 def test_bad_apihost(apihost):
     with pytest.raises(ConfigError) as error:
         make_api(apihost=apihost)

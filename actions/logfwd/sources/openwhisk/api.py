@@ -284,6 +284,9 @@ def _base_host(apihost: str) -> str:
     host = host.rstrip("/")
     if not host:
         raise ConfigError("apihost", "names no host", "Give the API host, e.g. openwhisk.example.com")
+    if any(c in host for c in "?# \t\r\n"):
+        raise ConfigError("apihost", f"'{given}' has a query, a fragment or a space, which an API host has not",
+                          "Give scheme://host[:port] only, e.g. https://openwhisk.example.com")
     if scheme.lower() not in ("http", "https"):
         raise ConfigError("apihost", f"'{given}' is not an http(s) address", "Use https://HOST or just HOST")
     return f"{scheme.lower()}://{host}"
