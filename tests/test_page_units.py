@@ -117,12 +117,12 @@ def test_a_held_page_unit_is_the_page_oldest_first_packed_or_not():
 
 
 def test_a_held_page_counts_the_bytes_each_record_holds_packed_or_not():
-    """The page's size (what the backlog budgets) is its records' ``Payloads.held_bytes``, whether it was
+    """The page's size (what the backlog budgets) is its records' heads and each tail once, whether it was
     counted as the page was packed, on the plain page, or before a later ``pack()``."""
     rng = random.Random(9)
     for trial in range(50):
         entries = [entry(rng, n, []) for n in range(rng.randrange(0, 30))]
-        expected = sum(events.held_bytes() for events, _ in entries)
+        expected = sum(sum(map(len, events.heads)) + len(events.tail) for events, _ in entries)  # the tail once
         packed, plain, later = HeldPage(list(entries)), HeldPage(list(entries), compress=False), \
             HeldPage(list(entries), compress=False)
         later.pack()

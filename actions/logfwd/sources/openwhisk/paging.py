@@ -18,6 +18,10 @@ Entry = tuple[Payloads, Callable[[], None]]
 _events, _heads, _tail = itemgetter(0), attrgetter("heads"), attrgetter("tail")  # an Entry's parts, read in C
 
 
+def _tails_bytes(events: Iterable[Payloads]) -> int:
+    return sum(map(len, map(_tail, events)))
+
+
 class RecordsUnit:
     """A run of records (``entries``, in the order they are to be delivered) as one unit.
 
@@ -65,13 +69,6 @@ def records_units(entries: Iterable[Entry], lines: int) -> Iterator[Unit]:
         yield RecordsUnit(run).unit()
 
 
-def held_bytes(entries: list[Entry]) -> int:
-    """The bytes the events of ``entries`` take while held: ``Payloads.held_bytes`` summed over them, with
-    no Python step a record (a held page's heads are out of the cache by now: each one read is a miss)."""
-    events = list(map(_events, entries))
-    return sum(map(len, chain.from_iterable(map(_heads, events)))) + sum(map(len, map(_tail, events)))
-
-
 class HeldPage:
     """The entries of one held page (newest first, as read), with their events compressed together: a
     fifth of the memory. ``units()`` gives them back oldest first.
@@ -85,11 +82,15 @@ class HeldPage:
     __slots__ = ("blob", "lengths", "records", "size", "plain")
 
     def __init__(self, entries: list[Entry], compress: bool = True):
+        # ``size``: the bytes its events take uncompressed, as budgeted: each head, and each record's tail
+        # once. Counted with no Python step a record (a held page's heads are out of the cache by now:
+        # each one read is a miss), and by pack() as it packs (the heads read once, not twice).
         self.plain = entries
         if compress:
-            self.pack()  # counts the size as it packs: the heads read once, not twice
+            self.pack()
         else:
-            self.size = held_bytes(entries)  # uncompressed, as budgeted
+            events = list(map(_events, entries))
+            self.size = sum(map(len, chain.from_iterable(map(_heads, events)))) + _tails_bytes(events)
 
     def pack(self) -> None:
         """Compresses the page if it is held as built (it is to be held longer than was thought)."""
@@ -99,7 +100,7 @@ class HeldPage:
         heads = list(chain.from_iterable(map(_heads, map(_events, entries))))
         self.lengths = array("I", map(len, heads))
         joined = b"".join(heads)
-        self.size = len(joined) + sum(map(len, map(_tail, map(_events, entries))))  # what held_bytes counts
+        self.size = len(joined) + _tails_bytes(map(_events, entries))
         self.blob = deflate.compress(joined, 3)
         self.records = [(len(events), events.tail, done) for events, done in entries]
 

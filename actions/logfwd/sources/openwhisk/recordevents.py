@@ -94,7 +94,3 @@ class Payloads(Sequence):
 
     def __iter__(self):
         return map(add, self.heads, repeat(self.tail))
-
-    def held_bytes(self) -> int:
-        """The bytes these events take while held: each head, and the tail once."""
-        return sum(map(len, self.heads)) + len(self.tail)
