@@ -144,7 +144,6 @@ def test_the_ca_bundle_variables_are_followed_unless_verification_is_off(variabl
 
 
 def test_a_body_a_response_hook_read_first_is_still_read_whole(server):
-    import requests
 
     def reads_the_body(response, *args, **kwargs):
         assert response.content  # e.g. a hook that logs or counts what was read
@@ -196,6 +195,26 @@ def test_a_cookie_the_server_sets_is_sent_back_as_session_get_sends_it():
 
 
 def test_a_host_requests_refuses_is_reported_on_each_request_as_before():
-    api = OpenWhiskAPI("http://exa mple.com:99999", KEY, retry=RetryPolicy(attempts=1))
-    with pytest.raises(SourceTransientError, match="InvalidURL"):
-        api.list_activations("hello")
+    api = OpenWhiskAPI("http://example.com:99999", KEY, retry=RetryPolicy(attempts=1))
+    assert api._transport._template is None  # no template: each request takes Session.get, which refuses it
+    for _ in range(2):
+        with pytest.raises(SourceTransientError, match="InvalidURL"):
+            api.list_activations("hello")
+
+
+@responses.activate
+def test_the_send_settings_are_those_session_get_gives(monkeypatch):
+    # stream, verify, proxies, cert and timeout reach the adapter as Session.get hands them over.
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "elsewhere.example")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/our-ca.pem")
+    responses.get("https://openwhisk.example.com/api/v1/namespaces/_/activations", json=[])
+    own = OpenWhiskAPI("openwhisk.example.com", KEY)  # the template, Session.send
+    given = OpenWhiskAPI("openwhisk.example.com", KEY, session=requests.Session())  # Session.get every time
+    assert own._transport._template is not None and given._transport._template is None
+    own.list_activations("hello")
+    given.list_activations("hello")
+    fast, plain = (call.request.req_kwargs for call in responses.calls)
+    assert fast == plain
+    assert fast["stream"] is True and fast["verify"] == "/etc/our-ca.pem"
+    assert fast["proxies"]["https"] == "http://proxy.example:3128"

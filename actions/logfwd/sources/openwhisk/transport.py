@@ -2,7 +2,7 @@
 prepared once.
 
 ``Session.get`` merges the session's headers, parameters, hooks, cookies and settings into every
-request anew and parses the whole URL again: ~120 us of CPU of the ~660 an API page cost besides its
+request anew and parses the whole URL again: ~120 us of CPU of the ~600 an API page cost besides its
 decoding. For the client's own session those parts do not change within a run, except the cookies a
 server might set, so they are prepared once (by requests itself, from the base URL) and each GET only
 adds its path and query, then goes through ``Session.send``: the same adapter (the CA bundle read once,
