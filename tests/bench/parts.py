@@ -37,6 +37,7 @@ class Timer:
         self.seconds: dict[str, float] = defaultdict(float)
         self.calls: dict[str, int] = defaultdict(int)
         self.local = threading.local()
+        self.lock = threading.Lock()  # targets run on several threads (the sender's, the pages')
 
     def _timed(self, name: str, step):
         children = self.local.__dict__.setdefault("children", [])
@@ -46,7 +47,8 @@ class Timer:
             return step()
         finally:
             spent = time.thread_time() - started
-            self.seconds[name] += spent - children.pop()
+            with self.lock:
+                self.seconds[name] += spent - children.pop()
             if children:
                 children[-1] += spent
 
@@ -62,8 +64,9 @@ class Timer:
         if inspect.isgeneratorfunction(function):
             @wraps(function)
             def wrapper(*args, **kwargs):
-                generator = function(*args, **kwargs)
-                self.calls[target] += 1
+                generator = function(*args, **kwargs)  # resumed with next() only: no send() or throw()
+                with self.lock:
+                    self.calls[target] += 1
                 while True:
                     try:
                         item = timed(target, lambda: next(generator))
@@ -73,7 +76,8 @@ class Timer:
         else:
             @wraps(function)
             def wrapper(*args, **kwargs):
-                self.calls[target] += 1
+                with self.lock:
+                    self.calls[target] += 1
                 return timed(target, lambda: function(*args, **kwargs))
         setattr(owner, attribute, wrapper)
 
