@@ -11,7 +11,6 @@ A deployment may lower ``max-list-limit`` below 200 for every collection: the 40
 """
 
 import logging
-import re
 from urllib.parse import quote
 
 import requests
@@ -19,8 +18,9 @@ import requests
 from ... import https
 from ...codecs.jsonbytes import loads
 from ...deadline import NO_DEADLINE, Deadline
-from ...errors import AuthError, ConfigError, NotFoundError, SourceError, SourceTransientError
+from ...errors import ConfigError, NotFoundError, SourceError, SourceTransientError
 from ...retry import RetryPolicy
+from .answers import LimitTooLarge, answer_error, clip, plain_http_answer, server_error
 from .transport import Transport
 
 __all__ = ["OpenWhiskAPI", "MAX_LIMIT"]
@@ -28,14 +28,6 @@ __all__ = ["OpenWhiskAPI", "MAX_LIMIT"]
 log = logging.getLogger(__name__)
 
 MAX_LIMIT = 200  # the most records one list request returns; above it the server answers 400
-_SNIPPET = 100  # characters of an unusable body shown in an error
-_LIMIT_RANGE = re.compile(r"The value '\d+' is not in the range of 0 to (\d+) for")
-
-
-class _LimitTooLarge(SourceError):
-    def __init__(self, message: str, maximum: int):
-        super().__init__(message)
-        self.maximum = maximum
 
 
 class OpenWhiskAPI:
@@ -108,7 +100,7 @@ class OpenWhiskAPI:
         body = _expect(self._get(path, params, subject=_subject(name)), dict, self._endpoint(path))
         count = body.get("activations")
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise SourceError(f"{self._endpoint(path)} answered a count without a number: {_clip(str(body))}")
+            raise SourceError(f"{self._endpoint(path)} answered a count without a number: {clip(str(body))}")
         return count
 
     def get_activation(self, activation_id: str) -> dict:
@@ -184,7 +176,7 @@ class OpenWhiskAPI:
             params = {**params, "limit": self.page_limit}
         try:
             return self._get(path, params, subject=subject)
-        except _LimitTooLarge as error:
+        except LimitTooLarge as error:
             if not 0 < error.maximum < params["limit"]:
                 raise
             log.info("%s allows at most %d records a page; paging with that", self.host, error.maximum)
@@ -223,7 +215,7 @@ class OpenWhiskAPI:
         except https.CABundleMissing as error:
             raise SourceError(f"{endpoint}: cannot verify {self.host}: {error}") from None
         except requests.exceptions.SSLError as error:
-            if _plain_http_answer(error):
+            if plain_http_answer(error):
                 assumed = "" if self._scheme_given else " (apihost names no scheme, so https was assumed)"
                 raise SourceError(
                     f"{endpoint}: {self.host} answers plain HTTP, not HTTPS{assumed}. If that API really is "
@@ -243,29 +235,10 @@ class OpenWhiskAPI:
                 return loads(body)
             except ValueError:
                 # An HTML page from a proxy or a cut-off body: a retry usually gets a whole one.
-                text = self._clean(_clip(body.decode(response.encoding or "utf-8", "replace")))
+                text = self._clean(clip(body.decode(response.encoding or "utf-8", "replace")))
                 message = f"{endpoint} answered 200 with a body that is not JSON: {text!r}"
                 raise SourceTransientError(message) from None
-        reason = self._clean(_server_error(response))
-        where = f"OpenWhisk at {self.host}, namespace '{self.namespace}'"
-        if status in (401, 403):
-            raise AuthError(
-                f"{where} refused the API key (HTTP {status}) on {endpoint}: {reason}. Check the API key "
-                "(wsk property get --auth); for the deployed action, check that it has the annotation "
-                "'provide-api-key: true' or is given an api_key parameter"
-            )
-        if status == 404:
-            what = subject or f"namespace '{self.namespace}'"
-            raise NotFoundError(
-                f"{where} does not know {what} (HTTP 404) on {endpoint}: {reason}. Check the namespace "
-                "and name, and that the API host is the one the action was deployed to"
-            )
-        if status == 429 or status >= 500:
-            raise SourceTransientError(f"{endpoint} answered HTTP {status}: {reason}")
-        limit = _LIMIT_RANGE.search(reason) if status == 400 else None
-        if limit:
-            raise _LimitTooLarge(f"{where} rejected {endpoint} (HTTP 400): {reason}", int(limit.group(1)))
-        raise SourceError(f"{where} rejected {endpoint} (HTTP {status}): {reason}")
+        raise answer_error(status, self._clean(server_error(response)), self.host, self.namespace, endpoint, subject)
 
     def _clean(self, error: object) -> str:
         """Text fit for an error message: the API key is masked should any peer echo it back."""
@@ -301,11 +274,6 @@ def _whole_body(response: requests.Response) -> bytes:
         response.close()  # read whole, the connection is back in the pool already; cut off, it is closed
 
 
-def _plain_http_answer(error: Exception) -> bool:
-    """Did a TLS handshake fail because the server answered in plain HTTP? OpenSSL reads the start of
-    "HTTP/1.1 400" as a TLS record of an unknown version (or, in 3.2+, as a record layer failure)."""
-    text = str(error)
-    return any(sign in text for sign in ("WRONG_VERSION_NUMBER", "record layer failure", "HTTP_REQUEST"))
 
 
 def _basic_auth(api_key: str) -> tuple[str, str]:
@@ -340,19 +308,3 @@ def _expect(value: object, kind: type, endpoint: str):
         got = type(value).__name__
         raise SourceError(f"{endpoint} answered a JSON {got} where {kind.__name__} was expected")
     return value
-
-
-def _server_error(response: requests.Response) -> str:
-    """The ``error`` text OpenWhisk puts in its error bodies, else the start of the body."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return body["error"]
-    return _clip(response.text) or response.reason or "no details"
-
-
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _SNIPPET else text[:_SNIPPET] + "..."
