@@ -403,7 +403,7 @@ class OpenWhiskSource:
         # The JSON sinks' encoder (json_payloads) asks the events for their payloads: asked here directly,
         # as it would, a record skips two calls (test_openwhisk_source: the same payloads either way).
         payloads = events.payloads() if self._encode is json_payloads else held_form(self._encode(events))
-        return payloads, partial(run.delivered, key, start, len(events))
+        return payloads, partial(run.delivered, key, start, len(events.heads))  # (its len, without a call)
 
     def _logs(self, record: dict, run: ActionRun) -> list | None:
         """Deployments with an external log store return records with empty ``logs``: ask ``/logs``.
