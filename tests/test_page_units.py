@@ -184,7 +184,8 @@ def test_the_json_sinks_payloads_are_the_same_asked_of_the_events_directly_or_th
         for i in range(50):  # live and settled records, of 0 to 3 lines, some unparsed or cut
             record = api.add("hello", T0 - (3_000_000 if i % 2 else 100_000) + i * 1000, lines=rng.randrange(0, 4),
                              activation_id=f"{i:032x}")
-            record["logs"] += rng.choice([[], ["not a log line"], ["2023-11-14T22:13:20.000000000Z stderr: " + "x" * 90]])
+            long_line = "2023-11-14T22:13:20.000000000Z stderr: " + "x" * 90  # cut at max_line_bytes
+            record["logs"] += rng.choice([[], ["not a log line"], [long_line]])
         clock.now += 10
         source = OpenWhiskSource(api, ["hello"], clock=clock, initial_lookback=3600, overlap=360.0, max_line_bytes=64,
                                  held_pages=1, unit_lines=7)
