@@ -177,10 +177,12 @@ def test_a_failed_send_moves_the_checkpoint_past_exactly_the_records_it_acknowle
 def test_the_json_sinks_payloads_are_the_same_asked_of_the_events_directly_or_through_the_encoder():
     """For the JSON sinks' encoder (``json_payloads``) the source asks a record's events for their
     payloads itself, skipping the calls between: the same payloads, in the same order, and the same
-    counts of flagged lines, as any other encoder that gives them (here one wrapping it)."""
+    counts of flagged lines, as any other encoder that gives them (here one wrapping it); live pages and
+    a settled backlog's held pages alike."""
     def forwarded(encode):
         clock = FakeClock(T0 / 1000)
         api, rng = FakeAPI(clock), random.Random(5)
+        api.page_limit = 5  # the settled ones a backlog, read in pages and held (a page, then from the far end)
         for i in range(50):  # live and settled records, of 0 to 3 lines, some unparsed or cut
             record = api.add("hello", T0 - (3_000_000 if i % 2 else 100_000) + i * 1000, lines=rng.randrange(0, 4),
                              activation_id=f"{i:032x}")
