@@ -7,6 +7,7 @@ import random
 
 from logfwd.batcher import Batcher
 from logfwd.deadline import Deadline, NO_DEADLINE
+from logfwd.codecs.jsonbytes import json_payloads
 from logfwd.errors import DeliveryError
 from logfwd.pipeline import forward
 from logfwd.sources.openwhisk.events import Payloads
@@ -171,3 +172,30 @@ def test_a_failed_send_moves_the_checkpoint_past_exactly_the_records_it_acknowle
         assert set(ids) == {f"guest/{r['activationId']}:{i}" for r in api.records for i in range(len(r["logs"]))}
         resent = len(ids) - len(set(ids))
         assert resent == acked - position and (resent < lines[expected] if expected < len(lines) else resent == 0)
+
+
+def test_the_json_sinks_payloads_are_the_same_asked_of_the_events_directly_or_through_the_encoder():
+    """For the JSON sinks' encoder (``json_payloads``) the source asks a record's events for their
+    payloads itself, skipping the calls between: the same payloads, in the same order, and the same
+    counts of flagged lines, as any other encoder that gives them (here one wrapping it); live pages and
+    a settled backlog's held pages alike."""
+    def forwarded(encode):
+        clock = FakeClock(T0 / 1000)
+        api, rng = FakeAPI(clock), random.Random(5)
+        api.page_limit = 5  # the settled ones a backlog, read in pages and held (a page, then from the far end)
+        for i in range(50):  # live and settled records, of 0 to 3 lines, some unparsed or cut
+            record = api.add("hello", T0 - (3_000_000 if i % 2 else 100_000) + i * 1000, lines=rng.randrange(0, 4),
+                             activation_id=f"{i:032x}")
+            long_line = "2023-11-14T22:13:20.000000000Z stderr: " + "x" * 90  # cut at max_line_bytes
+            record["logs"] += rng.choice([[], ["not a log line"], [long_line]])
+        clock.now += 10
+        source = OpenWhiskSource(api, ["hello"], clock=clock, initial_lookback=3600, overlap=360.0, max_line_bytes=64,
+                                 held_pages=1, unit_lines=7)
+        source.open(None)
+        payloads = [bytes(payload) for unit in source.units(encode=encode) for payload in unit.payloads]
+        return payloads, source.unparsed, source.truncated
+
+    direct, general = forwarded(json_payloads), forwarded(lambda events: json_payloads(events))
+    assert direct == general
+    payloads, unparsed, truncated = direct
+    assert len(payloads) >= 100 and unparsed > 5 and truncated > 5

@@ -128,7 +128,9 @@ def activation_events(
     shared = (shared_json(record, annotations, fields, path, namespace, start)
               or shared_fields(record, annotations, fields, path, namespace, start))
 
-    entries = _entries(record.get("logs") if logs is None else logs)
+    if logs is None:
+        logs = record.get("logs")
+    entries = logs if type(logs) is list else _entries(logs)  # a list, nearly always: taken as it is
     id_prefix = f"{namespace}/{activation_id}:"
     if annotations.get("kind") == "sequence" or "topmost" in annotations:
         return RecordEvents(_record_lines(entries, "sequence", start, id_prefix), shared)
