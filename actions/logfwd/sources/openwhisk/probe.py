@@ -10,7 +10,7 @@ from ...errors import AuthError, SourceError
 from .api import OpenWhiskAPI
 from .overlap import automatic_overlaps
 from .selection import is_wildcard, no_such_action, normalize, parse, qualified_name
-from .source import CLOCK_SKEW_MS, iso
+from .saved import CLOCK_SKEW_MS, iso
 
 API, KEY, ACTIONS, OVERLAP, POSITIONS = "openwhisk api", "openwhisk key", "monitored actions", "overlap", "checkpoint"
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -6,7 +6,8 @@ skipped), and the settled range is delivered oldest first, so the cursor moves f
 deadline cuts a run short. See ``cursor.py`` for why the range is split, ``pager.py`` for how pages
 are read without a large ``skip``, ``backlog.py`` for how a settled range goes out oldest first,
 ``recheck.py`` for how a range read before is read again only where it gained records, ``pending.py``
-for activations whose logs are not there yet, and ``handover.py`` for how actions move between shards.
+for activations whose logs are not there yet, ``handover.py`` for how actions move between shards, and
+``saved.py`` for what the checkpoint keeps of them.
 
 Requests: about one per page of activations (the server's list limit, 200 at most), plus one per
 action; a backlog longer than the pages held costs a few counts more (``backlog.py``). The next
@@ -17,7 +18,6 @@ import threading
 import time
 from bisect import bisect_left
 from collections import Counter, OrderedDict
-from datetime import datetime, timezone
 from functools import partial
 from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping
@@ -29,13 +29,14 @@ from ..base import Encode
 from .events import Payloads, RecordEvents, activation_events
 from ..base import Unit
 from . import handover
-from .cursor import ActionCursor, ActionRun, fingerprint, share
+from .cursor import ActionRun, fingerprint
 from .overlap import automatic_overlaps
 from .pager import Pager, ends_range, start_of
 from .backlog import oldest_first
 from .paging import Entry, Prefetcher, held_form, records_units
 from .pending import logs_arrived, looks_inline, marker_events
 from .recheck import changed_ranges
+from .saved import checkpoint_document, iso, restore
 from .selection import is_wildcard, no_such_action, parse, select_actions
 from .shards import Shard
 
@@ -50,7 +51,6 @@ LATE_BY_ID = 4  # a rechecked part with up to a quarter of new records fetches t
 UNIT_SHARE = 4  # a unit holds at most a quarter of a window's lines (a record's may be more)
 MAX_PENDING = 1000  # activations of one action waiting for their logs; past it, a marker at once
 _PENDING = object()  # _logs: the logs are not there yet
-CLOCK_SKEW_MS = 60_000  # a saved position this far past now is not a clock difference between hosts
 
 
 class OpenWhiskSource:
@@ -95,7 +95,7 @@ class OpenWhiskSource:
     # --- checkpoint --------------------------------------------------------------------------
 
     def open(self, document: dict | None) -> None:
-        own, peers = self._restore(document)
+        own, peers = restore(document, self.namespace, int(self.clock() * 1000), self.warnings.append)
         listing: list = []
 
         def list_actions() -> list:  # read once, for the wildcards and the automatic overlap alike
@@ -150,57 +150,9 @@ class OpenWhiskSource:
 
     def checkpoint(self) -> dict:
         runs = [run for run in self.runs if run.name not in self.missing]
-        cursors = {run.name: run.next_cursor(len(run.seen) + len(run.through_ids)) for run in runs}
-        caps = share({name: len(cursor.seen) for name, cursor in cursors.items()}, self.max_seen)
-        actions = {}
-        for name, cursor in cursors.items():
-            kept = _newest(cursor, caps[name])
-            # Ids over the cap are forgotten: their activations may be sent again (same _id) next run.
-            self.forgotten[name] = len(cursor.seen) - len(kept.seen)
-            if self.forgotten[name]:
-                self.warnings.append(f"{name}: {self.forgotten[name]} delivered activations did not fit the "
-                                     f"checkpoint's memory of ids ({caps[name]:,} for this action, {self.max_seen:,} "
-                                     "in all); the next run may send their lines again, with the same _id")
-            actions[name] = handover.encode(kept)
-        actions.update((name, handover.encode(cursor, carried=True)) for name, cursor in self.carried.items())
-        document = {"type": "openwhisk", "namespace": self.namespace, "actions": actions}
-        return {**document, "shard": str(self.shard)} if self.shard else document
-
-    def _restore(self, document: dict | None) -> tuple[dict, list[dict]]:
-        """This shard's saved entries, and those of the other shards' checkpoints (``peers``, read
-        beside it by a sharded store)."""
-        if not document:
-            return {}, []
-        peers = []
-        for peer in document.get("peers") or ():
-            try:
-                peers.append(self._not_in_future(handover.parse(peer, self.namespace)))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                self.warnings.append(f"another shard's checkpoint is unreadable ({exc}); its actions start "
-                                     "from their own shard's position or the initial lookback")
-        if set(document) <= {"peers"}:
-            return {}, peers
-        try:
-            if document.get("type") == "openwhisk" and document.get("namespace") != self.namespace:
-                self.warnings.append(f"checkpoint is for namespace {document.get('namespace')!r}, "
-                                     f"not {self.namespace!r}; starting from the initial lookback")
-            return self._not_in_future(handover.parse(document, self.namespace)), peers
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            self.warnings.append(f"checkpoint unreadable ({exc}); starting from the initial lookback")
-            return {}, peers
-
-    def _not_in_future(self, entries: dict) -> dict:
-        now_ms = int(self.clock() * 1000)
-        for name, entry in list(entries.items()):
-            since = entry.cursor.since
-            if since > now_ms + CLOCK_SKEW_MS:
-                # Trusting it would skip everything until then; the position is unknown.
-                self.warnings.append(
-                    f"checkpoint position of {name!r} lies in the future ({iso(since)}, now {iso(now_ms)}): "
-                    "not trusted, starting that action from the initial lookback. Check the clock of the "
-                    "host that saved it")
-                del entries[name]
-        return entries
+        document, self.forgotten = checkpoint_document(runs, self.carried, self.namespace, self.shard,
+                                                       self.max_seen, self.warnings.append)
+        return document
 
     # --- work --------------------------------------------------------------------------------
 
@@ -458,15 +410,3 @@ class OpenWhiskSource:
             read["ids_forgotten"] = self.forgotten[run.name]
         return read
 
-
-def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="seconds")
-
-
-def _newest(cursor: ActionCursor, cap: int) -> ActionCursor:
-    # Over the cap, forget the oldest ids: at worst they are re-sent, with the same _id.
-    if len(cursor.seen) <= cap:
-        return cursor
-    kept = sorted(cursor.seen.items(), key=lambda item: item[1])[len(cursor.seen) - cap:]
-    # The forgotten ids no longer count as read: their part must be read again, not counted.
-    return ActionCursor(cursor.since, dict(kept), None, cursor.pending)
