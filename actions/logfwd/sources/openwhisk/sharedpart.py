@@ -108,12 +108,11 @@ def shared_json(record: dict, annotations: dict, fields, path: str, namespace: s
             text += f',"wait_ms":{wait}'
         elif isinstance(wait, (int, float)) and type(wait) is not bool:
             return None
-    if init is None:  # a warm start: no init time
-        pass
-    elif type(init) is int and _INT_MIN <= init < _INT_END:
-        text += f',"init_ms":{init}'
-    elif isinstance(init, (int, float)) and type(init) is not bool:
-        return None
+    if init is not None:  # None: a warm start, no init time (settled in one check)
+        if type(init) is int and _INT_MIN <= init < _INT_END:
+            text += f',"init_ms":{init}'
+        elif isinstance(init, (int, float)) and type(init) is not bool:
+            return None
     cause, caused_by = record.get("cause"), get("causedBy")
     if cause is not None or caused_by is not None:  # components of a sequence
         for name, value in (("cause", cause), ("caused_by", caused_by)):

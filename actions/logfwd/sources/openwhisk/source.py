@@ -354,7 +354,7 @@ class OpenWhiskSource:
         self.unparsed += events.unparsed
         self.truncated += events.truncated
         # The JSON sinks' encoder (json_payloads) asks the events for their payloads: asked here directly,
-        # as it would, a record skips two calls (test_openwhisk_source: the same payloads either way).
+        # as it would, a record skips two calls (test_page_units: the same payloads either way).
         payloads = events.payloads() if self._encode is json_payloads else held_form(self._encode(events))
         return payloads, partial(run.delivered, key, start, len(events.heads))  # (its len, without a call)
 
@@ -409,4 +409,3 @@ class OpenWhiskSource:
         if self.forgotten.get(run.name):
             read["ids_forgotten"] = self.forgotten[run.name]
         return read
-
