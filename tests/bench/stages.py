@@ -36,7 +36,7 @@ from . import end_to_end, procs, workload
 STAGES = [
     ("decode pages (orjson)", r"^loads \(logfwd/codecs/jsonbytes"),
     ("held pages packed and unpacked", r"HeldPage|held_bytes|paging\.py"),
-    ("log lines parsed (owlog, general path)", r"owlog\.py"),
+    ("owlog: trimmed fractions padded, new seconds checked, the general path", r"owlog\.py"),
     ("HTTP: requests, urllib3, http.client", r"requests/|urllib3/|http/client|email/|socket\.py|urllib/|openwhisk/transport\.py"),
     ("retry wrapper (tenacity)", r"tenacity|retry\.py"),
     ("events: shared part (faas, openwhisk)", r"sharedpart\.py|_annotations|_identity|check_fields"),
