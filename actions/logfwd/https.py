@@ -78,13 +78,13 @@ class _TrustedOnce(HTTPAdapter):
         return host, pool
 
     def cert_verify(self, conn, url, verify, cert):
-        if url.lower().startswith("https") and isinstance(verify, str) and not os.path.exists(verify):
+        bundle = _bundle(verify)
+        if bundle is None and isinstance(verify, str) and url.lower().startswith("https"):
             raise CABundleMissing(verify)  # requests' own is a bare OSError, which no client reports as such
         super().cert_verify(conn, url, verify, cert)
         # A pool made with one of our contexts has the bundle in it: not read again per connection. Any
         # other pool (verification off, a bundle that could not be read, a requests that does not call
         # the method above) keeps what requests set, so it never falls back to the system's CAs.
-        bundle = _bundle(verify)
         context = getattr(conn, "conn_kw", {}).get("ssl_context")
         if bundle is not None and context is not None and context is trust_context(bundle):
             conn.ca_certs = conn.ca_cert_dir = None
