@@ -309,8 +309,7 @@ class OpenWhiskSource:
 
     def _entries(self, run: ActionRun, records: Iterable[dict], queued: OrderedDict) -> list[Entry]:
         """The entries of ``records`` (events, and what marks each delivered), in the order given."""
-        entry = self._entry
-        return [built for record in records if (built := entry(run, record, queued)) is not None]
+        return list(self._each_entry(run, records, queued))
 
     def _each_entry(self, run: ActionRun, records: Iterable[dict], queued: OrderedDict) -> Iterator[Entry]:
         """The same, one at a time: a record is built (and its logs asked of an external log store) only
