@@ -17,14 +17,6 @@ TIME = "2023-11-14T22:13:20.178483919Z"
 PREFIX = b'"guest/a1:'
 
 
-@pytest.fixture(scope="module")
-def c_heads():
-    assert events_module._c_heads is not None, (
-        "the C fast path (logfwd/sources/openwhisk/_plainlines.c) was not built: install gcc and Python's "
-        "headers (python3.11-dev), then run `make clean test`")
-    return events_module._c_heads
-
-
 def record(logs: list) -> dict:
     return {"activationId": "a1", "namespace": "guest", "start": 1_700_000_000_000, "name": "hello",
             "annotations": [{"key": "path", "value": "guest/hello"}, {"key": "kind", "value": "python:3.11"}],
