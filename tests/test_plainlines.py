@@ -36,7 +36,7 @@ def heads_each_way(logs: list, max_line_bytes: int = 1_048_576, monkeypatch=None
 
 def taken(c_heads, logs: list, fits: int = 1 << 20) -> tuple[int, list]:
     heads: list = []
-    return c_heads(logs, 0, heads, PREFIX, fits, KNOWN_SECONDS, known_second, MARKER_PREFIXES), heads
+    return c_heads(logs, 0, heads, PREFIX, fits, MARKER_PREFIXES), heads
 
 
 def taken_past_the_others(c_heads, logs: list, fits: int) -> list[list]:
@@ -44,7 +44,7 @@ def taken_past_the_others(c_heads, logs: list, fits: int) -> list[list]:
     runs, offset = [], 0
     while offset < len(logs):
         heads: list = []
-        offset = c_heads(logs, offset, heads, PREFIX, fits, KNOWN_SECONDS, known_second, MARKER_PREFIXES) + 1
+        offset = c_heads(logs, offset, heads, PREFIX, fits, MARKER_PREFIXES) + 1
         runs.append(heads)
     return runs
 
@@ -115,15 +115,15 @@ def test_random_lines_come_out_the_same_every_way(c_heads, max_line_bytes):
 def test_it_starts_at_first_and_stops_at_the_first_line_it_does_not_take(c_heads):
     logs = [f"{TIME} stdout: a", f"{TIME} stderr: b", "bare text", f"{TIME} stdout: c", 17]
     heads: list = [b"before"]
-    assert c_heads(logs, 0, heads, PREFIX, 1 << 20, KNOWN_SECONDS, known_second, MARKER_PREFIXES) == 2
+    assert c_heads(logs, 0, heads, PREFIX, 1 << 20, MARKER_PREFIXES) == 2
     assert heads[0] == b"before" and len(heads) == 3
     assert heads[1] == (b'{"@timestamp":"' + TIME.encode() + b'","message":"a","stream":"stdout","log":{"offset":0},'
                         b'"@metadata":{"_id":"guest/a1:0"}')
     assert heads[2].endswith(b'"stream":"stderr","log":{"offset":1},"@metadata":{"_id":"guest/a1:1"}')
-    assert c_heads(logs, 3, heads, PREFIX, 1 << 20, KNOWN_SECONDS, known_second, MARKER_PREFIXES) == 4
+    assert c_heads(logs, 3, heads, PREFIX, 1 << 20, MARKER_PREFIXES) == 4
     assert heads[3].endswith(b'"log":{"offset":3},"@metadata":{"_id":"guest/a1:3"}')
-    assert c_heads(logs, 5, heads, PREFIX, 1 << 20, KNOWN_SECONDS, known_second, MARKER_PREFIXES) == 5
-    assert c_heads([], 0, heads, PREFIX, 1 << 20, KNOWN_SECONDS, known_second, MARKER_PREFIXES) == 0
+    assert c_heads(logs, 5, heads, PREFIX, 1 << 20, MARKER_PREFIXES) == 5
+    assert c_heads([], 0, heads, PREFIX, 1 << 20, MARKER_PREFIXES) == 0
     assert len(heads) == 4
 
 
@@ -133,39 +133,41 @@ def test_a_line_longer_than_fits_is_left_to_the_general_path_which_may_cut_it(c_
     assert taken(c_heads, [line], fits=len(line) - 1)[0] == 0
 
 
-def test_each_new_second_is_checked_even_after_a_known_one(c_heads):
-    # The C path remembers the last second it knew; a line with another second is looked up again.
-    logs = [f"{TIME} stdout: a", "2023-02-30T22:13:20.178483919Z stdout: no such day", f"{TIME} stdout: b"]
-    assert taken(c_heads, logs)[0] == 1
-    asked = []
+def test_it_takes_the_seconds_owlog_knows_and_no_other(c_heads):
+    # Every day from 1969 to 2101 (leap years, 1970's first day, 2000 and 2100), and the edges of each field.
+    import datetime
 
-    def known(second):
-        asked.append(second)
-        return known_second(second)
+    day, last = datetime.date(1969, 12, 1), datetime.date(2101, 3, 1)
+    seconds = []
+    while day <= last:
+        seconds.append(f"{day.isoformat()}T12:30:30.")
+        day += datetime.timedelta(days=1)
+    for month in range(0, 14):
+        for day_of_month in (0, 1, 28, 29, 30, 31, 32):
+            for year in (1970, 1900, 2000, 2023, 2024, 2100, 9999, 1969, 0):
+                seconds.append(f"{year:04d}-{month:02d}-{day_of_month:02d}T00:00:00.")
+    for hour, minute, second in [(23, 59, 59), (24, 0, 0), (0, 60, 0), (0, 0, 60), (99, 99, 99), (0, 0, 0)]:
+        seconds.append(f"2023-11-14T{hour:02d}:{minute:02d}:{second:02d}.")
+    seconds += ["2023-11-14 22:13:20.", "2023/11/14T22:13:20.", "2023-11-14T22-13-20.", "2023-11-14T22:13:20,",
+                "2023-1a-14T22:13:20.", "+023-11-14T22:13:20.", "2023-11-14t22:13:20.", "２023-11-14T22:13:20."]
+    KNOWN_SECONDS.clear()  # known_second answers anew, not from what other tests left
+    lines = [f"{second}178483919Z stdout: x" for second in seconds]
+    answers = [bool(c_heads([line], 0, [], PREFIX, 1 << 20, MARKER_PREFIXES)) for line in lines]
+    assert answers == [known_second(second) for second in seconds]
+    assert 40_000 < sum(answers) < len(answers)
 
-    seconds = [f"2031-01-01T00:00:{s:02d}.000000000Z stdout: x" for s in (1, 1, 2, 1)]
-    KNOWN_SECONDS.difference_update(line[:20] for line in seconds)
-    heads: list = []
-    assert c_heads(seconds, 0, heads, PREFIX, 1 << 20, KNOWN_SECONDS, known, MARKER_PREFIXES) == 4
-    assert asked == ["2031-01-01T00:00:01.", "2031-01-01T00:00:02."]  # the third line's second, then a cached one
 
-
-def test_an_error_of_the_second_check_is_raised_not_swallowed(c_heads):
-    def broken(second):
-        raise RuntimeError("broken check")
-
-    heads: list = []
-    with pytest.raises(RuntimeError, match="broken check"):
-        c_heads(["2032-01-01T00:00:00.000000000Z stdout: x"], 0, heads, PREFIX, 1 << 20, set(), broken, MARKER_PREFIXES)
-    assert heads == []
+def test_a_marker_prefix_that_is_not_text_is_a_type_error(c_heads):
+    with pytest.raises(TypeError):
+        c_heads([f"{TIME} stderr: x"], 0, [], PREFIX, 1 << 20, (b"bytes",))
 
 
 @pytest.mark.parametrize("args", [
-    ("not a list", 0, [], PREFIX, 10, set(), known_second, MARKER_PREFIXES),
-    ([], 0, [], "not bytes", 10, set(), known_second, MARKER_PREFIXES),
-    ([], 0, [], PREFIX, 10, {}, known_second, MARKER_PREFIXES),
-    ([], 0, [], PREFIX, 10, set(), known_second, list(MARKER_PREFIXES)),
-    ([], "0", [], PREFIX, 10, set(), known_second, MARKER_PREFIXES),
+    ("not a list", 0, [], PREFIX, 10, MARKER_PREFIXES),
+    ([], 0, [], "not bytes", 10, MARKER_PREFIXES),
+    ([], 0, (), PREFIX, 10, MARKER_PREFIXES),
+    ([], 0, [], PREFIX, 10, list(MARKER_PREFIXES)),
+    ([], "0", [], PREFIX, 10, MARKER_PREFIXES),
     ([], 0, [], PREFIX),
 ])
 def test_wrong_arguments_are_a_type_error(c_heads, args):

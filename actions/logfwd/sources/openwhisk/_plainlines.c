@@ -1,7 +1,7 @@
 /* The fast path of events.activation_events, in C: the JSON of a record's plain log lines.
 
 A plain line has the invoker's shape (a time of 30 characters, nine fractional digits or trimmed and
-padded with spaces, one space, the stream, ": "), a known second, no marker, and is short enough not to
+padded with spaces, one space, the stream, ": "), a real second, no marker, and is short enough not to
 be cut. For each such line, from ``entries[first]`` on, this appends to ``heads`` exactly the bytes
 events.py's Python fast path writes (one orjson call on the entry, then a format), and stops at the
 first entry it does not take: the caller builds that one the general way and calls again past it.
@@ -168,26 +168,25 @@ static int line_time(int kind, const void *data, Py_ssize_t length, char *time, 
     return 1;
 }
 
-/* Whether the second ``time`` starts is a real one (owlog.known_second, which caches it). 1, 0, or -1
-   with an exception set. ``last`` remembers the last second known in this call: a record's lines
-   share their second, nearly always. */
-static int second_known(const char *time, char *last, PyObject *known, PyObject *known_second)
+static int two_digits(const char *at)
 {
-    if (last[0] && memcmp(time, last, SECOND_LEN) == 0)
-        return 1;
-    PyObject *second = PyUnicode_FromStringAndSize(time, SECOND_LEN);
-    if (second == NULL)
-        return -1;
-    int found = PySet_Contains(known, second);
-    if (found == 0) {
-        PyObject *answer = PyObject_CallOneArg(known_second, second);
-        found = answer == NULL ? -1 : PyObject_IsTrue(answer);
-        Py_XDECREF(answer);
-    }
-    Py_DECREF(second);
-    if (found == 1)
-        memcpy(last, time, SECOND_LEN);
-    return found;
+    return (at[0] - '0') * 10 + (at[1] - '0');
+}
+
+/* Whether ``time`` (its first 20 characters ASCII) starts with a real second of 1970 or later:
+   ``YYYY-MM-DDTHH:MM:SS.`` with seconds 00..59, what owlog.known_second accepts (a test holds the two
+   to the same answer over every day of two centuries and the edges of each field). */
+static int real_second(const char *time)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.";
+    for (int i = 0; i < SECOND_LEN; i++)
+        if (shape[i] == 'd' ? time[i] < '0' || time[i] > '9' : time[i] != shape[i])
+            return 0;
+    int year = two_digits(time) * 100 + two_digits(time + 2), month = two_digits(time + 5), day = two_digits(time + 8);
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    return year >= 1970 && month >= 1 && month <= 12 && day >= 1 && day <= days[month - 1] + (month == 2 && leap)
+           && two_digits(time + 11) <= 23 && two_digits(time + 14) <= 59 && time[17] <= '5';
 }
 
 static int is_marker(PyObject *entry, PyObject *markers)
@@ -223,18 +222,16 @@ static Py_ssize_t count_digits(Py_ssize_t number)
     return n;
 }
 
-/* heads(entries, first, heads, id_prefix_json, fits, known_seconds, known_second, marker_prefixes) */
+/* heads(entries, first, heads, id_prefix_json, fits, marker_prefixes) */
 static PyObject *heads(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 8) {
-        PyErr_SetString(PyExc_TypeError, "heads() takes 8 arguments");
+    if (nargs != 6) {
+        PyErr_SetString(PyExc_TypeError, "heads() takes 6 arguments");
         return NULL;
     }
-    PyObject *entries = args[0], *out = args[2], *prefix = args[3], *known = args[5], *known_second = args[6],
-             *markers = args[7];
-    if (!PyList_Check(entries) || !PyList_Check(out) || !PyBytes_Check(prefix) || !PyAnySet_Check(known)
-        || !PyTuple_Check(markers)) {
-        PyErr_SetString(PyExc_TypeError, "heads(): a list, an index, a list, bytes, a size, a set, a callable, a tuple");
+    PyObject *entries = args[0], *out = args[2], *prefix = args[3], *markers = args[5];
+    if (!PyList_Check(entries) || !PyList_Check(out) || !PyBytes_Check(prefix) || !PyTuple_Check(markers)) {
+        PyErr_SetString(PyExc_TypeError, "heads(): a list, an index, a list, bytes, a size, a tuple of text");
         return NULL;
     }
     Py_ssize_t first = PyLong_AsSsize_t(args[1]), fits = PyLong_AsSsize_t(args[4]);
@@ -242,7 +239,7 @@ static PyObject *heads(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         return NULL;
     const char *prefix_bytes = PyBytes_AS_STRING(prefix);
     Py_ssize_t prefix_len = PyBytes_GET_SIZE(prefix);
-    char last[SECOND_LEN] = {0}, time[TIME_LEN];
+    char time[TIME_LEN], last[SECOND_LEN] = {0}; /* the last real second: a record's lines share it, nearly always */
     Py_ssize_t offset = first < 0 ? 0 : first;
     for (; offset < PyList_GET_SIZE(entries); offset++) {
         PyObject *entry = PyList_GET_ITEM(entries, offset);
@@ -254,11 +251,10 @@ static PyObject *heads(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         const char *stream;
         if (length > fits || !line_time(kind, data, length, time, &stream))
             break;
-        int known_now = second_known(time, last, known, known_second);
-        if (known_now != 1) {
-            if (known_now < 0)
-                return NULL;
-            break;
+        if (memcmp(time, last, SECOND_LEN) != 0) {
+            if (!real_second(time))
+                break;
+            memcpy(last, time, SECOND_LEN);
         }
         if (stream[3] == 'e') {
             int marker = is_marker(entry, markers);
@@ -309,7 +305,7 @@ static PyObject *heads(PyObject *module, PyObject *const *args, Py_ssize_t nargs
 
 static PyMethodDef methods[] = {
     {"heads", (PyCFunction)(void (*)(void))heads, METH_FASTCALL,
-     "heads(entries, first, heads, id_prefix_json, fits, known_seconds, known_second, marker_prefixes) -> int\n\n"
+     "heads(entries, first, heads, id_prefix_json, fits, marker_prefixes) -> int\n\n"
      "Appends to heads the JSON of entries[first:]'s plain lines; returns the index of the first entry not taken."},
     {NULL, NULL, 0, NULL},
 };
