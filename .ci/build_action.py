@@ -22,7 +22,12 @@ so the vendored files do not depend on which machine builds the zip, and the zip
 only. Modules are precompiled to ``unchecked-hash`` bytecode: a cold start then skips compiling (the
 import is about twice as fast, measured on the artifact), and the runtime never rejects the bytecode
 because the unzipped files carry other timestamps. Entries are sorted and dated 1980-01-01, so the same inputs
-give the same bytes. Standard library only.
+give the same bytes. Standard library and setuptools only.
+
+logfwd's own compiled module, the C fast path of the OpenWhisk line loop (``FAST_PATH``), is compiled
+here from its source, never taken from the working tree, and shipped only when this machine is the
+action's platform and the module needs nothing from glibc newer than manylinux2014's 2.17; else the
+zip leaves it out and the action runs the Python path, which writes the same bytes.
 """
 
 import argparse
@@ -49,6 +54,8 @@ PLATFORM_WHEELS = {"orjson", "isal"}
 TARGET_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp", "--abi", "cp311"]
 PURE_PYTHON = ["--platform", "any", "--implementation", "py", "--abi", "none"]
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+FAST_PATH = ("logfwd.sources.openwhisk._plainlines", "logfwd/sources/openwhisk/_plainlines.c")
+GLIBC_MAX = (2, 17)
 TERMINAL_ONLY = ("cli", "__main__.py")  # inside logfwd/: the command line, which no run imports
 # Not needed to run the action: caches, stubs, tests, console scripts and install metadata.
 DROPPED_DIRS = {"__pycache__", "tests", "test", "bin"}
@@ -118,11 +125,48 @@ def copy_sources(into: Path) -> None:
     if not entry.is_file():
         sys.exit(f"build_action: {entry} is missing: the action needs its entry point.")
     shutil.copy2(entry, into / ENTRY)
+    # No C source, and no module compiled in the working tree (compile_fast_path builds its own).
     shutil.copytree(ACTIONS / "logfwd", into / "logfwd",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "*.c", "*.so"))
     # The command line is for terminals, not for a run: ``logfwd`` there is installed with pip.
     shutil.rmtree(into / "logfwd" / TERMINAL_ONLY[0])
     (into / "logfwd" / TERMINAL_ONLY[1]).unlink()
+
+
+def glibc_needed(module: Path) -> tuple[int, int]:
+    """The newest glibc version ``module`` asks for: the version names are strings of its dynamic section."""
+    found = re.findall(rb"GLIBC_([0-9]+)\.([0-9]+)", module.read_bytes())
+    return max(((int(a), int(b)) for a, b in found), default=(0, 0))
+
+
+def compile_fast_path(tree: Path, work: Path) -> Path | None:
+    """Compiles the C fast path into ``tree``; None (with a note) where it cannot ship."""
+    name, source = FAST_PATH
+    if not runs_the_target():
+        print("build_action: this machine is not the action's platform: the zip leaves out the C fast path "
+              "(the action runs the Python path, the same bytes)", file=sys.stderr)
+        return None
+    from setuptools import Distribution, Extension
+
+    # -g0: no debugging sections, which would carry the build directory (the same inputs, the same bytes).
+    extension = Extension(name, [str(ACTIONS / source)], extra_compile_args=["-g0"])
+    command = Distribution({"ext_modules": [extension]}).get_command_obj("build_ext")
+    command.build_lib, command.build_temp = str(work / "lib"), str(work / "temp")
+    try:
+        command.ensure_finalized()
+        command.run()
+    except Exception as error:  # no compiler, no headers: distutils' own errors, several kinds
+        print(f"build_action: the C fast path did not compile ({error}); the zip leaves it out (the action "
+              "runs the Python path, the same bytes)", file=sys.stderr)
+        return None
+    built = Path(command.get_ext_fullpath(name))
+    if glibc_needed(built) > GLIBC_MAX:
+        print(f"build_action: the C fast path compiled here needs glibc {'.'.join(map(str, glibc_needed(built)))}, "
+              "newer than the platform's 2.17; the zip leaves it out (the action runs the Python path)", file=sys.stderr)
+        return None
+    shipped = tree / built.relative_to(work / "lib")
+    shutil.copyfile(built, shipped)
+    return shipped
 
 
 def prune(tree: Path) -> None:
@@ -211,6 +255,7 @@ def build(out: Path, serverless_out: Path, lambda_out: Path, precompile: bool = 
         tree.mkdir()
         vendor(tree, Path(work))
         copy_sources(tree)
+        compile_fast_path(tree, Path(work) / "fast-path")
         prune(tree)
         if precompile:
             compile_tree(tree)

@@ -21,6 +21,8 @@ VENDORED = ("requests", "urllib3", "idna", "charset_normalizer", "certifi", "dat
 # The only compiled modules, built for the action's platform (python:3.11 on Linux x86_64, glibc).
 COMPILED_MODULES = sorted(f"{name}.cpython-311-x86_64-linux-gnu.so" for name in
                           ("orjson/orjson", "isal/isal_zlib", "isal/igzip_lib", "isal/_isal"))
+# logfwd's own compiled module, compiled by the build where it runs the action's platform.
+FAST_PATH_MODULE = "logfwd/sources/openwhisk/_plainlines.cpython-311-x86_64-linux-gnu.so"
 ELF_MAGIC = b"\x7fELF"
 EM_X86_64 = 62
 ON_TARGET = (sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
@@ -189,7 +191,48 @@ def test_every_other_dependency_stays_pure_python(built, names):
     with zipfile.ZipFile(built[0]) as archive:
         native = [n for n in names if n.endswith((".so", ".pyd", ".dylib", ".dll"))
                   or archive.read(n)[:4] == ELF_MAGIC]
-    assert sorted(native) == COMPILED_MODULES
+    assert sorted(native) == sorted(COMPILED_MODULES + ([FAST_PATH_MODULE] if ON_TARGET else []))
+
+
+def test_the_c_fast_path_ships_compiled_here_and_its_source_does_not(built, names, tmp_path):
+    import importlib.util
+
+    assert not [n for n in names if n.endswith((".c", ".h"))]
+    if not ON_TARGET:  # compiled only where it runs: elsewhere the zip must not carry the build machine's
+        assert FAST_PATH_MODULE not in names
+        return
+    assert FAST_PATH_MODULE in names
+    spec = importlib.util.spec_from_file_location("build_action", BUILD)
+    build_action = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_action)
+    module = tmp_path / "module.so"
+    with zipfile.ZipFile(built[0]) as archive:
+        module.write_bytes(archive.read(FAST_PATH_MODULE))
+    assert module.read_bytes()[:4] == ELF_MAGIC and int.from_bytes(module.read_bytes()[18:20], "little") == EM_X86_64
+    # Like every compiled module of the zip (manylinux2014): no glibc newer than 2.17. memcpy asks for 2.14.
+    assert (2, 14) <= build_action.glibc_needed(module) <= (2, 17)
+
+
+@pytest.mark.skipif(not ON_TARGET, reason="the artifact's compiled modules load only on Linux x86_64 glibc CPython 3.11")
+def test_the_unzipped_artifact_writes_events_with_its_own_c_fast_path(unpacked):
+    probe = (
+        "import json, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from logfwd.sources.openwhisk import events\n"
+        "record = {'activationId': 'a1', 'namespace': 'guest', 'start': 1700000000000, 'annotations': [],\n"
+        "          'logs': ['2023-11-14T22:13:20.178483919Z stdout: caf\\u00e9 \\\"q\\\" \\t',\n"
+        "                   '2023-11-14T22:13:20.1784Z      stderr: trimmed', 'bare text']}\n"
+        "fast = events.activation_events(record).heads\n"
+        "module = sys.modules['logfwd.sources.openwhisk._plainlines'].__file__\n"
+        "events._c_heads = None\n"
+        "print(json.dumps({'module': module, 'same': fast == events.activation_events(record).heads}))\n"
+    )
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", probe, str(unpacked)],
+                            capture_output=True, text=True, timeout=60, env={})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert Path(report["module"]).is_relative_to(unpacked / "logfwd"), report["module"]
+    assert report["same"]
 
 
 @pytest.mark.skipif(not ON_TARGET, reason="the artifact's orjson loads only on Linux x86_64 glibc CPython 3.11")
