@@ -22,12 +22,13 @@ so the vendored files do not depend on which machine builds the zip, and the zip
 only. Modules are precompiled to ``unchecked-hash`` bytecode: a cold start then skips compiling (the
 import is about twice as fast, measured on the artifact), and the runtime never rejects the bytecode
 because the unzipped files carry other timestamps. Entries are sorted and dated 1980-01-01, so the same inputs
-give the same bytes. Standard library and setuptools only.
+give the same bytes. Standard library only.
 
 logfwd's own compiled module, the C fast path of the OpenWhisk line loop (``FAST_PATH``), is compiled
-here from its source, never taken from the working tree, and shipped only when this machine is the
-action's platform and the module needs nothing from glibc newer than manylinux2014's 2.17; else the
-zip leaves it out and the action runs the Python path, which writes the same bytes.
+here from its source with fixed flags (``FAST_PATH_FLAGS``; never the working tree's module, nor this
+Python's or the environment's flags), and shipped only when this machine is the action's platform and
+the module needs nothing from glibc newer than manylinux2014's 2.17; else the zip leaves it out, saying
+why, and the action runs the Python path, which writes the same bytes.
 """
 
 import argparse
@@ -35,9 +36,11 @@ import compileall
 import importlib.metadata
 import platform
 import re
+import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import tomllib
 import zipfile
@@ -54,7 +57,10 @@ PLATFORM_WHEELS = {"orjson", "isal"}
 TARGET_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp", "--abi", "cp311"]
 PURE_PYTHON = ["--platform", "any", "--implementation", "py", "--abi", "none"]
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-FAST_PATH = ("logfwd.sources.openwhisk._plainlines", "logfwd/sources/openwhisk/_plainlines.c")
+FAST_PATH = ("logfwd/sources/openwhisk/_plainlines.c", "logfwd/sources/openwhisk/_plainlines")  # source, module
+# Generic x86-64 code (never the build machine's own: -march=native would be SIGILL elsewhere), no
+# debugging sections (they carry the build directory), no run path: the same inputs give the same bytes.
+FAST_PATH_FLAGS = ["-shared", "-fPIC", "-O2", "-g0", "-fwrapv", "-DNDEBUG", "-march=x86-64", "-mtune=generic"]
 GLIBC_MAX = (2, 17)
 TERMINAL_ONLY = ("cli", "__main__.py")  # inside logfwd/: the command line, which no run imports
 # Not needed to run the action: caches, stubs, tests, console scripts and install metadata.
@@ -139,34 +145,34 @@ def glibc_needed(module: Path) -> tuple[int, int]:
     return max(((int(a), int(b)) for a, b in found), default=(0, 0))
 
 
-def compile_fast_path(tree: Path, work: Path) -> Path | None:
-    """Compiles the C fast path into ``tree``; None (with a note) where it cannot ship."""
-    name, source = FAST_PATH
+def compile_fast_path(tree: Path) -> Path | None:
+    """Compiles the C fast path into ``tree``; None (with a note saying why) where it cannot ship."""
+    source, module = FAST_PATH
     if not runs_the_target():
-        print("build_action: this machine is not the action's platform: the zip leaves out the C fast path "
-              "(the action runs the Python path, the same bytes)", file=sys.stderr)
-        return None
-    from setuptools import Distribution, Extension
+        return _left_out("this machine is not the action's platform (CPython 3.11, Linux x86_64, glibc)")
+    compiler = shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]) or shutil.which("cc")
+    headers = Path(sysconfig.get_paths()["include"])
+    if compiler is None:
+        return _left_out("no C compiler here")
+    if not (headers / "Python.h").exists():
+        return _left_out(f"no Python headers here ({headers})")
+    out = tree / (module + sysconfig.get_config_var("EXT_SUFFIX"))
+    # Only these flags, whatever this Python was built with or the environment sets (CFLAGS, LDFLAGS...).
+    clean = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"}
+    result = subprocess.run([compiler, *FAST_PATH_FLAGS, f"-I{headers}", str(ACTIONS / source), "-o", str(out)],
+                            env=clean, capture_output=True, text=True)
+    if result.returncode != 0:
+        return _left_out(f"it did not compile:\n{result.stderr.strip()}")
+    if glibc_needed(out) > GLIBC_MAX:
+        out.unlink()
+        return _left_out(f"compiled here it needs glibc {'.'.join(map(str, glibc_needed(out)))}, newer than 2.17")
+    return out
 
-    # -g0: no debugging sections, which would carry the build directory (the same inputs, the same bytes).
-    extension = Extension(name, [str(ACTIONS / source)], extra_compile_args=["-g0"])
-    command = Distribution({"ext_modules": [extension]}).get_command_obj("build_ext")
-    command.build_lib, command.build_temp = str(work / "lib"), str(work / "temp")
-    try:
-        command.ensure_finalized()
-        command.run()
-    except Exception as error:  # no compiler, no headers: distutils' own errors, several kinds
-        print(f"build_action: the C fast path did not compile ({error}); the zip leaves it out (the action "
-              "runs the Python path, the same bytes)", file=sys.stderr)
-        return None
-    built = Path(command.get_ext_fullpath(name))
-    if glibc_needed(built) > GLIBC_MAX:
-        print(f"build_action: the C fast path compiled here needs glibc {'.'.join(map(str, glibc_needed(built)))}, "
-              "newer than the platform's 2.17; the zip leaves it out (the action runs the Python path)", file=sys.stderr)
-        return None
-    shipped = tree / built.relative_to(work / "lib")
-    shutil.copyfile(built, shipped)
-    return shipped
+
+def _left_out(why: str) -> None:
+    print(f"build_action: the zip leaves out the C fast path ({why}); the action runs the Python path, to the "
+          "same bytes", file=sys.stderr)
+    return None
 
 
 def prune(tree: Path) -> None:
@@ -255,7 +261,7 @@ def build(out: Path, serverless_out: Path, lambda_out: Path, precompile: bool = 
         tree.mkdir()
         vendor(tree, Path(work))
         copy_sources(tree)
-        compile_fast_path(tree, Path(work) / "fast-path")
+        compile_fast_path(tree)
         prune(tree)
         if precompile:
             compile_tree(tree)

@@ -225,6 +225,7 @@ static Py_ssize_t count_digits(Py_ssize_t number)
 /* heads(entries, first, heads, id_prefix_json, fits, marker_prefixes) */
 static PyObject *heads(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
+    (void)module;
     if (nargs != 6) {
         PyErr_SetString(PyExc_TypeError, "heads() takes 6 arguments");
         return NULL;
@@ -239,7 +240,10 @@ static PyObject *heads(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         return NULL;
     const char *prefix_bytes = PyBytes_AS_STRING(prefix);
     Py_ssize_t prefix_len = PyBytes_GET_SIZE(prefix);
-    char time[TIME_LEN], last[SECOND_LEN] = {0}; /* the last real second: a record's lines share it, nearly always */
+    /* The last real second: a record's lines share it, nearly always. Filled with a byte no time has
+       (line_time copies ASCII only), so that no line matches it before a second was checked. */
+    char time[TIME_LEN], last[SECOND_LEN];
+    memset(last, 0xFF, SECOND_LEN);
     Py_ssize_t offset = first < 0 ? 0 : first;
     for (; offset < PyList_GET_SIZE(entries); offset++) {
         PyObject *entry = PyList_GET_ITEM(entries, offset);
@@ -311,8 +315,11 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "logfwd.sources.openwhisk._plainlines", "The JSON of plain OpenWhisk log lines (events.py's fast path), in C.", 0,
-    methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "logfwd.sources.openwhisk._plainlines",
+    .m_doc = "The JSON of plain OpenWhisk log lines (events.py's fast path), in C.",
+    .m_size = 0,
+    .m_methods = methods,
 };
 
 PyMODINIT_FUNC PyInit__plainlines(void)

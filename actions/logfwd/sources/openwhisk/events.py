@@ -59,6 +59,7 @@ two to the same bytes): a third of the CPU of building the dict and encoding it.
 """
 
 import json
+import sys
 import threading
 from collections.abc import Mapping
 
@@ -142,6 +143,7 @@ def activation_events(
     unparsed = truncated = 0
     fits = max_line_bytes // 4  # a line of at most this many characters cannot be cut
     if _c_heads is not None:
+        fits = min(fits, sys.maxsize)  # what C's size type holds: no line is longer
         # The fast path in C (_plainlines.c), where it was built: each plain line's JSON, the same bytes as
         # the Python fast path below, in a fifth of its CPU. It stops at a line it does not take.
         offset, count = 0, len(entries)
