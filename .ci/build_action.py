@@ -34,9 +34,9 @@ why, and the action runs the Python path, which writes the same bytes.
 import argparse
 import compileall
 import importlib.metadata
+import os
 import platform
 import re
-import os
 import shutil
 import subprocess
 import sys
@@ -163,9 +163,10 @@ def compile_fast_path(tree: Path) -> Path | None:
                             env=clean, capture_output=True, text=True)
     if result.returncode != 0:
         return _left_out(f"it did not compile:\n{result.stderr.strip()}")
-    if glibc_needed(out) > GLIBC_MAX:
+    needed = glibc_needed(out)
+    if needed > GLIBC_MAX:
         out.unlink()
-        return _left_out(f"compiled here it needs glibc {'.'.join(map(str, glibc_needed(out)))}, newer than 2.17")
+        return _left_out(f"compiled here it needs glibc {'.'.join(map(str, needed))}, newer than 2.17")
     return out
 
 

@@ -55,7 +55,9 @@ action (``sharedpart.py``: what repeats for an action is encoded once, a record'
 form being the reference a test holds it to. A line's own keys are kept as their JSON,
 and a plain line (parsed, no flag: nearly all of them) has its JSON written straight from the parsed
 line, without a dict (``plain_line_json``; ``line_fields`` is the general form, and a test holds the
-two to the same bytes): a third of the CPU of building the dict and encoding it.
+two to the same bytes): a third of the CPU of building the dict and encoding it. Where logfwd was
+installed with a C compiler, that fast path runs in C (``_plainlines.c``; tests hold it to the same
+bytes), and the Python one stays for where it was not.
 """
 
 import json
@@ -145,7 +147,7 @@ def activation_events(
     if _c_heads is not None:
         fits = min(fits, sys.maxsize)  # what C's size type holds: no line is longer
         # The fast path in C (_plainlines.c), where it was built: each plain line's JSON, the same bytes as
-        # the Python fast path below, in a fifth of its CPU. It stops at a line it does not take.
+        # the Python fast path below for a fraction of its CPU. It stops at a line it does not take.
         offset, count = 0, len(entries)
         while (offset := _c_heads(entries, offset, heads, prefix, fits, MARKER_PREFIXES)) < count:
             head, bad, cut = _line_head(entries[offset], offset, start, prefix, id_prefix, max_line_bytes)
