@@ -196,17 +196,13 @@ def test_every_other_dependency_stays_pure_python(built, names):
 
 
 def test_the_c_fast_path_ships_compiled_here_and_its_source_does_not(built, names, tmp_path):
-    import importlib.util
-
     assert not [n for n in names if n.endswith((".c", ".h"))]
     if FAST_PATH_MODULE not in names:  # left out only for a reason the build names, and only that kind
         wanted = ("no C compiler here", "no Python headers here") if ON_TARGET else ("not the action's platform",)
         assert any(reason in built[2] for reason in wanted), built[2]
         return
     assert ON_TARGET, "compiled for the build machine, which is not the action's platform"
-    spec = importlib.util.spec_from_file_location("build_action", BUILD)
-    build_action = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build_action)
+    build_action = _build_action()
     module = tmp_path / "module.so"
     with zipfile.ZipFile(built[0]) as archive:
         module.write_bytes(archive.read(FAST_PATH_MODULE))
@@ -264,3 +260,27 @@ def test_the_unzipped_artifact_imports_its_own_orjson_and_isal(unpacked):
     assert report["dumped"] == '{"a":1}'
     assert Path(report["isal"]).is_relative_to(unpacked / "isal"), report["isal"]
     assert report["engine"] == "isal" and report["inflated"] == "abc" * 99
+
+
+def _build_action():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_action_under_test", BUILD)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not ON_TARGET, reason="the build compiles the C fast path only on the action's platform")
+def test_a_module_needing_a_newer_glibc_or_no_compiler_is_left_out_saying_why(tmp_path, monkeypatch, capsys):
+    build_action = _build_action()
+    tree = tmp_path / "tree"
+    (tree / "logfwd" / "sources" / "openwhisk").mkdir(parents=True)
+    if build_action.compile_fast_path(tree) is None:
+        pytest.skip(f"nothing here to compile it: {capsys.readouterr().err.strip()}")
+    monkeypatch.setattr(build_action, "GLIBC_MAX", (2, 0))  # as if the platform's glibc were older than memcpy's
+    assert build_action.compile_fast_path(tree) is None
+    assert "needs glibc 2." in capsys.readouterr().err and not list(tree.rglob("*.so"))
+    monkeypatch.setattr(build_action.shutil, "which", lambda name: None)
+    assert build_action.compile_fast_path(tree) is None
+    assert "no C compiler here" in capsys.readouterr().err and not list(tree.rglob("*.so"))
