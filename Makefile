@@ -6,7 +6,8 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run run-kinesis test soak bench build docs manifest clean
 
-$(STAMP): pyproject.toml
+# The install compiles the C fast path (logfwd/sources/openwhisk/_plainlines.c) in place: again when it changes.
+$(STAMP): pyproject.toml actions/logfwd/sources/openwhisk/_plainlines.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
@@ -48,4 +49,4 @@ docs: $(STAMP)
 	$(PY) -m logfwd_dev.paramdocs > docs/parameters.md
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache state/*.json manifest-shards.yaml
+	rm -rf $(VENV) build dist .pytest_cache state/*.json manifest-shards.yaml actions/logfwd/sources/openwhisk/*.so

@@ -23,16 +23,24 @@ only. Modules are precompiled to ``unchecked-hash`` bytecode: a cold start then 
 import is about twice as fast, measured on the artifact), and the runtime never rejects the bytecode
 because the unzipped files carry other timestamps. Entries are sorted and dated 1980-01-01, so the same inputs
 give the same bytes. Standard library only.
+
+logfwd's own compiled module, the C fast path of the OpenWhisk line loop (``FAST_PATH``), is compiled
+here from its source with fixed flags (``FAST_PATH_FLAGS``; never the working tree's module, nor this
+Python's or the environment's flags), and shipped only when this machine is the action's platform and
+the module needs nothing from glibc newer than manylinux2014's 2.17; else the zip leaves it out, saying
+why, and the action runs the Python path, which writes the same bytes.
 """
 
 import argparse
 import compileall
 import importlib.metadata
+import os
 import platform
 import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import tomllib
 import zipfile
@@ -49,6 +57,11 @@ PLATFORM_WHEELS = {"orjson", "isal"}
 TARGET_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp", "--abi", "cp311"]
 PURE_PYTHON = ["--platform", "any", "--implementation", "py", "--abi", "none"]
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+FAST_PATH = ("logfwd/sources/openwhisk/_plainlines.c", "logfwd/sources/openwhisk/_plainlines")  # source, module
+# Generic x86-64 code (never the build machine's own: -march=native would be SIGILL elsewhere), no
+# debugging sections (they carry the build directory), no run path: the same inputs give the same bytes.
+FAST_PATH_FLAGS = ["-shared", "-fPIC", "-O2", "-g0", "-fwrapv", "-DNDEBUG", "-march=x86-64", "-mtune=generic"]
+GLIBC_MAX = (2, 17)
 TERMINAL_ONLY = ("cli", "__main__.py")  # inside logfwd/: the command line, which no run imports
 # Not needed to run the action: caches, stubs, tests, console scripts and install metadata.
 DROPPED_DIRS = {"__pycache__", "tests", "test", "bin"}
@@ -118,11 +131,49 @@ def copy_sources(into: Path) -> None:
     if not entry.is_file():
         sys.exit(f"build_action: {entry} is missing: the action needs its entry point.")
     shutil.copy2(entry, into / ENTRY)
+    # No C source, and no module compiled in the working tree (compile_fast_path builds its own).
     shutil.copytree(ACTIONS / "logfwd", into / "logfwd",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"))
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "*.c", "*.so"))
     # The command line is for terminals, not for a run: ``logfwd`` there is installed with pip.
     shutil.rmtree(into / "logfwd" / TERMINAL_ONLY[0])
     (into / "logfwd" / TERMINAL_ONLY[1]).unlink()
+
+
+def glibc_needed(module: Path) -> tuple[int, int]:
+    """The newest glibc version ``module`` asks for: the version names are strings of its dynamic section."""
+    found = re.findall(rb"GLIBC_([0-9]+)\.([0-9]+)", module.read_bytes())
+    return max(((int(a), int(b)) for a, b in found), default=(0, 0))
+
+
+def compile_fast_path(tree: Path) -> Path | None:
+    """Compiles the C fast path into ``tree``; None (with a note saying why) where it cannot ship."""
+    source, module = FAST_PATH
+    if not runs_the_target():
+        return _left_out("this machine is not the action's platform (CPython 3.11, Linux x86_64, glibc)")
+    compiler = shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]) or shutil.which("cc")
+    headers = Path(sysconfig.get_paths()["include"])
+    if compiler is None:
+        return _left_out("no C compiler here")
+    if not (headers / "Python.h").exists():
+        return _left_out(f"no Python headers here ({headers})")
+    out = tree / (module + sysconfig.get_config_var("EXT_SUFFIX"))
+    # Only these flags, whatever this Python was built with or the environment sets (CFLAGS, LDFLAGS...).
+    clean = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C"}
+    result = subprocess.run([compiler, *FAST_PATH_FLAGS, f"-I{headers}", str(ACTIONS / source), "-o", str(out)],
+                            env=clean, capture_output=True, text=True)
+    if result.returncode != 0:
+        return _left_out(f"it did not compile:\n{result.stderr.strip()}")
+    needed = glibc_needed(out)
+    if needed > GLIBC_MAX:
+        out.unlink()
+        return _left_out(f"compiled here it needs glibc {'.'.join(map(str, needed))}, newer than 2.17")
+    return out
+
+
+def _left_out(why: str) -> None:
+    print(f"build_action: the zip leaves out the C fast path ({why}); the action runs the Python path, to the "
+          "same bytes", file=sys.stderr)
+    return None
 
 
 def prune(tree: Path) -> None:
@@ -211,6 +262,7 @@ def build(out: Path, serverless_out: Path, lambda_out: Path, precompile: bool = 
         tree.mkdir()
         vendor(tree, Path(work))
         copy_sources(tree)
+        compile_fast_path(tree)
         prune(tree)
         if precompile:
             compile_tree(tree)

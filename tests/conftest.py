@@ -1,6 +1,10 @@
-"""Fixtures shared by every test module: a fake clock, and the emulator and receiver over loopback."""
+"""Fixtures shared by every test module: a fake clock, the emulator and receiver over loopback, and the C
+fast path where it was built."""
 
 import random
+import shutil
+import sysconfig
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +34,20 @@ def emulator(clock):
 def receiver():
     with Receiver() as rec:
         yield rec
+
+
+@pytest.fixture
+def c_heads():
+    """The C fast path of the OpenWhisk line loop (``_plainlines.c``), built by the install. Where no C
+    compiler or no Python headers were there to build it, its tests are skipped, saying so (logfwd runs the
+    Python path then, to the same bytes); where they were, its absence is a failure."""
+    from logfwd.sources.openwhisk import events
+
+    if events._c_heads is not None:
+        return events._c_heads
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
+    if shutil.which(compiler) is None or not headers.exists():
+        pytest.skip(f"no C compiler ({compiler}) or no Python headers ({headers}): the C fast path was not built")
+    pytest.fail("the C fast path (logfwd/sources/openwhisk/_plainlines.c) was not built, though a C compiler and "
+                "Python's headers are here: run `make clean test` and read what the install says about it")

@@ -6,6 +6,7 @@ unzipped, and its entry imported by a fresh interpreter that sees no site-packag
 
 import json
 import platform
+import re
 import subprocess
 import sys
 import zipfile
@@ -21,6 +22,8 @@ VENDORED = ("requests", "urllib3", "idna", "charset_normalizer", "certifi", "dat
 # The only compiled modules, built for the action's platform (python:3.11 on Linux x86_64, glibc).
 COMPILED_MODULES = sorted(f"{name}.cpython-311-x86_64-linux-gnu.so" for name in
                           ("orjson/orjson", "isal/isal_zlib", "isal/igzip_lib", "isal/_isal"))
+# logfwd's own compiled module, compiled by the build where it runs the action's platform.
+FAST_PATH_MODULE = "logfwd/sources/openwhisk/_plainlines.cpython-311-x86_64-linux-gnu.so"
 ELF_MAGIC = b"\x7fELF"
 EM_X86_64 = 62
 ON_TARGET = (sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 11)
@@ -42,7 +45,7 @@ def build(out: Path, *extra: str) -> subprocess.CompletedProcess:
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("build") / "logfwd-action.zip"
     result = build(out)
-    return out, result.stdout
+    return out, result.stdout, result.stderr
 
 
 @pytest.fixture(scope="module")
@@ -189,7 +192,51 @@ def test_every_other_dependency_stays_pure_python(built, names):
     with zipfile.ZipFile(built[0]) as archive:
         native = [n for n in names if n.endswith((".so", ".pyd", ".dylib", ".dll"))
                   or archive.read(n)[:4] == ELF_MAGIC]
-    assert sorted(native) == COMPILED_MODULES
+    assert sorted(n for n in native if n != FAST_PATH_MODULE) == COMPILED_MODULES  # logfwd's own: below
+
+
+def test_the_c_fast_path_ships_compiled_here_and_its_source_does_not(built, names, tmp_path):
+    assert not [n for n in names if n.endswith((".c", ".h"))]
+    if FAST_PATH_MODULE not in names:  # left out only for a reason the build names, and only that kind
+        wanted = ("no C compiler here", "no Python headers here") if ON_TARGET else ("not the action's platform",)
+        assert any(reason in built[2] for reason in wanted), built[2]
+        return
+    assert ON_TARGET, "compiled for the build machine, which is not the action's platform"
+    build_action = _build_action()
+    module = tmp_path / "module.so"
+    with zipfile.ZipFile(built[0]) as archive:
+        module.write_bytes(archive.read(FAST_PATH_MODULE))
+    assert module.read_bytes()[:4] == ELF_MAGIC and int.from_bytes(module.read_bytes()[18:20], "little") == EM_X86_64
+    # Like every compiled module of the zip (manylinux2014): no glibc newer than 2.17.
+    assert build_action.glibc_needed(module) <= (2, 17)
+    # Nothing of the build machine: no run path into its Python, and no library but the C library.
+    dynamic = subprocess.run(["readelf", "-d", str(module)], capture_output=True, text=True, check=True).stdout
+    assert "RPATH" not in dynamic and "RUNPATH" not in dynamic, dynamic
+    assert re.findall(r"\(NEEDED\).*\[(.*)\]", dynamic) == ["libc.so.6"], dynamic
+
+
+@pytest.mark.skipif(not ON_TARGET, reason="the artifact's compiled modules load only on Linux x86_64 glibc CPython 3.11")
+def test_the_unzipped_artifact_writes_events_with_its_own_c_fast_path(unpacked, names, built):
+    if FAST_PATH_MODULE not in names:
+        pytest.skip(f"the build left the C fast path out, saying why: {built[2].strip()[-200:]}")
+    probe = (
+        "import json, sys\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from logfwd.sources.openwhisk import events\n"
+        "record = {'activationId': 'a1', 'namespace': 'guest', 'start': 1700000000000, 'annotations': [],\n"
+        "          'logs': ['2023-11-14T22:13:20.178483919Z stdout: caf\\u00e9 \\\"q\\\" \\t',\n"
+        "                   '2023-11-14T22:13:20.1784Z      stderr: trimmed', 'bare text']}\n"
+        "fast = events.activation_events(record).heads\n"
+        "module = sys.modules['logfwd.sources.openwhisk._plainlines'].__file__\n"
+        "events._c_heads = None\n"
+        "print(json.dumps({'module': module, 'same': fast == events.activation_events(record).heads}))\n"
+    )
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", probe, str(unpacked)],
+                            capture_output=True, text=True, timeout=60, env={})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert Path(report["module"]).is_relative_to(unpacked / "logfwd"), report["module"]
+    assert report["same"]
 
 
 @pytest.mark.skipif(not ON_TARGET, reason="the artifact's orjson loads only on Linux x86_64 glibc CPython 3.11")
@@ -213,3 +260,27 @@ def test_the_unzipped_artifact_imports_its_own_orjson_and_isal(unpacked):
     assert report["dumped"] == '{"a":1}'
     assert Path(report["isal"]).is_relative_to(unpacked / "isal"), report["isal"]
     assert report["engine"] == "isal" and report["inflated"] == "abc" * 99
+
+
+def _build_action():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build_action_under_test", BUILD)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(not ON_TARGET, reason="the build compiles the C fast path only on the action's platform")
+def test_a_module_needing_a_newer_glibc_or_no_compiler_is_left_out_saying_why(tmp_path, monkeypatch, capsys):
+    build_action = _build_action()
+    tree = tmp_path / "tree"
+    (tree / "logfwd" / "sources" / "openwhisk").mkdir(parents=True)
+    if build_action.compile_fast_path(tree) is None:
+        pytest.skip(f"nothing here to compile it: {capsys.readouterr().err.strip()}")
+    monkeypatch.setattr(build_action, "GLIBC_MAX", (2, 0))  # as if the platform's glibc were older than memcpy's
+    assert build_action.compile_fast_path(tree) is None
+    assert "needs glibc 2." in capsys.readouterr().err and not list(tree.rglob("*.so"))
+    monkeypatch.setattr(build_action.shutil, "which", lambda name: None)
+    assert build_action.compile_fast_path(tree) is None
+    assert "no C compiler here" in capsys.readouterr().err and not list(tree.rglob("*.so"))

@@ -416,11 +416,51 @@ _ODD_LINES = [
 ]
 
 
+@pytest.fixture(params=["c", "python"])
+def fast_path(request, monkeypatch):
+    """Which fast path activation_events takes: the one in C (conftest's ``c_heads``) or the Python one."""
+    from logfwd.sources.openwhisk import events as events_module
+
+    if request.param == "python":
+        monkeypatch.setattr(events_module, "_c_heads", None)
+    else:
+        request.getfixturevalue("c_heads")  # built, or skipped where nothing could build it
+    return request.param
+
+
+def _mark_the_fast_path(events_module, fast_path, patched) -> list:
+    """Makes the fast path's lines tell themselves apart: the Python one's start '{"fast":1,'; the C one's are
+    counted in the list returned."""
+    taken = [0]
+    if fast_path == "python":
+        plain_template = events_module._plain_template
+        patched.setattr(events_module, "_plain_template",
+                        lambda *args: None if (t := plain_template(*args)) is None else b'{"fast":1,' + t[1:])
+    else:
+        c_heads = events_module._c_heads
+
+        def counted(entries, first, heads, *rest):
+            before = len(heads)
+            end = c_heads(entries, first, heads, *rest)
+            taken[0] += len(heads) - before
+            heads[before:] = [b'{"fast":1,' + head[1:] for head in heads[before:]]
+            return end
+
+        patched.setattr(events_module, "_c_heads", counted)
+    return taken
+
+
+def _general_path_only(events_module, patched) -> None:
+    patched.setattr(events_module, "_c_heads", None)
+    patched.setattr(events_module, "_plain_template", lambda *args: None)
+
+
 @pytest.mark.parametrize("max_line_bytes", [1_048_576, 400, 60])  # 400: lines of 101+ characters may be cut
 @pytest.mark.parametrize("with_orjson", [True, False])
-def test_the_fast_path_writes_what_the_general_path_writes(max_line_bytes, with_orjson, monkeypatch):
-    # activation_events writes a plain line's JSON straight from the invoker-shape match; with that
-    # match turned off every line takes parse_line and the general path: the same bytes, line for line.
+def test_the_fast_path_writes_what_the_general_path_writes(max_line_bytes, with_orjson, fast_path, monkeypatch):
+    # activation_events writes a plain line's JSON straight from the invoker-shape match (in C, or in Python
+    # with one orjson call); with that match turned off every line takes parse_line and the general path: the
+    # same bytes, line for line.
     import random
 
     from logfwd.sources.openwhisk import events as events_module
@@ -443,16 +483,15 @@ def test_the_fast_path_writes_what_the_general_path_writes(max_line_bytes, with_
         return [activation_events(r, max_line_bytes=max_line_bytes).heads for r in records]
 
     fast = heads()
-    plain_template = events_module._plain_template
     with monkeypatch.context() as patched:  # the fast path is taken (short lines only): marking its lines shows it
-        patched.setattr(events_module, "_plain_template",
-                        lambda *args: None if (t := plain_template(*args)) is None else b'{"fast":1,' + t[1:])
+        counted = _mark_the_fast_path(events_module, fast_path, patched)
         taken = sum(head.startswith(b'{"fast":1,') for record in heads() for head in record)
-        if not with_orjson:  # the fast path needs orjson: every line takes the general path
+        assert fast_path == "python" or taken == counted[0]
+        if not with_orjson and fast_path == "python":  # the Python fast path needs orjson: all take the general one
             assert taken == 0
         else:
             assert taken > (1_000 if max_line_bytes > 1_000 else 0) if max_line_bytes >= 400 else taken == 0
-    monkeypatch.setattr(events_module, "_plain_template", lambda *args: None)
+    _general_path_only(events_module, monkeypatch)
     assert heads() == fast
 
 
@@ -486,16 +525,14 @@ def test_the_fast_paths_tables_grow_once_on_several_threads(monkeypatch):
     assert stderr == [m.replace(b"stdout", b"stderr") for m in stdout]
 
 
-def test_trimmed_fractions_take_the_fast_path(monkeypatch):
+def test_trimmed_fractions_take_the_fast_path(fast_path, monkeypatch):
     from logfwd.sources.openwhisk import events as events_module
 
     trimmed = ["2023-11-14T22:13:20.1784Z      stdout: four digits", "2023-11-14T22:13:20.1Z         stderr: one",
                "2023-11-14T22:13:20.17848391Z  stdout: eight"]
     record = {**sample("activation_nodejs"), "logs": trimmed + ["2023-11-14T22:13:20.1784Z     stdout: a space less"]}
     general = activation_events(record).heads
-    plain_template = events_module._plain_template
-    monkeypatch.setattr(events_module, "_plain_template",
-                        lambda *args: None if (t := plain_template(*args)) is None else b'{"fast":1,' + t[1:])
+    _mark_the_fast_path(events_module, fast_path, monkeypatch)
     marked = activation_events(record).heads
     assert [head.startswith(b'{"fast":1,') for head in marked] == [True, True, True, False]
     assert [b'{' + head[len(b'{"fast":1,'):] if head.startswith(b'{"fast":1,') else head for head in marked] == general

@@ -223,7 +223,8 @@ def render(result: dict) -> str:
                   "CPU us/line cold: the first pass after that init (a new container's first activations); warm: the "
                   "median of the later passes (a reused container's); cold extra ms: cold minus warm; with init: "
                   "the first pass and the init together, per line; API read, decode: the first stage alone, CPU per "
-                  "line of a bare client reading and decoding the same pages",
+                  "line of a bare client reading and decoding the same pages; emulator lines/s: what the emulator "
+                  "serves that client (its second read: records already encoded, as the passes find them)",
                   table(["activations", "lines", "passes", "runs", "pass s", "wall s", "lines/s", "API req",
                          "per 1k act", "allowed", "LJ B/line", "API B/line", "peak RSS MB", "fwd CPU s",
                          "init ms", "CPU us/line cold", "warm", "cold extra ms", "with init", "API read", "decode",
