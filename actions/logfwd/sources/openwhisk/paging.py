@@ -132,8 +132,8 @@ class HeldPage:
 
     def _unpacked(self, lines: int) -> Iterator[Unit]:
         # Each payload cut from the inflated heads and joined to its tail at once, in one comprehension a
-        # unit: no heads list, no Payloads a record, no second pass to join them (test_page_units holds
-        # it to the page's entries).
+        # unit: no list of the page's heads, no Payloads a record, no second pass to join them (-0.1 us a
+        # line held). test_page_units holds its units to those of the same page held as built.
         data, offsets, counts, tails = deflate.decompress(self.blob), self.offsets, self.counts, self.tails
         start = 0  # the run's first line
         for run in _runs(range(len(counts)), counts.__getitem__, lines):
