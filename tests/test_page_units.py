@@ -29,12 +29,12 @@ def entry(rng, number: int, delivered: list) -> tuple:
 def test_a_page_unit_is_its_records_payloads_in_order_and_done_marks_them_all():
     rng, delivered = random.Random(3), []
     entries = [entry(rng, n, delivered) for n in range(40)]
-    unit = RecordsUnit(entries).unit()
+    unit = RecordsUnit.of(entries).unit()
     assert list(unit.payloads) == [p for events, _ in entries for p in events]
     assert unit.partly is None
     unit.done()
     assert delivered == list(range(40))
-    assert list(RecordsUnit([]).unit().payloads) == []
+    assert list(RecordsUnit.of([]).unit().payloads) == []
 
 
 def test_records_go_in_units_of_at_most_so_many_lines_or_of_one_record():
@@ -79,7 +79,7 @@ def test_a_failed_send_credits_exactly_the_records_of_page_units_it_acknowledged
         batcher = Batcher(FailingAt(fail_at), NO_DEADLINE, max_events=max_events, max_bytes=max_bytes)
         try:
             for page in pages:
-                batcher.add(*RecordsUnit(page).unit())
+                batcher.add(*RecordsUnit.of(page).unit())
             batcher.flush()
             batcher.drain()
         except DeliveryError:
@@ -101,7 +101,7 @@ def test_delivered_part_takes_the_records_wholly_within_what_was_acknowledged():
     ends = [sum(len(events) for events, _ in entries[:n + 1]) for n in range(12)]
     for acknowledged in range(ends[-1]):
         delivered.clear()
-        taken = RecordsUnit(entries).delivered_part(acknowledged)
+        taken = RecordsUnit.of(entries).delivered_part(acknowledged)
         whole = [n for n in range(12) if ends[n] <= acknowledged]
         assert delivered == whole and taken == (ends[whole[-1]] if whole else 0)
 
@@ -115,6 +115,33 @@ def test_a_held_page_unit_is_the_page_oldest_first_packed_or_not():
         delivered.clear()
         unit.done()
         assert delivered == list(range(24, -1, -1))
+
+
+def test_a_packed_page_gives_the_units_of_the_page_held_as_built():
+    """A packed page cuts its payloads from the inflated heads a unit at a time (``HeldPage._unpacked``):
+    the same units as the page held as built gives through ``records_units`` (the general path), the
+    same payloads, records and completions, whole or after a send acknowledged part of a unit."""
+    rng = random.Random(10)
+    for trial in range(200):
+        delivered: list[int] = []
+        entries = [entry(rng, n, delivered) for n in range(rng.randrange(0, 40))]
+        lines = rng.choice((1, 2, 5, 16, 1000))
+        plain = list(HeldPage(list(entries), compress=False).units(lines))
+        packed = list(HeldPage(list(entries)).units(lines))
+        assert [list(unit.payloads) for unit in packed] == [list(unit.payloads) for unit in plain], trial
+        assert [record_sizes(unit) for unit in packed] == [record_sizes(unit) for unit in plain], trial
+        for a, b in zip(packed, plain):
+            acknowledged = rng.randrange(0, len(a.payloads) + 1)
+            delivered.clear()
+            taken = a.delivered_part(acknowledged), list(delivered)
+            delivered.clear()
+            assert taken == (b.delivered_part(acknowledged), delivered), trial
+            delivered.clear()
+            a.done()
+            by_packed = list(delivered)
+            delivered.clear()
+            b.done()
+            assert by_packed == delivered, trial
 
 
 def test_a_held_page_counts_the_bytes_each_record_holds_packed_or_not():

@@ -24,7 +24,7 @@ from . import stages
 
 TARGETS = (
     "logfwd.sources.openwhisk.paging:HeldPage.__init__", "logfwd.sources.openwhisk.paging:HeldPage.pack",
-    "logfwd.sources.openwhisk.paging:HeldPage.entries", "logfwd.sources.openwhisk.paging:RecordsUnit.__init__",
+    "logfwd.sources.openwhisk.paging:HeldPage._unpacked", "logfwd.sources.openwhisk.paging:RecordsUnit.of",
     "logfwd.sources.openwhisk.paging:RecordsUnit.done", "logfwd.batcher:Batcher.add",
     "logfwd.batcher:Batcher._wait", "logfwd.sinks.lumberjack.sink:encode_window",
 )
