@@ -69,9 +69,9 @@ def targets(result: dict) -> list[dict]:
                               ("warm", "forwarder_warm_cpu_us_per_line")):
                 if row is not None and row.get(key) is not None:
                     add(f"CPU per line, N={size:,}, {kind}", f"<= {wanted:g} us", f"{row[key]} us", row[key] <= wanted)
-        fastest = max(sizes, key=lambda s: s["lines_per_s"])
-        add("end-to-end lines/s (issue 15)", ">= 150,000 lines/s", f"{fastest['lines_per_s']:,} (N={fastest['activations']:,})",
-            fastest["lines_per_s"] >= 150_000)
+        slowest = min(sizes, key=lambda s: s["lines_per_s"])
+        add("end-to-end lines/s (issue 15)", ">= 150,000 lines/s at every size",
+            f"{slowest['lines_per_s']:,} (N={slowest['activations']:,})", slowest["lines_per_s"] >= 150_000)
         delivered = all(s["all_passes_delivered"] for s in sizes)
         add("every line delivered once", "every visible produced _id at the receiver, no duplicate",
             "yes" if delivered else "NO", delivered)
