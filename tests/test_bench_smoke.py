@@ -156,9 +156,9 @@ def test_targets_all_met_on_good_figures():
     ({"sink__ratio_vs_pylogbeat": 2.9}, "sink vs pylogbeat"),
     ({"sink__clients__logfwd__events_per_s": 340_000}, "receiver not the limit (logfwd)"),
     ({"sink__clients__pylogbeat__events_per_s": 340_000}, "receiver not the limit (pylogbeat)"),
-    ({"end_to_end__1__lines_per_s": 49_999}, "end-to-end lines/s"),
-    ({"end_to_end__0__lines_per_s": 149_999, "end_to_end__1__lines_per_s": 149_999},
-     "end-to-end lines/s (issue 15)"),
+    # Under 50,000 at one size is under 150,000 there too: both rows say so.
+    ({"end_to_end__1__lines_per_s": 49_999}, ["end-to-end lines/s", "end-to-end lines/s (issue 15)"]),
+    ({"end_to_end__0__lines_per_s": 149_999}, "end-to-end lines/s (issue 15)"),  # one size is enough
     ({"end_to_end__1__forwarder_cold_cpu_us_per_line": 4.1}, "CPU per line, N=100,000, cold (1st pass after init)"),
     ({"end_to_end__1__forwarder_warm_cpu_us_per_line": 4.1}, "CPU per line, N=100,000, warm"),
     ({"end_to_end__0__forwarder_cold_cpu_us_per_line": 10.1}, "CPU per line, N=1,000, cold (1st pass after init)"),
@@ -175,7 +175,7 @@ def test_targets_all_met_on_good_figures():
 ])
 def test_each_target_fails_on_its_own_figure(change, target):
     missed = [t["name"] for t in report.targets(_figures(**change)) if not t["met"]]
-    assert missed == [target]
+    assert missed == (target if isinstance(target, list) else [target])
 
 
 def test_table_aligns_columns():
