@@ -220,8 +220,6 @@ def test_the_unzipped_artifact_writes_events_with_its_own_c_fast_path(unpacked, 
     if FAST_PATH_MODULE not in names:
         pytest.skip(f"the build left the C fast path out, saying why: {built[2].strip()[-200:]}")
     probe = (
-        "import json, sys\n"
-        "sys.path.insert(0, sys.argv[1])\n"
         "from logfwd.sources.openwhisk import events\n"
         "record = {'activationId': 'a1', 'namespace': 'guest', 'start': 1700000000000, 'annotations': [],\n"
         "          'logs': ['2023-11-14T22:13:20.178483919Z stdout: caf\\u00e9 \\\"q\\\" \\t',\n"
@@ -231,10 +229,7 @@ def test_the_unzipped_artifact_writes_events_with_its_own_c_fast_path(unpacked, 
         "events._c_heads = None\n"
         "print(json.dumps({'module': module, 'same': fast == events.activation_events(record).heads}))\n"
     )
-    result = subprocess.run([sys.executable, "-I", "-S", "-c", probe, str(unpacked)],
-                            capture_output=True, text=True, timeout=60, env={})
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = _isolated(probe, unpacked)
     assert Path(report["module"]).is_relative_to(unpacked / "logfwd"), report["module"]
     assert report["same"]
 
@@ -242,8 +237,7 @@ def test_the_unzipped_artifact_writes_events_with_its_own_c_fast_path(unpacked, 
 @pytest.mark.skipif(not ON_TARGET, reason="the artifact's orjson loads only on Linux x86_64 glibc CPython 3.11")
 def test_the_unzipped_artifact_imports_its_own_orjson_and_isal(unpacked):
     probe = (
-        "import json, sys, zlib\n"
-        "sys.path.insert(0, sys.argv[1])\n"
+        "import zlib\n"
         "import orjson\n"
         "from isal import isal_zlib\n"
         "from logfwd.codecs import deflate\n"
@@ -251,15 +245,21 @@ def test_the_unzipped_artifact_imports_its_own_orjson_and_isal(unpacked):
         "                  'isal': isal_zlib.__file__, 'engine': deflate.ENGINE,\n"
         "                  'inflated': zlib.decompress(deflate.compress(b'abc' * 99, 3)).decode()}))\n"
     )
-    # As above: no user site, no PYTHON* variables, no site-packages, so the venv's orjson is out of reach.
-    result = subprocess.run([sys.executable, "-I", "-S", "-c", probe, str(unpacked)],
-                            capture_output=True, text=True, timeout=60, env={})
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = _isolated(probe, unpacked)
     assert Path(report["file"]).is_relative_to(unpacked / "orjson"), report["file"]
     assert report["dumped"] == '{"a":1}'
     assert Path(report["isal"]).is_relative_to(unpacked / "isal"), report["isal"]
     assert report["engine"] == "isal" and report["inflated"] == "abc" * 99
+
+
+def _isolated(probe: str, unpacked: Path) -> dict:
+    """What ``probe`` prints (JSON), run on the unzipped action by an interpreter with no user site, no
+    PYTHON* variables and no site-packages: the venv's modules are out of its reach."""
+    probe = "import json, sys\nsys.path.insert(0, sys.argv[1])\n" + probe
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", probe, str(unpacked)],
+                            capture_output=True, text=True, timeout=60, env={})
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def _build_action():
