@@ -41,10 +41,10 @@ def c_heads():
     """The C fast path of the OpenWhisk line loop (``_plainlines.c``), built by the install. Where no C
     compiler or no Python headers were there to build it, its tests are skipped, saying so (logfwd runs the
     Python path then, to the same bytes); where they were, its absence is a failure."""
-    from logfwd.sources.openwhisk import events
+    from logfwd.sources.openwhisk import plainlines
 
-    if events._c_heads is not None:
-        return events._c_heads
+    if plainlines.c_heads is not None:
+        return plainlines.c_heads
     compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
     headers = Path(sysconfig.get_paths()["include"]) / "Python.h"
     if shutil.which(compiler) is None or not headers.exists():

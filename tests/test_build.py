@@ -226,7 +226,8 @@ def test_the_unzipped_artifact_writes_events_with_its_own_c_fast_path(unpacked, 
         "                   '2023-11-14T22:13:20.1784Z      stderr: trimmed', 'bare text']}\n"
         "fast = events.activation_events(record).heads\n"
         "module = sys.modules['logfwd.sources.openwhisk._plainlines'].__file__\n"
-        "events._c_heads = None\n"
+        "from logfwd.sources.openwhisk import plainlines\n"
+        "events._plain_heads = plainlines.python_heads\n"
         "print(json.dumps({'module': module, 'same': fast == events.activation_events(record).heads}))\n"
     )
     report = _isolated(probe, unpacked)

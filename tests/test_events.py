@@ -420,24 +420,27 @@ _ODD_LINES = [
 def fast_path(request, monkeypatch):
     """Which fast path activation_events takes: the one in C (conftest's ``c_heads``) or the Python one."""
     from logfwd.sources.openwhisk import events as events_module
+    from logfwd.sources.openwhisk import plainlines
 
     if request.param == "python":
-        monkeypatch.setattr(events_module, "_c_heads", None)
-    else:
-        request.getfixturevalue("c_heads")  # built, or skipped where nothing could build it
+        monkeypatch.setattr(events_module, "_plain_heads", plainlines.python_heads)
+    else:  # built, or skipped where nothing could build it
+        monkeypatch.setattr(events_module, "_plain_heads", request.getfixturevalue("c_heads"))
     return request.param
 
 
 def _mark_the_fast_path(events_module, fast_path, patched) -> list:
     """Makes the fast path's lines tell themselves apart: the Python one's start '{"fast":1,'; the C one's are
-    counted in the list returned."""
+    counted in the list returned, and marked the same way."""
+    from logfwd.sources.openwhisk import plainlines
+
     taken = [0]
     if fast_path == "python":
-        plain_template = events_module._plain_template
-        patched.setattr(events_module, "_plain_template",
+        plain_template = plainlines._plain_template
+        patched.setattr(plainlines, "_plain_template",
                         lambda *args: None if (t := plain_template(*args)) is None else b'{"fast":1,' + t[1:])
     else:
-        c_heads = events_module._c_heads
+        c_heads = events_module._plain_heads
 
         def counted(entries, first, heads, *rest):
             before = len(heads)
@@ -446,13 +449,12 @@ def _mark_the_fast_path(events_module, fast_path, patched) -> list:
             heads[before:] = [b'{"fast":1,' + head[1:] for head in heads[before:]]
             return end
 
-        patched.setattr(events_module, "_c_heads", counted)
+        patched.setattr(events_module, "_plain_heads", counted)
     return taken
 
 
 def _general_path_only(events_module, patched) -> None:
-    patched.setattr(events_module, "_c_heads", None)
-    patched.setattr(events_module, "_plain_template", lambda *args: None)
+    patched.setattr(events_module, "_plain_heads", lambda entries, first, *rest: first)
 
 
 @pytest.mark.parametrize("max_line_bytes", [1_048_576, 400, 60])  # 400: lines of 101+ characters may be cut
@@ -464,6 +466,7 @@ def test_the_fast_path_writes_what_the_general_path_writes(max_line_bytes, with_
     import random
 
     from logfwd.sources.openwhisk import events as events_module
+    from logfwd.sources.openwhisk import plainlines
     from logfwd_dev.emulator.generate import ActivationFactory
     from logfwd_dev.emulator.records import DEFAULT_CATALOG, full_record
 
@@ -476,7 +479,7 @@ def test_the_fast_path_writes_what_the_general_path_writes(max_line_bytes, with_
     records += [sample(name) for name in ("activation_nodejs", "activation_markers")]
     records += [{**sample("activation_nodejs"), "logs": _ODD_LINES + [{"not": "text"}, 17]}]
     records += [{**sample("activation_nodejs"), "namespace": 'odd %s "ns" %d\\ é\ud800', "logs": _ODD_LINES}]
-    records += [{**sample("activation_nodejs"), "logs": _ODD_LINES[:1] * (events_module._PLAIN_LINES + 1)}]
+    records += [{**sample("activation_nodejs"), "logs": _ODD_LINES[:1] * (plainlines._PLAIN_LINES + 1)}]
     assert sum(len(r["logs"]) for r in records) > 1_500
 
     def heads():
@@ -507,14 +510,14 @@ def test_the_fast_paths_tables_grow_once_on_several_threads(monkeypatch):
     # Records may be built on several threads: the per-offset pieces still line up with their offsets.
     import threading
 
-    from logfwd.sources.openwhisk import events as events_module
+    from logfwd.sources.openwhisk import plainlines
 
     stdout, stderr, ends = [], [], []
-    monkeypatch.setattr(events_module, "_STDOUT_MIDDLES", stdout)
-    monkeypatch.setattr(events_module, "_STDERR_MIDDLES", stderr)
-    monkeypatch.setattr(events_module, "_PLAIN_ENDS", ends)
-    monkeypatch.setattr(events_module, "_PLAIN_MIDDLES", {"Z stdout: ": stdout, "Z stderr: ": stderr})
-    threads = [threading.Thread(target=events_module._plain_template, args=(b'"ns/id:', 2_000 + 500 * i))
+    monkeypatch.setattr(plainlines, "_STDOUT_MIDDLES", stdout)
+    monkeypatch.setattr(plainlines, "_STDERR_MIDDLES", stderr)
+    monkeypatch.setattr(plainlines, "_PLAIN_ENDS", ends)
+    monkeypatch.setattr(plainlines, "_PLAIN_MIDDLES", {"Z stdout: ": stdout, "Z stderr: ": stderr})
+    threads = [threading.Thread(target=plainlines._plain_template, args=(b'"ns/id:', 2_000 + 500 * i))
                for i in range(8)]
     for thread in threads:
         thread.start()

@@ -11,6 +11,7 @@ import pytest
 
 from logfwd.codecs.owlog import KNOWN_SECONDS, MARKER_PREFIXES, known_second
 from logfwd.sources.openwhisk import events as events_module
+from logfwd.sources.openwhisk import plainlines
 from logfwd.sources.openwhisk.events import activation_events
 
 TIME = "2023-11-14T22:13:20.178483919Z"
@@ -23,14 +24,16 @@ def record(logs: list) -> dict:
             "logs": logs}
 
 
-def heads_each_way(logs: list, max_line_bytes: int = 1_048_576, monkeypatch=None) -> tuple[list, list, list]:
+def heads_each_way(logs: list, max_line_bytes: int = 1_048_576) -> tuple[list, list, list]:
     """The heads with the C fast path, with the Python fast path, and with the general path alone."""
-    with pytest.MonkeyPatch.context() as patched:
-        c = activation_events(record(logs), max_line_bytes=max_line_bytes).heads
-        patched.setattr(events_module, "_c_heads", None)
-        python = activation_events(record(logs), max_line_bytes=max_line_bytes).heads
-        patched.setattr(events_module, "_plain_template", lambda *args: None)
-        general = activation_events(record(logs), max_line_bytes=max_line_bytes).heads
+    def events_with(heads_of) -> list:
+        with pytest.MonkeyPatch.context() as patched:
+            patched.setattr(events_module, "_plain_heads", heads_of)
+            return activation_events(record(logs), max_line_bytes=max_line_bytes).heads
+
+    c = events_with(plainlines.c_heads)
+    python = events_with(plainlines.python_heads)
+    general = events_with(lambda entries, first, *rest: first)
     return c, python, general
 
 

@@ -40,7 +40,7 @@ STAGES = [
     ("HTTP: requests, urllib3, http.client", r"requests/|urllib3/|http/client|email/|socket\.py|urllib/|openwhisk/transport\.py"),
     ("retry wrapper (tenacity)", r"tenacity|retry\.py"),
     ("events: shared part (faas, openwhisk)", r"sharedpart\.py|_annotations|_identity|check_fields"),
-    ("events: lines (fast path), payloads", r"events\.py|recordevents\.py"),
+    ("events: lines (fast path), payloads", r"events\.py|recordevents\.py|plainlines\.py"),
     ("sink: framing, ACKs (compression off the GIL)", r"lumberjack|deflate|sinks/"),
     ("checkpoint", r"checkpoints/|_save|encode_seen|handover"),
     ("ids: dedupe, cursor", r"cursor\.py"),

@@ -1,11 +1,10 @@
-/* The fast path of events.activation_events, in C: the JSON of a record's plain log lines.
+/* plainlines.heads in C: the JSON of a record's plain log lines (the fast path of
+events.activation_events; plainlines.py says what a plain line is and what the function promises).
 
-A plain line has the invoker's shape (a time of 30 characters, nine fractional digits or trimmed and
-padded with spaces, one space, the stream, ": "), a real second, no marker, and is short enough not to
-be cut. For each such line, from ``entries[first]`` on, this appends to ``heads`` exactly the bytes
-events.py's Python fast path writes (one orjson call on the entry, then a format), and stops at the
-first entry it does not take: the caller builds that one the general way and calls again past it.
-tests/test_plainlines.py holds the two paths to the same bytes, line by line and over whole records.
+For each plain line from ``entries[first]`` on, this appends to ``heads`` exactly the bytes
+plainlines.python_heads writes (one orjson call on the entry, then a format), and stops at the first
+entry it does not take: the caller builds that one the general way and calls again past it.
+tests/test_plainlines.py holds the two to the same bytes, line by line and over whole records.
 
 Pure: no I/O, no state kept between calls. Only the Python C API and memcpy: the module needs
 nothing from glibc newer than 2.17 (the build checks it), as the action's other compiled modules. */
@@ -317,7 +316,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "logfwd.sources.openwhisk._plainlines",
-    .m_doc = "The JSON of plain OpenWhisk log lines (events.py's fast path), in C.",
+    .m_doc = "The JSON of plain OpenWhisk log lines (plainlines.heads), in C.",
     .m_size = 0,
     .m_methods = methods,
 };

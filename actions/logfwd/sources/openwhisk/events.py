@@ -52,23 +52,21 @@ The events of one record are kept as each line's own keys plus the keys all its 
 (``faas``, ``openwhisk`` and the static fields): ``RecordEvents`` (``recordevents.py``) holds the shared part's JSON
 once per record, which keeps the per-line cost low (see ``payloads``). That JSON is written from pieces cached per
 action (``sharedpart.py``: what repeats for an action is encoded once, a record's own values go between), the dict
-form being the reference a test holds it to. A line's own keys are kept as their JSON,
-and a plain line (parsed, no flag: nearly all of them) has its JSON written straight from the parsed
-line, without a dict (``plain_line_json``; ``line_fields`` is the general form, and a test holds the
-two to the same bytes): a third of the CPU of building the dict and encoding it. Where logfwd was
-installed with a C compiler, that fast path runs in C (``_plainlines.c``; tests hold it to the same
-bytes), and the Python one stays for where it was not.
+form being the reference a test holds it to. A line's own keys are kept as their JSON. A plain line
+(the invoker's shape, no flag: nearly all of them) has its JSON written straight from its text
+(``plainlines.py``, in C where logfwd was built with a compiler); any other line goes through a dict
+(``line_fields``, the general form), or through ``plain_line_json`` if it parsed with no flag. Tests
+hold every path to the general form's bytes.
 """
 
 import json
 import sys
-import threading
 from collections.abc import Mapping
 
-from ...codecs import jsonbytes
 from ...codecs.jsonbytes import dumps, string
-from ...codecs.owlog import KNOWN_SECONDS, MARKER_PREFIXES, known_second, nine_digits, parse_line
+from ...codecs.owlog import MARKER_PREFIXES, parse_line
 from ...errors import BadRecordError, ConfigError
+from .plainlines import heads as _plain_heads
 from .recordevents import Payloads, RecordEvents
 from .sharedpart import shared_fields, shared_json, start_time
 
@@ -143,51 +141,16 @@ def activation_events(
     prefix = string(id_prefix)[:-1]  # '"ns/id:' as JSON: each line's _id adds its offset and the quote
     heads = []
     unparsed = truncated = 0
-    fits = max_line_bytes // 4  # a line of at most this many characters cannot be cut
-    if _c_heads is not None:
-        fits = min(fits, sys.maxsize)  # what C's size type holds: no line is longer
-        # The fast path in C (_plainlines.c), where it was built: each plain line's JSON, the same bytes as
-        # the Python fast path below for a fraction of its CPU. It stops at a line it does not take.
-        offset, count = 0, len(entries)
-        while (offset := _c_heads(entries, offset, heads, prefix, fits, MARKER_PREFIXES)) < count:
-            head, bad, cut = _line_head(entries[offset], offset, start, prefix, id_prefix, max_line_bytes)
-            heads.append(head)
-            unparsed += bad
-            truncated += cut
-            offset += 1
-        return RecordEvents.encoded(heads, shared, unparsed, truncated)
-    plain = _plain_template(prefix, len(entries))
-    for offset, entry in enumerate(entries):
-        if type(entry) is str:
-            # The fast path, nearly every line: the invoker's shape (owlog's _CANONICAL: a time, one space, the
-            # stream, ": "), no marker, too short to be cut. Checked with slices and lookups instead of a
-            # regular expression, and written from ONE orjson call on the whole entry (its first 40 bytes
-            # are '"' and the ASCII time and stream, so the message's JSON is what follows): what
-            # parse_line and plain_line_json would give, for about half the instructions. Tests hold the
-            # two paths to the same bytes. Any other line goes the general way (_line_head).
-            text = entry
-            middles = _PLAIN_MIDDLES.get(text[29:39])  # "Z stdout: " | "Z stderr: "
-            if middles is None and text[29:31] == "  ":  # a trimmed fraction (1 line in 10): padded, the same way
-                text = nine_digits(entry) or entry
-                middles = _PLAIN_MIDDLES.get(text[29:39])
-            if middles is not None and plain is not None and len(text) <= fits:
-                second = text[:20]
-                if ((second in KNOWN_SECONDS or known_second(second))
-                        and (middles is _STDOUT_MIDDLES or not text.startswith(MARKER_PREFIXES, 39))):
-                    try:
-                        data = _orjson_dumps(text)
-                    except TypeError:  # a lone surrogate: the general path replaces it
-                        pass
-                    else:
-                        # The fraction, nine ASCII digits: its bytes are the entry's (bytes.isdigit is ASCII only;
-                        # another character is written as something else than a digit).
-                        if data[21:30].isdigit():
-                            heads.append(plain % (data, data[40:], middles[offset], _PLAIN_ENDS[offset]))
-                            continue
-        head, bad, cut = _line_head(entry, offset, start, prefix, id_prefix, max_line_bytes)
+    fits = min(max_line_bytes // 4, sys.maxsize)  # a line of at most this many characters cannot be cut
+    # Nearly every line is plain: its JSON is written straight (plainlines.py; in C where it was built).
+    # The fast path stops at any other line, which goes the general way; then it goes on past it.
+    offset, count = 0, len(entries)
+    while (offset := _plain_heads(entries, offset, heads, prefix, fits, MARKER_PREFIXES)) < count:
+        head, bad, cut = _line_head(entries[offset], offset, start, prefix, id_prefix, max_line_bytes)
         heads.append(head)
         unparsed += bad
         truncated += cut
+        offset += 1
     return RecordEvents.encoded(heads, shared, unparsed, truncated)
 
 
@@ -209,37 +172,6 @@ def _line_head(entry: object, offset: int, start: str, prefix: bytes, id_prefix:
 
 
 _PLAIN_LINE = b'{"@timestamp":"%b","message":%b,"stream":"%b","log":{"offset":%d},"@metadata":{"_id":%b%d"}'
-
-# The fast path's pieces: per offset, what follows a plain line's message up to its _id's offset, for each
-# stream, and the offset that ends the _id; made once for the offsets met (up to _PLAIN_LINES).
-_PLAIN_LINES = 10_000  # a record with more lines takes the general path: the tables stay under ~3 MB
-_STDOUT_MIDDLES: list[bytes] = []
-_STDERR_MIDDLES: list[bytes] = []
-_PLAIN_MIDDLES = {"Z stdout: ": _STDOUT_MIDDLES, "Z stderr: ": _STDERR_MIDDLES}
-_PLAIN_ENDS: list[bytes] = []
-_PLAIN_GROWING = threading.Lock()
-_orjson_dumps = jsonbytes.orjson.dumps if jsonbytes.orjson is not None else None
-
-try:
-    from ._plainlines import heads as _c_heads
-except ImportError:  # not built where logfwd was installed (no C compiler): the Python fast path, same bytes
-    _c_heads = None
-
-
-def _plain_template(id_prefix_json: bytes, lines: int) -> bytes | None:
-    """The fast path's format for one record: a line's JSON from its entry's JSON (``%.31b``: the quote
-    and the time), its message's JSON, its middle piece and its end piece; None if the record has too
-    many lines or orjson is missing."""
-    if lines > _PLAIN_LINES or jsonbytes.orjson is None:  # read each time: a test turns orjson off
-        return None
-    if len(_PLAIN_ENDS) < lines:
-        with _PLAIN_GROWING:  # records may be built on several threads; an end comes after its middles
-            for offset in range(len(_PLAIN_ENDS), lines):
-                _STDOUT_MIDDLES.append(b',"stream":"stdout","log":{"offset":%d},"@metadata":{"_id":' % offset)
-                _STDERR_MIDDLES.append(b',"stream":"stderr","log":{"offset":%d},"@metadata":{"_id":' % offset)
-                _PLAIN_ENDS.append(b'%d"}' % offset)
-    return b'{"@timestamp":%.31b","message":"%b%b' + id_prefix_json.replace(b"%", b"%%") + b"%b"
-
 
 def plain_line_json(timestamp: str, stream: str, message: str, offset: int, id_prefix_json: bytes) -> bytes:
     """``dumps(line_fields(timestamp, stream, message, offset, id_prefix))[:-1]`` for a line without
