@@ -46,7 +46,7 @@ def test_events_table_times_every_step(quick):
     built = result["events"]
     assert built["lines"] == 10 * built["records"] > 0
     assert set(built["us_per_line"]) == {"decode pages, orjson", "decode pages, json",
-                                         "events, shared part encoded once", "  of which: log lines parsed (owlog)",
+                                         "events, shared part encoded once", "  owlog.parse_line alone (plain lines skip it)",
                                          "  of which: shared part alone (no lines)", "events, each encoded whole",
                                          "Lumberjack windows framed, not compressed",
                                          "Lumberjack windows framed and compressed (level 3)"}

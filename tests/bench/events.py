@@ -42,7 +42,7 @@ def run(activations: int, repeats: int) -> dict:
         "decode pages, json": _best(lambda: [json.loads(page) for page in pages], repeats),
         "events, shared part encoded once": _best(
             lambda: [list(payloads(activation_events(record))) for record in records], repeats),
-        "  of which: log lines parsed (owlog)": _best(
+        "  owlog.parse_line alone (plain lines skip it)": _best(
             lambda: [parse_line(line) for record in records for line in record["logs"]], repeats),
         "  of which: shared part alone (no lines)": _best(
             lambda: [activation_events(record, logs=[]).payloads() for record in records], repeats),
