@@ -161,6 +161,15 @@ def test_it_takes_the_seconds_owlog_knows_and_no_other(c_heads):
     assert 40_000 < sum(answers) < len(answers)
 
 
+def test_fits_may_be_any_int(c_heads):
+    # activation_events gives max_line_bytes // 4, which may be past what C's sizes hold, or (called
+    # directly) below them: every line fits, or none does.
+    line = f"{TIME} stdout: x"
+    assert taken(c_heads, [line], fits=2**70)[0] == 1
+    assert taken(c_heads, [line], fits=-(2**70))[0] == 0
+    assert activation_events(record([line]), max_line_bytes=2**70).heads == heads_each_way([line])[1]
+
+
 def test_a_marker_prefix_that_is_not_text_is_a_type_error(c_heads):
     with pytest.raises(TypeError):
         c_heads([f"{TIME} stderr: x"], 0, [], PREFIX, 1 << 20, (b"bytes",))

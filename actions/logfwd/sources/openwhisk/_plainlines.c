@@ -23,6 +23,7 @@ static const char STREAM_KEY[] = "\",\"stream\":\"";
 static const char OFFSET_KEY[] = "\",\"log\":{\"offset\":";
 static const char ID_KEY[] = "},\"@metadata\":{\"_id\":";
 static const char HEAD_END[] = "\"}";
+static const char STDOUT[] = "stdout: ", STDERR[] = "stderr: "; /* a stream as the line has it; its name: 6 */
 #define LITERAL(s) (sizeof(s) - 1)
 
 /* What a code point below 0x80 takes in a JSON string as orjson writes it: 1 (itself), 2 (a short
@@ -132,7 +133,7 @@ static int ascii_digits(int kind, const void *data, Py_ssize_t from, Py_ssize_t 
 }
 
 /* The line's time as events carry it, nine digits (a trimmed fraction padded with zeros), into
-   ``time``; its stream ("stdout" or "stderr") into ``*stream``. 0 if the line has not the shape. */
+   ``time``; its stream (STDOUT or STDERR) into ``*stream``. 0 if the line has not the shape. */
 static int line_time(int kind, const void *data, Py_ssize_t length, char *time, const char **stream)
 {
     if (length < MESSAGE_AT)
@@ -149,8 +150,7 @@ static int line_time(int kind, const void *data, Py_ssize_t length, char *time, 
         return 0;
     if (!ascii_digits(kind, data, 20, end))
         return 0;
-    static const char stdout_[] = "stdout: ", stderr_[] = "stderr: ";
-    const char *name = PyUnicode_READ(kind, data, 34) == 'o' ? stdout_ : stderr_;
+    const char *name = PyUnicode_READ(kind, data, 34) == 'o' ? STDOUT : STDERR;
     for (int i = 0; i < 8; i++)
         if (PyUnicode_READ(kind, data, 31 + i) != (Py_UCS4)(unsigned char)name[i])
             return 0;
@@ -163,7 +163,7 @@ static int line_time(int kind, const void *data, Py_ssize_t length, char *time, 
     for (Py_ssize_t i = 20; i < 29; i++)
         time[i] = i < end ? (char)PyUnicode_READ(kind, data, i) : '0';
     time[29] = 'Z';
-    *stream = name == stdout_ ? "stdout" : "stderr";
+    *stream = name;
     return 1;
 }
 
@@ -234,9 +234,13 @@ static PyObject *heads(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         PyErr_SetString(PyExc_TypeError, "heads(): a list, an index, a list, bytes, a size, a tuple of text");
         return NULL;
     }
-    Py_ssize_t first = PyLong_AsSsize_t(args[1]), fits = PyLong_AsSsize_t(args[4]);
-    if ((first == -1 || fits == -1) && PyErr_Occurred())
+    /* ``fits`` may be any int: one past what a size holds is "any line", one below it "none". */
+    int overflow;
+    long long fits_given = PyLong_AsLongLongAndOverflow(args[4], &overflow);
+    Py_ssize_t first = PyLong_AsSsize_t(args[1]);
+    if ((first == -1 || fits_given == -1) && PyErr_Occurred())
         return NULL;
+    Py_ssize_t fits = overflow > 0 ? PY_SSIZE_T_MAX : overflow < 0 ? -1 : (Py_ssize_t)fits_given;
     const char *prefix_bytes = PyBytes_AS_STRING(prefix);
     Py_ssize_t prefix_len = PyBytes_GET_SIZE(prefix);
     /* The last real second: a record's lines share it, nearly always. Filled with a byte no time has
@@ -259,7 +263,7 @@ static PyObject *heads(PyObject *module, PyObject *const *args, Py_ssize_t nargs
                 break;
             memcpy(last, time, SECOND_LEN);
         }
-        if (stream[3] == 'e') {
+        if (stream == STDERR) {
             int marker = is_marker(entry, markers);
             if (marker != 0) {
                 if (marker < 0)

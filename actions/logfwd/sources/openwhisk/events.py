@@ -60,7 +60,6 @@ hold every path to the general form's bytes.
 """
 
 import json
-import sys
 from collections.abc import Mapping
 
 from ...codecs.jsonbytes import dumps, string
@@ -141,7 +140,7 @@ def activation_events(
     prefix = string(id_prefix)[:-1]  # '"ns/id:' as JSON: each line's _id adds its offset and the quote
     heads = []
     unparsed = truncated = 0
-    fits = min(max_line_bytes // 4, sys.maxsize)  # a line of at most this many characters cannot be cut
+    fits = max_line_bytes // 4  # a line of at most this many characters cannot be cut
     # Nearly every line is plain: its JSON is written straight (plainlines.py; in C where it was built).
     # The fast path stops at any other line, which goes the general way; then it goes on past it.
     offset, count = 0, len(entries)
